@@ -1,0 +1,42 @@
+# Two commands do all set-up on a machine with only python3:
+#   make report   -> .venv, install, run the embedded quickstart scenario, write results/quickstart/
+#   make test     -> .venv, install with test extras, run the whole suite (notebooks included)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Reinstall when pyproject.toml changes (the stamp name carries its checksum).
+SUM    := $(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: report test lint bench figure clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.base-$(SUM): | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-$(SUM): | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.base-$(SUM)
+
+report: $(VENV)/.base-$(SUM)
+	$(BIN)/simlib report --out results/quickstart
+
+test: $(VENV)/.test-$(SUM)
+	$(BIN)/ruff check simlib tests benchmarks
+	$(BIN)/python -m pytest tests --nbmake --nbmake-kernel=python3 --nbmake-timeout=600 notebooks
+
+lint: $(VENV)/.test-$(SUM)
+	$(BIN)/ruff check simlib tests benchmarks
+	$(BIN)/ruff format --check simlib tests benchmarks
+
+bench: $(VENV)/.test-$(SUM)
+	$(BIN)/python benchmarks/run.py
+
+figure: $(VENV)/.base-$(SUM)
+	$(BIN)/python -c "import simlib, matplotlib.pyplot as plt; from simlib.plots import plot_lockout, save_figure; r = simlib.simulate(simlib.default_scenario()); fig, ax = plt.subplots(figsize=(10, 5), layout='constrained'); plot_lockout(r.timeseries, ax, title='quickstart: users locked out, by strategy'); save_figure(fig, 'docs/img/quickstart-lockout.png')"
+
+clean:
+	rm -rf $(VENV) results .pytest_cache build *.egg-info
