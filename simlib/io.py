@@ -1,0 +1,61 @@
+"""Atomic file output: write to a temporary name in the same folder, fsync, then rename.
+
+A reader (or a resumed sweep) therefore sees either the old file or the complete new one, never a
+half-written file, even if the process is killed mid-write.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp_path)`` and move the result to ``path`` atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        write(tmp_path)
+        with open(tmp_path, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; results are ordinary files
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: str | Path, text: str) -> Path:
+    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def atomic_write_frame(frame: pd.DataFrame, path: str | Path, fmt: str | None = None) -> Path:
+    fmt = fmt or Path(path).suffix.lstrip(".")
+    if fmt == "csv":
+        return atomic_write(path, lambda p: frame.to_csv(p, index=False))
+    if fmt == "parquet":
+        return atomic_write(path, lambda p: frame.to_parquet(p, index=False))
+    raise ValueError(f"unknown format '{fmt}' (csv or parquet)")
+
+
+def clean_stale_temps(folder: str | Path) -> int:
+    """Remove temporary files left by a killed writer; returns how many were removed."""
+    n = 0
+    for p in Path(folder).glob(".*.tmp"):
+        p.unlink(missing_ok=True)
+        n += 1
+    return n
