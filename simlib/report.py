@@ -1,0 +1,61 @@
+"""The report ``make report`` writes: result files, figures and a short Markdown summary.
+
+The full decision report (papermill + nbconvert) builds on this later; this module stays the one
+place that decides what a report contains, so the CLI and notebooks share it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from simlib.engine import simulate
+from simlib.io import atomic_write_text
+from simlib.plots import plot_coverage, plot_lockout, save_figure
+from simlib.scenario import Scenario
+
+
+def summary_markdown(scenario: Scenario, summary) -> str:
+    """A Markdown table of the summary with the columns a reader needs first."""
+    lines = [
+        f"# {scenario.name}: pinning strategies compared",
+        "",
+        f"{scenario.start} → {scenario.end}, {scenario.fleet.users:,} users, "
+        f"{len(scenario.hosts)} host(s), releases every {scenario.fleet.release_every_days} days. "
+        "Expected values (exact arithmetic over strategy × app version × day).",
+        "",
+        "| strategy | breaks / cert changes | mean locked | peak locked | locked user-days |"
+        + "".join(f" protected: {c.removeprefix('mean_protected_')} |" for c in summary.columns if c.startswith("mean_protected_")),
+        "|---|---|---|---|---|" + "".join("---|" for c in summary.columns if c.startswith("mean_protected_")),
+    ]
+    for _, row in summary.iterrows():
+        prot = "".join(
+            f" {row[c]:.0%} |" for c in summary.columns if c.startswith("mean_protected_")
+        )
+        lines.append(
+            f"| {row['strategy']} | {row['lockout_events']} / {row['certificate_changes']} "
+            f"| {row['mean_lockout_rate']:.1%} | {row['peak_lockout_rate']:.1%} "
+            f"| {row['locked_user_days']:,.0f} |{prot}"
+        )
+    lines += ["", "![lockout](lockout.png)", "", "![coverage](coverage.png)", ""]
+    return "\n".join(lines)
+
+
+def write_report(scenario: Scenario, out: str | Path) -> list[Path]:
+    """Simulate ``scenario`` and write results, figures and ``report.md`` into ``out``."""
+    out = Path(out)
+    res = simulate(scenario)
+    summary = res.summary
+    paths = res.write(out, ("csv", "parquet"))
+    fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")
+    plot_lockout(res.timeseries, ax, title=f"{scenario.name}: users locked out, by strategy")
+    paths.append(save_figure(fig, out / "lockout.png"))
+    plt.close(fig)
+    if any(c.startswith("mean_protected_") for c in summary.columns):
+        fig, ax = plt.subplots(figsize=(10, 4), layout="constrained")
+        plot_coverage(summary, ax)
+        paths.append(save_figure(fig, out / "coverage.png"))
+        plt.close(fig)
+    paths.append(atomic_write_text(out / "report.md", summary_markdown(scenario, summary)))
+    return paths
