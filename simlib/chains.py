@@ -15,6 +15,7 @@ the user or an MDM installed (trusted only where the platform trusts user CAs); 
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,11 +29,28 @@ CA_SLOTS = 3  # intermediate, root, cross-signing root
 
 @dataclass(frozen=True)
 class Chains:
-    """Per segment: leaf ids (S, 2), CA-path ids (S, CA_SLOTS) padded, validates (S,)."""
+    """Chains of one (host, client kind): distinct rows and which row each global segment uses.
 
-    leaf: np.ndarray
-    ca: np.ndarray
-    trusted: np.ndarray
+    ``rows_leaf`` (U, 2) leaf ids, ``rows_ca`` (U, CA_SLOTS) CA-path ids (padded), ``rows_trusted``
+    (U,) whether the chain validates; ``spread`` (S,) maps global segments to rows.
+    """
+
+    rows_leaf: np.ndarray
+    rows_ca: np.ndarray
+    rows_trusted: np.ndarray
+    spread: np.ndarray
+
+    @property
+    def leaf(self) -> np.ndarray:
+        return self.rows_leaf[self.spread]
+
+    @property
+    def ca(self) -> np.ndarray:
+        return self.rows_ca[self.spread]
+
+    @property
+    def trusted(self) -> np.ndarray:
+        return self.rows_trusted[self.spread]
 
 
 class ChainTable:
@@ -52,29 +70,35 @@ class ChainTable:
         T = calendar.days
         self.n_ids = len(calendar.registry)
         self.pad = self.n_ids  # an id column that no pin set contains
-        bounds = {0}
-        bounds |= {it.day for it in calendar.issuances if 0 <= it.day < T}
-        bounds |= set(trust.boundaries)
-        for a in attacks:
-            if a.name == "stolen_leaf_key":
-                bounds |= {it.day + a.key_age_days for it in calendar.issuances}
-                bounds |= {it.expires_day + 1 for it in calendar.issuances}
-            if a.name == "rogue_ca" and a.ca is not None:
-                bounds |= self._intermediate_change_days(a.ca)
-        self.seg_start = np.array(sorted(b for b in bounds if 0 <= b < T))
+        self.hosts = [h.name for h in calendar.scenario.hosts]
+        self._issue_days = {h: [it.day for it in calendar.by_host[h]] for h in self.hosts}
+        # Rows are built per host on that host's own segments (its issuances and trust changes)
+        # and then spread onto the global segments, which split wherever any host changes.
+        common = {0, *trust.boundaries}
+        host_bounds: dict[str, set[int]] = {}
+        for h in self.hosts:
+            b = set(common) | {d for d in self._issue_days[h]}
+            for a in attacks:
+                if a.name == "stolen_leaf_key" and a.key_age_days:
+                    b |= {it.day + a.key_age_days for it in calendar.by_host[h]}
+                    b |= {it.expires_day + 1 for it in calendar.by_host[h]}
+                if a.name == "rogue_ca" and a.ca is not None:
+                    b |= self._intermediate_change_days(a.ca)
+            host_bounds[h] = {d for d in b if 0 <= d < T}
+        self.seg_start = np.array(sorted(set().union(*host_bounds.values())))
         self.seg_end = np.append(self.seg_start[1:], T)  # exclusive
         self.seg_of_day = np.searchsorted(self.seg_start, np.arange(T), side="right") - 1
-        hosts = [h.name for h in calendar.scenario.hosts]
-        self.hosts = hosts
-        self.legit = {
-            (h, c.name): self._build(lambda d, h=h, c=c: self._legit(h, c, d)) for h in hosts for c in clients
-        }
-        self.attack = {
-            (a.label, h, c.name): self._build(lambda d, a=a, h=h, c=c: self._attack(a, h, c, d))
-            for a in attacks
-            for h in hosts
-            for c in clients
-        }
+        self.legit: dict[tuple[str, str], Chains] = {}
+        self.attack: dict[tuple[str, str, str], Chains] = {}
+        for h in self.hosts:
+            starts = np.array(sorted(host_bounds[h]))
+            spread = np.searchsorted(starts, self.seg_start, side="right") - 1
+            for c in clients:
+                self.legit[(h, c.name)] = self._build(starts, spread, lambda d, h=h, c=c: self._legit(h, c, d))
+                for a in attacks:
+                    self.attack[(a.label, h, c.name)] = self._build(
+                        starts, spread, lambda d, a=a, h=h, c=c: self._attack(a, h, c, d)
+                    )
 
     def _intermediate_change_days(self, ca: str) -> set[int]:
         sc = self.calendar.scenario
@@ -88,17 +112,17 @@ class ChainTable:
                 days.add(sc.day(spec.not_after) + 1)
         return days
 
-    def _build(self, row) -> Chains:
-        S = len(self.seg_start)
+    def _build(self, starts: np.ndarray, spread: np.ndarray, row) -> Chains:
+        S = len(starts)
         leaf = np.full((S, 2), self.pad, dtype=np.int64)
         ca = np.full((S, CA_SLOTS), self.pad, dtype=np.int64)
         trusted = np.zeros(S, dtype=bool)
-        for s, day in enumerate(self.seg_start):
+        for s, day in enumerate(starts):
             lf, path, ok = row(int(day))
             leaf[s, : len(lf)] = lf
             ca[s, : len(path)] = path
             trusted[s] = ok
-        return Chains(leaf, ca, trusted)
+        return Chains(leaf, ca, trusted, spread)
 
     # --------------------------------------------------------------------------- chains
     def _legit(self, host: str, client: ClientKind, day: int):
@@ -130,9 +154,6 @@ class ChainTable:
         return (it.leaf_key, it.cert), path, ok and day <= it.expires_day
 
     def _served_at(self, host: str, day: int) -> Issuance:
-        items = self.calendar.by_host[host]
-        chosen = items[0]
-        for it in items:
-            if it.day <= day:
-                chosen = it
-        return chosen
+        """The issuance served on ``day`` (the first one if ``day`` is before it)."""
+        i = bisect.bisect_right(self._issue_days[host], day) - 1
+        return self.calendar.by_host[host][max(i, 0)]

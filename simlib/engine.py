@@ -20,7 +20,7 @@ from simlib.clients import ClientKind, TrustModel, client_kinds
 from simlib.fleet import Cohorts, Release, exact_counts, regular_releases, sort_releases, windows
 from simlib.scenario import Scenario
 from simlib.schedule import CertificateCalendar
-from simlib.strategies import PinningStrategy, PinSet, build_strategies, literal_identity
+from simlib.strategies import PinningStrategy, build_strategies, literal_identity
 
 
 @dataclass
@@ -93,7 +93,6 @@ class Simulation:
             self.update_host = (
                 scenario.hosts[0].name if ir.update_check_host == "__first__" else ir.update_check_host
             )
-        self._pin_cache: dict[tuple, PinSet] = {}
         #: Issuances that replace a served certificate inside the simulated period.
         self.certificate_changes = sum(1 for it in self.calendar.issuances if 0 < it.day < self.days)
 
@@ -103,27 +102,28 @@ class Simulation:
             return self._dynamic_tables(strategy, releases)
         return self._static_tables(strategy, releases)
 
-    def _pins(self, strategy: PinningStrategy, host: str, build_day: int) -> PinSet:
-        it = self.calendar.serving(host, build_day)
+    def _pin_matrices(self, strategy, host, build_days):
+        """Distinct pin sets as boolean rows over the id space, and which one each version uses.
+
+        Returns (PL, PC, inverse): leaf-level and CA-level pins of each distinct set, and for
+        each version the index of its set. Pins depend on the certificate served on the build
+        day (and, with "all intermediates" options, on the day itself), so versions built while
+        the same certificate was served share a set and are evaluated once.
+        """
+        served = self.calendar.served[host][np.clip(build_days, 0, self.days - 1)]
         needs_day = strategy.intermediates == "all" or any(
             b.startswith("intermediates:") for b in strategy.backup
         )
-        key = (strategy.name, host, it.index, build_day if needs_day else None)
-        pins = self._pin_cache.get(key)
-        if pins is None:
-            pins = strategy.pins(self.calendar, host, build_day)
-            self._pin_cache[key] = pins
-        return pins
-
-    def _pin_matrices(self, strategy, host, build_days) -> tuple[np.ndarray, np.ndarray]:
+        state = served * (self.days + 1) + (build_days if needs_day else 0)
+        _, first, inverse = np.unique(state, return_index=True, return_inverse=True)
         n = self.table.n_ids + 1
-        PL = np.zeros((len(build_days), n), dtype=bool)
-        PC = np.zeros((len(build_days), n), dtype=bool)
-        for v, b in enumerate(build_days):
-            ps = self._pins(strategy, host, int(b))
-            PL[v, list(ps.leaf)] = True
-            PC[v, list(ps.ca)] = True
-        return PL, PC
+        PL = np.zeros((len(first), n), dtype=bool)
+        PC = np.zeros((len(first), n), dtype=bool)
+        for u, v in enumerate(first):
+            ps = strategy.pins(self.calendar, host, int(build_days[v]))
+            PL[u, list(ps.leaf)] = True
+            PC[u, list(ps.ca)] = True
+        return PL, PC, inverse
 
     def _refine(self, strategy: PinningStrategy, build_days: np.ndarray):
         """Segments refined by the days on which some version's pins expire."""
@@ -153,6 +153,14 @@ class Simulation:
         has_c = PC.any(1)[:, None]
         return (~has_l | PL[:, leaf].any(-1)) & (~has_c | PC[:, ca].any(-1))
 
+    def _accept_unique(self, pins, chains: Chains, glob: np.ndarray, matcher: str):
+        """``_accept`` evaluated once per distinct pin set and distinct chain, then spread to
+        (versions × segments); also returns whether each segment's chain validates."""
+        PL, PC, inverse = pins
+        acc = self._accept(PL, PC, chains.rows_leaf, chains.rows_ca, matcher)
+        rows = chains.spread[glob]
+        return acc[inverse][:, rows], chains.rows_trusted[rows]
+
     def _targets_of(self, attack_label: str) -> list[str]:
         spec = next(a for a in self.scenario.attacks if a.label == attack_label)
         return [spec.host] if spec.host else self.table.hosts
@@ -164,28 +172,32 @@ class Simulation:
         checked, enforced = self._enforcement(strategy, build_days, seg_start)
         V, S = len(releases), len(seg_start)
         lock, violate, protect, lock_host = {}, {}, {}, {}
-        pins = {h: self._pin_matrices(strategy, h, build_days) for h in self.table.hosts}
+        pins = {}
+        for h in self.table.hosts:
+            PL, PC, inverse = self._pin_matrices(strategy, h, build_days)
+            pinned = (PL.any(axis=1) | PC.any(axis=1))[inverse][:, None]
+            pins[h] = ((PL, PC, inverse), pinned)
+        targets = {a: self._targets_of(a) for a in self.attack_labels}
         for c in self.clients:
             lk = np.zeros((V, S), dtype=bool)
             vi = np.zeros((V, S), dtype=bool)
             rejects = {a: np.ones((V, S), dtype=bool) for a in self.attack_labels}
             lock_host[c.name] = {}
             for h in self.table.hosts:
-                PL, PC = pins[h]
-                pinned = (PL.any(1) | PC.any(1))[:, None]
-                ch: Chains = self.table.legit[(h, c.name)]
-                acc = self._accept(PL, PC, ch.leaf[glob], ch.ca[glob], c.matcher)
-                trusted = ch.trusted[glob][None, :]
+                upins, pinned = pins[h]
+                acc, trusted = self._accept_unique(upins, self.table.legit[(h, c.name)], glob, c.matcher)
+                trusted = trusted[None, :]
                 lk_h = ~trusted | (enforced & pinned & ~acc)
                 lock_host[c.name][h] = lk_h
                 lk |= lk_h
                 vi |= trusted & checked & pinned & ~acc
                 for a in self.attack_labels:
-                    if h not in self._targets_of(a):
+                    if h not in targets[a]:
                         continue
-                    ach: Chains = self.table.attack[(a, h, c.name)]
-                    acc_a = self._accept(PL, PC, ach.leaf[glob], ach.ca[glob], c.matcher)
-                    rejects[a] &= ~ach.trusted[glob][None, :] | (enforced & pinned & ~acc_a)
+                    acc_a, a_trusted = self._accept_unique(
+                        upins, self.table.attack[(a, h, c.name)], glob, c.matcher
+                    )
+                    rejects[a] &= ~a_trusted[None, :] | (enforced & pinned & ~acc_a)
             lock[c.name] = lk
             violate[c.name] = vi
             protect[c.name] = {a: ~lk & r for a, r in rejects.items()}
@@ -402,38 +414,118 @@ class Simulation:
         return np.cumsum(extra[:, :T], axis=1)
 
     # ======================================================================= series
-    def series(self, tables: StrategyTables, counts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Daily users locked / newly locked / protected / violating, over versions and clients."""
-        T = self.days
+    def _columns(self) -> list[str]:
         cols = ["locked", "violation", *[f"protected:{a}" for a in self.attack_labels]]
-        cols += [f"locked:{p}" for p in self.platforms]
-        K = len(cols)
-        out = np.zeros((T, K))
+        return cols + [f"locked:{p}" for p in self.platforms]
+
+    def _verdicts(self, tables: StrategyTables, client: ClientKind) -> list[np.ndarray]:
+        """Per client-level column (locked, violation, protected per attack): (V, S) verdicts."""
+        mats = [tables.lock[client.name], tables.violate[client.name]]
+        return mats + [tables.protect[client.name][a] for a in self.attack_labels]
+
+    def series(self, tables: StrategyTables, counts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Daily users locked / newly locked / protected / violating for one strategy."""
+        return self.series_many([tables], counts)[0]
+
+    def series_many(
+        self,
+        tables_list: list[StrategyTables],
+        counts: dict[str, np.ndarray],
+        everyone: np.ndarray | None = None,
+        cache: dict | None = None,
+    ) -> list[dict[str, np.ndarray]]:
+        """Daily series of several strategies that share one release list (and so counts).
+
+        Static strategies are evaluated together: on each segment where no verdict changes, one
+        matrix product (verdicts of every strategy, client kind and column) × (users per
+        version). Verdicts stay 0/1 (exact); client-kind weights are applied afterwards. When
+        ``everyone`` is given, each client kind's counts are its share of it (expected mode).
+        ``cache`` (owned by the caller) keeps the verdict array between calls with the same
+        tables, e.g. across Monte Carlo replications of one calendar.
+        """
+        T = self.days
+        K0 = 2 + len(self.attack_labels)
+        results: list[dict[str, np.ndarray] | None] = [None] * len(tables_list)
+        static = [i for i, tb in enumerate(tables_list) if not tb.per_day]
+        for i, tb in enumerate(tables_list):
+            if tb.per_day:
+                per_client = {}
+                for c in self.clients:
+                    x = counts[c.name]
+                    cols = np.stack([(x * m).sum(axis=0) for m in self._verdicts(tb, c)], axis=1)
+                    newly = np.zeros(T)
+                    newly[1:] = (x[:, 1:] * np.clip(np.diff(tb.lock[c.name], axis=1), 0.0, None)).sum(axis=0)
+                    per_client[c.name] = (cols, newly)
+                results[i] = self._combine(per_client, {c.name: 1.0 for c in self.clients})
+        if not static:
+            return results  # type: ignore[return-value]
+        common = np.unique(np.concatenate([tables_list[i].seg_start for i in static]))
+        ends = np.append(common[1:], T)
+        release_days = tables_list[static[0]].release_days
+        # versions released by the end of each segment (later versions have no users yet)
+        released = np.searchsorted(release_days, ends - 1, side="right")
+        if everyone is not None:
+            groups = [(everyone, [c.name for c in self.clients])]
+            weights = {c.name: c.share for c in self.clients}
+        else:
+            groups = [(counts[c.name], [c.name]) for c in self.clients]
+            weights = {c.name: 1.0 for c in self.clients}
+        by_name = {c.name: c for c in self.clients}
+        raw: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = {}
+        for x, names in groups:
+            V = x.shape[0]
+            blocks = [(j, name) for j in range(len(static)) for name in names]
+            key = (tuple(id(tables_list[i]) for i in static), tuple(names))
+            M = cache.get(key) if cache is not None else None
+            if M is None:
+                # (segments, blocks × columns, versions) of 0/1: writes are contiguous runs
+                M = np.zeros((len(common), len(blocks) * K0, V), dtype=np.uint8)
+                for b, (j, name) in enumerate(blocks):
+                    tb = tables_list[static[j]]
+                    spread = tb.seg_of_day[common]
+                    same = len(spread) == len(tb.seg_start)  # no extra refinement here
+                    for k, m in enumerate(self._verdicts(tb, by_name[name])):
+                        M[:, b * K0 + k, :] = m.T if same else m.T[spread]
+                if cache is not None:
+                    cache[key] = M
+            newly = {}
+            for b, (j, name) in enumerate(blocks):
+                tb = tables_list[static[j]]
+                lock = tb.lock[name]
+                nl = np.zeros(T)
+                days = tb.seg_start[1:]
+                if len(days):
+                    flips = lock[:, 1:] & ~lock[:, :-1]  # broke at the segment start
+                    nl[days] = (x[:, days] * flips).sum(axis=0)
+                newly[b] = nl
+            out = np.zeros((T, len(blocks) * K0))
+            for s, (d0, d1) in enumerate(zip(common, ends, strict=True)):
+                v = released[s]
+                out[d0:d1] = (M[s, :, :v].astype(np.float64) @ x[:v, d0:d1]).T
+            for b, (j, name) in enumerate(blocks):
+                raw[(j, name)] = (out[:, b * K0 : (b + 1) * K0], newly[b])
+        for j, i in enumerate(static):
+            per_client = {c.name: raw[(j, c.name)] for c in self.clients}
+            results[i] = self._combine(per_client, weights)
+        return results  # type: ignore[return-value]
+
+    def _combine(self, per_client: dict[str, tuple[np.ndarray, np.ndarray]], weights) -> dict[str, np.ndarray]:
+        """Weighted sum of client-level columns into the named daily series."""
+        T = self.days
+        K0 = 2 + len(self.attack_labels)
+        total = np.zeros((T, K0))
         newly = np.zeros(T)
-        ends = np.append(tables.seg_start[1:], T)
+        by_platform = {p: np.zeros(T) for p in self.platforms}
         for c in self.clients:
-            lock = tables.lock[c.name]
-            mats = [lock, tables.violate[c.name]]
-            mats += [tables.protect[c.name][a] for a in self.attack_labels]
-            mats += [lock if c.platform == p else None for p in self.platforms]
-            M = np.zeros((*lock.shape, K))
-            for i, m in enumerate(mats):
-                if m is not None:
-                    M[:, :, i] = m
-            x = counts[c.name]
-            if tables.per_day:
-                out += np.einsum("vt,vtk->tk", x, M)
-                newly[1:] += (x[:, 1:] * np.clip(np.diff(lock, axis=1), 0.0, None)).sum(axis=0)
-            else:
-                for s, (d0, d1) in enumerate(zip(tables.seg_start, ends, strict=True)):
-                    out[d0:d1] += x[:, d0:d1].T @ M[:, s, :]
-                if len(tables.seg_start) > 1:
-                    flips = lock[:, 1:] & ~lock[:, :-1]  # (V, S-1): broke at segment start
-                    days = tables.seg_start[1:]
-                    newly[days] += (x[:, days] * flips).sum(axis=0)
-        result = {name: out[:, i] for i, name in enumerate(cols)}
-        result["newly_locked"] = newly
-        return result
+            cols, nl = per_client[c.name]
+            w = weights[c.name]
+            total += w * cols
+            newly += w * nl
+            by_platform[c.platform] += w * cols[:, 0]
+        out = {"locked": total[:, 0], "violation": total[:, 1], "newly_locked": newly}
+        out |= {f"protected:{a}": total[:, 2 + n] for n, a in enumerate(self.attack_labels)}
+        out |= {f"locked:{p}": v for p, v in by_platform.items()}
+        return out
 
     def latest_locked(self, tables: StrategyTables, threshold: float) -> np.ndarray:
         """(T,) whether the newest release fails for some client kind on each day."""
@@ -493,5 +585,16 @@ def simulate(scenario: Scenario, *, seed: np.random.SeedSequence | None = None):
     sim = Simulation(scenario, seed=seed)
     cohorts = sim.cohorts_expected()
     active = cohorts.active_users()
-    runs = {st.name: sim.run_strategy(st, cohorts, active) for st in sim.strategies}
+    if scenario.incident_response is not None:
+        runs = {st.name: sim.run_strategy(st, cohorts, active) for st in sim.strategies}
+        return SimulationResult(sim, runs, active, mode="expected")
+    # Without incident fixes every strategy has the same releases, so the users on each version
+    # are computed once and all strategies are evaluated together.
+    tables = [sim.tables(st, sim.base_releases) for st in sim.strategies]
+    everyone = exact_counts(cohorts.at_least(tables[0].release_days))
+    counts = {c.name: c.share * everyone for c in sim.clients}
+    series = sim.series_many(tables, counts, everyone)
+    runs = {
+        st.name: StrategyRun(tb, counts, se) for st, tb, se in zip(sim.strategies, tables, series, strict=True)
+    }
     return SimulationResult(sim, runs, active, mode="expected")

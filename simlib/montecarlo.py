@@ -52,6 +52,7 @@ class _Prepared:
     sim: Simulation
     tables: dict[str, StrategyTables] = field(default_factory=dict)
     spells: dict[str, SpellTable] = field(default_factory=dict)
+    cache: dict = field(default_factory=dict)  # verdict arrays reused across replications
 
 
 class MonteCarlo:
@@ -121,7 +122,15 @@ class MonteCarlo:
         labels = sim.attack_labels
         rows: list[dict] = []
         daily: dict[str, np.ndarray] = {}
-        shared_counts = None
+        # Without incident fixes every static strategy shares the release list: count users per
+        # version once and evaluate all static strategies together.
+        batched = [st for st in sim.strategies if st.name in prep.tables and not prep.tables[st.name].per_day]
+        batch_series = {}
+        if batched:
+            tables = [prep.tables[st.name] for st in batched]
+            counts = sim.counts(tables[0], cohorts)
+            series_list = sim.series_many(tables, counts, cache=prep.cache)
+            batch_series = dict(zip([st.name for st in batched], series_list, strict=True))
         for st in sim.strategies:
             tables = prep.tables.get(st.name)
             fixes = 0
@@ -130,11 +139,8 @@ class MonteCarlo:
                 run = sim.run_strategy(st, cohorts, active)
                 tables, series, fixes = run.tables, run.series, len(run.fixes)
                 spells = None if tables.per_day else spell_table(sim, tables)
-            elif not tables.per_day:
-                # Without incident fixes every static strategy shares the release list.
-                if shared_counts is None:
-                    shared_counts = sim.counts(tables, cohorts)
-                series = sim.series(tables, shared_counts)
+            else:
+                series = batch_series.get(st.name)
             if tables.per_day:
                 series, stats = self._panel(sim, tables, cohorts, active, rng)
             else:
