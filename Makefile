@@ -36,7 +36,7 @@ bench: $(VENV)/.test-$(SUM)
 	$(BIN)/python benchmarks/run.py
 
 figure: $(VENV)/.base-$(SUM)
-	$(BIN)/python -c "import simlib, matplotlib.pyplot as plt; from simlib.plots import plot_lockout, save_figure; r = simlib.simulate(simlib.default_scenario()); fig, ax = plt.subplots(figsize=(10, 5), layout='constrained'); plot_lockout(r.timeseries, ax, title='quickstart: users locked out, by strategy'); save_figure(fig, 'docs/img/quickstart-lockout.png')"
+	$(BIN)/python -W ignore -c "import simlib; from simlib.report import lockout_figure; lockout_figure(simlib.simulate(simlib.default_scenario()), 'docs/img/quickstart-lockout.png')"
 
 clean:
 	rm -rf $(VENV) results .pytest_cache build *.egg-info

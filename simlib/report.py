@@ -42,16 +42,23 @@ def summary_markdown(scenario: Scenario, summary) -> str:
     return "\n".join(lines)
 
 
+def lockout_figure(result, path: str | Path) -> Path:
+    """Save the lockout-rate figure of a result (used by reports and the README image)."""
+    fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")
+    plot_lockout(result.timeseries, ax, title=f"{result.scenario.name}: users locked out, by strategy")
+    try:
+        return save_figure(fig, path)
+    finally:
+        plt.close(fig)
+
+
 def write_report(scenario: Scenario, out: str | Path) -> list[Path]:
     """Simulate ``scenario`` and write results, figures and ``report.md`` into ``out``."""
     out = Path(out)
     res = simulate(scenario)
     summary = res.summary
     paths = res.write(out, ("csv", "parquet"))
-    fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")
-    plot_lockout(res.timeseries, ax, title=f"{scenario.name}: users locked out, by strategy")
-    paths.append(save_figure(fig, out / "lockout.png"))
-    plt.close(fig)
+    paths.append(lockout_figure(res, out / "lockout.png"))
     if any(c.startswith("mean_protected_") for c in summary.columns):
         fig, ax = plt.subplots(figsize=(10, 4), layout="constrained")
         plot_coverage(summary, ax)

@@ -37,7 +37,7 @@ ATTACK_CLASSES = ("rogue_ca", "same_ca_misissuance", "user_installed_ca", "stole
 PIN_LEVELS = ("none", "leaf_cert", "leaf_spki", "intermediate_spki", "root_spki")
 
 #: CA/Browser Forum maximum leaf validity by issue date (BR §6.3.2; SC-081v3 adopted 2025-04-11).
-#: Source: ../shared/reference/ca-events.md "Parameters for the simulator" (cabforum/servercert BR.md).
+#: Source: cabforum/servercert docs/BR.md §6.3.2 and Ballot SC-081v3 (docs/sources.md).
 CABF_VALIDITY_CAP: tuple[tuple[dt.date, int], ...] = (
     (dt.date(2018, 3, 1), 825),
     (dt.date(2020, 9, 1), 398),
@@ -765,6 +765,9 @@ def _friendly(err: Mapping[str, Any]) -> tuple[str, str]:
     m = re.match(r"^([A-Za-z_][\w]*(?:\[\d+\])?(?:\.[\w]+(?:\[\d+\])?)*): (.*)$", msg)
     if m and not m.group(1).startswith(("give", "must")):
         sub, msg = m.group(1), m.group(2)
+        head = re.split(r"[.\[]", sub, maxsplit=1)[0]
+        if loc and loc[-1] == head:  # a field validator naming its own field: "backup[1]: ..."
+            loc = loc[:-1]
         path = format_loc(loc)
         return (f"{path}.{sub}" if path else sub), msg
     return format_loc(loc), msg

@@ -25,8 +25,9 @@ CERTS_DIR = Path(__file__).resolve().parents[2] / "data" / "certs"
 REAL_FILES = sorted(CERTS_DIR.glob("*/*.pem"))
 BARE_KEY = "roots/GoogleBackup2048.pubkey.pem"
 
-# From shared/reference/pinning-semantics.md §8 (computed from the upstream PEMs),
-# hard-coded so these checks do not depend on openssl or on our own code.
+# Published vectors (letsencrypt/website static/certs PEMs, Chromium static pins; see
+# data/certs/README.md), hard-coded
+# so these checks do not depend on openssl or on our own code.
 ISRG_X1_SPKI = "C5+lpZ7tcVwmwQIMcRtPbsQtWLABXhQzejna0wHFr8M="
 ISRG_X1_SPKI_SHA1 = "+BZRPP0bRJ8uayihlyIfuB9RTjw="
 ISRG_X2_SPKI = "diGVwiVYbubAI3RW4hB9xU8e/CH2GnkuvVFZE8zmgzI="
