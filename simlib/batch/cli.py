@@ -1,0 +1,158 @@
+"""``simlib sweep``: run a sweep file into a results folder, resumably.
+
+::
+
+    simlib sweep data/sweeps/lifetime-vs-update-speed.yaml --out results/sweep1 --workers 2
+    simlib sweep ... --out results/sweep1            # after a crash or Ctrl-C: resumes
+    simlib sweep ... --scheduler tcp://host:8786     # the same sweep on a Dask cluster
+
+The lead CLI (``simlib/cli.py``) registers the subcommand with :func:`add_parser`; this module also
+runs standalone as ``python -m simlib.batch.cli sweep ...``.
+
+Exit codes: 0 all runs finished; 1 some runs failed (rerun to retry) or the sweep could not
+continue; 2 bad input (nothing is written); 130 interrupted (rerun to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import multiprocessing
+import sys
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from simlib.errors import SimlibError
+
+DASK_MISSING = "Dask is not installed: pip install 'simlib[dask]'"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be ≥ 1")
+    return value
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register ``sweep`` on an ``argparse`` subparsers object (sets ``func=main``)."""
+    p = subparsers.add_parser(
+        "sweep",
+        help="run a parameter sweep / Monte Carlo batch into a resumable Parquet folder",
+        description=(
+            "Run every point × replication of a sweep file and store the results as Parquet "
+            "in DIR. Re-running the same command skips finished runs and retries failed ones."
+        ),
+    )
+    p.add_argument("file", type=Path, help="sweep file (YAML), e.g. data/sweeps/lifetime-vs-update-speed.yaml")
+    p.add_argument("--out", required=True, type=Path, metavar="DIR", help="results folder")
+    ex = p.add_mutually_exclusive_group()
+    ex.add_argument("--workers", type=_positive_int, metavar="N", help="N local worker processes")
+    ex.add_argument(
+        "--dask-local", type=_positive_int, metavar="N", help="start a local Dask cluster of N workers"
+    )
+    ex.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786")
+    p.add_argument(
+        "--batch-size", type=_positive_int, metavar="N", help="runs per task (default: ~1 s tasks)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=main)
+    return p
+
+
+def _error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+@contextlib.contextmanager
+def _executor(args: argparse.Namespace) -> Iterator[Any]:
+    workers = getattr(args, "workers", None)
+    dask_local = getattr(args, "dask_local", None)
+    scheduler = getattr(args, "scheduler", None)
+    if dask_local or scheduler:
+        from distributed import Client, LocalCluster
+
+        if scheduler:
+            with Client(scheduler) as client:
+                yield client
+        else:
+            with (
+                LocalCluster(
+                    n_workers=dask_local,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                ) as cluster,
+                Client(cluster) as client,
+            ):
+                yield client
+    elif workers:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
+            yield pool
+    else:
+        yield None
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run ``simlib sweep``; returns the exit code (see module docstring)."""
+    from simlib.batch.run import SweepError, run_sweep
+    from simlib.batch.spec import load_sweep
+    from simlib.batch.store import SweepStore
+
+    out = Path(args.out)
+    try:
+        plan = load_sweep(args.file)
+        SweepStore(out).check(plan)  # before anything is created
+    except SimlibError as exc:
+        return _error(str(exc))
+    if getattr(args, "dask_local", None) or getattr(args, "scheduler", None):
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            return _error(DASK_MISSING)
+    quiet = bool(getattr(args, "quiet", False))
+    report = None
+    try:
+        with _executor(args) as executor:
+            report = run_sweep(
+                plan,
+                out,
+                executor=executor,
+                batch_size=getattr(args, "batch_size", None),
+                progress=not quiet,
+            )
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: finished runs are stored in {out}; run the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+    except SimlibError as exc:
+        return _error(str(exc))
+    except (SweepError, OSError, TimeoutError) as exc:
+        print(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
+        return 1
+    print(report.summary_line(plan.name))
+    print(f"load with: simlib.load_results({str(out)!r})")
+    return 1 if report.failed else 0
+
+
+def standalone(argv: Sequence[str] | None = None) -> int:
+    """``python -m simlib.batch.cli sweep ...`` (same arguments as ``simlib sweep``)."""
+    parser = argparse.ArgumentParser(prog="simlib")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_parser(sub)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(standalone())

@@ -1,0 +1,545 @@
+"""Sweep files: a base scenario, axes over scenario fields, and how to run each point.
+
+A sweep file is validated like a scenario, at the boundary and completely: the schema
+(:class:`SweepSpec`, unknown keys refused), the base scenario, the distributions, and then *every*
+point's scenario, so that a bad value at point 57 fails before any run starts. Errors are
+:class:`simlib.errors.ScenarioError` and render as one line, for example::
+
+    lifetime.yaml: axes.grid.hosts[0].validity_days: value 0: must be ≥ 1
+
+:func:`load_sweep` returns a :class:`SweepPlan`: the resolved base scenario, the ordered list of
+points and the identity of every run (its seed stream and run id), which :mod:`simlib.batch.run`
+executes and :mod:`simlib.batch.store` records.
+
+Example file::
+
+    name: lifetime-vs-update-speed
+    base: ../scenarios/quickstart.yaml
+    seed: 2025
+    replications: 20
+    axes:
+      grid:
+        hosts[0].validity_days: [47, 90, 200]
+        fleet.adoption.components[1].mean_lag_days: [10, 29, 60]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from simlib._version import __version__
+from simlib.batch import points as pts
+from simlib.errors import ScenarioError, format_loc
+from simlib.scenario import Scenario, load_scenario, parse_path, scenario_from_dict, set_path
+
+#: Refuse sweeps larger than this many points (the point list is held in memory).
+MAX_POINTS = 10_000_000
+#: Seeds are stored as int64 in manifests.
+MAX_SEED = 2**63 - 1
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RandomAxes(_Model):
+    """``n`` random points; ``params`` maps a dotted path to one distribution."""
+
+    n: Annotated[int, Field(ge=1, le=MAX_POINTS)]
+    params: dict[str, Any]
+
+    @field_validator("params")
+    @classmethod
+    def _non_empty(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if not value:
+            raise ValueError("needs at least one parameter")
+        return value
+
+
+class LatinHypercubeAxes(RandomAxes):
+    """``n`` stratified points over continuous ``uniform``/``loguniform`` parameters."""
+
+
+class Axes(_Model):
+    """One or more axis kinds; several kinds combine as the product of their point lists."""
+
+    grid: dict[str, list[Any]] | None = None
+    random: RandomAxes | None = None
+    latin_hypercube: LatinHypercubeAxes | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Axes:
+        if self.grid is None and self.random is None and self.latin_hypercube is None:
+            raise ValueError("give at least one of grid, random, latin_hypercube")
+        if self.grid is not None:
+            if not self.grid:
+                raise ValueError("grid: needs at least one path")
+            for path, values in self.grid.items():
+                if not values:
+                    raise ValueError(f"grid.{path}: needs at least one value")
+        return self
+
+
+class SweepSpec(_Model):
+    """The schema of a sweep file (see ``docs/batch.md`` for every field)."""
+
+    name: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    #: Path to a scenario file (relative to the sweep file) or an inline scenario mapping.
+    base: Any
+    #: Root seed: run (point i, replication r) draws from SeedSequence(seed, spawn_key=(i, r)).
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
+    #: Default: monte_carlo if replications > 1, else expected.
+    mode: Literal["expected", "monte_carlo"] | None = None
+    replications: Annotated[int, Field(ge=1, le=10**8)] = 1
+    #: Default: each point scenario's ``monte_carlo.server_draws``.
+    server_draws: Literal["fixed", "resample"] | None = None
+    #: Runs per task; default: chosen from a timed pilot so tasks take about a second.
+    batch_size: Annotated[int, Field(ge=1)] | None = None
+    axes: Axes
+    #: Also store each run's daily lockout rate per strategy (``timeseries/``).
+    store_timeseries: bool = False
+
+    @field_validator("base")
+    @classmethod
+    def _base_kind(cls, value: Any) -> Any:
+        if isinstance(value, Scenario):
+            return value.to_dict()
+        if isinstance(value, Path):
+            return str(value)
+        if not isinstance(value, (str, Mapping)):
+            raise ValueError("must be a scenario file path or an inline scenario mapping")
+        return value
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One swept parameter: its dotted path, axis kind and Parquet column type."""
+
+    path: str
+    kind: str
+    type: str
+
+
+@dataclass(frozen=True)
+class PointRuns:
+    """The runs of one point: its resolved scenario and one run id per replication."""
+
+    point: int
+    scenario: dict[str, Any]
+    server_draws: str
+    run_ids: list[str]
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """A validated sweep: resolved base scenario, ordered points and run identities.
+
+    ``points[i]`` maps each axis path to point *i*'s value. Nothing here depends on how the sweep
+    is executed (``batch_size`` is only a hint), so the same plan gives the same runs everywhere.
+    """
+
+    spec: SweepSpec
+    source: str
+    base: Scenario
+    axes: tuple[Axis, ...]
+    points: list[dict[str, Any]]
+    mode: str
+    replications: int
+    spec_hash: str
+    base_dict: dict[str, Any] = field(repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def seed(self) -> int:
+        return self.spec.seed
+
+    @property
+    def n_points(self) -> int:
+        return len(self.points)
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.points) * self.replications
+
+    @property
+    def param_paths(self) -> list[str]:
+        return [a.path for a in self.axes]
+
+    def scenario(self, i: int) -> Scenario:
+        """Point *i*'s validated scenario."""
+        return scenario_from_dict(apply_point(self.base_dict, self.points[i]), source=self.source)
+
+    def point_runs(self, i: int) -> PointRuns:
+        """Point *i*'s resolved scenario dict, server draws and run ids (replication order)."""
+        resolved = self.scenario(i).to_dict()
+        draws = self.spec.server_draws or resolved["monte_carlo"]["server_draws"]
+        scenario_json = canonical_json(resolved)
+        ids = [
+            run_id_from_json(scenario_json, self.mode, draws, r, i, self.seed)
+            for r in range(self.replications)
+        ]
+        return PointRuns(i, resolved, draws, ids)
+
+    def iter_point_runs(self) -> Iterator[PointRuns]:
+        for i in range(len(self.points)):
+            yield self.point_runs(i)
+
+    def params_json(self, i: int) -> str:
+        """Point *i*'s parameters as a JSON object (manifest column ``params``)."""
+        return json.dumps(self.points[i], ensure_ascii=False, default=str)
+
+    def describe(self) -> dict[str, Any]:
+        """The resolved sweep as plain data (written to ``sweep.json``)."""
+        return {
+            "name": self.spec.name,
+            "description": self.spec.description,
+            "source": self.source,
+            "spec_hash": self.spec_hash,
+            "seed": self.seed,
+            "mode": self.mode,
+            "replications": self.replications,
+            "server_draws": self.spec.server_draws,
+            "store_timeseries": self.spec.store_timeseries,
+            "points": self.n_points,
+            "runs": self.n_runs,
+            "axes": [{"path": a.path, "kind": a.kind, "type": a.type} for a in self.axes],
+            "spec": _identity(self.spec, self.base_dict, self._axis_order()),
+            "simlib_version": __version__,
+        }
+
+    def _axis_order(self) -> list[str]:
+        return list(dict.fromkeys(a.kind for a in self.axes))
+
+
+# ----------------------------------------------------------------------------- run identity
+
+
+def canonical_json(obj: Any) -> str:
+    """Sorted keys, no whitespace: the form that is hashed for spec hashes and run ids."""
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str
+    )
+
+
+def run_id(
+    scenario: Mapping[str, Any], mode: str, server_draws: str, replication: int, point: int, seed: int
+) -> str:
+    """First 16 hex digits of sha256 over the canonical JSON of everything that defines a run."""
+    doc = {
+        "mode": mode,
+        "point": point,
+        "replication": replication,
+        "scenario": scenario,
+        "seed": seed,
+        "server_draws": server_draws,
+        "version": __version__,
+    }
+    return hashlib.sha256(canonical_json(doc).encode()).hexdigest()[:16]
+
+
+def run_id_from_json(
+    scenario_json: str, mode: str, server_draws: str, replication: int, point: int, seed: int
+) -> str:
+    """:func:`run_id` with the scenario already serialised (one dump per point, not per run)."""
+    dump = canonical_json
+    text = (
+        f'{{"mode":{dump(mode)},"point":{int(point)},"replication":{int(replication)},'
+        f'"scenario":{scenario_json},"seed":{int(seed)},"server_draws":{dump(server_draws)},'
+        f'"version":{dump(__version__)}}}'
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def point_seed(seed: int, point: int) -> np.random.SeedSequence:
+    """The root stream of point *i*: ``SeedSequence(seed, spawn_key=(i,))``."""
+    return np.random.SeedSequence(seed, spawn_key=(point,))
+
+
+# --------------------------------------------------------------------------------- loading
+
+
+def load_sweep(source: str | Path | Mapping[str, Any], *, base_dir: str | Path | None = None) -> SweepPlan:
+    """Read and validate a sweep file (or mapping) and every point's scenario.
+
+    Raises :class:`ScenarioError` (one line, naming file and field) on any problem.
+    """
+    if isinstance(source, Mapping):
+        return sweep_from_dict(source, source="<sweep>", base_dir=base_dir or Path.cwd())
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(str(path), "", f"cannot read sweep file ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ScenarioError(str(path), where, f"invalid YAML: {problem}") from None
+    return sweep_from_dict(data, source=str(path), base_dir=path.parent)
+
+
+def sweep_from_dict(data: Any, *, source: str = "<sweep>", base_dir: str | Path | None = None) -> SweepPlan:
+    """Validate a sweep mapping; see :func:`load_sweep`."""
+    if not isinstance(data, Mapping):
+        raise ScenarioError(source, "", "a sweep file must be a YAML mapping")
+    try:
+        spec = SweepSpec.model_validate(data)
+    except ValidationError as exc:
+        where, message = _friendly(exc.errors()[0])
+        raise ScenarioError(source, where, message) from None
+
+    base = _load_base(spec.base, source, Path(base_dir) if base_dir is not None else Path.cwd())
+    mode = spec.mode or ("monte_carlo" if spec.replications > 1 else "expected")
+    if mode == "expected" and spec.replications != 1:
+        raise ScenarioError(
+            source, "replications", "expected mode is deterministic: use 1 (or mode: monte_carlo)"
+        )
+
+    raw_axes = data["axes"] if isinstance(data.get("axes"), Mapping) else {}
+    order = [k for k in raw_axes if k in pts.AXIS_KINDS and getattr(spec.axes, k) is not None]
+    dists = _distributions(spec, source)
+    kinds: dict[str, str] = {}
+    sizes = []
+    for kind in order:
+        paths = list(spec.axes.grid) if kind == "grid" else list(dists[kind])
+        for path in paths:
+            if path in kinds:
+                raise ScenarioError(
+                    source, _axis_where(kind, path), f"already swept by axes.{kinds[path]}"
+                )
+            kinds[path] = kind
+        sizes.append(
+            pts.count_points([len(v) for v in spec.axes.grid.values()])
+            if kind == "grid"
+            else getattr(spec.axes, kind).n
+        )
+    total = pts.count_points(sizes)
+    if total > MAX_POINTS:
+        raise ScenarioError(source, "axes", f"{total:,} points is more than the limit {MAX_POINTS:,}")
+
+    lists = []
+    for kind in order:
+        if kind == "grid":
+            lists.append(pts.grid_points(spec.axes.grid))
+        elif kind == "random":
+            lists.append(pts.random_points(spec.axes.random.n, dists[kind], pts.axis_rng(spec.seed, kind)))
+        else:
+            n = spec.axes.latin_hypercube.n
+            lists.append(pts.latin_hypercube_points(n, dists[kind], pts.axis_rng(spec.seed, kind)))
+    points = pts.combine(lists)
+
+    base_dict = base.to_dict()
+    for path, kind in kinds.items():
+        _check_path(path, kind, source)
+    for i, point in enumerate(points):
+        _validate_point(base_dict, point, i, kinds, source)
+
+    axes = tuple(
+        Axis(path, kind, pts.param_type([p[path] for p in points])) for path, kind in kinds.items()
+    )
+    spec_hash = hashlib.sha256(
+        canonical_json(_identity(spec, base_dict, order)).encode()
+    ).hexdigest()[:16]
+    return SweepPlan(
+        spec=spec,
+        source=source,
+        base=base,
+        axes=axes,
+        points=points,
+        mode=mode,
+        replications=spec.replications,
+        spec_hash=spec_hash,
+        base_dict=base_dict,
+    )
+
+
+def _identity(spec: SweepSpec, base_dict: dict[str, Any], order: list[str]) -> dict[str, Any]:
+    """What defines a sweep's runs (hashed into ``spec_hash``); name and batch size do not."""
+    axes: list[Any] = []
+    for kind in order:
+        if kind == "grid":
+            axes.append(["grid", [[p, v] for p, v in spec.axes.grid.items()]])
+        else:
+            block = getattr(spec.axes, kind)
+            axes.append([kind, block.n, [[p, d] for p, d in block.params.items()]])
+    return {
+        "base": base_dict,
+        "seed": spec.seed,
+        "mode": spec.mode or ("monte_carlo" if spec.replications > 1 else "expected"),
+        "replications": spec.replications,
+        "server_draws": spec.server_draws,
+        "axes": axes,
+        "store_timeseries": spec.store_timeseries,
+    }
+
+
+def _load_base(base: Any, source: str, base_dir: Path) -> Scenario:
+    if isinstance(base, Mapping):
+        try:
+            return scenario_from_dict(base, source=source, base_dir=base_dir)
+        except ScenarioError as exc:
+            raise ScenarioError(source, ".".join(p for p in ("base", exc.where) if p), exc.message) from None
+    path = Path(base)
+    if not path.is_absolute():
+        path = base_dir / path
+    if not path.is_file():
+        raise ScenarioError(source, "base", f"scenario file not found: {path}")
+    return load_scenario(path)
+
+
+def _distributions(spec: SweepSpec, source: str) -> dict[str, dict[str, pts.Dist]]:
+    out: dict[str, dict[str, pts.Dist]] = {}
+    for kind in ("random", "latin_hypercube"):
+        block = getattr(spec.axes, kind)
+        if block is None:
+            continue
+        out[kind] = {}
+        for path, raw in block.params.items():
+            where = f"axes.{kind}.params.{path}"
+            try:
+                dist = pts.parse_dist(raw)
+            except ValueError as exc:
+                raise ScenarioError(source, where, str(exc)) from None
+            if kind == "latin_hypercube" and dist.kind not in pts.CONTINUOUS:
+                raise ScenarioError(
+                    source, where, f"latin_hypercube takes uniform or loguniform, not {dist.kind}"
+                )
+            out[kind][path] = dist
+    return out
+
+
+def _axis_where(kind: str, path: str) -> str:
+    return f"axes.{kind}.{path}" if kind == "grid" else f"axes.{kind}.params.{path}"
+
+
+def _check_path(path: str, kind: str, source: str) -> None:
+    try:
+        parse_path(path)
+    except ValueError as exc:
+        raise ScenarioError(source, _axis_where(kind, path), f"bad path: {exc}") from None
+
+
+def apply_point(base: Mapping[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with every ``path: value`` of ``point`` set (copies; ``base`` is not modified).
+
+    See :func:`simlib.scenario.set_path`: an optional block that is ``null`` in the resolved base
+    (``incident_response``, ``economics``, ...) is created when a path goes through it. Raises
+    ``KeyError`` (message ``"<path>: ..."``) for a missing list index.
+    """
+    data: Any = dict(base)
+    for path, value in point.items():
+        data = set_path(data, path, value)
+    return data
+
+
+def _validate_point(
+    base_dict: dict[str, Any], point: dict[str, Any], i: int, kinds: dict[str, str], source: str
+) -> None:
+    try:
+        data = apply_point(base_dict, point)
+    except KeyError as exc:
+        path = str(exc.args[0]).split(": ", 1)[0]
+        path = path if path in kinds else next(iter(kinds))
+        message = str(exc.args[0]).split(": ", 1)[-1]
+        raise ScenarioError(source, _axis_where(kinds[path], path), f"no such field ({message})") from None
+    try:
+        scenario_from_dict(data, source=source)
+    except ScenarioError as exc:
+        path = _blame(exc.where, list(point))
+        if path is None:
+            values = ", ".join(f"{p}={_fmt(v)}" for p, v in point.items())
+            raise ScenarioError(
+                source, "axes", f"point {i} ({values}): {exc.where}: {exc.message}"
+            ) from None
+        message = exc.message
+        if message == "unknown field" and exc.where == path:
+            raise ScenarioError(source, _axis_where(kinds[path], path), "not a scenario field") from None
+        detail = message if exc.where == path else f"{exc.where}: {message}"
+        raise ScenarioError(
+            source, _axis_where(kinds[path], path), f"value {_fmt(point[path])}: {detail}"
+        ) from None
+
+
+def _blame(where: str, paths: list[str]) -> str | None:
+    """The axis path most related to an error at ``where`` (longest common field prefix).
+
+    The base scenario is valid, so some axis value of the point caused the error: with one axis
+    it is that one; with several, the one sharing most of the error's field path (None if none
+    shares even the first field).
+    """
+    if where in paths:
+        return where
+    try:
+        target = parse_path(where)
+    except ValueError:
+        target = []
+    best, score = None, 0
+    for p in paths:
+        parts = parse_path(p)
+        common = 0
+        for a, b in zip(parts, target, strict=False):
+            if a != b:
+                break
+            common += 1
+        if common > score:
+            best, score = p, common
+    if best is None and len(paths) == 1:
+        return paths[0]
+    return best
+
+
+def _fmt(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+_MESSAGES = {
+    "greater_than_equal": lambda c: f"must be ≥ {c['ge']}",
+    "greater_than": lambda c: f"must be > {c['gt']}",
+    "less_than_equal": lambda c: f"must be ≤ {c['le']}",
+    "less_than": lambda c: f"must be < {c['lt']}",
+    "extra_forbidden": lambda c: "unknown field",
+    "missing": lambda c: "required field is missing",
+    "int_type": lambda c: "must be an integer",
+    "int_parsing": lambda c: "must be an integer",
+    "int_from_float": lambda c: "must be a whole number",
+    "bool_type": lambda c: "must be true or false",
+    "bool_parsing": lambda c: "must be true or false",
+    "string_type": lambda c: "must be a string",
+    "string_too_short": lambda c: "must not be empty",
+    "list_type": lambda c: "must be a list",
+    "dict_type": lambda c: "must be a mapping",
+    "model_type": lambda c: "must be a mapping",
+    "literal_error": lambda c: f"must be one of {c['expected']}",
+}
+
+
+def _friendly(err: Mapping[str, Any]) -> tuple[str, str]:
+    """(field path, message) of one pydantic error of the sweep schema."""
+    where = format_loc(list(err["loc"]))
+    make = _MESSAGES.get(err["type"])
+    if make is not None:
+        try:
+            return where, make(err.get("ctx") or {})
+        except KeyError:
+            pass
+    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+    m = re.match(r"^(grid(?:\.[^:]+)?): (.*)$", msg)
+    if m:
+        return (f"{where}.{m.group(1)}" if where else m.group(1)), m.group(2)
+    return where, msg

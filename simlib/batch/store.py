@@ -1,0 +1,434 @@
+"""On-disk layout of a sweep folder, the manifest, resume and loading results.
+
+Layout of ``--out DIR``::
+
+    DIR/
+      sweep.json                      resolved spec, spec hash, root seed, simlib version, counts
+      results/part-<16hex>.parquet    result rows of one finished task (the commit point)
+      manifest/part-<16hex>.parquet   per-run status and timings of the same task
+      timeseries/part-<16hex>.parquet daily lockout rate per run and strategy (opt-in)
+      manifest.parquet                one row per run, consolidated at the end of each invocation
+      .lock                           held while a sweep writes here (a second writer is refused)
+
+Every file is written atomically (temporary name in the same folder, fsync, rename), so a killed
+sweep leaves complete parts or nothing. A task's timeseries part is written first, then its
+results part, then its manifest part: a run is *done* exactly when its id appears in a results
+part; a missing manifest part is regenerated (without timings) when the manifest is consolidated,
+and a timeseries part without a results part is an orphan and is deleted on the next start.
+
+Results parts hold only deterministic values (ids, parameters, metrics) so that a sweep gives
+byte-identical frames on one worker, many workers or a Dask cluster; timings, hosts and pids live
+in the manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from simlib._version import __version__
+from simlib.errors import ScenarioError
+from simlib.io import atomic_write, atomic_write_text, clean_stale_temps
+
+if TYPE_CHECKING:
+    from simlib.batch.spec import SweepPlan
+
+SWEEP_JSON = "sweep.json"
+RESULTS = "results"
+MANIFEST = "manifest"
+TIMESERIES = "timeseries"
+MANIFEST_FILE = "manifest.parquet"
+LOCK_FILE = ".lock"
+FORMAT = 1
+#: Leading columns of every results part, before the parameter columns.
+ID_COLUMNS = ("run_id", "point", "replication")
+
+MANIFEST_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("point", pa.int64()),
+        ("replication", pa.int64()),
+        ("params", pa.string()),
+        ("seed_entropy", pa.int64()),
+        ("spawn_key", pa.list_(pa.int64())),
+        ("status", pa.string()),
+        ("error", pa.string()),
+        ("started_at", pa.timestamp("us", tz="UTC")),
+        ("finished_at", pa.timestamp("us", tz="UTC")),
+        ("duration_s", pa.float64()),
+        ("hostname", pa.string()),
+        ("pid", pa.int64()),
+        ("part", pa.string()),
+    ]
+)
+
+_ARROW_TYPES = {
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "bool": pa.bool_(),
+    "str": pa.string(),
+    "json": pa.string(),
+}
+
+
+class SweepStore:
+    """A sweep folder: compatibility check, locking, atomic commits and resume bookkeeping."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.results = self.root / RESULTS
+        self.manifest = self.root / MANIFEST
+        self.timeseries = self.root / TIMESERIES
+
+    # ------------------------------------------------------------------------ opening
+    def check(self, plan: SweepPlan) -> None:
+        """Refuse (``ScenarioError``) a folder that holds another sweep; creates nothing."""
+        where = str(self.root)
+        if not self.root.exists():
+            return
+        if not self.root.is_dir():
+            raise ScenarioError(where, "", "exists and is not a folder")
+        meta_path = self.root / SWEEP_JSON
+        if not meta_path.exists():
+            junk = [p.name for p in self.root.iterdir() if not p.name.startswith(".")]
+            if junk:
+                raise ScenarioError(
+                    where, "", "folder is not empty and holds no sweep.json; choose another --out"
+                )
+            return
+        meta = read_meta(self.root)
+        if meta.get("spec_hash") != plan.spec_hash:
+            raise ScenarioError(
+                where,
+                "",
+                f"holds a different sweep ('{meta.get('name')}', spec hash {meta.get('spec_hash')}; "
+                f"this one is '{plan.name}', {plan.spec_hash}); choose another --out folder",
+            )
+        if meta.get("simlib_version") != __version__:
+            raise ScenarioError(
+                where,
+                "",
+                f"was written by simlib {meta.get('simlib_version')} (this is {__version__}); "
+                "results would not be comparable: choose another --out folder",
+            )
+
+    @contextlib.contextmanager
+    def open(self, plan: SweepPlan) -> Iterator[SweepStore]:
+        """Create the layout, take the folder lock, write ``sweep.json`` and clean up a crash."""
+        self.check(plan)
+        for d in (self.root, self.results, self.manifest, self.timeseries):
+            d.mkdir(parents=True, exist_ok=True)
+        with open(self.root / LOCK_FILE, "a+") as lock:
+            try:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ScenarioError(
+                    str(self.root), "", "another sweep is writing to this folder right now"
+                ) from None
+            try:
+                for d in (self.root, self.results, self.manifest, self.timeseries):
+                    clean_stale_temps(d)
+                if not (self.root / SWEEP_JSON).exists():
+                    meta = {"format": FORMAT, **plan.describe()}
+                    atomic_write_text(
+                        self.root / SWEEP_JSON,
+                        json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n",
+                    )
+                done_parts = {p.name for p in self.results.glob("part-*.parquet")}
+                for p in self.timeseries.glob("part-*.parquet"):
+                    if p.name not in done_parts:
+                        p.unlink(missing_ok=True)  # written before a kill, results never committed
+                yield self
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+    # ------------------------------------------------------------------------- resume
+    def result_parts(self) -> list[Path]:
+        return sorted(self.results.glob("part-*.parquet"))
+
+    def done_run_ids(self) -> RunIdSet:
+        """Run ids present in a results part (a run is done exactly when it is there)."""
+        return RunIdSet(
+            np.concatenate(
+                [ids_u64(_read(p, ["run_id"]).column(0)) for p in self.result_parts()]
+                or [np.zeros(0, dtype=np.uint64)]
+            )
+        )
+
+    # ------------------------------------------------------------------------ writing
+    def commit(
+        self,
+        part_id: str,
+        results: pa.Table | None,
+        manifest: pa.Table,
+        timeseries: pa.Table | None = None,
+    ) -> None:
+        """Write one finished task: timeseries, then results (the commit point), then manifest."""
+        name = f"part-{part_id}.parquet"
+        if timeseries is not None and timeseries.num_rows:
+            _write_table(timeseries, self.timeseries / name)
+        if results is not None and results.num_rows:
+            _write_table(results, self.results / name)
+        _write_table(manifest, self.manifest / name)
+
+    def consolidate_manifest(self, plan: SweepPlan) -> Path:
+        """Rewrite ``manifest.parquet``: one row per finished or failed run.
+
+        A run in a results part is ``done`` (its latest done entry, or a regenerated one without
+        timings when the kill landed between the results and the manifest part); any other run
+        keeps its latest ``failed`` entry; runs never attempted are not listed. Rows are written
+        part by part (parts in run order, rows in run order within a part; a retried run comes
+        with its retry), streaming: memory is a few bytes per run, not a table of every run.
+        :func:`load_manifest` returns them sorted by point and replication.
+        """
+        done = self.done_run_ids()
+        parts = sorted(self.manifest.glob("part-*.parquet"))
+        cols = {"id": [], "fin": [], "part": [], "row": [], "point": [], "rep": []}
+        for k, p in enumerate(parts):
+            t = _read(p, ["run_id", "status", "finished_at", "point", "replication"])
+            ids = ids_u64(t.column("run_id"))
+            ok = np.asarray(t.column("status").to_pylist(), dtype=object) == "done"
+            keep = np.flatnonzero(done.contains(ids) == ok)  # drop superseded failures
+            fin = t.column("finished_at").cast(pa.int64()).to_numpy(zero_copy_only=False)
+            cols["id"].append(ids[keep])
+            cols["fin"].append(np.nan_to_num(np.asarray(fin, dtype=float), nan=-1.0)[keep])
+            cols["part"].append(np.full(len(keep), k))
+            cols["row"].append(keep)
+            cols["point"].append(t.column("point").to_numpy()[keep])
+            cols["rep"].append(t.column("replication").to_numpy()[keep])
+        c = {
+            k: np.concatenate(v) if v else np.zeros(0, dtype=np.uint64 if k == "id" else np.int64)
+            for k, v in cols.items()
+        }
+        # latest entry per run: sort by (id, finished_at, part, row) and keep the last of each id
+        order = np.lexsort((c["row"], c["part"], c["fin"], c["id"]))
+        ids_sorted = c["id"][order]
+        last = order[np.r_[ids_sorted[1:] != ids_sorted[:-1], True]] if len(order) else order
+        missing = np.setdiff1d(done.ids, c["id"][last], assume_unique=True)
+        # parts in order of their first run; rows of a part in file (= run) order
+        first: dict[int, tuple[int, int]] = {}
+        rows: dict[int, list[int]] = {}
+        for j in last[np.lexsort((c["rep"][last], c["point"][last]))]:
+            k = int(c["part"][j])
+            first.setdefault(k, (int(c["point"][j]), int(c["rep"][j])))
+            rows.setdefault(k, []).append(int(c["row"][j]))
+        del c, cols, order, ids_sorted, last
+
+        def write(tmp: Path) -> None:
+            with pq.ParquetWriter(tmp, MANIFEST_SCHEMA) as writer:
+                for k in sorted(rows, key=first.__getitem__):
+                    writer.write_table(_conform(_read(parts[k])).take(sorted(rows[k])))
+                if len(missing):
+                    writer.write_table(self._regenerated(plan, RunIdSet(missing)))
+
+        return atomic_write(self.root / MANIFEST_FILE, write)
+
+    def _regenerated(self, plan: SweepPlan, missing: RunIdSet) -> pa.Table:
+        """Minimal manifest rows (no timings) for done runs whose manifest part was never written."""
+        out = []
+        seen: set[str] = set()
+        for p in self.result_parts():
+            t = _read(p, list(ID_COLUMNS))
+            hit = np.flatnonzero(missing.contains(ids_u64(t.column("run_id"))))
+            for j in hit:
+                rid = t.column("run_id")[int(j)].as_py()
+                if rid not in seen:
+                    seen.add(rid)
+                    meta = {
+                        "run_id": rid,
+                        "point": t.column("point")[int(j)].as_py(),
+                        "replication": t.column("replication")[int(j)].as_py(),
+                        "status": "done",
+                    }
+                    out.append(manifest_row(plan, meta, p.stem.removeprefix("part-")))
+        return pa.Table.from_pylist(out, schema=MANIFEST_SCHEMA)
+
+
+class RunIdSet:
+    """A set of run ids held as a sorted ``uint64`` array (8 bytes per run, not ~100).
+
+    Run ids are 16 hex digits, i.e. exactly 64 bits. Resuming a sweep of a million runs thus
+    holds 8 MB of ids instead of a Python set of strings.
+    """
+
+    def __init__(self, ids: np.ndarray) -> None:
+        self.ids = np.unique(np.asarray(ids, dtype=np.uint64))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, run_id: object) -> bool:
+        if not isinstance(run_id, str):
+            return False
+        v = np.uint64(int(run_id, 16))
+        i = int(np.searchsorted(self.ids, v))
+        return i < len(self.ids) and self.ids[i] == v
+
+    def contains(self, ids: np.ndarray) -> np.ndarray:
+        """Vectorised membership of ``uint64`` ids."""
+        if not len(self.ids):
+            return np.zeros(len(ids), dtype=bool)
+        i = np.minimum(np.searchsorted(self.ids, ids), len(self.ids) - 1)
+        return self.ids[i] == ids
+
+
+def ids_u64(column: pa.ChunkedArray | pa.Array | list[str]) -> np.ndarray:
+    """Hex run ids → ``uint64``."""
+    values = column.to_pylist() if hasattr(column, "to_pylist") else column
+    return np.fromiter((int(v, 16) for v in values), dtype=np.uint64, count=len(values))
+
+
+def _conform(table: pa.Table) -> pa.Table:
+    return table if table.schema == MANIFEST_SCHEMA else table.cast(MANIFEST_SCHEMA)
+
+
+# ------------------------------------------------------------------------------ building parts
+
+
+def manifest_row(plan: SweepPlan, meta: Mapping[str, Any], part_id: str) -> dict[str, Any]:
+    """One manifest row from a worker's per-run metadata plus the run's identity."""
+    point, rep = int(meta["point"]), int(meta["replication"])
+    return {
+        "run_id": meta["run_id"],
+        "point": point,
+        "replication": rep,
+        "params": plan.params_json(point),
+        "seed_entropy": plan.seed,
+        "spawn_key": [point, rep] if plan.mode == "monte_carlo" else [point],
+        "status": meta.get("status", "done"),
+        "error": meta.get("error"),
+        "started_at": meta.get("started_at"),
+        "finished_at": meta.get("finished_at"),
+        "duration_s": meta.get("duration_s"),
+        "hostname": meta.get("hostname"),
+        "pid": meta.get("pid"),
+        "part": part_id,
+    }
+
+
+def manifest_table(plan: SweepPlan, metas: Sequence[Mapping[str, Any]], part_id: str) -> pa.Table:
+    return pa.Table.from_pylist(
+        [manifest_row(plan, m, part_id) for m in metas], schema=MANIFEST_SCHEMA
+    )
+
+
+def results_table(plan: SweepPlan, rows: pd.DataFrame) -> pa.Table:
+    """A results part: ids, one typed column per axis path (from the plan), then the metrics."""
+    table = pa.Table.from_pandas(rows, preserve_index=False).replace_schema_metadata(None)
+    points = rows["point"].to_numpy()
+    for k, axis in enumerate(plan.axes):
+        values = [plan.points[int(i)][axis.path] for i in points]
+        if axis.type == "json":
+            values = [None if v is None else json.dumps(v, ensure_ascii=False, default=str) for v in values]
+        elif axis.type == "float":
+            values = [None if v is None else float(v) for v in values]
+        table = table.add_column(len(ID_COLUMNS) + k, axis.path, pa.array(values, _ARROW_TYPES[axis.type]))
+    return _normalise(table)
+
+
+def _normalise(table: pa.Table) -> pa.Table:
+    """Fixed types where pandas inference varies with the values of one task.
+
+    An all-``None`` date column (no lockout in any run of the task) would be ``null``-typed.
+    """
+    for k, f in enumerate(table.schema):
+        if pa.types.is_null(f.type) and f.name.endswith("_date"):
+            table = table.set_column(k, f.name, table.column(k).cast(pa.date32()))
+        elif pa.types.is_large_string(f.type):
+            table = table.set_column(k, f.name, table.column(k).cast(pa.string()))
+    return table
+
+
+def timeseries_table(frame: pd.DataFrame) -> pa.Table:
+    return _normalise(pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None))
+
+
+def _write_table(table: pa.Table, path: Path) -> Path:
+    return atomic_write(path, lambda p: pq.write_table(table, p))
+
+
+def _read(path: Path, columns: list[str] | None = None) -> pa.Table:
+    try:
+        return pq.read_table(path, columns=columns)
+    except (OSError, pa.ArrowException) as exc:
+        raise ScenarioError(str(path), "", f"unreadable part ({exc}); delete it and rerun") from None
+
+
+# ------------------------------------------------------------------------------------ loading
+
+
+def read_meta(path: str | Path) -> dict[str, Any]:
+    """``sweep.json`` of a sweep folder; one-line ``ScenarioError`` if there is none."""
+    meta_path = Path(path) / SWEEP_JSON
+    try:
+        return json.loads(meta_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(str(path), "", "not a sweep folder (no sweep.json)") from None
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(str(meta_path), "", f"cannot read ({exc})") from None
+
+
+def _load_parts(folder: Path) -> pa.Table | None:
+    parts = sorted(folder.glob("part-*.parquet"))
+    if not parts:
+        return None
+    table = pa.concat_tables([_read(p) for p in parts], promote_options="default")
+    # Stable sort: the rows of one run are contiguous in one part, in scenario strategy order.
+    return table.sort_by([("point", "ascending"), ("replication", "ascending")])
+
+
+def load_results(path: str | Path, aggregate: bool = False) -> pd.DataFrame:
+    """The tidy results of a sweep folder: one row per (run, strategy), parameters as columns.
+
+    Columns: ``run_id, point, replication, <one column per axis path>, strategy, <metrics>``,
+    sorted by point, replication and strategy (in scenario order), with a fresh RangeIndex.
+    Parameter columns keep their types (numbers stay numbers; lists/mappings are JSON strings).
+    Only finished runs are included (see ``manifest.parquet`` for failures).
+
+    ``aggregate=True`` returns :func:`simlib.montecarlo.aggregate` over replications: mean, sd,
+    se, p5, p50, p95 per point × strategy × metric, with the parameter columns kept.
+    """
+    meta = read_meta(path)
+    params = [a["path"] for a in meta.get("axes", [])]
+    table = _load_parts(Path(path) / RESULTS)
+    if table is None:
+        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in [*ID_COLUMNS, *params, "strategy"]})
+    else:
+        frame = table.to_pandas()
+    if aggregate:
+        from simlib.montecarlo import aggregate as _aggregate
+
+        return _aggregate(frame.drop(columns=["run_id"]), by=["point", *params])
+    return frame
+
+
+def load_timeseries(path: str | Path) -> pd.DataFrame:
+    """Daily lockout rates of a sweep run with ``store_timeseries: true``.
+
+    Columns ``run_id, point, replication, strategy, date, lockout_rate``; join parameters from
+    :func:`load_results` on ``point`` if needed.
+    """
+    read_meta(path)
+    table = _load_parts(Path(path) / TIMESERIES)
+    if table is None:
+        return pd.DataFrame(columns=["run_id", "point", "replication", "strategy", "date", "lockout_rate"])
+    return table.to_pandas()
+
+
+def load_manifest(path: str | Path) -> pd.DataFrame:
+    """``manifest.parquet`` of a sweep folder (status, error, timings, host, pid per run)."""
+    read_meta(path)
+    f = Path(path) / MANIFEST_FILE
+    if not f.exists():
+        return MANIFEST_SCHEMA.empty_table().to_pandas()
+    table = pq.read_table(f).sort_by([("point", "ascending"), ("replication", "ascending")])
+    return table.to_pandas()
