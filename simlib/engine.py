@@ -88,11 +88,7 @@ class Simulation:
         self.comply_share = (
             ir.forced_update.comply_share if ir is not None and ir.forced_update else 0.0
         )
-        self.update_host = None
-        if ir is not None:
-            self.update_host = (
-                scenario.hosts[0].name if ir.update_check_host == "__first__" else ir.update_check_host
-            )
+        self.update_host = ir.update_check_host if ir is not None else None
         #: Issuances that replace a served certificate inside the simulated period.
         self.certificate_changes = sum(1 for it in self.calendar.issuances if 0 < it.day < self.days)
 

@@ -283,12 +283,12 @@ def aggregate(rows: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
     Long format: one row per (group…, strategy, metric).
     """
     by = [*(by or []), "strategy"]
-    skip = {"replication", "seed_entropy", *by}
+    skip = {"replication", "point", "run_id", "seed_entropy", *by}
     metrics = [
         c for c in rows.columns if c not in skip and pd.api.types.is_numeric_dtype(rows[c])
     ]
     long = rows.melt(id_vars=by, value_vars=metrics, var_name="metric")
-    g = long.groupby([*by, "metric"], sort=False)["value"]
+    g = long.groupby([*by, "metric"], sort=False, dropna=False)["value"]
     out = g.agg(
         replications="count",
         mean="mean",

@@ -538,6 +538,14 @@ class Scenario(_Model):
     metrics: Metrics = Field(default_factory=Metrics)
     monte_carlo: MonteCarloSpec = Field(default_factory=MonteCarloSpec)
 
+    @model_validator(mode="after")
+    def _resolve_update_check(self) -> Scenario:
+        # The update check defaults to the first host; the resolved scenario names it.
+        ir = self.incident_response
+        if ir is not None and ir.update_check_host == "__first__" and self.hosts:
+            object.__setattr__(ir, "update_check_host", self.hosts[0].name)
+        return self
+
     @field_validator("attacks", mode="before")
     @classmethod
     def _attack_shorthand(cls, value: Any) -> Any:
@@ -692,7 +700,7 @@ def _semantic_checks(sc: Scenario) -> None:
             fail(f"attacks[{i}].host", f"unknown host '{a.host}'")
 
     ir = sc.incident_response
-    if ir is not None and ir.update_check_host not in (None, "__first__", *host_names):
+    if ir is not None and ir.update_check_host not in (None, *host_names):
         fail("incident_response.update_check_host", f"unknown host '{ir.update_check_host}'")
 
     if sc.economics is not None:
@@ -884,11 +892,10 @@ def _set(node: Any, parts: list[str | int], value: Any, path: str) -> Any:
         out = list(node)
         out[head] = _set(node[head], rest, value, path)
         return out
+    if node is None:
+        node = {}  # an absent optional section (e.g. incident_response: null) is created
     if not isinstance(node, Mapping):
         raise KeyError(f"{path}: '{head}' is not inside a mapping")
-    if head not in node and rest:
-        # Creating an intermediate mapping (e.g. incident_response.forced_update.comply_share)
-        node = {**node, head: {}}
     out = dict(node)
     out[head] = _set(node.get(head), rest, value, path)
     return out
