@@ -823,21 +823,26 @@ def scenario_from_dict(
     return sc
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a YAML scenario file."""
+def read_yaml(path: str | Path, what: str = "file") -> Any:
+    """Parse a YAML file; unreadable files and syntax errors become one-line ScenarioErrors."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ScenarioError(str(path), "", f"cannot read file ({exc.strerror})") from None
+        raise ScenarioError(str(path), "", f"cannot read {what} ({exc.strerror})") from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise ScenarioError(str(path), where, f"invalid YAML: {problem}") from None
-    return scenario_from_dict(data, source=str(path), base_dir=path.parent)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a YAML scenario file."""
+    path = Path(path)
+    return scenario_from_dict(read_yaml(path), source=str(path), base_dir=path.parent)
 
 
 def default_scenario() -> Scenario:

@@ -34,13 +34,19 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from simlib._version import __version__
 from simlib.batch import points as pts
 from simlib.errors import ScenarioError, format_loc
-from simlib.scenario import Scenario, load_scenario, parse_path, scenario_from_dict, set_path
+from simlib.scenario import (
+    Scenario,
+    load_scenario,
+    parse_path,
+    read_yaml,
+    scenario_from_dict,
+    set_path,
+)
 
 #: Refuse sweeps larger than this many points (the point list is held in memory).
 MAX_POINTS = 10_000_000
@@ -280,18 +286,7 @@ def load_sweep(source: str | Path | Mapping[str, Any], *, base_dir: str | Path |
     if isinstance(source, Mapping):
         return sweep_from_dict(source, source="<sweep>", base_dir=base_dir or Path.cwd())
     path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(str(path), "", f"cannot read sweep file ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ScenarioError(str(path), where, f"invalid YAML: {problem}") from None
-    return sweep_from_dict(data, source=str(path), base_dir=path.parent)
+    return sweep_from_dict(read_yaml(path, "sweep file"), source=str(path), base_dir=path.parent)
 
 
 def sweep_from_dict(data: Any, *, source: str = "<sweep>", base_dir: str | Path | None = None) -> SweepPlan:
