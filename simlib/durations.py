@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from simlib.fleet import Cohorts
+from simlib.fleet import Cohorts, normal_version, prompt_floor, windows
 
 if TYPE_CHECKING:
     from simlib.engine import Simulation, StrategyTables
@@ -97,9 +97,7 @@ def spell_table(sim: Simulation, tables: StrategyTables) -> SpellTable:
     lags = np.arange(T + 2)
     fixes = [k for k, rel in enumerate(tables.releases) if rel.kind == "fix"]
     t = np.arange(T)
-    day = t[None, :] - lags[:, None]  # (lags, T)
-    newest = np.searchsorted(r, np.arange(T), side="right") - 1
-    normal = np.where((lags[:, None] > T) | (day < 0), 0, newest[np.clip(day, 0, T - 1)])
+    normal = normal_version(windows(r, T), lags[:, None], t[None, :])  # (lags, T)
     parts = []
     split = bool(fixes) and sim.comply_share > 0
     for ci, c in enumerate(sim.clients):
@@ -110,11 +108,7 @@ def spell_table(sim: Simulation, tables: StrategyTables) -> SpellTable:
                 if not split:
                     continue
                 E = sim.prompt_days(tables, c, np.zeros(len(lags), dtype=int), lags, fixes)
-                floor = np.full((len(lags), T), -1)
-                for n, k in enumerate(fixes):
-                    start = np.minimum(E[:, n], T)
-                    floor = np.where(t[None, :] >= start[:, None], np.maximum(floor, k), floor)
-                version = np.maximum(normal, floor)
+                version = np.maximum(normal, prompt_floor(E, fixes, T))
             locked = lock[version, tables.seg_of_day[None, :]]
             padded = np.zeros((len(lags), T + 2), dtype=np.int8)
             padded[:, 1:-1] = locked

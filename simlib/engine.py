@@ -17,7 +17,15 @@ import numpy as np
 
 from simlib.chains import Chains, ChainTable
 from simlib.clients import ClientKind, TrustModel, client_kinds
-from simlib.fleet import Cohorts, Release, exact_counts, regular_releases, sort_releases, windows
+from simlib.fleet import (
+    Cohorts,
+    Release,
+    exact_counts,
+    normal_version,
+    regular_releases,
+    sort_releases,
+    windows,
+)
 from simlib.scenario import Scenario
 from simlib.schedule import CertificateCalendar
 from simlib.strategies import PinningStrategy, build_strategies, literal_identity
@@ -352,16 +360,14 @@ class Simulation:
         """
         T = self.days
         r = tables.release_days
-        newest = np.searchsorted(r, np.arange(T), side="right") - 1
+        newest = windows(r, T)
         floor = np.full(len(j), -1)
         E_fix = np.full((len(j), len(fixes)), np.iinfo(np.int64).max, dtype=np.int64)
         host = self.update_host
         lock_host = tables.lock_host[client.name].get(host) if host is not None else None
         for n, k in enumerate(fixes):
             rf = int(r[k])
-            day = rf - ell
-            normal = np.where((ell > T) | (day < 0), 0, newest[np.clip(day, 0, T - 1)])
-            version = np.maximum(np.maximum(normal, j), floor)
+            version = np.maximum(np.maximum(normal_version(newest, ell, rf), j), floor)
             if lock_host is None:
                 reach = np.ones(len(j), dtype=bool)
             else:

@@ -87,6 +87,27 @@ def windows(release_days: np.ndarray, days: int) -> np.ndarray:
     return np.searchsorted(release_days, np.arange(days), side="right") - 1
 
 
+def normal_version(newest: np.ndarray, lag: np.ndarray, day: np.ndarray | int) -> np.ndarray:
+    """The version a user with lag ℓ runs on ``day`` by their own updating: the newest release
+    of day − ℓ (``newest`` from :func:`windows`), version 0 before that, and version 0 forever
+    for ℓ > T (users who never update within the horizon). Broadcasts ``lag`` against ``day``."""
+    T = len(newest)
+    d = np.asarray(day) - lag
+    return np.where((lag > T) | (d < 0), 0, newest[np.clip(d, 0, T - 1)])
+
+
+def prompt_floor(prompted: np.ndarray, fixes: list[int], days: int) -> np.ndarray:
+    """(n, T) lowest version each complier group runs on each day because of forced-update
+    prompts (−1: none yet). ``prompted[i, n]`` is the day from which group i runs fix ``fixes[n]``
+    (int max if never), as returned by :meth:`simlib.engine.Simulation.prompt_days`."""
+    t = np.arange(days)
+    floor = np.full((len(prompted), days), -1)
+    for n, k in enumerate(fixes):
+        start = np.minimum(prompted[:, n], days)
+        floor = np.where(t[None, :] >= start[:, None], np.maximum(floor, k), floor)
+    return floor
+
+
 class Cohorts:
     """Users grouped by lag (and install day): weights are expected users or sampled counts.
 

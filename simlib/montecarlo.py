@@ -27,7 +27,7 @@ import pandas as pd
 
 from simlib.durations import STAT_COLUMNS, SpellTable, spell_table
 from simlib.engine import Simulation, StrategyTables
-from simlib.fleet import AdoptionCurve, Cohorts, windows
+from simlib.fleet import AdoptionCurve, Cohorts, normal_version, prompt_floor, windows
 from simlib.metrics import summary_row
 from simlib.scenario import Scenario
 
@@ -207,16 +207,11 @@ class MonteCarlo:
             comp_w = np.concatenate([coh.base_complier] + ([coh.installs_complier.ravel()] if coh.installs is not None else []))
             complier = rng.random(n) < np.where(flat[pick] > 0, comp_w[pick] / np.maximum(flat[pick], 1e-300), 0.0)
             # version path
-            day = t[None, :] - lag[:, None]
-            normal = np.where((lag[:, None] > T) | (day < 0), 0, newest[np.clip(day, 0, T - 1)])
-            version = np.maximum(normal, newest[install_day][:, None])
+            version = np.maximum(normal_version(newest, lag[:, None], t[None, :]), newest[install_day][:, None])
             if fixes and sim.comply_share > 0 and complier.any():
                 j = newest[install_day][complier]
                 E = sim.prompt_days(tables, client, j, lag[complier], fixes)
-                floor = np.full((complier.sum(), T), -1)
-                for m, k in enumerate(fixes):
-                    floor = np.where(t[None, :] >= np.minimum(E[:, m], T)[:, None], np.maximum(floor, k), floor)
-                version[complier] = np.maximum(version[complier], floor)
+                version[complier] = np.maximum(version[complier], prompt_floor(E, fixes, T))
             alive = t[None, :] >= install_day[:, None]
             # fetch history: attempts every R days at a random phase, each succeeding w.p. p
             phase = rng.integers(dyn.refresh_days, size=n)
