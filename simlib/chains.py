@@ -86,7 +86,6 @@ class ChainTable:
                     b |= self._intermediate_change_days(a.ca)
             host_bounds[h] = {d for d in b if 0 <= d < T}
         self.seg_start = np.array(sorted(set().union(*host_bounds.values())))
-        self.seg_end = np.append(self.seg_start[1:], T)  # exclusive
         self.seg_of_day = np.searchsorted(self.seg_start, np.arange(T), side="right") - 1
         self.legit: dict[tuple[str, str], Chains] = {}
         self.attack: dict[tuple[str, str, str], Chains] = {}

@@ -21,17 +21,6 @@ from simlib.fleet import Cohorts, normal_version, prompt_floor, windows
 if TYPE_CHECKING:
     from simlib.engine import Simulation, StrategyTables
 
-STAT_COLUMNS = (
-    "users_ever_locked",
-    "outage_spells",
-    "mean_outage_days",
-    "p50_outage_days",
-    "p95_outage_days",
-    "max_outage_days",
-    "censored_spells",
-)
-
-
 @dataclass(frozen=True)
 class SpellTable:
     """One entry per (group, spell): group = (client index, complier, lag)."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from simlib.durations import STAT_COLUMNS, SpellTable, spell_table
+from simlib.durations import SpellTable, spell_table
 from simlib.engine import Simulation, StrategyTables
 from simlib.fleet import AdoptionCurve, Cohorts, normal_version, prompt_floor, windows
 from simlib.metrics import summary_row
@@ -347,4 +347,4 @@ def monte_carlo(
     return MonteCarloResult(scenario, frame, timeseries, mc.server_draws)
 
 
-__all__ = ["STAT_COLUMNS", "MonteCarlo", "MonteCarloResult", "aggregate", "monte_carlo"]
+__all__ = ["MonteCarlo", "MonteCarloResult", "aggregate", "monte_carlo"]

@@ -94,7 +94,7 @@ class SimulationResult:
         frame["next_key_spki_sha256"] = [
             real.spki_pin(it.next_key) if it.next_key is not None else None for it in cal.issuances
         ]
-        return frame.drop(columns=["key_id", "next_key_id"])
+        return frame
 
     # ------------------------------------------------------------------ outage durations
     def outage_durations(self, strategy: str | None = None) -> pd.DataFrame:

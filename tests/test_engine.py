@@ -248,3 +248,13 @@ class TestScaling:
         b = simulate(make({"fleet.users": 10**8}, strategies=strategies)).timeseries
         np.testing.assert_allclose(a["lockout_rate"], b["lockout_rate"], rtol=1e-12)
         np.testing.assert_allclose(b["locked_users"], a["locked_users"] * 10**5, rtol=1e-9)
+
+
+def test_locked_versions_explains_a_day():
+    sc = make(strategies=[{"name": "leaf key", "pin": "leaf_spki"}])
+    res = simulate(sc)
+    day = sc.date(65)  # after the day-60 rotation; versions 0-4 (built ≤ day 53) pin the old key
+    table = res.locked_versions("leaf key", day)
+    assert list(table["version"]) == [f"v{k}" for k in range(5)]
+    assert table["locked"].eq(1.0).all()
+    assert table["users"].sum() == pytest.approx(res.timeseries["locked_users"].iloc[65])

@@ -137,7 +137,8 @@ class TestEvents:
 
         res = simulate(make())
         frame = res.issuances
-        assert {"spki_sha256", "cert_sha256", "root_spki_sha256", "not_after"} <= set(frame.columns)
+        assert {"spki_sha256", "cert_sha256", "root_spki_sha256", "not_after", "key_id", "serial"} <= set(frame.columns)
+        assert frame["key_id"].nunique() == frame["spki_sha256"].nunique()  # one pin per key
         assert frame["spki_sha256"].str.len().eq(44).all()
         assert frame["spki_sha256"].nunique() == len(frame)  # key rotates each renewal
         nb = frame["not_before"].iloc[0]
