@@ -114,6 +114,23 @@ class SimulationResult:
             frames.append(spells.weighted(name, weights, self.simulation))
         return pd.concat(frames, ignore_index=True)
 
+    @cached_property
+    def duration_stats(self) -> pd.DataFrame:
+        """Per strategy, the per-user outage statistics Monte Carlo reports, exactly
+        (``users_ever_locked, outage_spells, mean/p50/p95/max_outage_days, censored_spells``).
+        Dynamic strategies get NaN: their spells need Monte Carlo."""
+        from simlib.durations import spell_table
+
+        weights = self.simulation.cohorts_expected()
+        rows = []
+        for name, run in self.runs.items():
+            if run.tables.per_day:
+                rows.append({"strategy": name})
+                continue
+            spells = spell_table(self.simulation, run.tables)
+            rows.append({"strategy": name, **spells.stats(spells.weights(self.simulation, weights))})
+        return pd.DataFrame(rows)
+
     def locked_versions(self, strategy: str, date) -> pd.DataFrame:
         """Which versions are locked on a date, per client kind (for explanation and plots)."""
         run = self.runs[strategy]
@@ -136,7 +153,8 @@ class SimulationResult:
 
     # ------------------------------------------------------------------------- output
     def write(self, out_dir: str | Path, formats: tuple[str, ...] = ("csv",)) -> list[Path]:
-        """Write timeseries, summary, issuances, releases and the resolved scenario atomically."""
+        """Write timeseries, summary, durations, issuances, releases and the resolved scenario,
+        each file atomically."""
         from simlib.io import atomic_write_frame, atomic_write_text
 
         out = Path(out_dir)
@@ -145,6 +163,7 @@ class SimulationResult:
         tables = {
             "timeseries": self.timeseries,
             "summary": self.summary,
+            "durations": self.duration_stats,
             "issuances": self.issuances,
             "releases": self.releases,
         }

@@ -50,3 +50,15 @@ def test_stats_of_a_known_distribution():
     assert stats["mean_outage_days"] == 4.0 and stats["max_outage_days"] == 10
     assert stats["p50_outage_days"] == 2 and stats["users_ever_locked"] == 4
     assert stats["censored_spells"] == 1
+
+
+def test_duration_stats_match_monte_carlo_columns():
+    from simlib.montecarlo import monte_carlo
+
+    sc = make(ONE_ROTATION, strategies=[{"name": "leaf", "pin": "leaf_spki"}])
+    stats = simulate(sc).duration_stats.set_index("strategy")
+    rows = monte_carlo(sc, 100, seed=3).replications
+    for col in ("users_ever_locked", "outage_spells", "mean_outage_days", "censored_spells"):
+        values = rows[col].to_numpy()
+        se = values.std(ddof=1) / np.sqrt(len(values))
+        assert abs(values.mean() - stats.loc["leaf", col]) <= 3 * se + 1e-9, col
