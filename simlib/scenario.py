@@ -174,6 +174,12 @@ def read_curve_csv(path: Path) -> list[tuple[float, float]]:
     return points
 
 
+def _check_increasing(dates: list[dt.date], where: str) -> None:
+    for i in range(1, len(dates)):
+        if dates[i] <= dates[i - 1]:
+            raise ValueError(f"{where}[{i}].from: dates must increase")
+
+
 def _check_curve_points(points: list[tuple[float, float]], where: str) -> None:
     for i in range(1, len(points)):
         if points[i][0] <= points[i - 1][0]:
@@ -303,6 +309,7 @@ class CASpec(_Named):
         names = [i.name for i in self.intermediates]
         if len(set(names)) != len(names):
             raise ValueError("intermediate names must be unique within a CA")
+        _check_increasing([step.from_ for step in self.validity_schedule], "validity_schedule")
         return self
 
 
@@ -545,6 +552,13 @@ class Scenario(_Model):
         if ir is not None and ir.update_check_host == "__first__" and self.hosts:
             object.__setattr__(ir, "update_check_host", self.hosts[0].name)
         return self
+
+    @field_validator("validity_cap")
+    @classmethod
+    def _cap_order(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            _check_increasing([step.from_ for step in value], "validity_cap")
+        return value
 
     @field_validator("attacks", mode="before")
     @classmethod

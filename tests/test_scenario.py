@@ -87,6 +87,10 @@ class TestErrors:
             ({"hosts[0].key_policy": {"rotate_every": 0}}, "hosts[0].key_policy.rotate_every: must be ≥ 1"),
             ({"cas[0].selection": "lottery"}, "cas[0].selection: must be one of 'fixed', 'round_robin' or 'random'"),
             ({"validity_cap": [{"from": "2025-01-01", "max_days": 0}]}, "validity_cap[0].max_days: must be ≥ 1"),
+            ({"validity_cap": [{"from": "2026-01-01", "max_days": 90}, {"from": "2025-01-01", "max_days": 47}]},
+             "validity_cap[1].from: dates must increase"),
+            ({"cas[0].validity_schedule": [{"from": "2026-01-01", "days": 90}, {"from": "2026-01-01", "days": 47}]},
+             "cas[0].validity_schedule[1].from: dates must increase"),
         ],
     )
     def test_field_errors(self, overrides, expected):
