@@ -35,6 +35,7 @@ KeyAlgorithm = Literal["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096"]
 PLATFORMS = ("android", "ios")
 ATTACK_CLASSES = ("rogue_ca", "same_ca_misissuance", "user_installed_ca", "stolen_leaf_key")
 PIN_LEVELS = ("none", "leaf_cert", "leaf_spki", "intermediate_spki", "root_spki")
+MAX_TRUST_CHANGES = 8  # per platform: device groups double with each change
 
 #: CA/Browser Forum maximum leaf validity by issue date (BR §6.3.2; SC-081v3 adopted 2025-04-11).
 #: Source: cabforum/servercert docs/BR.md §6.3.2 and Ballot SC-081v3 (docs/sources.md).
@@ -671,6 +672,15 @@ def _semantic_checks(sc: Scenario) -> None:
                 fail(where, "a trust_store_change needs 'add' or 'remove'")
         if isinstance(ev, CADistrust) and ev.migrate_on is not None and ev.migrate_on > ev.date:
             fail(f"{where}.migrate_on", "must be on or before the distrust date")
+
+    for platform in sc.fleet.platforms:
+        idx = [
+            i for i, ev in enumerate(sc.events)
+            if isinstance(ev, TrustStoreChange) and (ev.platforms is None or platform in ev.platforms)
+        ]
+        if len(idx) > MAX_TRUST_CHANGES:
+            # each change splits the platform's devices in two: 2^n device groups
+            fail(f"events[{idx[MAX_TRUST_CHANGES]}]", f"at most {MAX_TRUST_CHANGES} trust_store_change events per platform ({platform})")
 
     if not sc.strategies:
         fail("strategies", "at least one strategy is needed")

@@ -121,6 +121,8 @@ class TestErrors:
             events=[{"type": "trust_store_change", "date": "2025-02-01", "add": ["ca1/I9"]}]
         )
         assert "events[0].to: unknown CA 'x'" in bad(events=[{"type": "ca_migration", "date": "2025-02-01", "to": "x"}])
+        many = [{"type": "trust_store_change", "date": f"2025-02-{d:02d}", "share": 0.5, "add": ["ca1/I1"]} for d in range(1, 11)]
+        assert "events[8]: at most 8 trust_store_change events per platform (android)" in bad(events=many)
 
     def test_attack_and_economics_errors(self):
         assert "attacks[0].name" in bad(attacks=["dns_hijack"])
