@@ -781,9 +781,21 @@ _MESSAGES = {
 }
 
 
-def _friendly(err: Mapping[str, Any]) -> tuple[str, str]:
-    """(field path, message) of one pydantic error, with union/tag noise removed."""
-    loc = [p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS))]
+_INTERNAL_LOC = re.compile(r"[a-z][\w-]*\[(?!\d+\]$).*\]|int|float|str|bool|none")
+
+
+def _internal(part: Any) -> bool:
+    """Pydantic's own location parts (union branches, validator wrappers), not field names.
+
+    ``function-after[_check(), Adoption]`` or ``literal['reuse','rotate']`` are dropped; a field
+    or sweep key such as ``hosts[0].validity_days`` is kept.
+    """
+    return isinstance(part, str) and (part in _UNION_TAGS or bool(_INTERNAL_LOC.fullmatch(part)))
+
+
+def describe_validation_error(err: Mapping[str, Any]) -> tuple[str, str]:
+    """(field path, one-line message) of one pydantic error, with pydantic's internals removed."""
+    loc = [p for p in err["loc"] if not _internal(p)]
     ctx = err.get("ctx") or {}
     make = _MESSAGES.get(err["type"])
     if make is not None:
@@ -817,7 +829,7 @@ _UNION_TAGS = {
 }
 
 
-def _pick_error(errors: list[Mapping[str, Any]]) -> Mapping[str, Any]:
+def pick_validation_error(errors: list[Mapping[str, Any]]) -> Mapping[str, Any]:
     # For unions (key_policy: 'reuse' | {rotate_every}) pydantic reports every branch; the most
     # useful is the deepest non-literal one.
     return max(errors, key=lambda e: (e["type"] != "literal_error", len(e["loc"])))
@@ -838,7 +850,7 @@ def scenario_from_dict(
     except ScenarioError as exc:
         raise exc from None
     except ValidationError as exc:
-        where, message = _friendly(_pick_error(exc.errors()))
+        where, message = describe_validation_error(pick_validation_error(exc.errors()))
         raise ScenarioError(source, where, message) from None
     try:
         _semantic_checks(sc)

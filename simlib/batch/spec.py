@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,11 +37,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from simlib._version import __version__
 from simlib.batch import points as pts
-from simlib.errors import ScenarioError, format_loc
+from simlib.errors import ScenarioError
 from simlib.scenario import (
     Scenario,
+    describe_validation_error,
     load_scenario,
     parse_path,
+    pick_validation_error,
     read_yaml,
     scenario_from_dict,
     set_path,
@@ -296,7 +297,7 @@ def sweep_from_dict(data: Any, *, source: str = "<sweep>", base_dir: str | Path 
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
-        where, message = _friendly(exc.errors()[0])
+        where, message = describe_validation_error(pick_validation_error(exc.errors()))
         raise ScenarioError(source, where, message) from None
 
     base = _load_base(spec.base, source, Path(base_dir) if base_dir is not None else Path.cwd())
@@ -503,38 +504,3 @@ def _fmt(value: Any) -> str:
     return repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 
-_MESSAGES = {
-    "greater_than_equal": lambda c: f"must be ≥ {c['ge']}",
-    "greater_than": lambda c: f"must be > {c['gt']}",
-    "less_than_equal": lambda c: f"must be ≤ {c['le']}",
-    "less_than": lambda c: f"must be < {c['lt']}",
-    "extra_forbidden": lambda c: "unknown field",
-    "missing": lambda c: "required field is missing",
-    "int_type": lambda c: "must be an integer",
-    "int_parsing": lambda c: "must be an integer",
-    "int_from_float": lambda c: "must be a whole number",
-    "bool_type": lambda c: "must be true or false",
-    "bool_parsing": lambda c: "must be true or false",
-    "string_type": lambda c: "must be a string",
-    "string_too_short": lambda c: "must not be empty",
-    "list_type": lambda c: "must be a list",
-    "dict_type": lambda c: "must be a mapping",
-    "model_type": lambda c: "must be a mapping",
-    "literal_error": lambda c: f"must be one of {c['expected']}",
-}
-
-
-def _friendly(err: Mapping[str, Any]) -> tuple[str, str]:
-    """(field path, message) of one pydantic error of the sweep schema."""
-    where = format_loc(list(err["loc"]))
-    make = _MESSAGES.get(err["type"])
-    if make is not None:
-        try:
-            return where, make(err.get("ctx") or {})
-        except KeyError:
-            pass
-    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
-    m = re.match(r"^(grid(?:\.[^:]+)?): (.*)$", msg)
-    if m:
-        return (f"{where}.{m.group(1)}" if where else m.group(1)), m.group(2)
-    return where, msg
