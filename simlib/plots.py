@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg", force=False)  # batch-safe default; notebooks keep their inline backend
+# No backend is chosen here: notebooks keep their inline backend, and without a display
+# matplotlib falls back to Agg by itself (figures are saved with Figure.savefig).
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes

@@ -68,3 +68,13 @@ def test_project_never_reads_shared():
         if re.search(r"\.\./shared|shared/(data|reference)", text):
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_importing_plots_leaves_the_matplotlib_backend_alone():
+    """A library must not switch the backend at import (it hid every figure in notebooks)."""
+    code = (
+        "import matplotlib; matplotlib.use('svg'); import simlib.plots, simlib.report; "
+        "print(matplotlib.get_backend())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "svg"
