@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from simlib._rng import as_seed, child
 from simlib.durations import SpellTable, spell_table
 from simlib.engine import Simulation, StrategyTables
 from simlib.fleet import AdoptionCurve, Cohorts, normal_version, prompt_floor, windows
@@ -32,17 +33,6 @@ from simlib.metrics import summary_row
 from simlib.scenario import Scenario
 
 BAND_REPLICATIONS = 500  # daily quantile bands use the first replications only (bounded memory)
-
-
-def child(seed: np.random.SeedSequence, *key: int) -> np.random.SeedSequence:
-    """The stream keyed ``key`` below ``seed`` (same as SeedSequence.spawn, by position)."""
-    return np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, *key))
-
-
-def as_seed(seed: int | np.random.SeedSequence | None, default: int) -> np.random.SeedSequence:
-    if isinstance(seed, np.random.SeedSequence):
-        return seed
-    return np.random.SeedSequence(default if seed is None else seed)
 
 
 @dataclass
@@ -347,4 +337,4 @@ def monte_carlo(
     return MonteCarloResult(scenario, frame, timeseries, mc.server_draws)
 
 
-__all__ = ["MonteCarlo", "MonteCarloResult", "aggregate", "monte_carlo"]
+__all__ = ["MonteCarlo", "MonteCarloResult", "aggregate", "child", "monte_carlo"]

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from simlib._rng import child
 from simlib.errors import ScenarioError
 from simlib.identities import Registry
 from simlib.scenario import (
@@ -112,16 +113,13 @@ class CertificateCalendar:
         self.by_host: dict[str, list[Issuance]] = {}
         occurrences = self._event_occurrences()
         for h_index, host in enumerate(scenario.hosts):
-            rng = np.random.default_rng(self._child(0, h_index))
+            rng = np.random.default_rng(child(self.seed, 0, h_index))
             self.by_host[host.name] = self._schedule_host(host, occurrences, rng)
         self.served = {
             name: self._served_index(items) for name, items in self.by_host.items()
         }
 
     # ----------------------------------------------------------------------------- helpers
-    def _child(self, *key: int) -> np.random.SeedSequence:
-        return np.random.SeedSequence(self.seed.entropy, spawn_key=(*self.seed.spawn_key, *key))
-
     def _event_occurrences(self) -> list[tuple[int, int, object]]:
         """(day, event index, event) for dated events and for draws of rate-based ones."""
         out: list[tuple[int, int, object]] = []
@@ -131,7 +129,7 @@ class CertificateCalendar:
             if date is not None:
                 out.append((self.scenario.day(date), i, ev))
                 continue
-            rng = np.random.default_rng(self._child(1, i))
+            rng = np.random.default_rng(child(self.seed, 1, i))
             n = rng.poisson(ev.rate_per_year * years)  # type: ignore[union-attr]
             for d in np.sort(rng.integers(0, self.days, size=n)):
                 out.append((int(d), i, ev))
