@@ -26,30 +26,10 @@ def _load(path: str | None):
 def _format_summary(summary) -> str:
     import pandas as pd
 
-    cols = {
-        "strategy": "strategy",
-        "lockout_events": "breaks",
-        "locked_user_days": "locked user-days",
-        "mean_lockout_rate": "mean locked",
-        "peak_lockout_rate": "peak locked",
-        "longest_outage_days": "longest (d)",
-    }
-    table = summary[list(cols)].rename(columns=cols).copy()
-    if "certificate_changes" in summary:
-        table["breaks"] = [
-            f"{b}/{n}" for b, n in zip(summary["lockout_events"], summary["certificate_changes"], strict=True)
-        ]
-    table["locked user-days"] = table["locked user-days"].map(lambda v: f"{v:,.0f}")
-    for c in ("mean locked", "peak locked"):
-        table[c] = table[c].map(lambda v: f"{v:.1%}")
-    for col in summary.columns:
-        if col.startswith("mean_protected_"):
-            table["prot " + col.removeprefix("mean_protected_")] = summary[col].map(lambda v: f"{v:.0%}")
-    if "expected_total_cost" in summary:
-        table["expected cost"] = summary["expected_total_cost"].map(lambda v: f"{v:,.0f}")
-        table["rank"] = summary["cost_rank"]
-    with pd.option_context("display.width", 200, "display.max_columns", 40):
-        return table.to_string(index=False)
+    from simlib.metrics import display_summary
+
+    with pd.option_context("display.width", 250, "display.max_columns", 40):
+        return display_summary(summary).to_string(index=False)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -114,3 +114,22 @@ def rank_costs(summary: pd.DataFrame) -> pd.DataFrame:
     if "expected_total_cost" in summary and len(summary):
         summary["cost_rank"] = summary["expected_total_cost"].rank(method="min").astype(int)
     return summary
+
+
+def display_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary columns a reader needs first, formatted as text (terminal and reports)."""
+    table = pd.DataFrame({"strategy": summary["strategy"]})
+    table["breaks / changes"] = [
+        f"{b}/{n}" for b, n in zip(summary["lockout_events"], summary["certificate_changes"], strict=True)
+    ]
+    table["mean locked"] = summary["mean_lockout_rate"].map(lambda v: f"{v:.1%}")
+    table["peak locked"] = summary["peak_lockout_rate"].map(lambda v: f"{v:.1%}")
+    table["locked user-days"] = summary["locked_user_days"].map(lambda v: f"{v:,.0f}")
+    table["longest outage (d)"] = summary["longest_outage_days"].astype(str)
+    for col in summary.columns:
+        if col.startswith("mean_protected_"):
+            table["protected: " + col.removeprefix("mean_protected_")] = summary[col].map(lambda v: f"{v:.0%}")
+    if "expected_total_cost" in summary:
+        table["expected cost"] = summary["expected_total_cost"].map(lambda v: f"{v:,.0f}")
+        table["cost rank"] = summary["cost_rank"].astype(str)
+    return table

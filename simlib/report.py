@@ -12,12 +12,14 @@ import matplotlib.pyplot as plt
 
 from simlib.engine import simulate
 from simlib.io import atomic_write_text
+from simlib.metrics import display_summary
 from simlib.plots import plot_coverage, plot_lockout, save_figure
 from simlib.scenario import Scenario
 
 
 def summary_markdown(scenario: Scenario, summary) -> str:
-    """A Markdown table of the summary with the columns a reader needs first."""
+    """The report page: what was simulated, the summary table and the figures."""
+    table = display_summary(summary)
     lines = [
         f"# {scenario.name}: pinning strategies compared",
         "",
@@ -25,20 +27,15 @@ def summary_markdown(scenario: Scenario, summary) -> str:
         f"{len(scenario.hosts)} host(s), releases every {scenario.fleet.release_every_days} days. "
         "Expected values (exact arithmetic over strategy × app version × day).",
         "",
-        "| strategy | breaks / cert changes | mean locked | peak locked | locked user-days |"
-        + "".join(f" protected: {c.removeprefix('mean_protected_')} |" for c in summary.columns if c.startswith("mean_protected_")),
-        "|---|---|---|---|---|" + "".join("---|" for c in summary.columns if c.startswith("mean_protected_")),
+        "| " + " | ".join(table.columns) + " |",
+        "|" + "---|" * len(table.columns),
+        *("| " + " | ".join(row) + " |" for row in table.itertuples(index=False)),
+        "",
+        "![lockout](lockout.png)",
+        "",
+        "![coverage](coverage.png)",
+        "",
     ]
-    for _, row in summary.iterrows():
-        prot = "".join(
-            f" {row[c]:.0%} |" for c in summary.columns if c.startswith("mean_protected_")
-        )
-        lines.append(
-            f"| {row['strategy']} | {row['lockout_events']} / {row['certificate_changes']} "
-            f"| {row['mean_lockout_rate']:.1%} | {row['peak_lockout_rate']:.1%} "
-            f"| {row['locked_user_days']:,.0f} |{prot}"
-        )
-    lines += ["", "![lockout](lockout.png)", "", "![coverage](coverage.png)", ""]
     return "\n".join(lines)
 
 
