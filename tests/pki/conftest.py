@@ -18,6 +18,7 @@ from simlib.pki import derive_private_key, make_intermediate, make_leaf, make_ro
 
 # Repo-relative on purpose: tests must only ever read the vendored copies.
 CERTS_DIR = Path(__file__).resolve().parents[2] / "data" / "certs"
+REAL_FILES = sorted(CERTS_DIR.glob("*/*.pem"))
 
 
 @pytest.fixture(scope="session")

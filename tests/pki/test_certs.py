@@ -29,9 +29,7 @@ from simlib.pki import (
     spki_pin,
     validity,
 )
-
-CERTS_DIR = Path(__file__).resolve().parents[2] / "data" / "certs"
-REAL_FILES = sorted(CERTS_DIR.glob("*/*.pem"))
+from tests.pki.conftest import CERTS_DIR, REAL_FILES
 
 
 def _der(cert: x509.Certificate) -> bytes:

@@ -20,9 +20,8 @@ from simlib.pki import (
     spki_pin,
     spki_sha1_pin,
 )
+from tests.pki.conftest import CERTS_DIR, REAL_FILES
 
-CERTS_DIR = Path(__file__).resolve().parents[2] / "data" / "certs"
-REAL_FILES = sorted(CERTS_DIR.glob("*/*.pem"))
 BARE_KEY = "roots/GoogleBackup2048.pubkey.pem"
 
 # Published vectors (letsencrypt/website static/certs PEMs, Chromium static pins; see
