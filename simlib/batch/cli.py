@@ -6,8 +6,8 @@
     simlib sweep ... --out results/sweep1            # after a crash or Ctrl-C: resumes
     simlib sweep ... --scheduler tcp://host:8786     # the same sweep on a Dask cluster
 
-The lead CLI (``simlib/cli.py``) registers the subcommand with :func:`add_parser`; this module also
-runs standalone as ``python -m simlib.batch.cli sweep ...``.
+``simlib/cli.py`` registers the subcommand with :func:`add_parser`; bad input raises
+:class:`~simlib.errors.SimlibError`, which the top-level CLI prints as one line with exit code 2.
 
 Exit codes: 0 all runs finished; 1 some runs failed (rerun to retry) or the sweep could not
 continue; 2 bad input (nothing is written); 130 interrupted (rerun to resume).
@@ -19,7 +19,7 @@ import argparse
 import contextlib
 import multiprocessing
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -65,11 +65,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return p
 
 
-def _error(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
-
-
 @contextlib.contextmanager
 def _executor(args: argparse.Namespace) -> Iterator[Any]:
     workers = getattr(args, "workers", None)
@@ -108,16 +103,13 @@ def main(args: argparse.Namespace) -> int:
     from simlib.batch.store import SweepStore
 
     out = Path(args.out)
-    try:
-        plan = load_sweep(args.file)
-        SweepStore(out).check(plan)  # before anything is created
-    except SimlibError as exc:
-        return _error(str(exc))
+    plan = load_sweep(args.file)
+    SweepStore(out).check(plan)  # before anything is created
     if getattr(args, "dask_local", None) or getattr(args, "scheduler", None):
         try:
             import distributed  # noqa: F401
         except ImportError:
-            return _error(DASK_MISSING)
+            raise SimlibError(DASK_MISSING) from None
     quiet = bool(getattr(args, "quiet", False))
     report = None
     try:
@@ -135,24 +127,9 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 130
-    except SimlibError as exc:
-        return _error(str(exc))
     except (SweepError, OSError, TimeoutError) as exc:
         print(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
         return 1
     print(report.summary_line(plan.name))
     print(f"load with: simlib.load_results({str(out)!r})")
     return 1 if report.failed else 0
-
-
-def standalone(argv: Sequence[str] | None = None) -> int:
-    """``python -m simlib.batch.cli sweep ...`` (same arguments as ``simlib sweep``)."""
-    parser = argparse.ArgumentParser(prog="simlib")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_parser(sub)
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(standalone())

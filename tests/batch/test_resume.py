@@ -35,7 +35,7 @@ def _parts(out: Path) -> int:
 
 def _command(sweep_file: Path, out: Path) -> list[str]:
     return [
-        sys.executable, "-m", "simlib.batch.cli", "sweep", str(sweep_file),
+        sys.executable, "-m", "simlib.cli", "sweep", str(sweep_file),
         "--out", str(out), "--workers", "2", "--batch-size", "2", "--quiet",
     ]
 
