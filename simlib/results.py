@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from simlib.durations import SpellTable, spell_table
 from simlib.fleet import windows
 from simlib.metrics import rank_costs, summary_row, timeseries_frame
 from simlib.realpki import RealPki
@@ -41,6 +42,7 @@ class SimulationResult:
         self.runs = runs
         self.active = active
         self.mode = mode
+        self._spell_cache: dict[str, SpellTable] = {}
 
     @cached_property
     def timeseries(self) -> pd.DataFrame:
@@ -97,21 +99,26 @@ class SimulationResult:
         return frame
 
     # ------------------------------------------------------------------ outage durations
+    def _spells(self, strategy: str) -> SpellTable:
+        """Exact outage spells of one strategy, built once (O(days²)) and shared."""
+        if strategy not in self._spell_cache:
+            self._spell_cache[strategy] = spell_table(self.simulation, self.runs[strategy].tables)
+        return self._spell_cache[strategy]
+
+    @cached_property
+    def _expected_cohorts(self):
+        return self.simulation.cohorts_expected()
+
     def outage_durations(self, strategy: str | None = None) -> pd.DataFrame:
         """Exact expected distribution of per-user outage spells (users present at start).
 
         One row per (strategy, duration in days, censored): the expected number of outage
         spells of that length. ``censored`` spells were still running on the last day.
         """
-        from simlib.durations import spell_table
-
         names = [strategy] if strategy else list(self.runs)
-        frames = []
-        for name in names:
-            run = self.runs[name]
-            spells = spell_table(self.simulation, run.tables)
-            weights = self.simulation.cohorts_expected()
-            frames.append(spells.weighted(name, weights, self.simulation))
+        frames = [
+            self._spells(name).weighted(name, self._expected_cohorts, self.simulation) for name in names
+        ]
         return pd.concat(frames, ignore_index=True)
 
     @cached_property
@@ -119,16 +126,14 @@ class SimulationResult:
         """Per strategy, the per-user outage statistics Monte Carlo reports, exactly
         (``users_ever_locked, outage_spells, mean/p50/p95/max_outage_days, censored_spells``).
         Dynamic strategies get NaN: their spells need Monte Carlo."""
-        from simlib.durations import spell_table
-
-        weights = self.simulation.cohorts_expected()
         rows = []
         for name, run in self.runs.items():
             if run.tables.per_day:
                 rows.append({"strategy": name})
                 continue
-            spells = spell_table(self.simulation, run.tables)
-            rows.append({"strategy": name, **spells.stats(spells.weights(self.simulation, weights))})
+            spells = self._spells(name)
+            weights = spells.weights(self.simulation, self._expected_cohorts)
+            rows.append({"strategy": name, **spells.stats(weights)})
         return pd.DataFrame(rows)
 
     def locked_versions(self, strategy: str, date) -> pd.DataFrame:
