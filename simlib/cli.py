@@ -50,18 +50,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             scenario, mode="monte_carlo", replications=args.replications, seed=args.seed,
             progress=not args.quiet,
         )
-        from simlib.io import atomic_write_frame, atomic_write_text
-
-        out.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, frame in (
-            ("replications", res.replications),
-            ("summary", res.summary),
-            ("timeseries", res.timeseries),
-        ):
-            for fmt in formats:
-                written.append(atomic_write_frame(frame, out / f"{name}.{fmt}", fmt))
-        written.append(atomic_write_text(out / "scenario.yaml", scenario.to_yaml()))
+        written = res.write(out, formats)
         if not args.quiet:
             s = res.summary
             show = s[s["metric"].isin(["locked_user_days", "peak_lockout_rate", "p95_outage_days"])]

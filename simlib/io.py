@@ -52,6 +52,21 @@ def atomic_write_frame(frame: pd.DataFrame, path: str | Path, fmt: str | None = 
     raise ValueError(f"unknown format '{fmt}' (csv or parquet)")
 
 
+def write_results(
+    out_dir: str | Path, tables: dict[str, pd.DataFrame], formats: tuple[str, ...], scenario_yaml: str
+) -> list[Path]:
+    """Write result tables (one file per table and format) and the resolved scenario."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [
+        atomic_write_frame(frame, out / f"{name}.{fmt}", fmt)
+        for name, frame in tables.items()
+        for fmt in formats
+    ]
+    written.append(atomic_write_text(out / "scenario.yaml", scenario_yaml))
+    return written
+
+
 def clean_stale_temps(folder: str | Path) -> int:
     """Remove temporary files left by a killed writer; returns how many were removed."""
     n = 0

@@ -21,6 +21,7 @@ on how replications are spread over workers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,7 @@ from simlib._rng import as_seed, child
 from simlib.durations import SpellTable, spell_table
 from simlib.engine import Simulation, StrategyTables
 from simlib.fleet import AdoptionCurve, Cohorts, normal_version, prompt_floor, windows
+from simlib.io import write_results
 from simlib.metrics import summary_row
 from simlib.scenario import Scenario
 
@@ -260,6 +262,15 @@ class MonteCarloResult:
     @property
     def summary(self) -> pd.DataFrame:
         return aggregate(self.replications)
+
+    def write(self, out_dir: str | Path, formats: tuple[str, ...] = ("csv",)) -> list[Path]:
+        """Write replications, summary, timeseries and the resolved scenario, each atomically."""
+        tables = {
+            "replications": self.replications,
+            "summary": self.summary,
+            "timeseries": self.timeseries,
+        }
+        return write_results(out_dir, tables, formats, self.scenario.to_yaml())
 
 
 def aggregate(rows: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from simlib.durations import SpellTable, spell_table
 from simlib.fleet import windows
+from simlib.io import write_results
 from simlib.metrics import rank_costs, summary_row, timeseries_frame
 from simlib.realpki import RealPki
 
@@ -160,11 +161,6 @@ class SimulationResult:
     def write(self, out_dir: str | Path, formats: tuple[str, ...] = ("csv",)) -> list[Path]:
         """Write timeseries, summary, durations, issuances, releases and the resolved scenario,
         each file atomically."""
-        from simlib.io import atomic_write_frame, atomic_write_text
-
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        written = []
         tables = {
             "timeseries": self.timeseries,
             "summary": self.summary,
@@ -172,8 +168,4 @@ class SimulationResult:
             "issuances": self.issuances,
             "releases": self.releases,
         }
-        for name, frame in tables.items():
-            for fmt in formats:
-                written.append(atomic_write_frame(frame, out / f"{name}.{fmt}", fmt))
-        written.append(atomic_write_text(out / "scenario.yaml", self.scenario.to_yaml()))
-        return written
+        return write_results(out_dir, tables, formats, self.scenario.to_yaml())
