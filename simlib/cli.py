@@ -162,9 +162,6 @@ def main(argv: list[str] | None = None) -> int:
         try:
             code = args.func(args)
         except SimlibError as exc:
-            scenario_file = getattr(args, "scenario", None)
-            if getattr(exc, "source", None) == "<scenario>" and scenario_file:
-                exc.source = scenario_file  # errors found while simulating name the file too
             print(f"error: {exc}", file=sys.stderr)
             code = EXIT_BAD_INPUT
         except ValueError as exc:

@@ -23,6 +23,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -529,6 +530,10 @@ class MonteCarloSpec(_Model):
 
 
 class Scenario(_Model):
+    #: Where the scenario came from (a file path or "<scenario>"), so errors found later, while
+    #: simulating, can name the file. Not a field: it is not part of the resolved scenario.
+    _source: str = PrivateAttr(default="<scenario>")
+
     name: str
     description: str = ""
     start: dt.date
@@ -567,6 +572,16 @@ class Scenario(_Model):
         if isinstance(value, list):
             return [{"name": a} if isinstance(a, str) else a for a in value]
         return value
+
+    @property
+    def source(self) -> str:
+        return self._source
+
+    def __eq__(self, other: object) -> bool:
+        # Same content, same scenario, wherever it was read from.
+        return isinstance(other, Scenario) and self.__dict__ == other.__dict__
+
+    __hash__ = _Model.__hash__
 
     @property
     def days(self) -> int:
@@ -856,6 +871,7 @@ def scenario_from_dict(
         _semantic_checks(sc)
     except _SemanticError as exc:
         raise ScenarioError(source, exc.where, exc.message) from None
+    sc._source = source
     return sc
 
 

@@ -248,7 +248,7 @@ class CertificateCalendar:
             if not active:
                 index = [c.name for c in sc.cas].index(ca_name)
                 raise ScenarioError(
-                    "<scenario>", f"cas[{index}].intermediates",
+                    sc.source, f"cas[{index}].intermediates",
                     f"no active intermediate on {sc.date(day)} (needed by host {host.name})",
                 )
             if ca.spec.selection == "fixed":
