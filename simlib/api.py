@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from simlib.engine import simulate as _expected
-from simlib.montecarlo import MonteCarloResult, monte_carlo
-from simlib.results import SimulationResult
-from simlib.scenario import Scenario, load_scenario
+from simlib.engine.montecarlo import MonteCarloResult, monte_carlo
+from simlib.engine.simulation import simulate as _expected
+from simlib.model.scenario import Scenario, load_scenario
+from simlib.results.expected import SimulationResult
 
 
 def simulate(
@@ -25,7 +25,7 @@ def simulate(
 
     ``mode="expected"`` (default) is exact arithmetic over strategy × version × day for the
     scenario's seeded certificate calendar. ``mode="monte_carlo"`` runs ``replications`` random
-    fleets (see :mod:`simlib.montecarlo`); ``seed`` overrides the scenario seed for their streams.
+    fleets (see :mod:`simlib.engine.montecarlo`); ``seed`` overrides the scenario seed for their streams.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simlib.fleet import AdoptionCurve
-from simlib.scenario import Scenario, ScenarioWarning, scenario_from_dict, set_path
+from simlib.fleet.cohorts import AdoptionCurve
+from simlib.model.scenario import Scenario, ScenarioWarning, scenario_from_dict, set_path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -77,6 +77,6 @@ def G(sc: Scenario, d) -> np.ndarray:
 def quickstart() -> Scenario:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ScenarioWarning)
-        from simlib.scenario import load_scenario
+        from simlib.model.scenario import load_scenario
 
         return load_scenario(DATA / "scenarios" / "quickstart.yaml")

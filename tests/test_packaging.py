@@ -73,7 +73,7 @@ def test_project_never_reads_shared():
 def test_importing_plots_leaves_the_matplotlib_backend_alone():
     """A library must not switch the backend at import (it hid every figure in notebooks)."""
     code = (
-        "import matplotlib; matplotlib.use('svg'); import simlib.plots, simlib.report; "
+        "import matplotlib; matplotlib.use('svg'); import simlib.report.plots, simlib.report.markdown; "
         "print(matplotlib.get_backend())"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -2,10 +2,10 @@
 
 A *run* is (point *i*, replication *r*). Its randomness comes only from
 ``SeedSequence(sweep_seed, spawn_key=(i,))`` and, in Monte Carlo mode,
-``simlib.montecarlo.child(point_root, r)``, so a run computes the same numbers wherever and
+``simlib.engine.montecarlo.child(point_root, r)``, so a run computes the same numbers wherever and
 whenever it executes. Runs are grouped into *tasks* of ``batch_size`` runs, in run order; a task
 holds the runs of one point, or of several consecutive points when points have fewer runs than a
-task (expected mode), and the worker builds each point's :class:`~simlib.montecarlo.MonteCarlo`
+task (expected mode), and the worker builds each point's :class:`~simlib.engine.montecarlo.MonteCarlo`
 once and reuses its cached tables across the point's replications.
 
 The main process streams: it submits tasks from a lazy run stream, keeps at most
@@ -42,7 +42,7 @@ from simlib.batch.store import (
     results_table,
     timeseries_table,
 )
-from simlib.scenario import Scenario
+from simlib.model.scenario import Scenario
 
 #: Aim for tasks of about this many seconds when choosing the batch size from the pilot.
 TARGET_TASK_SECONDS = 1.0
@@ -75,9 +75,9 @@ def run_task(task: Mapping[str, Any]) -> TaskOutput:
     Top-level and import-cheap so process pools (spawn) and Dask workers can call it.
     """
     from simlib.batch.spec import apply_point
-    from simlib.engine import simulate
-    from simlib.montecarlo import MonteCarlo, child
-    from simlib.scenario import scenario_from_dict
+    from simlib.engine.montecarlo import MonteCarlo, child
+    from simlib.engine.simulation import simulate
+    from simlib.model.scenario import scenario_from_dict
 
     mode, seed, keep = task["mode"], int(task["seed"]), bool(task["store_timeseries"])
     host, pid = socket.gethostname(), os.getpid()

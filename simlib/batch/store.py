@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 
 from simlib._version import __version__
 from simlib.errors import ScenarioError
-from simlib.io import atomic_write, atomic_write_text, clean_stale_temps
+from simlib.results.io import atomic_write, atomic_write_text, clean_stale_temps
 
 if TYPE_CHECKING:
     from simlib.batch.spec import SweepPlan
@@ -394,7 +394,7 @@ def load_results(path: str | Path, aggregate: bool = False) -> pd.DataFrame:
     Parameter columns keep their types (numbers stay numbers; lists/mappings are JSON strings).
     Only finished runs are included (see ``manifest.parquet`` for failures).
 
-    ``aggregate=True`` returns :func:`simlib.montecarlo.aggregate` over replications: mean, sd,
+    ``aggregate=True`` returns :func:`simlib.engine.montecarlo.aggregate` over replications: mean, sd,
     se, p5, p50, p95 per point × strategy × metric, with the parameter columns kept.
     """
     meta = read_meta(path)
@@ -405,7 +405,7 @@ def load_results(path: str | Path, aggregate: bool = False) -> pd.DataFrame:
     else:
         frame = table.to_pandas()
     if aggregate:
-        from simlib.montecarlo import aggregate as _aggregate
+        from simlib.engine.montecarlo import aggregate as _aggregate
 
         return _aggregate(frame.drop(columns=["run_id"]), by=["point", *params])
     return frame

@@ -17,7 +17,7 @@ from simlib.batch import load_manifest, load_results, load_sweep, run_sweep
 
 from . import ROOT, small_sweep, write_sweep
 
-pytestmark = pytest.mark.filterwarnings("ignore::simlib.scenario.ScenarioWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::simlib.model.scenario.ScenarioWarning")
 
 POINTS, REPLICATIONS = 8, 50  # 400 runs in tasks of 2: a few seconds on two workers
 
@@ -35,7 +35,7 @@ def _parts(out: Path) -> int:
 
 def _command(sweep_file: Path, out: Path) -> list[str]:
     return [
-        sys.executable, "-m", "simlib.cli", "sweep", str(sweep_file),
+        sys.executable, "-m", "simlib.cli.main", "sweep", str(sweep_file),
         "--out", str(out), "--workers", "2", "--batch-size", "2", "--quiet",
     ]
 

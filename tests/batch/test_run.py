@@ -14,13 +14,13 @@ import pytest
 import simlib
 from simlib.batch import load_manifest, load_results, load_sweep, load_timeseries, run_sweep
 from simlib.batch.run import choose_batch_size, run_task
-from simlib.engine import simulate
+from simlib.engine.montecarlo import MonteCarlo
+from simlib.engine.simulation import simulate
 from simlib.errors import ScenarioError
-from simlib.montecarlo import MonteCarlo
 
 from . import small_base, small_sweep
 
-pytestmark = pytest.mark.filterwarnings("ignore::simlib.scenario.ScenarioWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::simlib.model.scenario.ScenarioWarning")
 
 
 def test_monte_carlo_mean_matches_expected_mode() -> None:

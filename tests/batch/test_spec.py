@@ -12,14 +12,15 @@ from typing import Any
 import pytest
 
 import simlib
-from simlib.batch import cli, load_sweep
+from simlib.batch import load_sweep
 from simlib.batch.spec import apply_point, canonical_json, run_id, run_id_from_json
-from simlib.cli import main as simlib_main
+from simlib.cli import sweep as cli
+from simlib.cli.main import main as simlib_main
 from simlib.errors import ScenarioError
 
 from . import QUICKSTART, ROOT, SWEEPS, small_base, write_sweep
 
-pytestmark = pytest.mark.filterwarnings("ignore::simlib.scenario.ScenarioWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::simlib.model.scenario.ScenarioWarning")
 
 GOOD_GRID = {"grid": {"hosts[0].validity_days": [90]}}
 
@@ -216,7 +217,7 @@ def test_run_id_fast_path_matches_definition() -> None:
 
 
 def _args(file: Path, out: Path, **kw: Any) -> list[str]:
-    """``simlib sweep`` arguments for :func:`simlib.cli.main`."""
+    """``simlib sweep`` arguments for :func:`simlib.cli.main.main`."""
     argv = ["sweep", str(file), "--out", str(out), "--quiet"]
     for key, value in kw.items():
         argv += [f"--{key.replace('_', '-')}", str(value)]
@@ -273,7 +274,7 @@ def test_cli_refuses_non_sweep_folder(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_cli_subprocess_bad_value(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "simlib.cli"]
+    command = [sys.executable, "-m", "simlib.cli.main"]
     path = write_sweep(tmp_path, sweep_doc(axes={"grid": {"hosts[0].validity_days": [90, 0]}}))
     out = tmp_path / "out"
     proc = subprocess.run(

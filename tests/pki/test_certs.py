@@ -346,7 +346,7 @@ def _assert_one_line_error(exc: PkiInputError, path: Path, fragment: str) -> Non
 
 class TestLoader:
     def test_every_vendored_file_loads_one_item(self) -> None:
-        assert len(REAL_FILES) == 28
+        assert len(REAL_FILES) >= 28  # the README table test checks each file is listed
         for path in REAL_FILES:
             items = load_certificates(path)
             assert len(items) == 1, path

@@ -1,0 +1,1 @@
+"""Client platforms: trust stores, path building and the chains each device builds per day."""

@@ -1,0 +1,1 @@
+"""The engine: exact expected mode, incident response, forced updates, Monte Carlo, outage spells."""

@@ -1,0 +1,1 @@
+"""The scenario: validated input models, cross-field checks, defaults and overrides."""

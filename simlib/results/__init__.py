@@ -1,0 +1,1 @@
+"""Results: daily series, summaries, outage statistics and writing them to disk atomically."""

@@ -1,0 +1,135 @@
+"""Metrics: tidy daily series and per-strategy summaries, shared by expected mode and Monte Carlo.
+
+Definitions (docs/model.md):
+
+* ``lockout_rate`` = locked users / active users on the day;
+* ``newly_locked_users`` = users whose version works on the previous day and fails today (a
+  server, trust-store or expiry change broke it; users who update into a broken version are not
+  counted); a *lockout event* is a day with newly locked users above ``outage_threshold``;
+* ``protected_<attack>`` = share of active users who are working and would reject the attack;
+  ``exposed_<attack>`` = share working and not rejecting it; with the locked share they sum to 1;
+* an *outage episode* is a maximal run of days whose lockout rate exceeds
+  ``metrics.outage_threshold`` (default 0: any locked user);
+* economics: a locked user-day costs ``cost_per_locked_user_day``; each day an attack of class *a*
+  is attempted with probability p_a against a random active user and succeeds if that user is
+  exposed, costing ``loss_per_successful_attack``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from simlib.model.scenario import Scenario
+
+
+def timeseries_frame(
+    scenario: Scenario,
+    strategy: str,
+    series: dict[str, np.ndarray],
+    active: np.ndarray,
+    attack_labels: list[str],
+    platforms: list[str],
+) -> pd.DataFrame:
+    dates = pd.date_range(scenario.start, scenario.end, freq="D").date
+    locked = series["locked"]
+    data: dict[str, object] = {
+        "date": dates,
+        "strategy": strategy,
+        "active_users": active,
+        "locked_users": locked,
+        "lockout_rate": locked / active,
+        "newly_locked_users": series["newly_locked"],
+        "pin_violation_rate": series["violation"] / active,
+    }
+    for p in platforms:
+        data[f"locked_users_{p}"] = series[f"locked:{p}"]
+    working = 1.0 - locked / active
+    for a in attack_labels:
+        protected = series[f"protected:{a}"] / active
+        data[f"protected_{a}"] = protected
+        data[f"exposed_{a}"] = np.clip(working - protected, 0.0, None)
+    return pd.DataFrame(data)
+
+
+def _runs(above: np.ndarray) -> tuple[int, int]:
+    """(number of maximal runs of True, length of the longest run)."""
+    if not above.any():
+        return 0, 0
+    padded = np.concatenate([[False], above, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    starts, ends = edges[::2], edges[1::2]
+    return len(starts), int((ends - starts).max())
+
+
+def summary_row(
+    scenario: Scenario,
+    series: dict[str, np.ndarray],
+    active: np.ndarray,
+    attack_labels: list[str],
+) -> dict[str, object]:
+    """Per-strategy summary from daily series (numpy only: Monte Carlo calls this per run)."""
+    threshold = scenario.metrics.outage_threshold
+    locked = series["locked"]
+    rate = locked / active
+    n_ep, longest = _runs(rate > threshold)
+    peak_i = int(np.argmax(rate))
+    above = np.flatnonzero(rate > threshold)
+    events = np.flatnonzero(series["newly_locked"] / active > threshold)
+    row: dict[str, object] = {
+        "locked_user_days": float(locked.sum()),
+        "mean_lockout_rate": float(rate.mean()),
+        "peak_lockout_rate": float(rate[peak_i]),
+        "peak_date": scenario.date(peak_i) if rate[peak_i] > threshold else None,
+        "first_lockout_date": scenario.date(int(above[0])) if len(above) else None,
+        "outage_episodes": n_ep,
+        "longest_outage_days": longest,
+        "lockout_events": len(events),
+        "pin_violation_user_days": float(series["violation"].sum()),
+    }
+    working = 1.0 - rate
+    exposed = {}
+    for a in attack_labels:
+        prot = series[f"protected:{a}"] / active
+        exposed[a] = np.clip(working - prot, 0.0, None)
+        row[f"mean_protected_{a}"] = float(prot.mean())
+        row[f"mean_exposed_{a}"] = float(exposed[a].mean())
+    eco = scenario.economics
+    if eco is not None:
+        outage = eco.cost_per_locked_user_day * float(locked.sum())
+        loss = 0.0
+        for a in attack_labels:
+            p = eco.attack_probability_per_day.get(a, 0.0)
+            per = eco.loss_per_successful_attack
+            per = per.get(a, 0.0) if isinstance(per, dict) else per
+            loss += p * per * float(exposed[a].sum())
+        row["expected_outage_cost"] = outage
+        row["expected_attack_loss"] = loss
+        row["expected_total_cost"] = outage + loss
+    return row
+
+
+def rank_costs(summary: pd.DataFrame) -> pd.DataFrame:
+    """Add ``cost_rank`` (1 = cheapest expected total) when economics are present."""
+    if "expected_total_cost" in summary and len(summary):
+        summary["cost_rank"] = summary["expected_total_cost"].rank(method="min").astype(int)
+    return summary
+
+
+def display_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary columns a reader needs first, formatted as text (terminal and reports)."""
+    table = pd.DataFrame({"strategy": summary["strategy"]})
+    table["breaks / changes"] = [
+        f"{b}/{n}" for b, n in zip(summary["lockout_events"], summary["certificate_changes"], strict=True)
+    ]
+    table["mean locked"] = summary["mean_lockout_rate"].map(lambda v: f"{v:.1%}")
+    table["peak locked"] = summary["peak_lockout_rate"].map(lambda v: f"{v:.1%}")
+    table["locked user-days"] = summary["locked_user_days"].map(lambda v: f"{v:,.0f}")
+    table["longest outage (d)"] = summary["longest_outage_days"].astype(str)
+    for col in summary.columns:
+        if col.startswith("mean_protected_"):
+            table["protected: " + col.removeprefix("mean_protected_")] = summary[col].map(lambda v: f"{v:.0%}")
+    if "expected_total_cost" in summary:
+        table["expected cost"] = summary["expected_total_cost"].map(lambda v: f"{v:,.0f}")
+        table["cost rank"] = summary["cost_rank"].astype(str)
+    return table

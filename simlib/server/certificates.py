@@ -1,0 +1,154 @@
+"""Real X.509 objects behind a calendar's integer identities.
+
+Every key is derived deterministically from the scenario seed and the identity's tag, and every
+certificate is built with ``cryptography`` (deterministic signatures), so the same scenario always
+yields byte-identical certificates and pins. Objects are made lazily and cached on this object;
+``RealPki.for_calendar`` keeps one per calendar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+
+from cryptography import x509
+
+from simlib.pki.certs import make_cross_sign, make_intermediate, make_leaf, make_root, validity
+from simlib.pki.keys import derive_private_key
+from simlib.pki.pins import cert_pin, spki_pin
+from simlib.server.calendar import CertificateCalendar, Issuance
+
+_UTC = dt.UTC
+
+
+def _at(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), _UTC)
+
+
+class RealPki:
+    """Lazily built keys and certificates for one calendar."""
+
+    def __init__(self, calendar: CertificateCalendar) -> None:
+        self.calendar = calendar
+        self.scenario = calendar.scenario
+        self._keys: dict[int, object] = {}
+        self._certs: dict[tuple, x509.Certificate] = {}
+
+    @classmethod
+    def for_calendar(cls, calendar: CertificateCalendar) -> RealPki:
+        real = getattr(calendar, "_realpki", None)
+        if real is None:
+            real = cls(calendar)
+            calendar._realpki = real  # type: ignore[attr-defined]
+        return real
+
+    # ---------------------------------------------------------------------------- keys
+    def private_key(self, ident: int):
+        key = self._keys.get(ident)
+        if key is None:
+            item = self.calendar.registry[ident]
+            if item.kind != "key" or item.material is None:
+                raise ValueError(f"identity {ident} ({item.label}) has no private key")
+            key = derive_private_key(item.material, item.algorithm or "ec-p256")
+            self._keys[ident] = key
+        return key
+
+    def spki_pin(self, ident: int) -> str:
+        item = self.calendar.registry[ident]
+        if item.pin is not None:
+            return item.pin
+        return spki_pin(self.private_key(ident).public_key())
+
+    def pin(self, ident: int) -> str:
+        """The pin of any identity: SPKI pin for keys, certificate pin for leaf certificates."""
+        item = self.calendar.registry[ident]
+        if item.kind == "cert":
+            return cert_pin(self.certificate_of(ident))
+        return self.spki_pin(ident)
+
+    # ------------------------------------------------------------------- CA certificates
+    @cached_property
+    def _ca_window(self) -> tuple[dt.datetime, dt.datetime]:
+        start = self.scenario.start
+        return _at(start.replace(year=start.year - 5)), _at(start.replace(year=start.year + 40))
+
+    def root_cert(self, ca: str) -> x509.Certificate:
+        key = ("root", ca)
+        if key not in self._certs:
+            spec = self.calendar.cas[ca].spec
+            nb, na = self._ca_window
+            if spec.root_not_after:
+                na = _at(spec.root_not_after) + dt.timedelta(days=1, seconds=-1)
+            priv = self.private_key(self.calendar.cas[ca].root_key)
+            self._certs[key] = make_root(
+                priv, spec.root or ca, not_before=nb, not_after=na, serial=_serial("root", ca),
+                organization=ca,
+            )
+        return self._certs[key]
+
+    def intermediate_cert(self, ca: str, name: str) -> x509.Certificate:
+        key = ("int", ca, name)
+        if key not in self._certs:
+            keys = self.calendar.cas[ca]
+            spec = next(i for i in keys.spec.intermediates if i.name == name)
+            nb, na = self._ca_window
+            if spec.not_after:
+                na = _at(spec.not_after) + dt.timedelta(days=1, seconds=-1)
+            self._certs[key] = make_intermediate(
+                self.private_key(keys.int_keys[name]).public_key(), name,
+                issuer_cert=self.root_cert(ca), issuer_key=self.private_key(keys.root_key),
+                not_before=nb, not_after=na, serial=_serial("int", ca, name), organization=ca,
+            )
+        return self._certs[key]
+
+    def cross_cert(self, ca: str) -> x509.Certificate | None:
+        """The CA's root cross-signed by another CA, when the scenario says so."""
+        cross = self.calendar.cas[ca].spec.cross_signed_by
+        if cross is None:
+            return None
+        key = ("cross", ca)
+        if key not in self._certs:
+            nb, na = self._ca_window
+            if cross.until:
+                na = _at(cross.until) + dt.timedelta(days=1, seconds=-1)
+            self._certs[key] = make_cross_sign(
+                self.root_cert(ca), issuer_cert=self.root_cert(cross.ca),
+                issuer_key=self.private_key(self.calendar.cas[cross.ca].root_key),
+                not_before=nb, not_after=na, serial=_serial("cross", ca),
+            )
+        return self._certs[key]
+
+    # ------------------------------------------------------------------ leaf certificates
+    def leaf_cert(self, issuance: Issuance) -> x509.Certificate:
+        key = ("leaf", issuance.index)
+        if key not in self._certs:
+            nb, na = validity(self.scenario.date(issuance.day), issuance.lifetime_days)
+            keys = self.calendar.cas[issuance.ca]
+            self._certs[key] = make_leaf(
+                self.private_key(issuance.leaf_key).public_key(), [issuance.host],
+                issuer_cert=self.intermediate_cert(issuance.ca, issuance.intermediate),
+                issuer_key=self.private_key(keys.int_keys[issuance.intermediate]),
+                not_before=nb, not_after=na, serial=issuance.serial,
+            )
+        return self._certs[key]
+
+    def certificate_of(self, ident: int) -> x509.Certificate:
+        item = self.calendar.registry[ident]
+        if item.issuance is None:
+            raise ValueError(f"identity {ident} ({item.label}) is not a leaf certificate")
+        return self.leaf_cert(self.calendar.issuances[item.issuance])
+
+    def served_chain(self, issuance: Issuance) -> list[x509.Certificate]:
+        """What the server sends: leaf, intermediate and (if configured) the cross-signed root."""
+        chain = [self.leaf_cert(issuance), self.intermediate_cert(issuance.ca, issuance.intermediate)]
+        cross = self.cross_cert(issuance.ca)
+        if cross is not None:
+            chain.append(cross)
+        return chain
+
+
+def _serial(*parts: str) -> int:
+    import hashlib
+
+    digest = hashlib.sha256("|".join(parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1 or 1

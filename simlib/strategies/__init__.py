@@ -1,0 +1,1 @@
+"""Pinning strategies: what each app version pins, decided at build time."""

@@ -1,0 +1,183 @@
+"""Pin policies imported from app configs: one :class:`PinPolicy` per host pattern and platform.
+
+Every importer (Android NSC, Apple ATS ``NSPinnedDomains``, TrustKit, OkHttp) turns a file into a
+:class:`PinConfig`. A policy records the platform whose rules apply to it, because the same XML
+file means different things to the Android OS and to TrustKit-Android (enforcement defaults,
+subdomain inheritance), and the same TrustKit dictionary differs between iOS and Android.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from simlib.errors import SimlibError
+
+Severity = Literal["info", "warning", "error"]
+SEVERITIES: tuple[Severity, ...] = ("info", "warning", "error")
+
+# Platforms whose pin-check rules the audit implements (pinning-semantics reference §1–§4).
+PLATFORMS = ("android", "ios", "okhttp", "trustkit-ios", "trustkit-android")
+DIGEST_SIZES = {"sha256": 32, "sha1": 20}
+
+
+class ConfigError(SimlibError, ValueError):
+    """A pin config or chain file cannot be used at all; renders as one line.
+
+    ``source`` is the file, ``where`` a location such as ``line 12`` or a key path such as
+    ``NSAppTransportSecurity.NSPinnedDomains["api.example.com"]``.
+    """
+
+    def __init__(self, source: str, where: str, message: str) -> None:
+        self.source = str(source)
+        self.where = where
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.source, self.where) if p]
+        # Messages may embed parser text with newlines; the CLI prints exactly one line.
+        return " ".join(": ".join([*parts, self.message]).split())
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One pinned SPKI hash as written in a config.
+
+    ``digest`` is None when ``value`` is not base64; ``problem`` names what is wrong when the
+    value cannot match any key (bad base64, wrong length for the algorithm).
+    """
+
+    algorithm: Literal["sha256", "sha1"]
+    value: str
+    digest: bytes | None
+    where: str = ""
+    problem: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.problem is None
+
+    @property
+    def label(self) -> str:
+        """OkHttp-style ``sha256/<b64>`` text, used in reports."""
+        return f"{self.algorithm}/{self.value}"
+
+
+def make_pin(value: str, algorithm: Literal["sha256", "sha1"] = "sha256", where: str = "") -> Pin:
+    """Decode and check a base64 pin; never raises (problems are recorded on the Pin)."""
+    text = value.strip()
+    try:
+        digest = base64.b64decode(text, validate=True) if text else None
+    except (binascii.Error, ValueError):
+        digest = None
+    if digest is None:
+        return Pin(algorithm, text, None, where, "not valid base64" if text else "empty pin")
+    want = DIGEST_SIZES[algorithm]
+    problem = None
+    if len(digest) != want:
+        problem = f"decodes to {len(digest)} bytes; a {algorithm.upper()} pin is {want} bytes"
+    return Pin(algorithm, text, digest, where, problem)
+
+
+@dataclass(frozen=True)
+class TrustAnchor:
+    """An NSC ``<certificates src=… overridePins=…>`` entry (``debug`` = from debug-overrides)."""
+
+    src: str
+    override_pins: bool
+    where: str = ""
+    debug: bool = False
+
+
+@dataclass(frozen=True)
+class PinPolicy:
+    """The pins one platform applies to hosts matching ``pattern``.
+
+    ``match`` is ``any`` (any certificate of the built chain matches any pin: NSC, OkHttp,
+    TrustKit) or ``ats`` (Apple: ``leaf_pins`` match the leaf only, ``ca_pins`` any non-leaf;
+    both checks apply when both lists are present, and a present-but-empty list matches nothing).
+    """
+
+    pattern: str
+    platform: str
+    include_subdomains: bool = False
+    pins: tuple[Pin, ...] = ()
+    match: Literal["any", "ats"] = "any"
+    leaf_pins: tuple[Pin, ...] | None = None
+    ca_pins: tuple[Pin, ...] | None = None
+    expiration: date | None = None
+    enforce: bool = True
+    source: str = ""
+    where: str = ""
+    trust_anchors: tuple[TrustAnchor, ...] = ()
+    exclude: bool = False  # TrustKit kTSKExcludeSubdomainFromParentPolicy: explicitly unpinned
+    report_uris: tuple[str, ...] = ()
+
+    @property
+    def all_pins(self) -> tuple[Pin, ...]:
+        if self.match == "ats":
+            return (*(self.leaf_pins or ()), *(self.ca_pins or ()))
+        return self.pins
+
+    @property
+    def location(self) -> str:
+        return ": ".join(p for p in (self.source, self.where) if p)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A lint finding; ``platforms`` empty means it applies to the config as a whole."""
+
+    rule: str
+    severity: Severity
+    message: str
+    source: str = ""
+    where: str = ""
+    platforms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PinConfig:
+    """Everything imported from one file.
+
+    ``broken`` lists ``(platform, reason)`` for platforms that reject the whole file at start-up
+    (NSC parse failure, TrustKit initialisation exception, OkHttp builder exception): on those
+    platforms no pinned connection can be made at all.
+    """
+
+    format: Literal["nsc", "ats", "trustkit", "okhttp"]
+    source: str
+    platforms: tuple[str, ...]
+    policies: tuple[PinPolicy, ...]
+    base: PinPolicy | None = None
+    findings: tuple[Finding, ...] = ()
+    broken: tuple[tuple[str, str], ...] = ()
+    debug_anchors: tuple[TrustAnchor, ...] = field(default=())
+
+    def for_platform(self, platform: str) -> tuple[PinPolicy, ...]:
+        return tuple(p for p in self.policies if p.platform == platform)
+
+    def broken_reason(self, platform: str) -> str | None:
+        return next((why for plat, why in self.broken if plat == platform), None)
+
+
+def pin_findings(source: str, pins: tuple[Pin, ...], platforms: tuple[str, ...], effect: str,
+                 *, strict: bool) -> list[Finding]:
+    """Malformed-pin findings; with ``strict`` an undecodable pin is a ConfigError instead.
+
+    Not-base64 text is hopeless input (the user pasted something else); a pin that decodes to
+    the wrong length is a real, shippable mistake the audit should report with its effect.
+    """
+    out = []
+    for pin in pins:
+        if pin.valid:
+            continue
+        if strict and pin.digest is None:
+            raise ConfigError(source, pin.where, f"pin {pin.value[:60]!r}: {pin.problem}")
+        out.append(Finding("malformed-pin", "error", f"pin {pin.value[:60]!r}: {pin.problem}; {effect}",
+                           source, pin.where, platforms))
+    return out

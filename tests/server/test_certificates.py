@@ -1,0 +1,233 @@
+"""The integer-id engine agrees with verdicts computed from real X.509 certificates.
+
+For every strategy, app version, segment and client kind, this test rebuilds the decision the way
+a device would: pins are SHA-256 hashes computed from the real certificates (and keys) served on
+the build day; the chain is built from the real served certificates by signature verification up
+to the first trusted anchor of that device on that day; then the platform's matching rule is
+applied to the real pin strings. The engine's lock verdicts must be identical.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from cryptography import x509
+
+from simlib.engine.simulation import simulate
+from simlib.pki.certs import make_leaf, validity
+from simlib.pki.pins import cert_pin, spki_pin
+from simlib.server.certificates import RealPki
+from tests.conftest import make
+
+STRATEGIES = [
+    {"name": "leaf cert", "pin": "leaf_cert"},
+    {"name": "leaf key", "pin": "leaf_spki"},
+    {"name": "next", "pin": "leaf_spki", "backup": ["next_key"]},
+    {"name": "int", "pin": "intermediate_spki"},
+    {"name": "int all", "pin": "intermediate_spki", "intermediates": "all"},
+    {"name": "root", "pin": "root_spki"},
+    {"name": "root+ca2", "pin": "root_spki", "backup": ["ca:ca2"]},
+    {"name": "leaf+ca2", "pin": "leaf_spki", "backup": ["ca:ca2"]},
+    {"name": "leaf+ints2", "pin": "leaf_spki", "backup": ["intermediates:ca2"]},
+    {"name": "expiring", "pin": "leaf_spki", "expires_after_days": 100},
+    {"name": "literal", "pin": "intermediate_spki",
+     "backup": ["spki:IPMbDAjLVSGntGO3WP53X/zilCVndez5YJ2+vJvhJsA="]},
+]
+
+
+@pytest.fixture(scope="module")
+def result():
+    sc = make(
+        {
+            "fleet.platforms": {"android": 0.6, "ios": 0.4},
+            "cas[0].intermediates": [{"name": "I1"}, {"name": "I2", "key": "ec-p384"}],
+            "cas[0].selection": "random",
+            "cas[1].key": "rsa-2048",
+            "cas[1].intermediates": [{"name": "J1"}, {"name": "J2"}],
+            "cas[0].cross_signed_by": {"ca": "ca2", "until": "2025-11-30"},
+            "hosts[0].pregenerate_next_key": True,
+            "end": "2025-12-31",
+        },
+        events=[
+            {"type": "ca_migration", "date": "2025-08-01", "to": "ca2", "when": "next_renewal"},
+            {"type": "trust_store_change", "date": "2025-05-01", "platforms": ["android"],
+             "share": 0.5, "add": ["ca1/I1"]},
+            {"type": "trust_store_change", "date": "2025-06-15", "platforms": ["ios"],
+             "share": 0.5, "remove": ["ca1"]},
+        ],
+        strategies=STRATEGIES,
+        attacks=["same_ca_misissuance"],
+    )
+    return simulate(sc)
+
+
+def _noon(sc, day: int) -> dt.datetime:
+    return dt.datetime.combine(sc.date(day), dt.time(12), dt.UTC)
+
+
+def _valid(cert: x509.Certificate, when: dt.datetime) -> bool:
+    return cert.not_valid_before_utc <= when <= cert.not_valid_after_utc
+
+
+def _issued(child: x509.Certificate, parent: x509.Certificate) -> bool:
+    try:
+        child.verify_directly_issued_by(parent)
+    except Exception:
+        return False
+    return True
+
+
+def build_path(leaf, served, anchors, when, checks_anchor_expiry):
+    """Walk up from the leaf; stop at the first certificate whose key is a trust anchor."""
+    anchor_keys = {spki_pin(a) for a in anchors if not (checks_anchor_expiry and not _valid(a, when))}
+    path, cur = [leaf], leaf
+    while True:
+        if cur is not leaf and spki_pin(cur) in anchor_keys:
+            return path, True
+        if not _valid(cur, when) and cur is not leaf:
+            return path, False
+        parents = [a for a in anchors if spki_pin(a) in anchor_keys and _issued(cur, a)]
+        parents += [c for c in served if c is not cur and c not in path and _issued(cur, c)]
+        if not parents:
+            return path, False
+        cur = parents[0]
+        path.append(cur)
+
+
+def real_pins(real: RealPki, strategy, host: str, build_day: int):
+    """(leaf pins, CA pins) computed from real certificates served on the build day."""
+    cal = real.calendar
+    if not strategy.pins_host(host):
+        return set(), set()
+    it = cal.serving(host, build_day)
+    leaf_cert = real.leaf_cert(it)
+    real.intermediate_cert(it.ca, it.intermediate)
+    root = real.root_cert(it.ca)
+    leaf, ca = set(), set()
+    level = strategy.pin
+    if level == "leaf_cert":
+        leaf.add(cert_pin(leaf_cert))
+    elif level == "leaf_spki":
+        leaf.add(spki_pin(leaf_cert))
+    elif level == "intermediate_spki":
+        names = cal.active_intermediates(it.ca, build_day) if strategy.intermediates == "all" else [it.intermediate]
+        ca |= {spki_pin(real.intermediate_cert(it.ca, n)) for n in {*names, it.intermediate}}
+    elif level == "root_spki":
+        ca.add(spki_pin(root))
+    for entry in strategy.backup:
+        kind, _, ref = entry.partition(":")
+        if kind == "next_key":
+            leaf.add(spki_pin(real.private_key(it.next_key).public_key()))
+        elif kind == "ca":
+            ca.add(spki_pin(real.root_cert(ref)))
+        elif kind == "intermediates":
+            ca |= {spki_pin(real.intermediate_cert(ref, n)) for n in cal.active_intermediates(ref, build_day)}
+        elif kind == "spki":
+            (ca if strategy.level == "ca" else leaf).add(ref)
+    return leaf, ca
+
+
+def anchors_for(real: RealPki, client, day: int):
+    sc = real.scenario
+    anchors = {spki_pin(real.root_cert(ca)): real.root_cert(ca) for ca in real.calendar.cas}
+    for i, ev in enumerate(sc.events):
+        if ev.type != "trust_store_change" or i not in client.changes or day < sc.day(ev.date):
+            continue
+        for ref in ev.add:
+            ca, _, name = ref.partition("/")
+            cert = real.intermediate_cert(ca, name) if name else real.root_cert(ca)
+            anchors[spki_pin(cert)] = cert
+        for ref in ev.remove:
+            ca, _, name = ref.partition("/")
+            cert = real.intermediate_cert(ca, name) if name else real.root_cert(ca)
+            anchors.pop(spki_pin(cert), None)
+    return list(anchors.values())
+
+
+def matches(path, leaf_pins, ca_pins, matcher: str) -> bool:
+    leaf = path[0]
+    leaf_ids = {spki_pin(leaf), cert_pin(leaf)}
+    ca_ids = {spki_pin(c) for c in path[1:]}
+    if matcher == "any":
+        return bool((leaf_pins | ca_pins) & (leaf_ids | ca_ids))
+    ok_leaf = not leaf_pins or bool(leaf_pins & leaf_ids)
+    ok_ca = not ca_pins or bool(ca_pins & ca_ids)
+    return ok_leaf and ok_ca
+
+
+def test_engine_verdicts_equal_real_certificate_verdicts(result):
+    sim = result.simulation
+    real = RealPki.for_calendar(sim.calendar)
+    sc = sim.scenario
+    host = "api.test"
+    checked = 0
+    for st in sim.strategies:
+        run = result.runs[st.name]
+        tables = run.tables
+        for s, day in enumerate(tables.seg_start):
+            day = int(day)
+            when = _noon(sc, day)
+            it = sim.calendar.serving(host, day)
+            served = real.served_chain(it)
+            for c in sim.clients:
+                anchors = anchors_for(real, c, day)
+                path, trusted = build_path(served[0], served[1:], anchors, when, c.checks_anchor_expiry)
+                for v, rel in enumerate(tables.releases):
+                    if rel.release_day > day:
+                        continue
+                    lp, cp = real_pins(real, st, host, rel.build_day)
+                    pinned = bool(lp or cp)
+                    enforced = st.expires_after_days is None or day < rel.build_day + st.expires_after_days
+                    real_lock = (not trusted) or (pinned and enforced and not matches(path, lp, cp, c.matcher))
+                    engine_lock = bool(tables.lock_host[c.name][host][v, s])
+                    assert engine_lock == real_lock, (st.name, rel.label, sc.date(day), c.name)
+                    checked += 1
+    assert checked > 2000
+
+
+def test_attack_verdicts_equal_real_certificates(result):
+    """same_ca_misissuance: a real certificate for the host with the attacker's key, signed by
+    the intermediate serving that day."""
+    sim = result.simulation
+    real = RealPki.for_calendar(sim.calendar)
+    sc = sim.scenario
+    host = "api.test"
+    attacker = real.private_key(sim.calendar.attacker_key)
+    for st in sim.strategies:
+        tables = result.runs[st.name].tables
+        for s, day in enumerate(tables.seg_start):
+            day = int(day)
+            it = sim.calendar.serving(host, day)
+            keys = sim.calendar.cas[it.ca]
+            nb, na = validity(sc.date(day), 30)
+            forged = make_leaf(
+                attacker.public_key(), [host],
+                issuer_cert=real.intermediate_cert(it.ca, it.intermediate),
+                issuer_key=real.private_key(keys.int_keys[it.intermediate]),
+                not_before=nb, not_after=na, serial=7,
+            )
+            served = [forged, *real.served_chain(it)[1:]]
+            for c in sim.clients:
+                path, trusted = build_path(forged, served[1:], anchors_for(real, c, day), _noon(sc, day), c.checks_anchor_expiry)
+                for v, rel in enumerate(tables.releases):
+                    if rel.release_day > day or tables.lock[c.name][v, s]:
+                        continue
+                    lp, cp = real_pins(real, st, host, rel.build_day)
+                    enforced = st.expires_after_days is None or day < rel.build_day + st.expires_after_days
+                    rejects = (not trusted) or (bool(lp or cp) and enforced and not matches(path, lp, cp, c.matcher))
+                    assert bool(tables.protect[c.name]["same_ca_misissuance"][v, s]) == rejects, (
+                        st.name, rel.label, sc.date(day), c.name,
+                    )
+
+
+def test_issuance_pins_are_the_certificates_pins(result):
+    real = RealPki.for_calendar(result.calendar)
+    frame = result.issuances
+    for row, it in zip(frame.itertuples(), result.calendar.issuances, strict=True):
+        cert = real.leaf_cert(it)
+        assert row.spki_sha256 == spki_pin(cert)
+        assert row.cert_sha256 == cert_pin(cert)
+        assert row.intermediate_spki_sha256 == spki_pin(real.intermediate_cert(it.ca, it.intermediate))
+        assert cert.serial_number == row.serial
+        assert _issued(cert, real.intermediate_cert(it.ca, it.intermediate))
