@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python benchmarks/bench_batch.py [--quick]``. Prints a table and writes
 ``benchmarks/results/batch.json``. Every measurement runs the real command line
-(``python -m simlib.cli sweep ...``) in a fresh process, so process start-up, validation,
+(``python -m simlib.cli.main sweep ...``) in a fresh process, so process start-up, validation,
 worker start-up and Parquet writes are included.
 
 1. Throughput: 10 000 Monte Carlo replications of the quickstart scenario (one point) with
@@ -53,7 +53,7 @@ def _write(folder: Path, name: str, doc: dict[str, Any]) -> Path:
 
 
 def _cli(sweep_file: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "simlib.cli", "sweep", str(sweep_file), "--out", str(out), "--quiet", *extra]
+    return [sys.executable, "-m", "simlib.cli.main", "sweep", str(sweep_file), "--out", str(out), "--quiet", *extra]
 
 
 def _timed(cmd: list[str]) -> tuple[float, float]:

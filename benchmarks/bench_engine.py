@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 import simlib  # noqa: E402
-from simlib.scenario import ScenarioWarning  # noqa: E402
+from simlib.model import ScenarioWarning  # noqa: E402
 
 SCENARIO = HERE.parent / "data" / "scenarios" / "five-years-three-hosts.yaml"
 BUDGET_S = 0.1

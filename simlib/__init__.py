@@ -14,7 +14,7 @@ from __future__ import annotations
 from simlib._version import __version__
 from simlib.api import simulate
 from simlib.errors import ScenarioError, SimlibError
-from simlib.model.scenario import Scenario, apply_overrides, default_scenario, load_scenario
+from simlib.model import Scenario, apply_overrides, default_scenario, load_scenario
 from simlib.strategies.strategy import PinningStrategy
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from simlib.engine.montecarlo import MonteCarloResult, monte_carlo
 from simlib.engine.simulation import simulate as _expected
-from simlib.model.scenario import Scenario, load_scenario
+from simlib.model import Scenario, load_scenario
 from simlib.results.expected import SimulationResult
 
 

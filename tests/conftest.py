@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from simlib.fleet.cohorts import AdoptionCurve
-from simlib.model.scenario import Scenario, ScenarioWarning, scenario_from_dict, set_path
+from simlib.model import Scenario, ScenarioWarning, scenario_from_dict, set_path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -77,6 +77,6 @@ def G(sc: Scenario, d) -> np.ndarray:
 def quickstart() -> Scenario:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ScenarioWarning)
-        from simlib.model.scenario import load_scenario
+        from simlib.model import load_scenario
 
         return load_scenario(DATA / "scenarios" / "quickstart.yaml")

@@ -42,7 +42,7 @@ from simlib.batch.store import (
     results_table,
     timeseries_table,
 )
-from simlib.model.scenario import Scenario
+from simlib.model import Scenario
 
 #: Aim for tasks of about this many seconds when choosing the batch size from the pilot.
 TARGET_TASK_SECONDS = 1.0
@@ -77,7 +77,7 @@ def run_task(task: Mapping[str, Any]) -> TaskOutput:
     from simlib.batch.spec import apply_point
     from simlib.engine.montecarlo import MonteCarlo, child
     from simlib.engine.simulation import simulate
-    from simlib.model.scenario import scenario_from_dict
+    from simlib.model import scenario_from_dict
 
     mode, seed, keep = task["mode"], int(task["seed"]), bool(task["store_timeseries"])
     host, pid = socket.gethostname(), os.getpid()

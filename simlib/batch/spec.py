@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from simlib._version import __version__
 from simlib.batch import points as pts
 from simlib.errors import ScenarioError
-from simlib.model.scenario import (
+from simlib.model import (
     Scenario,
     describe_validation_error,
     load_scenario,
@@ -434,7 +434,7 @@ def _check_path(path: str, kind: str, source: str) -> None:
 def apply_point(base: Mapping[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
     """``base`` with every ``path: value`` of ``point`` set (copies; ``base`` is not modified).
 
-    See :func:`simlib.model.scenario.set_path`: an optional block that is ``null`` in the resolved base
+    See :func:`simlib.model.set_path`: an optional block that is ``null`` in the resolved base
     (``incident_response``, ``economics``, ...) is created when a path goes through it. Raises
     ``KeyError`` (message ``"<path>: ..."``) for a missing list index.
     """

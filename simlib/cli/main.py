@@ -18,7 +18,7 @@ EXIT_BAD_INPUT = 2
 
 
 def _load(path: str | None):
-    from simlib.model.scenario import default_scenario, load_scenario
+    from simlib.model import default_scenario, load_scenario
 
     return default_scenario() if path is None else load_scenario(path)
 
@@ -149,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from simlib.model.scenario import ScenarioWarning
+    from simlib.model import ScenarioWarning
 
     def show(message, category, filename, lineno, file=None, line=None) -> None:
         if issubclass(category, ScenarioWarning):

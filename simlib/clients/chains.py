@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simlib.clients.trust import ClientKind, TrustModel
-from simlib.model.scenario import AttackSpec
+from simlib.model import AttackSpec
 from simlib.server.calendar import CertificateCalendar, Issuance
 
 CA_SLOTS = 3  # intermediate, root, cross-signing root

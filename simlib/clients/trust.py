@@ -20,7 +20,7 @@ import itertools
 from dataclasses import dataclass
 from functools import cached_property
 
-from simlib.model.scenario import CADistrust, Scenario, TrustStoreChange
+from simlib.model import CADistrust, Scenario, TrustStoreChange
 from simlib.server.calendar import CertificateCalendar
 
 

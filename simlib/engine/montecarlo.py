@@ -30,7 +30,7 @@ from simlib._rng import as_seed, child
 from simlib.engine.durations import SpellTable, spell_table
 from simlib.engine.simulation import Simulation, StrategyTables
 from simlib.fleet.cohorts import AdoptionCurve, Cohorts, normal_version, prompt_floor, windows
-from simlib.model.scenario import Scenario
+from simlib.model import Scenario
 from simlib.results.io import write_results
 from simlib.results.metrics import summary_row
 

@@ -26,7 +26,7 @@ from simlib.fleet.cohorts import (
     sort_releases,
     windows,
 )
-from simlib.model.scenario import Scenario
+from simlib.model import Scenario
 from simlib.server.calendar import CertificateCalendar
 from simlib.strategies.strategy import PinningStrategy, build_strategies, literal_identity
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simlib.model.scenario import Adoption, Fleet
+from simlib.model import Adoption, Fleet
 
 
 class AdoptionCurve:

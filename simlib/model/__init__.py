@@ -1,1 +1,95 @@
-"""The scenario: validated input models, cross-field checks, defaults and overrides."""
+"""The scenario: validated input models, cross-field checks, defaults and overrides.
+
+Validation happens at the boundary (pydantic): the rest of simlib trusts these objects. One
+concept per module: ``fleet``, ``server`` (CAs, hosts, events), ``strategies`` (pins, attacks),
+``options`` (response, economics, metrics), ``scenario`` (the whole), ``checks`` (cross-field),
+``loading`` (files), ``overrides`` (dotted paths).
+"""
+
+from __future__ import annotations
+
+from simlib.model.base import (
+    ATTACK_CLASSES,
+    MAX_TRUST_CHANGES,
+    PIN_LEVELS,
+    PLATFORMS,
+    KeyAlgorithm,
+    ScenarioWarning,
+)
+from simlib.model.fleet import (
+    Adoption,
+    AdoptionComponent,
+    Fleet,
+    NewInstalls,
+    PlatformSpec,
+    read_curve_csv,
+)
+from simlib.model.loading import default_scenario, load_scenario, read_yaml, scenario_from_dict
+from simlib.model.messages import describe_validation_error, pick_validation_error
+from simlib.model.options import Economics, ForcedUpdate, IncidentResponse, Metrics, MonteCarloSpec
+from simlib.model.overrides import apply_overrides, parse_path, set_path
+from simlib.model.scenario import Scenario
+from simlib.model.server import (
+    CADistrust,
+    CAMigration,
+    CapStep,
+    CASpec,
+    CrossSign,
+    Event,
+    HostSpec,
+    IntermediateChange,
+    IntermediateSpec,
+    KeyCompromise,
+    MassRevocation,
+    RotateEvery,
+    TrustStoreChange,
+    ValidityStep,
+)
+from simlib.model.strategies import AttackSpec, DynamicSpec, StrategySpec
+
+__all__ = [
+    "ATTACK_CLASSES",
+    "MAX_TRUST_CHANGES",
+    "PIN_LEVELS",
+    "PLATFORMS",
+    "Adoption",
+    "AdoptionComponent",
+    "AttackSpec",
+    "CADistrust",
+    "CAMigration",
+    "CASpec",
+    "CapStep",
+    "CrossSign",
+    "DynamicSpec",
+    "Economics",
+    "Event",
+    "Fleet",
+    "ForcedUpdate",
+    "HostSpec",
+    "IncidentResponse",
+    "IntermediateChange",
+    "IntermediateSpec",
+    "KeyAlgorithm",
+    "KeyCompromise",
+    "MassRevocation",
+    "Metrics",
+    "MonteCarloSpec",
+    "NewInstalls",
+    "PlatformSpec",
+    "RotateEvery",
+    "Scenario",
+    "ScenarioWarning",
+    "StrategySpec",
+    "TrustStoreChange",
+    "ValidityStep",
+    "apply_overrides",
+    "default_scenario",
+    "describe_validation_error",
+    "load_scenario",
+    "parse_path",
+    "pick_validation_error",
+    "read_curve_csv",
+    "read_yaml",
+    "scenario_from_dict",
+    "set_path",
+]

@@ -11,7 +11,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from simlib.engine.simulation import simulate
-from simlib.model.scenario import Scenario
+from simlib.model import Scenario
 from simlib.report.plots import plot_coverage, plot_lockout, save_figure
 from simlib.results.io import atomic_write_text
 from simlib.results.metrics import display_summary

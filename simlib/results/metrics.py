@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simlib.model.scenario import Scenario
+from simlib.model import Scenario
 
 
 def timeseries_frame(

@@ -30,7 +30,7 @@ import pandas as pd
 
 from simlib._rng import child
 from simlib.errors import ScenarioError
-from simlib.model.scenario import (
+from simlib.model import (
     CADistrust,
     CAMigration,
     CASpec,

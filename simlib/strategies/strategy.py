@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simlib.model.scenario import DynamicSpec, StrategySpec
+from simlib.model import DynamicSpec, StrategySpec
 from simlib.server.calendar import CertificateCalendar, Issuance
 
 LEAF_LEVELS = ("leaf_cert", "leaf_spki")
@@ -50,7 +50,7 @@ class PinningStrategy:
     expires_after_days : pinning is switched off from build day + N (fail open, NSC/TrustKit).
     enforce : ``False`` = report-only: never blocks, never protects, failures are counted.
     hosts : hosts this strategy pins (default: all).
-    dynamic : refresh pins from a remote list (see :class:`simlib.model.scenario.DynamicSpec`).
+    dynamic : refresh pins from a remote list (see :class:`simlib.model.DynamicSpec`).
     """
 
     def __init__(

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from simlib.model.scenario import load_scenario
+from simlib.model import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "data" / "scenarios" / "quickstart.yaml"

@@ -14,7 +14,7 @@ from simlib.batch import load_results, load_sweep, run_sweep
 
 from . import small_sweep
 
-pytestmark = pytest.mark.filterwarnings("ignore::simlib.model.scenario.ScenarioWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::simlib.model.ScenarioWarning")
 
 
 def _parquet_bytes(frame: pd.DataFrame) -> bytes:

@@ -17,7 +17,7 @@ from simlib.batch import load_manifest, load_results, load_sweep, run_sweep
 
 from . import ROOT, small_sweep, write_sweep
 
-pytestmark = pytest.mark.filterwarnings("ignore::simlib.model.scenario.ScenarioWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::simlib.model.ScenarioWarning")
 
 POINTS, REPLICATIONS = 8, 50  # 400 runs in tasks of 2: a few seconds on two workers
 

@@ -20,7 +20,7 @@ from simlib.errors import ScenarioError
 
 from . import small_base, small_sweep
 
-pytestmark = pytest.mark.filterwarnings("ignore::simlib.model.scenario.ScenarioWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::simlib.model.ScenarioWarning")
 
 
 def test_monte_carlo_mean_matches_expected_mode() -> None:

@@ -20,7 +20,7 @@ from simlib.errors import ScenarioError
 
 from . import QUICKSTART, ROOT, SWEEPS, small_base, write_sweep
 
-pytestmark = pytest.mark.filterwarnings("ignore::simlib.model.scenario.ScenarioWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::simlib.model.ScenarioWarning")
 
 GOOD_GRID = {"grid": {"hosts[0].validity_days": [90]}}
 

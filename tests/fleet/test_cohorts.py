@@ -15,7 +15,7 @@ from simlib.fleet.cohorts import (
     regular_releases,
     sort_releases,
 )
-from simlib.model.scenario import Adoption
+from simlib.model import Adoption
 from tests.conftest import make
 
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from simlib.errors import ScenarioError
-from simlib.model.scenario import (
+from simlib.model import (
     ScenarioWarning,
     apply_overrides,
     default_scenario,

@@ -1,0 +1,172 @@
+"""Cross-field checks that need the whole scenario (names that refer to each other)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from simlib.model.base import (
+    MAX_TRUST_CHANGES,
+)
+from simlib.model.scenario import Scenario
+from simlib.model.server import CADistrust, CASpec, IntermediateChange, TrustStoreChange
+
+
+def _semantic_checks(sc: Scenario) -> None:
+    """Checks that need the whole scenario; raise (where, message)."""
+
+    def fail(where: str, message: str) -> None:
+        raise _SemanticError(where, message)
+
+    if sc.end < sc.start:
+        fail("end", "must not be before start")
+    if sc.days > 366 * 40:
+        fail("end", "simulations are limited to 40 years")
+    ca_names = [c.name for c in sc.cas]
+    for i, name in enumerate(ca_names):
+        if name in ca_names[:i]:
+            fail(f"cas[{i}].name", f"duplicate CA name '{name}'")
+    cas = {c.name: c for c in sc.cas}
+    for i, ca in enumerate(sc.cas):
+        if ca.cross_signed_by is not None and ca.cross_signed_by.ca not in cas:
+            fail(f"cas[{i}].cross_signed_by.ca", f"unknown CA '{ca.cross_signed_by.ca}'")
+        if ca.cross_signed_by is not None and ca.cross_signed_by.ca == ca.name:
+            fail(f"cas[{i}].cross_signed_by.ca", "a CA cannot cross-sign itself")
+        for j, inter in enumerate(ca.intermediates):
+            if inter.active_from and inter.active_until and inter.active_until <= inter.active_from:
+                fail(f"cas[{i}].intermediates[{j}].active_until", "must be after active_from")
+    if not sc.hosts:
+        fail("hosts", "at least one host is needed")
+    host_names = [h.name for h in sc.hosts]
+    for i, h in enumerate(sc.hosts):
+        if h.name in host_names[:i]:
+            fail(f"hosts[{i}].name", f"duplicate host '{h.name}'")
+        if h.ca not in cas:
+            fail(f"hosts[{i}].ca", f"unknown CA '{h.ca}' (known: {', '.join(ca_names)})")
+        if h.first_issued is not None and h.first_issued > sc.start:
+            fail(f"hosts[{i}].first_issued", "must be on or before start")
+        validity = h.validity_days or cas[h.ca].validity_days
+        if h.renew_before_days is not None and h.renew_before_days >= validity:
+            fail(
+                f"hosts[{i}].renew_before_days",
+                f"must be smaller than the validity ({validity} days)",
+            )
+
+    for i, ev in enumerate(sc.events):
+        where = f"events[{i}]"
+        date = getattr(ev, "date", None)
+        if date is not None and not (sc.start <= date <= sc.end):
+            fail(f"{where}.date", f"must be between start ({sc.start}) and end ({sc.end})")
+        for field in ("to", "ca", "replacement"):
+            ref = getattr(ev, field, None)
+            if ref is not None and ref not in cas:
+                fail(f"{where}.{field}", f"unknown CA '{ref}'")
+        hosts = getattr(ev, "hosts", None) or []
+        host = getattr(ev, "host", None)
+        for j, ref in enumerate([*hosts, *([host] if host else [])]):
+            if ref not in host_names:
+                fail(f"{where}.host" + (f"s[{j}]" if hosts else ""), f"unknown host '{ref}'")
+        if isinstance(ev, IntermediateChange):
+            known = {x.name for x in cas[ev.ca].intermediates}
+            if not ev.active:
+                fail(f"{where}.active", "needs at least one intermediate")
+            for j, name in enumerate(ev.active):
+                if name not in known:
+                    fail(f"{where}.active[{j}]", f"'{name}' is not an intermediate of {ev.ca}")
+        if isinstance(ev, TrustStoreChange):
+            for field in ("add", "remove"):
+                for j, ref in enumerate(getattr(ev, field)):
+                    msg = _anchor_ref_problem(ref, cas)
+                    if msg:
+                        fail(f"{where}.{field}[{j}]", msg)
+            if not ev.add and not ev.remove:
+                fail(where, "a trust_store_change needs 'add' or 'remove'")
+        if isinstance(ev, CADistrust) and ev.migrate_on is not None and ev.migrate_on > ev.date:
+            fail(f"{where}.migrate_on", "must be on or before the distrust date")
+
+    for platform in sc.fleet.platforms:
+        idx = [
+            i
+            for i, ev in enumerate(sc.events)
+            if isinstance(ev, TrustStoreChange)
+            and (ev.platforms is None or platform in ev.platforms)
+        ]
+        if len(idx) > MAX_TRUST_CHANGES:
+            # each change splits the platform's devices in two: 2^n device groups
+            fail(
+                f"events[{idx[MAX_TRUST_CHANGES]}]",
+                f"at most {MAX_TRUST_CHANGES} trust_store_change events per platform ({platform})",
+            )
+
+    if not sc.strategies:
+        fail("strategies", "at least one strategy is needed")
+    names = [s.name for s in sc.strategies]
+    for i, st in enumerate(sc.strategies):
+        where = f"strategies[{i}]"
+        if st.name in names[:i]:
+            fail(f"{where}.name", f"duplicate strategy name '{st.name}'")
+        pinned_hosts = st.hosts if st.hosts is not None else host_names
+        for j, ref in enumerate(st.hosts or []):
+            if ref not in host_names:
+                fail(f"{where}.hosts[{j}]", f"unknown host '{ref}'")
+        for j, entry in enumerate(st.backup):
+            kind, _, ref = entry.partition(":")
+            if kind in ("ca", "intermediates") and ref not in cas:
+                fail(f"{where}.backup[{j}]", f"unknown CA '{ref}'")
+            if kind == "spki":
+                from simlib.pki.pins import parse_pin
+
+                try:
+                    parse_pin(ref)
+                except ValueError as exc:
+                    fail(f"{where}.backup[{j}]", str(exc))
+            if kind == "next_key":
+                for h in sc.hosts:
+                    if h.name in pinned_hosts and not h.pregenerate_next_key:
+                        fail(
+                            f"{where}.backup[{j}]",
+                            f"next_key needs pregenerate_next_key: true on host {h.name}",
+                        )
+        if st.intermediates == "all" and st.pin != "intermediate_spki":
+            fail(f"{where}.intermediates", "applies to pin: intermediate_spki only")
+
+    labels = [a.label for a in sc.attacks]
+    for i, a in enumerate(sc.attacks):
+        if a.label in labels[:i]:
+            fail(f"attacks[{i}].label", f"duplicate attack label '{a.label}' (set 'label')")
+        if a.ca is not None and a.ca not in cas:
+            fail(f"attacks[{i}].ca", f"unknown CA '{a.ca}'")
+        if a.host is not None and a.host not in host_names:
+            fail(f"attacks[{i}].host", f"unknown host '{a.host}'")
+
+    ir = sc.incident_response
+    if ir is not None and ir.update_check_host not in (None, *host_names):
+        fail("incident_response.update_check_host", f"unknown host '{ir.update_check_host}'")
+
+    if sc.economics is not None:
+        for label in sc.economics.attack_probability_per_day:
+            if label not in labels:
+                fail(
+                    f"economics.attack_probability_per_day.{label}",
+                    "not an attack of this scenario",
+                )
+        if isinstance(sc.economics.loss_per_successful_attack, dict):
+            for label in sc.economics.loss_per_successful_attack:
+                if label not in labels:
+                    fail(
+                        f"economics.loss_per_successful_attack.{label}",
+                        "not an attack of this scenario",
+                    )
+
+
+def _anchor_ref_problem(ref: str, cas: Mapping[str, CASpec]) -> str | None:
+    ca, _, inter = ref.partition("/")
+    if ca not in cas:
+        return f"unknown CA '{ca}' (use '<ca>' for its root or '<ca>/<intermediate>')"
+    if inter and inter not in {i.name for i in cas[ca].intermediates}:
+        return f"'{inter}' is not an intermediate of {ca}"
+    return None
+
+
+class _SemanticError(Exception):
+    def __init__(self, where: str, message: str) -> None:
+        self.where, self.message = where, message

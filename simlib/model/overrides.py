@@ -1,0 +1,71 @@
+"""Dotted-path overrides: variants of a scenario for sweeps and interactive exploration."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from simlib.errors import ScenarioError
+from simlib.model.loading import scenario_from_dict
+from simlib.model.scenario import Scenario
+
+_PATH_RE = re.compile(r"([A-Za-z_][\w\-]*)|\[(\d+)\]")
+
+
+def parse_path(path: str) -> list[str | int]:
+    """Split ``fleet.adoption.components[1].mean_lag_days`` into keys and list indexes."""
+    parts: list[str | int] = []
+    for segment in path.split("."):
+        if not segment:
+            raise ValueError(f"empty segment in '{path}'")
+        pos = 0
+        for m in _PATH_RE.finditer(segment):
+            if m.start() != pos:
+                raise ValueError(f"cannot parse '{segment}' in '{path}'")
+            parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
+            pos = m.end()
+        if pos != len(segment):
+            raise ValueError(f"cannot parse '{segment}' in '{path}'")
+    return parts
+
+
+def set_path(data: Any, path: str, value: Any) -> Any:
+    """Return a copy of nested dict/list ``data`` with ``path`` set to ``value``.
+
+    Raises ``KeyError`` naming the first missing part, so sweep files can report bad axes. A
+    strategy or host may also be addressed by name: ``strategies[leaf key].expires_after_days``
+    is not supported on purpose (names contain spaces); use indexes.
+    """
+    parts = parse_path(path)
+    return _set(data, parts, value, path)
+
+
+def _set(node: Any, parts: list[str | int], value: Any, path: str) -> Any:
+    if not parts:
+        return value
+    head, rest = parts[0], parts[1:]
+    if isinstance(head, int):
+        if not isinstance(node, list) or not (-len(node) <= head < len(node)):
+            raise KeyError(f"{path}: index [{head}] does not exist")
+        out = list(node)
+        out[head] = _set(node[head], rest, value, path)
+        return out
+    if node is None:
+        node = {}  # an absent optional section (e.g. incident_response: null) is created
+    if not isinstance(node, Mapping):
+        raise KeyError(f"{path}: '{head}' is not inside a mapping")
+    out = dict(node)
+    out[head] = _set(node.get(head), rest, value, path)
+    return out
+
+
+def apply_overrides(base: Scenario | Mapping[str, Any], overrides: Mapping[str, Any]) -> Scenario:
+    """A new validated scenario: ``base`` with dotted-path ``overrides`` applied."""
+    data: Any = base.to_dict() if isinstance(base, Scenario) else dict(base)
+    for path, value in overrides.items():
+        try:
+            data = set_path(data, path, value)
+        except (KeyError, ValueError) as exc:
+            raise ScenarioError("<overrides>", path, str(exc.args[0]).split(": ", 1)[-1]) from None
+    return scenario_from_dict(data, source="<overrides>")

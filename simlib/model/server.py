@@ -1,0 +1,179 @@
+"""Scenario schema: CAs, hosts and the dated events of the server side."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import (
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+from simlib.model.base import (
+    KeyAlgorithm,
+    _check_increasing,
+    _Model,
+    _Named,
+)
+
+
+class IntermediateSpec(_Named):
+    name: str
+    key: KeyAlgorithm = "ec-p256"
+    #: Issuance from this intermediate starts on ``active_from`` and stops on ``active_until``
+    #: (exclusive: the first day it is no longer used).
+    active_from: dt.date | None = None
+    active_until: dt.date | None = None
+    #: Expiry of the intermediate certificate itself (clients reject chains through it afterwards).
+    not_after: dt.date | None = None
+
+
+class CrossSign(_Model):
+    """The CA's root is cross-signed by another CA's root and the cross-certificate is served."""
+
+    ca: str
+    until: dt.date | None = None
+
+
+class ValidityStep(_Model):
+    from_: dt.date = Field(alias="from")
+    days: Annotated[int, Field(ge=1)]
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class CapStep(_Model):
+    from_: dt.date = Field(alias="from")
+    max_days: Annotated[int, Field(ge=1)]
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class CASpec(_Named):
+    name: str
+    key: KeyAlgorithm = "ec-p256"
+    root: str | None = None  # common name of the root; default "<name> Root"
+    root_not_after: dt.date | None = None
+    intermediates: list[IntermediateSpec] = Field(default_factory=list)
+    selection: Literal["fixed", "round_robin", "random"] = "fixed"
+    validity_days: Annotated[int, Field(ge=1)] = 90
+    validity_schedule: list[ValidityStep] = Field(default_factory=list)
+    cross_signed_by: CrossSign | None = None
+
+    @model_validator(mode="after")
+    def _defaults(self) -> CASpec:
+        if not self.intermediates:
+            object.__setattr__(self, "intermediates", [IntermediateSpec(name=f"{self.name} Int 1")])
+        if self.root is None:
+            object.__setattr__(self, "root", f"{self.name} Root")
+        names = [i.name for i in self.intermediates]
+        if len(set(names)) != len(names):
+            raise ValueError("intermediate names must be unique within a CA")
+        _check_increasing([step.from_ for step in self.validity_schedule], "validity_schedule")
+        return self
+
+
+class RotateEvery(_Model):
+    rotate_every: Annotated[int, Field(ge=1)]
+
+
+class HostSpec(_Named):
+    name: str
+    ca: str
+    validity_days: Annotated[int, Field(ge=1)] | None = None
+    renew_before_days: Annotated[int, Field(ge=1)] | None = None
+    renew_at_fraction: Annotated[float, Field(gt=0, lt=1)] | None = None
+    key_policy: Literal["reuse", "rotate"] | RotateEvery = "rotate"
+    pregenerate_next_key: bool = False
+    key: KeyAlgorithm = "ec-p256"
+    first_issued: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> HostSpec:
+        if self.renew_before_days is not None and self.renew_at_fraction is not None:
+            raise ValueError("give renew_before_days or renew_at_fraction, not both")
+        if (
+            self.renew_before_days is not None
+            and self.validity_days is not None
+            and self.renew_before_days >= self.validity_days
+        ):
+            raise ValueError("renew_before_days must be smaller than validity_days")
+        return self
+
+    @property
+    def rotate_every(self) -> int:
+        """Issuances per key: 1 = new key each issuance, 0 = reuse forever."""
+        if self.key_policy == "reuse":
+            return 0
+        if self.key_policy == "rotate":
+            return 1
+        return self.key_policy.rotate_every
+
+
+class _Event(_Model):
+    date: dt.date | None = None
+    rate_per_year: Annotated[float, Field(gt=0)] | None = None
+
+    @model_validator(mode="after")
+    def _when(self) -> _Event:
+        if (self.date is None) == (self.rate_per_year is None):
+            raise ValueError("give exactly one of 'date' or 'rate_per_year'")
+        return self
+
+
+class _DatedEvent(_Model):
+    date: dt.date
+
+
+class CAMigration(_DatedEvent):
+    type: Literal["ca_migration"]
+    to: str
+    hosts: list[str] | None = None  # default: every host
+    when: Literal["immediate", "next_renewal"] = "immediate"
+
+
+class KeyCompromise(_Event):
+    type: Literal["key_compromise"]
+    host: str | None = None  # default: every host
+
+
+class MassRevocation(_Event):
+    type: Literal["mass_revocation"]
+    ca: str
+    within_days: Annotated[int, Field(ge=0)] = 5
+
+
+class IntermediateChange(_DatedEvent):
+    type: Literal["intermediate_change"]
+    ca: str
+    active: list[str]
+
+
+class CADistrust(_DatedEvent):
+    type: Literal["ca_distrust"]
+    ca: str
+    platforms: list[Literal["android", "ios"]] | None = None
+    replacement: str | None = None
+    migrate_on: dt.date | None = None  # default: the distrust date
+    when: Literal["immediate", "next_renewal"] = "next_renewal"
+
+
+class TrustStoreChange(_DatedEvent):
+    type: Literal["trust_store_change"]
+    platforms: list[Literal["android", "ios"]] | None = None
+    share: Annotated[float, Field(gt=0, le=1)] = 1.0
+    add: list[str] = Field(default_factory=list)
+    remove: list[str] = Field(default_factory=list)
+
+
+Event = Annotated[
+    CAMigration
+    | KeyCompromise
+    | MassRevocation
+    | IntermediateChange
+    | CADistrust
+    | TrustStoreChange,
+    Field(discriminator="type"),
+]
