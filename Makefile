@@ -36,7 +36,7 @@ bench: $(VENV)/.test-$(SUM)
 	$(BIN)/python benchmarks/run.py
 
 figure: $(VENV)/.base-$(SUM)
-	$(BIN)/python -W ignore -c "import simlib; from simlib.report import lockout_figure; lockout_figure(simlib.simulate(simlib.default_scenario()), 'docs/img/quickstart-lockout.png')"
+	$(BIN)/python -W ignore -c "import simlib; from simlib.report.markdown import lockout_figure; lockout_figure(simlib.simulate(simlib.default_scenario()), 'docs/img/quickstart-lockout.png')"
 
 clean:
 	rm -rf $(VENV) results .pytest_cache build *.egg-info
