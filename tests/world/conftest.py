@@ -1,0 +1,20 @@
+"""Fixtures for the real-world data tests: a writable copy of data/world."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Repo-relative on purpose: tests read only the project's own copies.
+WORLD_DIR = Path(__file__).resolve().parents[2] / "data" / "world"
+CERTS_DIR = Path(__file__).resolve().parents[2] / "data" / "certs"
+
+
+@pytest.fixture
+def world_copy(tmp_path: Path) -> Path:
+    """A copy of data/world that a test may break."""
+    target = tmp_path / "world"
+    shutil.copytree(WORLD_DIR, target)
+    return target
