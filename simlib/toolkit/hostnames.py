@@ -31,8 +31,10 @@ def okhttp_matches(pattern: str, hostname: str) -> bool:
         # With ** empty prefixes match, so the dot is excluded from the compared suffix.
         suffix = pattern[3:]
         prefix_len = len(host) - len(suffix)
-        return prefix_len >= 0 and host.endswith(suffix) and (
-            prefix_len == 0 or host[prefix_len - 1] == "."
+        return (
+            prefix_len >= 0
+            and host.endswith(suffix)
+            and (prefix_len == 0 or host[prefix_len - 1] == ".")
         )
     if pattern.startswith("*."):
         # With * there must be a prefix, so the dot is part of the compared suffix.
@@ -120,9 +122,29 @@ def ats_select(policies: Iterable[PinPolicy], hostname: str) -> list[PinPolicy]:
 # names fall back to their last label, which is what the PSL's "*" default rule says too.
 _MULTI_LABEL_SUFFIXES = frozenset(
     {
-        "co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", "org.au", "co.jp", "ne.jp",
-        "or.jp", "co.nz", "com.br", "com.cn", "com.mx", "co.in", "co.za", "com.sg", "com.tr",
-        "appspot.com", "herokuapp.com", "github.io", "cloudfront.net", "azurewebsites.net",
+        "co.uk",
+        "org.uk",
+        "ac.uk",
+        "gov.uk",
+        "com.au",
+        "net.au",
+        "org.au",
+        "co.jp",
+        "ne.jp",
+        "or.jp",
+        "co.nz",
+        "com.br",
+        "com.cn",
+        "com.mx",
+        "co.in",
+        "co.za",
+        "com.sg",
+        "com.tr",
+        "appspot.com",
+        "herokuapp.com",
+        "github.io",
+        "cloudfront.net",
+        "azurewebsites.net",
     }
 )
 

@@ -165,8 +165,9 @@ class PinConfig:
         return next((why for plat, why in self.broken if plat == platform), None)
 
 
-def pin_findings(source: str, pins: tuple[Pin, ...], platforms: tuple[str, ...], effect: str,
-                 *, strict: bool) -> list[Finding]:
+def pin_findings(
+    source: str, pins: tuple[Pin, ...], platforms: tuple[str, ...], effect: str, *, strict: bool
+) -> list[Finding]:
     """Malformed-pin findings; with ``strict`` an undecodable pin is a ConfigError instead.
 
     Not-base64 text is hopeless input (the user pasted something else); a pin that decodes to
@@ -178,6 +179,14 @@ def pin_findings(source: str, pins: tuple[Pin, ...], platforms: tuple[str, ...],
             continue
         if strict and pin.digest is None:
             raise ConfigError(source, pin.where, f"pin {pin.value[:60]!r}: {pin.problem}")
-        out.append(Finding("malformed-pin", "error", f"pin {pin.value[:60]!r}: {pin.problem}; {effect}",
-                           source, pin.where, platforms))
+        out.append(
+            Finding(
+                "malformed-pin",
+                "error",
+                f"pin {pin.value[:60]!r}: {pin.problem}; {effect}",
+                source,
+                pin.where,
+                platforms,
+            )
+        )
     return out

@@ -61,14 +61,18 @@ def parse_xml(data: bytes, source: str) -> Node:
         raise ConfigError(source, "", "empty file")
     builder = _Builder()
     try:
-        defusedxml.sax.parseString(data, builder)
+        # Entity declarations (inline or external) are refused; a DOCTYPE's external DTD id
+        # (Info.plist has one) is allowed because the SAX reader never fetches it.
+        defusedxml.sax.parseString(data, builder, forbid_external=False)
     except xml.sax.SAXParseException as exc:
         where = f"line {exc.getLineNumber()}"
         raise ConfigError(source, where, f"malformed XML: {exc.getMessage()}") from None
     except defusedxml.EntitiesForbidden as exc:
         raise ConfigError(
-            source, "", f"XML entity declaration {exc.name!r} refused (entity expansion bombs and "
-            "external entities); configs never need entities"
+            source,
+            "",
+            f"XML entity declaration {exc.name!r} refused (entity expansion bombs and "
+            "external entities); configs never need entities",
         ) from None
     except (defusedxml.ExternalReferenceForbidden, defusedxml.DTDForbidden) as exc:
         raise ConfigError(source, "", f"external XML reference refused: {exc}") from None

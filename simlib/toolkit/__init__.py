@@ -1,0 +1,130 @@
+"""Pin toolkit: import an app's pin config, audit it against a chain, emit the config you chose.
+
+Public API (imports are deferred so ``import simlib.toolkit`` stays cheap)::
+
+    cfg = load_config("network_security_config.xml")          # or Info.plist, trustkit.json, …
+    chain = load_chain("chain.pem")
+    report = audit(cfg, chain, host="api.example.com")
+    print(report.to_table()); sys.exit(report.exit_code("warning"))
+    files = emit("root_spki", chain, host="api.example.com", backups=[backup_spki])
+
+Errors caused by bad input are :class:`ConfigError` / :class:`EmitError` (``SimlibError``
+subclasses) whose ``str()`` is one line.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from typing import TYPE_CHECKING
+
+from simlib.toolkit.policy import ConfigError, Finding, Pin, PinConfig, PinPolicy, TrustAnchor
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+    from simlib.toolkit.report import AuditReport
+
+__all__ = [
+    "ConfigError",
+    "EmitError",
+    "Finding",
+    "Pin",
+    "PinConfig",
+    "PinPolicy",
+    "TrustAnchor",
+    "audit",
+    "emit",
+    "load_chain",
+    "load_config",
+    "parse_config",
+]
+
+
+def load_config(
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    platform: str | None = None,
+    strict: bool = True,
+) -> PinConfig:
+    """Import a pin config file; ``format`` (nsc|ats|trustkit|okhttp) is detected if omitted.
+
+    ``platform`` picks whose rules apply where a file serves several: ``android`` or
+    ``trustkit`` for NSC XML, ``ios`` or ``android`` for a TrustKit dictionary.
+    """
+    from simlib.toolkit.loader import load_config as _load
+
+    return _load(path, format=format, platform=platform, strict=strict)
+
+
+def parse_config(
+    data: bytes,
+    source: str = "<config>",
+    *,
+    format: str | None = None,
+    platform: str | None = None,
+    strict: bool = True,
+) -> PinConfig:
+    """Like :func:`load_config` for bytes already in memory."""
+    from simlib.toolkit.loader import parse_config as _parse
+
+    return _parse(data, source, format=format, platform=platform, strict=strict)
+
+
+def load_chain(path: str | os.PathLike[str]) -> list[x509.Certificate]:
+    """Certificates of a PEM bundle or DER file, in served order (leaf first)."""
+    from simlib.toolkit.chain import load_chain as _load_chain
+
+    return _load_chain(path)
+
+
+def audit(
+    config: PinConfig,
+    chain: list[x509.Certificate],
+    *,
+    host: str,
+    today: date | None = None,
+    expiring_days: int = 30,
+    anchors: tuple[x509.Certificate, ...] | list[x509.Certificate] = (),
+) -> AuditReport:
+    """Audit ``config`` for ``host`` against ``chain`` under every platform the config targets."""
+    from simlib.toolkit.audit import audit as _audit
+
+    return _audit(
+        config, chain, host=host, today=today, expiring_days=expiring_days, anchors=anchors
+    )
+
+
+def emit(
+    strategy: str,
+    chain: list[x509.Certificate],
+    *,
+    host: str,
+    backups: tuple = (),
+    expires: date | None = None,
+    formats: tuple[str, ...] = ("android", "ios", "okhttp", "trustkit"),
+    include_subdomains: bool = False,
+    anchors: tuple = (),
+) -> dict[str, str]:
+    """Config text per format for ``strategy`` (leaf_spki|intermediate_spki|root_spki)."""
+    from simlib.toolkit.emit import emit as _emit
+
+    return _emit(
+        strategy,
+        chain,
+        host=host,
+        backups=backups,
+        expires=expires,
+        formats=formats,
+        include_subdomains=include_subdomains,
+        anchors=anchors,
+    )
+
+
+def __getattr__(name: str) -> object:
+    if name == "EmitError":
+        from simlib.toolkit.emit import EmitError
+
+        return EmitError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
