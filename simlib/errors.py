@@ -6,9 +6,43 @@ is wrong, and renders as one line: the CLI prints ``str(error)`` and exits with 
 
 from __future__ import annotations
 
+import re
+
+#: Longest value quoted inside a message, and longest rendered error line.
+MAX_QUOTED = 80
+MAX_LINE = 300
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape_controls(text: str) -> str:
+    r"""Control characters (newlines, ANSI escapes, ...) as visible escapes: ``\n``, ``\x1b``."""
+
+    def sub(m: re.Match[str]) -> str:
+        ch = m.group(0)
+        return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(ch) or (
+            f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+        )
+
+    return _CONTROL.sub(sub, text)
+
+
+def clip(text: object, limit: int = MAX_QUOTED) -> str:
+    """``text`` on one line, control characters escaped, at most ``limit`` characters."""
+    s = escape_controls(str(text))
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def one_line(text: object, limit: int = MAX_LINE) -> str:
+    """A message as one bounded line (for anything printed after ``error:``)."""
+    return clip(text, limit)
+
 
 class SimlibError(Exception):
-    """Base class for errors caused by bad input (never by a bug in simlib)."""
+    """Base class for errors caused by bad input (never by a bug in simlib).
+
+    ``str()`` is always one line; the CLI prints it after ``error:`` and exits with code 2.
+    """
 
 
 class ScenarioError(SimlibError, ValueError):
@@ -25,8 +59,22 @@ class ScenarioError(SimlibError, ValueError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        parts = [p for p in (self.source, self.where) if p]
-        return ": ".join([*parts, self.message]).replace("\n", " ")
+        parts = [clip(self.source, 120), clip(self.where, 100)]
+        head = ": ".join(p for p in parts if p)
+        room = max(MAX_LINE - len(head) - 2, 80)
+        return ": ".join(p for p in (head, clip(self.message, room)) if p)
+
+
+class OutputError(SimlibError):
+    """Results cannot be written where asked (unwritable folder, a file in the way, disk full)."""
+
+    def __init__(self, path: object, message: str) -> None:
+        self.path = str(path)
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return one_line(f"{clip(self.path, 120)}: {self.message}")
 
 
 def format_loc(loc: tuple[str | int, ...] | list[str | int]) -> str:

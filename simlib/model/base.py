@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import warnings
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     model_validator,
 )
+
+from simlib._dates import to_date
+from simlib.errors import clip
 
 KeyAlgorithm = Literal["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096"]
 PLATFORMS = ("android", "ios")
@@ -30,8 +36,105 @@ CABF_VALIDITY_CAP: tuple[tuple[dt.date, int], ...] = (
 )
 
 
+#: Dates a scenario may use. Certificates are built from them (CA certificates from start − 5 to
+#: start + 40 years, leaves for up to MAX_DAYS days), and X.509 times run from 1950 to 9999.
+MIN_DATE = dt.date(1950, 1, 1)
+MAX_DATE = dt.date(9000, 12, 31)
+#: Upper bound of every "days" field (100 years): keeps day arithmetic and certificate validity
+#: far inside what numpy and X.509 can represent.
+MAX_DAYS = 36_500
+#: X.509 upper bound of a common name (RFC 5280 ub-common-name); CA, root and intermediate names
+#: and host names become common names.
+MAX_CN = 64
+#: Longest strategy or scenario name (names label columns, legends and folders).
+MAX_NAME = 200
+#: Seeds are stored as int64 (manifests, numpy).
+MAX_SEED = 2**63 - 1
+
+
+def _coerce_date(value: Any) -> Any:
+    # One spelling rule for every date: datetime.date, ISO string or pandas.Timestamp.
+    if isinstance(value, (bool, int, float)):
+        raise ValueError("must be a date (YYYY-MM-DD)")
+    if value is None or isinstance(value, (dict, list, tuple)):
+        return value  # pydantic reports the type
+    try:
+        return to_date(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _date_in_range(value: dt.date) -> dt.date:
+    if not (MIN_DATE <= value <= MAX_DATE):
+        raise ValueError(
+            f"{value} is outside {MIN_DATE}..{MAX_DATE} (certificate validity must fit X.509 times)"
+        )
+    return value
+
+
+#: A date field: accepts date, 'YYYY-MM-DD' or pandas.Timestamp; within MIN_DATE..MAX_DATE.
+Date = Annotated[dt.date, BeforeValidator(_coerce_date), AfterValidator(_date_in_range)]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _check_name(value: str, limit: int = MAX_NAME, what: str = "names") -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    if _CONTROL.search(value):
+        raise ValueError(f"'{clip(value, 60)}' contains control characters")
+    if len(value) > limit:
+        raise ValueError(f"'{clip(value, 40)}' is {len(value)} characters; {what} allow at most {limit}")
+    return value
+
+
+def _check_cn(value: str) -> str:
+    return _check_name(value, MAX_CN, "certificate common names")
+
+
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
+def _check_host(value: str) -> str:
+    """A DNS name X.509 accepts: ASCII labels (IDN as punycode), ≤ 64 characters (the CN)."""
+    _check_name(value, MAX_NAME)
+    if not value.isascii():
+        try:
+            suggestion = value.encode("idna").decode("ascii")
+            hint = f" ('{clip(suggestion, 60)}')"
+        except UnicodeError:
+            hint = ""
+        raise ValueError(
+            f"'{clip(value, 60)}' is not ASCII: write internationalised host names in "
+            f"punycode{hint}, as certificates carry them"
+        )
+    name = value[2:] if value.startswith("*.") else value
+    labels = name.rstrip(".").split(".")
+    if not all(_LABEL.fullmatch(label) for label in labels):
+        raise ValueError(
+            f"'{clip(value, 60)}' is not a DNS host name (letters, digits and '-' in dot-separated "
+            "labels of 1-63 characters, optionally starting with '*.')"
+        )
+    if len(value) > MAX_CN:
+        raise ValueError(
+            f"'{clip(value, 40)}' is {len(value)} characters; host names become certificate "
+            f"common names, at most {MAX_CN}"
+        )
+    return value
+
+
+#: A non-empty name without control characters (scenario, strategy names).
+Name = Annotated[str, AfterValidator(_check_name)]
+#: A name that becomes an X.509 common name (CA, root, intermediate): also ≤ 64 characters.
+CommonName = Annotated[str, AfterValidator(_check_cn)]
+#: A host name: a DNS name X.509 accepts.
+HostName = Annotated[str, AfterValidator(_check_host)]
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
+    )
 
 
 class ScenarioWarning(UserWarning):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from simlib.errors import clip
 from simlib.model.base import (
     MAX_TRUST_CHANGES,
 )
+from simlib.model.budget import budget_problem
 from simlib.model.scenario import Scenario
 from simlib.model.server import CADistrust, CASpec, IntermediateChange, TrustStoreChange
 
@@ -24,11 +26,11 @@ def _semantic_checks(sc: Scenario) -> None:
     ca_names = [c.name for c in sc.cas]
     for i, name in enumerate(ca_names):
         if name in ca_names[:i]:
-            fail(f"cas[{i}].name", f"duplicate CA name '{name}'")
+            fail(f"cas[{i}].name", f"duplicate CA name '{clip(name)}'")
     cas = {c.name: c for c in sc.cas}
     for i, ca in enumerate(sc.cas):
         if ca.cross_signed_by is not None and ca.cross_signed_by.ca not in cas:
-            fail(f"cas[{i}].cross_signed_by.ca", f"unknown CA '{ca.cross_signed_by.ca}'")
+            fail(f"cas[{i}].cross_signed_by.ca", f"unknown CA '{clip(ca.cross_signed_by.ca)}'")
         if ca.cross_signed_by is not None and ca.cross_signed_by.ca == ca.name:
             fail(f"cas[{i}].cross_signed_by.ca", "a CA cannot cross-sign itself")
         for j, inter in enumerate(ca.intermediates):
@@ -39,9 +41,9 @@ def _semantic_checks(sc: Scenario) -> None:
     host_names = [h.name for h in sc.hosts]
     for i, h in enumerate(sc.hosts):
         if h.name in host_names[:i]:
-            fail(f"hosts[{i}].name", f"duplicate host '{h.name}'")
+            fail(f"hosts[{i}].name", f"duplicate host '{clip(h.name)}'")
         if h.ca not in cas:
-            fail(f"hosts[{i}].ca", f"unknown CA '{h.ca}' (known: {', '.join(ca_names)})")
+            fail(f"hosts[{i}].ca", f"unknown CA '{clip(h.ca)}' (known: {clip(', '.join(ca_names), 120)})")
         if h.first_issued is not None and h.first_issued > sc.start:
             fail(f"hosts[{i}].first_issued", "must be on or before start")
         validity = h.validity_days or cas[h.ca].validity_days
@@ -59,19 +61,19 @@ def _semantic_checks(sc: Scenario) -> None:
         for field in ("to", "ca", "replacement"):
             ref = getattr(ev, field, None)
             if ref is not None and ref not in cas:
-                fail(f"{where}.{field}", f"unknown CA '{ref}'")
+                fail(f"{where}.{field}", f"unknown CA '{clip(ref)}'")
         hosts = getattr(ev, "hosts", None) or []
         host = getattr(ev, "host", None)
         for j, ref in enumerate([*hosts, *([host] if host else [])]):
             if ref not in host_names:
-                fail(f"{where}.host" + (f"s[{j}]" if hosts else ""), f"unknown host '{ref}'")
+                fail(f"{where}.host" + (f"s[{j}]" if hosts else ""), f"unknown host '{clip(ref)}'")
         if isinstance(ev, IntermediateChange):
             known = {x.name for x in cas[ev.ca].intermediates}
             if not ev.active:
                 fail(f"{where}.active", "needs at least one intermediate")
             for j, name in enumerate(ev.active):
                 if name not in known:
-                    fail(f"{where}.active[{j}]", f"'{name}' is not an intermediate of {ev.ca}")
+                    fail(f"{where}.active[{j}]", f"'{clip(name)}' is not an intermediate of {ev.ca}")
         if isinstance(ev, TrustStoreChange):
             for field in ("add", "remove"):
                 for j, ref in enumerate(getattr(ev, field)):
@@ -103,15 +105,15 @@ def _semantic_checks(sc: Scenario) -> None:
     for i, st in enumerate(sc.strategies):
         where = f"strategies[{i}]"
         if st.name in names[:i]:
-            fail(f"{where}.name", f"duplicate strategy name '{st.name}'")
+            fail(f"{where}.name", f"duplicate strategy name '{clip(st.name)}'")
         pinned_hosts = st.hosts if st.hosts is not None else host_names
         for j, ref in enumerate(st.hosts or []):
             if ref not in host_names:
-                fail(f"{where}.hosts[{j}]", f"unknown host '{ref}'")
+                fail(f"{where}.hosts[{j}]", f"unknown host '{clip(ref)}'")
         for j, entry in enumerate(st.backup):
             kind, _, ref = entry.partition(":")
             if kind in ("ca", "intermediates") and ref not in cas:
-                fail(f"{where}.backup[{j}]", f"unknown CA '{ref}'")
+                fail(f"{where}.backup[{j}]", f"unknown CA '{clip(ref)}'")
             if kind == "spki":
                 from simlib.pki.pins import parse_pin
 
@@ -132,15 +134,15 @@ def _semantic_checks(sc: Scenario) -> None:
     labels = [a.label for a in sc.attacks]
     for i, a in enumerate(sc.attacks):
         if a.label in labels[:i]:
-            fail(f"attacks[{i}].label", f"duplicate attack label '{a.label}' (set 'label')")
+            fail(f"attacks[{i}].label", f"duplicate attack label '{clip(a.label)}' (set 'label')")
         if a.ca is not None and a.ca not in cas:
-            fail(f"attacks[{i}].ca", f"unknown CA '{a.ca}'")
+            fail(f"attacks[{i}].ca", f"unknown CA '{clip(a.ca)}'")
         if a.host is not None and a.host not in host_names:
-            fail(f"attacks[{i}].host", f"unknown host '{a.host}'")
+            fail(f"attacks[{i}].host", f"unknown host '{clip(a.host)}'")
 
     ir = sc.incident_response
     if ir is not None and ir.update_check_host not in (None, *host_names):
-        fail("incident_response.update_check_host", f"unknown host '{ir.update_check_host}'")
+        fail("incident_response.update_check_host", f"unknown host '{clip(ir.update_check_host)}'")
 
     if sc.economics is not None:
         for label in sc.economics.attack_probability_per_day:
@@ -158,12 +160,17 @@ def _semantic_checks(sc: Scenario) -> None:
                     )
 
 
+    problem = budget_problem(sc)
+    if problem is not None:
+        fail(*problem)
+
+
 def _anchor_ref_problem(ref: str, cas: Mapping[str, CASpec]) -> str | None:
     ca, _, inter = ref.partition("/")
     if ca not in cas:
-        return f"unknown CA '{ca}' (use '<ca>' for its root or '<ca>/<intermediate>')"
+        return f"unknown CA '{clip(ca)}' (use '<ca>' for its root or '<ca>/<intermediate>')"
     if inter and inter not in {i.name for i in cas[ca].intermediates}:
-        return f"'{inter}' is not an intermediate of {ca}"
+        return f"'{clip(inter)}' is not an intermediate of {ca}"
     return None
 
 

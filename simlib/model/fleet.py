@@ -18,6 +18,7 @@ from pydantic import (
 
 from simlib.errors import ScenarioError
 from simlib.model.base import (
+    MAX_DAYS,
     _Model,
 )
 
@@ -78,10 +79,9 @@ class Adoption(_Model):
 
 def read_curve_csv(path: Path) -> list[tuple[float, float]]:
     """Read an adoption curve CSV (header ``days,share``). Errors name the file and line."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(str(path), "", f"cannot read curve file ({exc.strerror})") from None
+    from simlib.model.yamlio import read_text_file
+
+    text = read_text_file(path, "curve file")
     rows = list(csv.reader(io.StringIO(text)))
     if not rows or [c.strip().lower() for c in rows[0]] != ["days", "share"]:
         raise ScenarioError(str(path), "line 1", "header must be 'days,share'")
@@ -143,13 +143,13 @@ _PLATFORM_DEFAULTS = {
 class NewInstalls(_Model):
     """Users who install the app during the simulation (always on the latest release)."""
 
-    per_day: Annotated[float, Field(ge=0)] = 0.0
+    per_day: Annotated[float, Field(ge=0, le=1e12)] = 0.0
 
 
 class Fleet(_Model):
     users: Annotated[int, Field(ge=1, le=10**12)]
-    release_every_days: Annotated[int, Field(ge=1)]
-    build_lead_days: Annotated[int, Field(ge=0)] = 0
+    release_every_days: Annotated[int, Field(ge=1, le=MAX_DAYS)]
+    build_lead_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = 0
     adoption: Adoption
     platforms: dict[Literal["android", "ios"], PlatformSpec] = Field(
         default_factory=lambda: {"android": {"share": 0.5}, "ios": {"share": 0.5}}  # type: ignore[dict-item]

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import (
     ValidationError,
 )
@@ -17,6 +16,7 @@ from simlib.model.base import ScenarioWarning
 from simlib.model.checks import _semantic_checks, _SemanticError
 from simlib.model.messages import describe_validation_error, pick_validation_error
 from simlib.model.scenario import Scenario
+from simlib.model.yamlio import parse_yaml, read_yaml_file
 
 
 def scenario_from_dict(
@@ -45,19 +45,12 @@ def scenario_from_dict(
 
 
 def read_yaml(path: str | Path, what: str = "file") -> Any:
-    """Parse a YAML file; unreadable files and syntax errors become one-line ScenarioErrors."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(str(path), "", f"cannot read {what} ({exc.strerror})") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ScenarioError(str(path), where, f"invalid YAML: {problem}") from None
+    """Parse a YAML file with the hardened loader (:mod:`simlib.model.yamlio`).
+
+    Unreadable, oversized, non-UTF-8 or non-regular files, syntax errors, duplicate keys, alias
+    bombs, deep nesting and python tags all become one-line ScenarioErrors naming file and line.
+    """
+    return read_yaml_file(path, what)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -71,4 +64,4 @@ def default_scenario() -> Scenario:
     from importlib.resources import files
 
     text = files("simlib").joinpath("scenarios/quickstart.yaml").read_text(encoding="utf-8")
-    return scenario_from_dict(yaml.safe_load(text), source="quickstart.yaml")
+    return scenario_from_dict(parse_yaml(text, "quickstart.yaml"), source="quickstart.yaml")

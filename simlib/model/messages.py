@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from simlib.errors import format_loc
+from simlib.errors import clip, format_loc
 
 _MESSAGES = {
     "greater_than_equal": lambda c: f"must be ≥ {c['ge']}",
@@ -26,10 +26,19 @@ _MESSAGES = {
     "date_type": lambda c: "must be a date (YYYY-MM-DD)",
     "date_parsing": lambda c: "must be a date (YYYY-MM-DD)",
     "date_from_datetime_parsing": lambda c: "must be a date (YYYY-MM-DD)",
+    "date_from_datetime_inexact": lambda c: "must be a date (YYYY-MM-DD), without a time of day",
+    "finite_number": lambda c: "must be a finite number",
+    "int_parsing_size": lambda c: "is too large",
+    "string_too_long": lambda c: f"must be at most {c['max_length']} characters",
+    "string_too_short": lambda c: "must not be empty",
+    "too_short": lambda c: f"needs at least {c['min_length']} item(s)",
+    "too_long": lambda c: f"allows at most {c['max_length']} item(s)",
+    "dict_attributes_type": lambda c: "must be a mapping",
+    "tuple_type": lambda c: "must be a list",
     "list_type": lambda c: "must be a list",
     "dict_type": lambda c: "must be a mapping",
     "model_type": lambda c: "must be a mapping",
-    "literal_error": lambda c: f"must be one of {c['expected']}",
+    "literal_error": lambda c: f"must be one of {clip(c['expected'], 160)}",
     "union_tag_invalid": lambda c: f"unknown type '{c['tag']}' (expected {c['expected_tags']})",
     "union_tag_not_found": lambda c: "needs a 'type' field",
 }
@@ -57,7 +66,7 @@ def describe_validation_error(err: Mapping[str, Any]) -> tuple[str, str]:
             return format_loc(loc), make(ctx)
         except KeyError:
             pass
-    msg = str(err.get("msg", "invalid value"))
+    msg = clip(str(err.get("msg", "invalid value")), 200)
     msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     # Messages from our own validators may start with a sub-path ("backup[1]: ...").
     m = re.match(r"^([A-Za-z_][\w]*(?:\[\d+\])?(?:\.[\w]+(?:\[\d+\])?)*): (.*)$", msg)

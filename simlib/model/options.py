@@ -9,6 +9,7 @@ from pydantic import (
 )
 
 from simlib.model.base import (
+    MAX_DAYS,
     _Model,
 )
 
@@ -21,8 +22,8 @@ class ForcedUpdate(_Model):
 
 class IncidentResponse(_Model):
     threshold: Annotated[float, Field(gt=0, lt=1)] = 0.001
-    detect_days: Annotated[int, Field(ge=0)] = 1
-    review_days: Annotated[int, Field(ge=0)] = 2
+    detect_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = 1
+    review_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = 2
     forced_update: ForcedUpdate | None = None
     #: Host serving the update check; ``null`` = an unpinned endpoint. Default: the first host.
     update_check_host: str | None = "__first__"
@@ -44,9 +45,9 @@ class Metrics(_Model):
 
 
 class MonteCarloSpec(_Model):
-    replications: Annotated[int, Field(ge=1)] = 100
+    replications: Annotated[int, Field(ge=1, le=1_000_000)] = 100
     #: fixed: every replication replays the scenario's seeded certificate calendar;
     #: resample: each replication draws its own calendar (random intermediates, incident dates).
     server_draws: Literal["fixed", "resample"] = "fixed"
     #: Users simulated one by one for dynamic-pinning strategies (fetch histories), scaled up.
-    panel_users: Annotated[int, Field(ge=100)] = 10_000
+    panel_users: Annotated[int, Field(ge=100, le=10_000_000)] = 10_000

@@ -17,8 +17,12 @@ from pydantic import (
     model_validator,
 )
 
+from simlib._dates import to_date
 from simlib.model.base import (
     CABF_VALIDITY_CAP,
+    MAX_SEED,
+    Date,
+    Name,
     _check_increasing,
     _Model,
 )
@@ -40,11 +44,11 @@ class Scenario(_Model):
     #: simulating, can name the file. Not a field: it is not part of the resolved scenario.
     _source: str = PrivateAttr(default="<scenario>")
 
-    name: str
+    name: Name
     description: str = ""
-    start: dt.date
-    end: dt.date
-    seed: Annotated[int, Field(ge=0)] = 0
+    start: Date
+    end: Date
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
     fleet: Fleet
     cas: list[CASpec]
     hosts: list[HostSpec]
@@ -94,8 +98,9 @@ class Scenario(_Model):
         """Number of simulated days (start and end inclusive)."""
         return (self.end - self.start).days + 1
 
-    def day(self, date: dt.date) -> int:
-        return (date - self.start).days
+    def day(self, date: dt.date | str) -> int:
+        """Day index of ``date`` (a ``datetime.date``, ``'YYYY-MM-DD'`` or ``pandas.Timestamp``)."""
+        return (to_date(date) - self.start).days
 
     def date(self, day: int) -> dt.date:
         return self.start + dt.timedelta(days=int(day))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -12,7 +11,13 @@ from pydantic import (
 )
 
 from simlib.model.base import (
+    MAX_CN,
+    MAX_DAYS,
+    CommonName,
+    Date,
+    HostName,
     KeyAlgorithm,
+    Name,
     _check_increasing,
     _Model,
     _Named,
@@ -20,50 +25,57 @@ from simlib.model.base import (
 
 
 class IntermediateSpec(_Named):
-    name: str
+    name: CommonName
     key: KeyAlgorithm = "ec-p256"
     #: Issuance from this intermediate starts on ``active_from`` and stops on ``active_until``
     #: (exclusive: the first day it is no longer used).
-    active_from: dt.date | None = None
-    active_until: dt.date | None = None
+    active_from: Date | None = None
+    active_until: Date | None = None
     #: Expiry of the intermediate certificate itself (clients reject chains through it afterwards).
-    not_after: dt.date | None = None
+    not_after: Date | None = None
 
 
 class CrossSign(_Model):
     """The CA's root is cross-signed by another CA's root and the cross-certificate is served."""
 
-    ca: str
-    until: dt.date | None = None
+    ca: Name
+    until: Date | None = None
 
 
 class ValidityStep(_Model):
-    from_: dt.date = Field(alias="from")
-    days: Annotated[int, Field(ge=1)]
+    from_: Date = Field(alias="from")
+    days: Annotated[int, Field(ge=1, le=MAX_DAYS)]
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class CapStep(_Model):
-    from_: dt.date = Field(alias="from")
-    max_days: Annotated[int, Field(ge=1)]
+    from_: Date = Field(alias="from")
+    max_days: Annotated[int, Field(ge=1, le=MAX_DAYS)]
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class CASpec(_Named):
-    name: str
+    name: CommonName  # also the organisation (O) of its certificates
     key: KeyAlgorithm = "ec-p256"
-    root: str | None = None  # common name of the root; default "<name> Root"
-    root_not_after: dt.date | None = None
+    root: CommonName | None = None  # common name of the root; default "<name> Root"
+    root_not_after: Date | None = None
     intermediates: list[IntermediateSpec] = Field(default_factory=list)
     selection: Literal["fixed", "round_robin", "random"] = "fixed"
-    validity_days: Annotated[int, Field(ge=1)] = 90
+    validity_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 90
     validity_schedule: list[ValidityStep] = Field(default_factory=list)
     cross_signed_by: CrossSign | None = None
 
     @model_validator(mode="after")
     def _defaults(self) -> CASpec:
+        for default, field in ((f"{self.name} Int 1", "intermediates"), (f"{self.name} Root", "root")):
+            if getattr(self, field) in (None, []) and len(default) > MAX_CN:
+                raise ValueError(
+                    f"name: too long for the default {field[:-1] if field.endswith('s') else field} "
+                    f"name '{default[:20]}…' (certificate common names allow {MAX_CN} characters): "
+                    f"shorten it or set '{field}'"
+                )
         if not self.intermediates:
             object.__setattr__(self, "intermediates", [IntermediateSpec(name=f"{self.name} Int 1")])
         if self.root is None:
@@ -76,19 +88,19 @@ class CASpec(_Named):
 
 
 class RotateEvery(_Model):
-    rotate_every: Annotated[int, Field(ge=1)]
+    rotate_every: Annotated[int, Field(ge=1, le=1_000_000)]
 
 
 class HostSpec(_Named):
-    name: str
-    ca: str
-    validity_days: Annotated[int, Field(ge=1)] | None = None
-    renew_before_days: Annotated[int, Field(ge=1)] | None = None
+    name: HostName
+    ca: Name
+    validity_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
+    renew_before_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
     renew_at_fraction: Annotated[float, Field(gt=0, lt=1)] | None = None
     key_policy: Literal["reuse", "rotate"] | RotateEvery = "rotate"
     pregenerate_next_key: bool = False
     key: KeyAlgorithm = "ec-p256"
-    first_issued: dt.date | None = None
+    first_issued: Date | None = None
 
     @model_validator(mode="after")
     def _check(self) -> HostSpec:
@@ -113,8 +125,9 @@ class HostSpec(_Named):
 
 
 class _Event(_Model):
-    date: dt.date | None = None
-    rate_per_year: Annotated[float, Field(gt=0)] | None = None
+    date: Date | None = None
+    #: At most one a day on average (each occurrence re-issues certificates).
+    rate_per_year: Annotated[float, Field(gt=0, le=365)] | None = None
 
     @model_validator(mode="after")
     def _when(self) -> _Event:
@@ -124,7 +137,7 @@ class _Event(_Model):
 
 
 class _DatedEvent(_Model):
-    date: dt.date
+    date: Date
 
 
 class CAMigration(_DatedEvent):
@@ -142,7 +155,7 @@ class KeyCompromise(_Event):
 class MassRevocation(_Event):
     type: Literal["mass_revocation"]
     ca: str
-    within_days: Annotated[int, Field(ge=0)] = 5
+    within_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = 5
 
 
 class IntermediateChange(_DatedEvent):
@@ -156,7 +169,7 @@ class CADistrust(_DatedEvent):
     ca: str
     platforms: list[Literal["android", "ios"]] | None = None
     replacement: str | None = None
-    migrate_on: dt.date | None = None  # default: the distrust date
+    migrate_on: Date | None = None  # default: the distrust date
     when: Literal["immediate", "next_renewal"] = "next_renewal"
 
 

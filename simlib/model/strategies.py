@@ -11,7 +11,11 @@ from pydantic import (
     model_validator,
 )
 
+from simlib.errors import clip
 from simlib.model.base import (
+    MAX_DAYS,
+    HostName,
+    Name,
     _Model,
     _Named,
 )
@@ -20,10 +24,10 @@ from simlib.model.base import (
 class DynamicSpec(_Model):
     """Pins refreshed from a remote, signed list (Wultra/Approov style)."""
 
-    refresh_days: Annotated[int, Field(ge=1)] = 1
+    refresh_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 1
     fetch_success: Annotated[float, Field(ge=0, le=1)] = 0.95
-    publish_ahead_days: Annotated[int, Field(ge=0)] = 30
-    max_age_days: Annotated[int, Field(ge=1)] = 30
+    publish_ahead_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = 30
+    max_age_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 30
     on_stale: Literal["fail_open", "fail_closed"] = "fail_open"
 
 
@@ -31,13 +35,13 @@ _BACKUP_RE = re.compile(r"^(next_key|ca:.+|intermediates:.+|spki:.+)$")
 
 
 class StrategySpec(_Named):
-    name: str
+    name: Name
     pin: Literal["none", "leaf_cert", "leaf_spki", "intermediate_spki", "root_spki"]
     intermediates: Literal["serving", "all"] = "serving"
     backup: list[str] = Field(default_factory=list)
-    expires_after_days: Annotated[int, Field(ge=1)] | None = None
+    expires_after_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
     enforce: bool = True
-    hosts: list[str] | None = None
+    hosts: list[HostName] | None = None
     dynamic: DynamicSpec | None = None
 
     @field_validator("backup")
@@ -46,7 +50,7 @@ class StrategySpec(_Named):
         for i, entry in enumerate(value):
             if not _BACKUP_RE.match(entry):
                 raise ValueError(
-                    f"backup[{i}]: '{entry}' is not one of next_key, ca:<name>, "
+                    f"backup[{i}]: '{clip(entry, 60)}' is not one of next_key, ca:<name>, "
                     "intermediates:<name>, spki:<base64>"
                 )
         return value
@@ -62,11 +66,11 @@ class AttackSpec(_Model):
     name: Literal["rogue_ca", "same_ca_misissuance", "user_installed_ca", "stolen_leaf_key"]
     label: str | None = None
     #: rogue_ca: misuse this scenario CA instead of a public CA outside the scenario.
-    ca: str | None = None
+    ca: Name | None = None
     #: stolen_leaf_key: the key served this many days ago (0 = the current key).
-    key_age_days: Annotated[int, Field(ge=0)] = 0
+    key_age_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = 0
     #: Attacked host; default: every host (the attacker picks the weakest).
-    host: str | None = None
+    host: HostName | None = None
 
     @model_validator(mode="after")
     def _label(self) -> AttackSpec:

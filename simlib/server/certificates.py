@@ -13,6 +13,8 @@ from functools import cached_property
 
 from cryptography import x509
 
+from simlib._dates import add_years
+from simlib.model.base import MIN_DATE
 from simlib.pki.certs import make_cross_sign, make_intermediate, make_leaf, make_root, validity
 from simlib.pki.keys import derive_private_key
 from simlib.pki.pins import cert_pin, spki_pin
@@ -69,8 +71,14 @@ class RealPki:
     # ------------------------------------------------------------------- CA certificates
     @cached_property
     def _ca_window(self) -> tuple[dt.datetime, dt.datetime]:
+        """CA certificates are valid from 5 years before start to 40 years after it.
+
+        29 February moves to 28 February in common years; X.509 times start in 1950
+        (scenario dates are validated to 1950-01-01 … 9000-12-31, see ``simlib.model.base``).
+        """
         start = self.scenario.start
-        return _at(start.replace(year=start.year - 5)), _at(start.replace(year=start.year + 40))
+        first = max(add_years(start, -5), MIN_DATE)
+        return _at(first), _at(add_years(start, 40))
 
     def root_cert(self, ca: str) -> x509.Certificate:
         key = ("root", ca)
