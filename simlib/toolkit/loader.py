@@ -122,10 +122,11 @@ def parse_config(
         ats, notes = parse_ats(plist, source)
         has_tk = "TSKConfiguration" in plist
         found = (("ios",) if ats or not has_tk else ()) + (("trustkit-ios",) if has_tk else ())
+        ats_dict = plist.get("NSAppTransportSecurity")
         if (
             not ats
             and not has_tk
-            and "NSPinnedDomains" not in plist.get("NSAppTransportSecurity", {})
+            and not (isinstance(ats_dict, dict) and "NSPinnedDomains" in ats_dict)
         ):
             raise ConfigError(
                 source,

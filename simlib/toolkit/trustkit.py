@@ -90,6 +90,8 @@ def parse_trustkit_dict(
                     )
                 )
         uris = _key(entry, "TSKReportUris") or []
+        if not isinstance(uris, list) or not all(isinstance(u, str) for u in uris):
+            raise ConfigError(source, where + ".TSKReportUris", "expected a list of strings")
         if not _bool(_key(entry, "TSKDisableDefaultReportUri"), source, where):
             uris = [*uris, "https://overmind.datatheorem.com/trustkit/report"]
         if include and is_public_suffix(name):

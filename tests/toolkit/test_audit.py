@@ -1,0 +1,155 @@
+"""Lint rules, path building and report renderings."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from simlib.pki import load_certificates, spki_pin
+from simlib.toolkit import audit, load_chain, parse_config
+from simlib.toolkit.chain import PathCert, build_path
+from simlib.toolkit.lints import KNOWN_KEYS, lint_policy
+from simlib.toolkit.policy import PinPolicy, make_pin
+from tests.toolkit.conftest import CONFIGS, TODAY
+from tests.toolkit.pki import HOST
+
+LE = Path(__file__).resolve().parents[2] / "data" / "certs" / "letsencrypt"
+
+
+def _cert(name: str):
+    return load_certificates(LE / name)[0].certificate
+
+
+def test_known_keys_match_the_vendored_certificates():
+    files = {"ISRG Root X1": "isrgrootx1.pem", "ISRG Root X2": "isrg-root-x2.pem"}
+    files |= {
+        f"Let's Encrypt {n}": f"2024_{n.lower()}.pem"
+        for n in ("R10", "R11", "R12", "R13", "R14", "E5", "E6", "E7", "E8", "E9")
+    }
+    by_name = {v[0]: k for k, v in KNOWN_KEYS.items()}
+    for name, file in files.items():
+        assert by_name[name] == spki_pin(_cert(file)), name
+
+
+def _le_path(test_pki) -> list[PathCert]:
+    """A path as Android would build it for a Let's Encrypt host (leaf is a stand-in)."""
+    r11, x1 = _cert("2024_r11.pem"), _cert("isrgrootx1.pem")
+    leaf = build_path([test_pki.leaf])[0]
+    return [
+        leaf,
+        PathCert(1, r11, "intermediate", spki_pin(r11), "", True),
+        PathCert(2, x1, "root", spki_pin(x1), "", False),
+    ]
+
+
+def _policy(*pins: str, **kw) -> PinPolicy:
+    return PinPolicy(HOST, "android", pins=tuple(make_pin(p) for p in pins), source="f", **kw)
+
+
+def _rules(findings) -> set[str]:
+    return {f.rule for f in findings}
+
+
+def test_random_intermediate_and_same_ca(test_pki):
+    r10, r11 = (spki_pin(_cert(f"2024_{n}.pem")) for n in ("r10", "r11"))
+    findings = lint_policy("android", [_policy(r11, r10)], _le_path(test_pki), TODAY, 30)
+    assert _rules(findings) == {"random-intermediate", "same-ca"}
+    text = next(f.message for f in findings if f.rule == "random-intermediate")
+    assert "Let's Encrypt R11" in text and "2 of 5 pinned" in text
+
+
+def test_all_random_siblings_or_the_root_is_fine(test_pki):
+    group = [k for k, v in KNOWN_KEYS.items() if v[2] == "R10-R14"]
+    findings = lint_policy("android", [_policy(*group)], _le_path(test_pki), TODAY, 30)
+    assert "random-intermediate" not in _rules(findings)
+    x1 = spki_pin(_cert("isrgrootx1.pem"))
+    r11 = spki_pin(_cert("2024_r11.pem"))
+    findings = lint_policy("android", [_policy(r11, x1)], _le_path(test_pki), TODAY, 30)
+    assert _rules(findings) == {"backup-in-chain", "root-pin"}
+
+
+def test_expiring_soon(test_pki, pin):
+    policy = _policy(pin["ca1"], pin["backup_root"], expiration=date(2026, 2, 20))
+    path = build_path(test_pki.chain)
+    assert _rules(lint_policy("android", [policy], path, TODAY, 30)) == {"pin-set-expiring"}
+    assert _rules(lint_policy("android", [policy], path, TODAY, 10)) == set()
+    # TrustKit, NSC: pinning is off from the expiration date itself.
+    expired = lint_policy("android", [policy], path, date(2026, 2, 20), 30)
+    assert _rules(expired) == {"pin-set-expired"}
+
+
+def test_path_building_ignores_extras_and_order(test_pki):
+    served = [test_pki.leaf, test_pki.backup_root, test_pki.intermediate, test_pki.root]
+    path = build_path(served)
+    assert [c.role for c in path] == ["leaf", "intermediate", "root"]
+    assert all(c.served for c in path)
+    path = build_path([test_pki.leaf, test_pki.intermediate], [test_pki.root])
+    assert [c.served for c in path] == [True, True, False]
+
+
+def test_unrelated_pinned_cert_in_chain_does_not_satisfy(test_pki, pin):
+    """OkHttp's CVE-2016-2402 fix: an appended pinned cert that is not on the path is dropped."""
+    config = parse_config(f"{HOST} sha256/{pin['backup_root']}\n".encode(), "pins.txt")
+    report = audit(
+        config, [test_pki.leaf, test_pki.intermediate, test_pki.backup_root], host=HOST, today=TODAY
+    )
+    assert report.verdicts[0].status == "fail"
+
+
+def test_load_chain_then_audit(chain_pem, test_pki):
+    chain = load_chain(chain_pem)
+    assert chain == test_pki.chain
+    config = parse_config((CONFIGS / "nsc_basic.xml").read_bytes(), "nsc.xml")
+    assert audit(config, chain, host=HOST, today=TODAY).passed
+
+
+@pytest.fixture()
+def report(test_pki):
+    config = parse_config((CONFIGS / "nsc_trustkit.xml").read_bytes(), "nsc_trustkit.xml")
+    return audit(config, test_pki.chain, host=HOST, today=TODAY)
+
+
+def test_exit_codes(report):
+    assert report.exit_code("error") == 1  # the OS blocks: pin-mismatch
+    assert report.exit_code("info") == 1
+    assert report.exit_code("none") == 0
+    with pytest.raises(ValueError, match="fail_on"):
+        report.exit_code("fatal")
+
+
+def test_exit_code_below_threshold(test_pki):
+    config = parse_config((CONFIGS / "nsc_expired.xml").read_bytes(), "x.xml")
+    report = audit(config, test_pki.chain, host=HOST, today=TODAY, anchors=[test_pki.root])
+    assert report.exit_code("error") == 0 and report.exit_code("warning") == 1
+
+
+def test_json(report):
+    doc = json.loads(report.to_json())
+    assert doc["host"] == HOST and doc["passed"] is False
+    assert [p["status"] for p in doc["platforms"]] == ["fail", "report-only"]
+    assert doc["chain"][0]["role"] == "leaf"
+    assert {"rule", "severity", "message", "location", "platforms"} <= set(doc["findings"][0])
+
+
+def test_sarif(report):
+    doc = json.loads(report.to_sarif())
+    assert doc["version"] == "2.1.0" and doc["$schema"].endswith("sarif-2.1.0.json")
+    run = doc["runs"][0]
+    rules = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert run["results"] and len(run["results"]) == len(report.findings)
+    for result in run["results"]:
+        assert result["level"] in ("error", "warning", "note")
+        assert rules[result["ruleIndex"]] == result["ruleId"]
+        assert result["message"]["text"]
+        region = result["locations"][0]["physicalLocation"].get("region")
+        assert region is None or region["startLine"] >= 1
+    assert any(r["ruleId"] == "pin-mismatch" and r["level"] == "error" for r in run["results"])
+
+
+def test_table(report):
+    text = report.to_table()
+    assert "FAIL" in text and "trustkit-android" in text and "report-only" in text
+    assert "pin-mismatch" in text and "sha256/" in text
