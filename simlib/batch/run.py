@@ -42,6 +42,7 @@ from simlib.batch.store import (
     results_table,
     timeseries_table,
 )
+from simlib.errors import SimlibError
 from simlib.model import Scenario
 
 #: Aim for tasks of about this many seconds when choosing the batch size from the pilot.
@@ -49,7 +50,7 @@ TARGET_TASK_SECONDS = 1.0
 MAX_BATCH_SIZE = 5_000
 
 
-class SweepError(RuntimeError):
+class SweepError(SimlibError, RuntimeError):
     """The sweep could not continue (a worker process died, a cluster mismatch, ...)."""
 
 

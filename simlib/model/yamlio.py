@@ -19,8 +19,6 @@ Every problem raises :class:`~simlib.errors.ScenarioError` naming the file and t
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +26,10 @@ import yaml
 from yaml.composer import ComposerError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from simlib._files import MAX_INPUT_BYTES, InputFileError, read_limited
 from simlib.errors import ScenarioError, clip
 
-MAX_BYTES = 10 * 1024 * 1024
+MAX_BYTES = MAX_INPUT_BYTES
 MAX_DEPTH = 64
 MAX_ALIASES = 10_000
 MAX_NODES = 1_000_000
@@ -199,37 +198,14 @@ def text_line(exc: yaml.reader.ReaderError) -> str:
 def read_text_file(path: str | Path, what: str = "file", limit: int = MAX_BYTES) -> str:
     """A regular UTF-8 text file of at most ``limit`` bytes; anything else is a one-line error.
 
-    Opened non-blocking and checked with ``fstat`` before reading, so a FIFO, a device such as
-    ``/dev/zero`` or a folder never blocks or reads forever.
+    See :func:`simlib._files.read_limited`: a FIFO, a device such as ``/dev/zero`` or a folder
+    never blocks or reads forever.
     """
     shown = str(path)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-    except OSError as exc:
-        raise ScenarioError(shown, "", f"cannot read {what} ({exc.strerror or exc})") from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise ScenarioError(shown, "", f"is a folder, not a {what}")
-        if not stat.S_ISREG(info.st_mode):
-            raise ScenarioError(shown, "", f"not a regular file (a {what} must be a plain file)")
-        if info.st_size > limit:
-            raise ScenarioError(shown, "", f"{what} is larger than {limit // (1024 * 1024)} MB")
-        chunks = []
-        size = 0
-        while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:
-            raise ScenarioError(shown, "", f"{what} is larger than {limit // (1024 * 1024)} MB")
-    except OSError as exc:
-        raise ScenarioError(shown, "", f"cannot read {what} ({exc.strerror or exc})") from None
-    finally:
-        os.close(fd)
-    data = b"".join(chunks)
+        data = read_limited(path, limit)
+    except InputFileError as exc:
+        raise ScenarioError(shown, "", f"cannot read {what}: {exc}") from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -27,6 +27,8 @@ from cryptography.hazmat.primitives.asymmetric.types import (
 )
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
+from simlib._files import InputFileError, read_limited
+from simlib.errors import SimlibError, clip
 from simlib.pki.pins import _public_key, cert_pin, spki_der, spki_pin, spki_sha1_pin
 
 __all__ = [
@@ -325,7 +327,7 @@ def make_leaf(
 # --------------------------------------------------------------------------- loading
 
 
-class PkiInputError(ValueError):
+class PkiInputError(SimlibError, ValueError):
     """A certificate or key file could not be used; ``str()`` is one line."""
 
     def __init__(self, path: str | os.PathLike[str], message: str) -> None:
@@ -335,7 +337,7 @@ class PkiInputError(ValueError):
         self.message = " ".join(str(message).split())
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+        return f"{clip(self.path, 120)}: {clip(self.message, 160)}"
 
 
 @dataclass(frozen=True)
@@ -350,33 +352,71 @@ class LoadedItem:
     public_key: PublicKeyTypes
 
 
-_PEM_BLOCK_RE = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
-_PEM_BEGIN_RE = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
+_PEM_BEGIN_RE = re.compile(rb"-----BEGIN ([A-Z0-9 ]{1,64})-----")
+_PEM_END_RE = re.compile(rb"-----END ([A-Z0-9 ]{1,64})-----")
 _CERT_LABELS = frozenset({b"CERTIFICATE", b"X509 CERTIFICATE"})
 # PKCS#1 "RSA PUBLIC KEY" is accepted too; it is still just a public key.
 _KEY_LABELS = frozenset({b"PUBLIC KEY", b"RSA PUBLIC KEY"})
 
 
-def _load_pem(path: str, data: bytes) -> list[LoadedItem]:
-    blocks = list(_PEM_BLOCK_RE.finditer(data))
-    block_starts = {m.start() for m in blocks}
-    for begin in _PEM_BEGIN_RE.finditer(data):
-        inside = any(m.start() < begin.start() < m.end() for m in blocks)
-        if begin.start() not in block_starts and not inside:
-            label = begin.group(1).decode("ascii")
+def _pem_blocks(path: str, data: bytes) -> list[tuple[bytes, int, list[bytes]]]:
+    """(label, line number, body lines) of every PEM block, in one pass over the lines.
+
+    Armour lines must stand on their own line (as OpenSSL writes them); text between blocks is
+    ignored. A BEGIN inside an open block, an END without its BEGIN or a block still open at the
+    end of the file is a truncated or malformed file. Linear in the file size.
+    """
+    blocks: list[tuple[bytes, int, list[bytes]]] = []
+    label: bytes | None = None
+    start = 0
+    body: list[bytes] = []
+    for number, raw in enumerate(data.splitlines(), start=1):
+        line = raw.strip()
+        begin = _PEM_BEGIN_RE.fullmatch(line)
+        end = _PEM_END_RE.fullmatch(line)
+        if label is None:
+            if begin:
+                label, start, body = begin.group(1), number, []
+            elif end:
+                raise PkiInputError(
+                    path, f"malformed PEM: line {number}: END {end.group(1).decode()} without BEGIN"
+                )
+            continue
+        if begin:
             raise PkiInputError(
-                path, f"truncated or malformed PEM: {label} block has no matching END line"
+                path,
+                f"truncated or malformed PEM: {label.decode()} block (line {start}) has no "
+                f"matching END line before line {number}",
             )
+        if end:
+            if end.group(1) != label:
+                raise PkiInputError(
+                    path,
+                    f"malformed PEM: line {number}: END {end.group(1).decode()} closes "
+                    f"{label.decode()} (line {start})",
+                )
+            blocks.append((label, start, body))
+            label = None
+            continue
+        body.append(line)
+    if label is not None:
+        raise PkiInputError(
+            path,
+            f"truncated or malformed PEM: {label.decode()} block (line {start}) has no matching END line",
+        )
+    return blocks
+
+
+def _load_pem(path: str, data: bytes) -> list[LoadedItem]:
     items: list[LoadedItem] = []
-    for block in blocks:
-        label = block.group(1)
+    for label, line, body in _pem_blocks(path, data):
         # Other blocks (private keys, CSRs, parameters) are skipped, never parsed:
         # a combined cert+key file should still yield its certificate's pins.
         if label not in _CERT_LABELS | _KEY_LABELS:
             continue
-        where = f"{label.decode('ascii')} block [{len(items)}]"
+        where = f"{label.decode('ascii')} block [{len(items)}] (line {line})"
         try:
-            der = base64.b64decode(b"".join(block.group(2).split()), validate=True)
+            der = base64.b64decode(b"".join(body), validate=True)
         except binascii.Error:
             raise PkiInputError(path, f"{where}: invalid base64") from None
         item = _parse_der(f"{path}[{len(items)}]", der, certificate=label in _CERT_LABELS)
@@ -415,16 +455,17 @@ def load_certificates(path: str | os.PathLike[str]) -> list[LoadedItem]:
     block types are ignored); a non-PEM file must be one DER certificate or one
     DER SubjectPublicKeyInfo.
 
+    Only regular files of at most 10 MB are read (a FIFO or ``/dev/zero`` is refused at once).
+
     Raises:
-        PkiInputError: the file is missing, unreadable, empty, truncated or holds
-            no certificate or public key.
+        PkiInputError: the file is missing, unreadable, too large, empty, truncated or
+            holds no certificate or public key.
     """
     shown = os.fspath(path)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise PkiInputError(shown, f"cannot read file: {exc.strerror or exc}") from exc
+        data = read_limited(path)
+    except InputFileError as exc:
+        raise PkiInputError(shown, f"cannot read file: {exc}") from None
     if not data.strip():
         raise PkiInputError(shown, "empty file")
     # Any PEM armour means PEM; otherwise the whole file must be one DER object.
