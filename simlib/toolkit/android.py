@@ -237,7 +237,7 @@ def parse_nsc(root: Node, source: str) -> NscParse:
         where=base.node.where if base else "platform default",
         trust_anchors=base.effective_anchors() if base else _PLATFORM_ANCHORS,
     )
-    debug_anchors = debug.anchors or () if debug else ()
+    debug_anchors = (debug.anchors or ()) if debug else ()
     if debug is not None:
         bypass = ", ".join(f"src={a.src}" for a in debug_anchors if a.override_pins)
         notes.append(
