@@ -12,7 +12,8 @@ import re
 MAX_QUOTED = 80
 MAX_LINE = 300
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# C0/C1 controls (newlines, ANSI escapes), line/paragraph separators and bidi overrides.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 def escape_controls(text: str) -> str:

@@ -1,26 +1,123 @@
 """Command line: ``simlib run | report | pins | validate | sweep``.
 
 Bad input never shows a traceback: it prints ``error: <file>: <field>: <what is wrong>`` on one
-line to stderr, exits with code 2 and writes nothing.
+line to stderr, exits with code 2 and writes nothing. One handler in :func:`main` does this for
+every :class:`~simlib.errors.SimlibError`; argument errors use the same one-line form.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
+import tempfile
 import warnings
 from pathlib import Path
+from typing import NoReturn
 
 from simlib._version import __version__
-from simlib.errors import SimlibError
+from simlib.errors import OutputError, ScenarioError, SimlibError, escape_controls, one_line
 
 EXIT_BAD_INPUT = 2
+#: Exit status after the reader of our output went away (``simlib pins … | head``): 128 + SIGPIPE.
+EXIT_BROKEN_PIPE = 141
+MAX_REPLICATIONS = 1_000_000
+MAX_SEED = 2**63 - 1
+
+
+class UsageError(SimlibError):
+    """Bad command-line arguments (printed as one line, exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors are one ``error:`` line (no usage dump) raised to :func:`main`."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+# ------------------------------------------------------------------------ argument types
+
+
+def positive_int(text: str, limit: int = MAX_REPLICATIONS) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{one_line(text, 40)}' is not a whole number") from None
+    if not 1 <= value <= limit:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {limit:,}, not {value}")
+    return value
+
+
+def seed_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{one_line(text, 40)}' is not a whole number") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError("must be between 0 and 2^63 - 1")
+    return value
+
+
+def mode_name(text: str) -> str:
+    """``expected``, ``monte_carlo`` or ``monte-carlo`` (the API and sweep-file spellings)."""
+    value = text.strip().lower().replace("-", "_")
+    if value not in ("expected", "monte_carlo"):
+        raise argparse.ArgumentTypeError(
+            f"'{one_line(text, 40)}' is not a mode (expected, monte-carlo or monte_carlo)"
+        )
+    return value
+
+
+# ----------------------------------------------------------------------------- helpers
 
 
 def _load(path: str | None):
     from simlib.model import default_scenario, load_scenario
 
     return default_scenario() if path is None else load_scenario(path)
+
+
+def folder_name(name: str) -> str:
+    """A scenario name as one safe folder name: never a path, never outside ``results/``."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:80]
+    return slug or "scenario"
+
+
+def output_folder(out: str | None, scenario) -> Path:
+    """``--out`` as given, else ``results/<folder_name(scenario.name)>``; checked writable."""
+    path = Path(out) if out else Path("results") / folder_name(scenario.name)
+    check_writable(path)
+    return path
+
+
+def check_writable(path: Path) -> None:
+    """Refuse an output folder that cannot be created or written, before any work or output.
+
+    Probes for real (a temporary folder, removed at once) in the folder or its nearest existing
+    parent: permission bits alone say nothing for root, read-only mounts or ``/proc``.
+    """
+    target = path
+    while not target.exists() and target != target.parent:
+        if target.is_symlink():
+            raise OutputError(path, f"{target} is a broken symbolic link")
+        target = target.parent
+    if not target.is_dir():
+        where = "exists and is not a folder" if target == path else f"{target} is not a folder"
+        raise OutputError(path, where)
+    try:
+        probe = tempfile.mkdtemp(prefix=".simlib-probe-", dir=target)
+        os.rmdir(probe)
+    except OSError as exc:
+        raise OutputError(path, f"cannot write in {target} ({exc.strerror or exc})") from None
+
+
+def _write(out: Path, write):
+    try:
+        return write()
+    except OSError as exc:
+        raise OutputError(out, f"cannot write results ({exc.strerror or exc})") from None
 
 
 def _format_summary(summary) -> str:
@@ -32,25 +129,33 @@ def _format_summary(summary) -> str:
         return display_summary(summary).to_string(index=False)
 
 
+# ---------------------------------------------------------------------------- commands
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from simlib.api import simulate
+    from simlib.model.budget import budget_problem
 
     scenario = _load(args.scenario)
-    out = Path(args.out or f"results/{scenario.name}")
+    out = output_folder(args.out, scenario)
     formats = tuple(dict.fromkeys(["csv", *args.format]))
     if args.mode == "expected":
         res = simulate(scenario)
         res.summary  # noqa: B018 - compute everything before writing anything
-        written = res.write(out, formats)
+        written = _write(out, lambda: res.write(out, formats))
         if not args.quiet:
             print(f"{scenario.name}: {scenario.start} → {scenario.end}, {scenario.fleet.users:,} users")
             print(_format_summary(res.summary))
     else:
+        reps = args.replications or scenario.monte_carlo.replications
+        problem = budget_problem(scenario, reps)
+        if problem is not None:
+            raise ScenarioError(scenario.source, *problem)
         res = simulate(
-            scenario, mode="monte_carlo", replications=args.replications, seed=args.seed,
+            scenario, mode="monte_carlo", replications=reps, seed=args.seed,
             progress=not args.quiet,
         )
-        written = res.write(out, formats)
+        written = _write(out, lambda: res.write(out, formats))
         if not args.quiet:
             s = res.summary
             show = s[s["metric"].isin(["locked_user_days", "peak_lockout_rate", "p95_outage_days"])]
@@ -64,8 +169,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from simlib.report.markdown import write_report
 
     scenario = _load(args.scenario)
-    out = Path(args.out or f"results/{scenario.name}")
-    paths = write_report(scenario, out)
+    out = output_folder(args.out, scenario)
+    paths = _write(out, lambda: write_report(scenario, out))
     if not args.quiet:
         for p in paths:
             print(f"wrote {p}")
@@ -78,8 +183,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(scenario.to_yaml(), end="")
     else:
         print(
-            f"{args.scenario or 'quickstart'}: ok — {len(scenario.strategies)} strategies, "
-            f"{len(scenario.hosts)} hosts, {scenario.days} days"
+            f"{escape_controls(args.scenario or 'quickstart')}: ok — {len(scenario.strategies)} "
+            f"strategies, {len(scenario.hosts)} hosts, {scenario.days} days"
         )
     return 0
 
@@ -88,53 +193,70 @@ def cmd_pins(args: argparse.Namespace) -> int:
     from simlib.pki.certs import describe, load_certificates
 
     items = [item for path in args.files for item in load_certificates(path)]
+    lines: list[str] = []
     for item in items:
         d = describe(item)
-        print(d["source"])
+        # Subjects and file names come from strangers: escape control characters so a CN with a
+        # newline or a terminal escape cannot forge output lines.
+        lines.append(escape_controls(d["source"]))
         if d.get("subject"):
-            print(f"  subject      {d['subject']}")
-            print(f"  issuer       {d['issuer']}")
-            print(f"  valid        {d['not_before']} → {d['not_after']}")
-        print(f"  spki sha256  {d['spki_sha256']}")
-        print(f"  okhttp       sha256/{d['spki_sha256']}")
+            lines.append(f"  subject      {escape_controls(d['subject'])}")
+            lines.append(f"  issuer       {escape_controls(d['issuer'])}")
+            lines.append(f"  valid        {d['not_before']} → {d['not_after']}")
+        lines.append(f"  spki sha256  {d['spki_sha256']}")
+        lines.append(f"  okhttp       sha256/{d['spki_sha256']}")
         if d.get("cert_sha256"):
-            print(f"  cert sha256  {d['cert_sha256']}")
+            lines.append(f"  cert sha256  {d['cert_sha256']}")
+    for line in lines:
+        print(line)
     return 0
 
 
+# ------------------------------------------------------------------------------ parser
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="simlib", description="Certificate-pinning lockout and coverage simulator."
     )
-    parser.add_argument("--version", action="version", version=f"simlib {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"simlib {__version__}",
+                        help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="simulate a scenario and write result files")
     run.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded quickstart)")
-    run.add_argument("--out", help="output folder (default: results/<scenario name>)")
+    run.add_argument("--out", metavar="DIR",
+                     help="output folder (default: results/<scenario name as a folder name>)")
     run.add_argument(
         "--format", action="append", default=[], choices=["csv", "parquet"],
         help="also write this format (CSV is always written)",
     )
-    run.add_argument("--mode", choices=["expected", "monte-carlo"], default="expected")
-    run.add_argument("--replications", type=int, help="Monte Carlo replications")
-    run.add_argument("--seed", type=int, help="Monte Carlo root seed (default: scenario seed)")
-    run.add_argument("--quiet", action="store_true")
+    run.add_argument(
+        "--mode", type=mode_name, default="expected", metavar="MODE",
+        help="expected (exact, default) or monte-carlo (also spelled monte_carlo)",
+    )
+    run.add_argument("--replications", type=positive_int, metavar="N",
+                     help="Monte Carlo replications, 1 to 1,000,000 (needs --mode monte-carlo; "
+                          "default: the scenario's monte_carlo.replications)")
+    run.add_argument("--seed", type=seed_int, metavar="N",
+                     help="Monte Carlo root seed (needs --mode monte-carlo; default: scenario seed)")
+    run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.set_defaults(func=cmd_run)
 
     rep = sub.add_parser("report", help="run a scenario and write the report with figures")
     rep.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded quickstart)")
-    rep.add_argument("--out", help="output folder (default: results/<scenario name>)")
-    rep.add_argument("--quiet", action="store_true")
+    rep.add_argument("--out", metavar="DIR",
+                     help="output folder (default: results/<scenario name as a folder name>)")
+    rep.add_argument("--quiet", action="store_true", help="print nothing but errors")
     rep.set_defaults(func=cmd_report)
 
     val = sub.add_parser("validate", help="check a scenario file")
-    val.add_argument("scenario", nargs="?")
+    val.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded quickstart)")
     val.add_argument("--resolved", action="store_true", help="print the scenario with defaults")
     val.set_defaults(func=cmd_validate)
 
     pins = sub.add_parser("pins", help="SPKI pins of every certificate or key in PEM/DER files")
-    pins.add_argument("files", nargs="+")
+    pins.add_argument("files", nargs="+", metavar="FILE", help="PEM bundle or DER certificate/key")
     pins.set_defaults(func=cmd_pins)
 
     try:
@@ -146,34 +268,57 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Parse and cross-check arguments; every problem is a one-line :class:`UsageError`."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "command", None) == "run" and args.mode != "monte_carlo":
+        for option in ("replications", "seed"):
+            if getattr(args, option) is not None:
+                raise UsageError(
+                    f"simlib run: --{option} applies to Monte Carlo only: add --mode monte-carlo"
+                )
+    return args
+
+
+def _silence_stdout() -> None:
+    # The reader is gone: point stdout at /dev/null so the interpreter's final flush is quiet.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (0 ok, 2 bad input, 130 interrupted)."""
     from simlib.model import ScenarioWarning
 
     def show(message, category, filename, lineno, file=None, line=None) -> None:
         if issubclass(category, ScenarioWarning):
             sys.stdout.flush()
-            print(f"warning: {message}", file=sys.stderr, flush=True)
+            print(f"warning: {one_line(message)}", file=sys.stderr, flush=True)
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("always", ScenarioWarning)
-        warnings.showwarning = show
-        try:
-            code = args.func(args)
-        except SimlibError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            code = EXIT_BAD_INPUT
-        except ValueError as exc:
-            # Certificate loaders and pin parsers raise ValueError with a one-line message.
-            if type(exc).__module__.startswith("simlib"):
-                print(f"error: {exc}", file=sys.stderr)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", ScenarioWarning)
+            warnings.showwarning = show
+            try:
+                args = parse_args(argv)
+                code = args.func(args)
+                sys.stdout.flush()
+            except SystemExit as exc:  # --help and --version
+                code = exc.code if isinstance(exc.code, int) else 0
+            except SimlibError as exc:
+                sys.stdout.flush()
+                print(f"error: {one_line(exc)}", file=sys.stderr)
                 code = EXIT_BAD_INPUT
-            else:
-                raise
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            code = 130
+            except KeyboardInterrupt:
+                print("interrupted", file=sys.stderr)
+                code = 130
+    except BrokenPipeError:
+        _silence_stdout()
+        code = EXIT_BROKEN_PIPE
     return code
 
 

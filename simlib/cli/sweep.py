@@ -6,7 +6,7 @@
     simlib sweep ... --out results/sweep1            # after a crash or Ctrl-C: resumes
     simlib sweep ... --scheduler tcp://host:8786     # the same sweep on a Dask cluster
 
-``simlib/cli.py`` registers the subcommand with :func:`add_parser`; bad input raises
+``simlib/cli/main.py`` registers the subcommand with :func:`add_parser`; bad input raises
 :class:`~simlib.errors.SimlibError`, which the top-level CLI prints as one line with exit code 2.
 
 Exit codes: 0 all runs finished; 1 some runs failed (rerun to retry) or the sweep could not
@@ -24,7 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from simlib.errors import SimlibError
+from simlib.errors import SimlibError, one_line
 
 DASK_MISSING = "Dask is not installed: pip install 'simlib[dask]'"
 
@@ -33,7 +33,7 @@ def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"'{one_line(text, 40)}' is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be ≥ 1")
     return value
@@ -102,8 +102,11 @@ def main(args: argparse.Namespace) -> int:
     from simlib.batch.spec import load_sweep
     from simlib.batch.store import SweepStore
 
+    from simlib.cli.main import check_writable
+
     out = Path(args.out)
     plan = load_sweep(args.file)
+    check_writable(out)
     SweepStore(out).check(plan)  # before anything is created
     if getattr(args, "dask_local", None) or getattr(args, "scheduler", None):
         try:
@@ -128,7 +131,7 @@ def main(args: argparse.Namespace) -> int:
         )
         return 130
     except (SweepError, OSError, TimeoutError) as exc:
-        print(f"error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
+        print(f"error: {one_line(exc) if str(exc) else type(exc).__name__}", file=sys.stderr)
         return 1
     print(report.summary_line(plan.name))
     print(f"load with: simlib.load_results({str(out)!r})")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from simlib.engine.simulation import simulate
+from simlib.api import simulate
 from simlib.model import Scenario
-from simlib.report.plots import plot_coverage, plot_lockout, save_figure
-from simlib.results.io import atomic_write_text
+from simlib.report.plots import figure_png, plot_coverage, plot_lockout
+from simlib.results.io import atomic_write, atomic_write_text
 from simlib.results.metrics import display_summary
 
 
@@ -29,7 +29,7 @@ def summary_markdown(scenario: Scenario, summary) -> str:
         "",
         "| " + " | ".join(table.columns) + " |",
         "|" + "---|" * len(table.columns),
-        *("| " + " | ".join(row) + " |" for row in table.itertuples(index=False)),
+        *("| " + " | ".join(_cell(v) for v in row) + " |" for row in table.itertuples(index=False)),
         "",
         "![lockout](lockout.png)",
         "",
@@ -39,27 +39,53 @@ def summary_markdown(scenario: Scenario, summary) -> str:
     return "\n".join(lines)
 
 
-def lockout_figure(result, path: str | Path) -> Path:
-    """Save the lockout-rate figure of a result (used by reports and the README image)."""
+def _cell(value: object) -> str:
+    return str(value).replace("|", "\\|")
+
+
+def lockout_png(result) -> bytes:
+    """The lockout-rate figure of a result as PNG bytes."""
     fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")
-    plot_lockout(result.timeseries, ax, title=f"{result.scenario.name}: users locked out, by strategy")
     try:
-        return save_figure(fig, path)
+        plot_lockout(result.timeseries, ax, title=f"{result.scenario.name}: users locked out, by strategy")
+        return figure_png(fig)
     finally:
         plt.close(fig)
 
 
+def coverage_png(summary) -> bytes:
+    """The coverage figure of a summary as PNG bytes."""
+    fig, ax = plt.subplots(figsize=(10, 4), layout="constrained")
+    try:
+        plot_coverage(summary, ax)
+        return figure_png(fig)
+    finally:
+        plt.close(fig)
+
+
+def lockout_figure(result, path: str | Path) -> Path:
+    """Save the lockout-rate figure of a result (used by reports and the README image)."""
+    data = lockout_png(result)
+    return atomic_write(path, lambda p: p.write_bytes(data))
+
+
 def write_report(scenario: Scenario, out: str | Path) -> list[Path]:
-    """Simulate ``scenario`` and write results, figures and ``report.md`` into ``out``."""
+    """Simulate ``scenario`` and write results, figures and ``report.md`` into ``out``.
+
+    Everything (tables, figures, the page) is computed first and written last, so a failure
+    leaves nothing behind; each file is written atomically.
+    """
     out = Path(out)
     res = simulate(scenario)
     summary = res.summary
-    paths = res.write(out, ("csv", "parquet"))
-    paths.append(lockout_figure(res, out / "lockout.png"))
+    for name in ("timeseries", "duration_stats", "issuances", "releases"):
+        getattr(res, name)
+    figures = {"lockout.png": lockout_png(res)}
     if any(c.startswith("mean_protected_") for c in summary.columns):
-        fig, ax = plt.subplots(figsize=(10, 4), layout="constrained")
-        plot_coverage(summary, ax)
-        paths.append(save_figure(fig, out / "coverage.png"))
-        plt.close(fig)
-    paths.append(atomic_write_text(out / "report.md", summary_markdown(scenario, summary)))
+        figures["coverage.png"] = coverage_png(summary)
+    page = summary_markdown(scenario, summary)
+    paths = res.write(out, ("csv", "parquet"))
+    for name, data in figures.items():
+        paths.append(atomic_write(out / name, lambda p, data=data: p.write_bytes(data)))
+    paths.append(atomic_write_text(out / "report.md", page))
     return paths

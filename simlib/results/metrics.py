@@ -23,6 +23,11 @@ import pandas as pd
 from simlib.model import Scenario
 
 
+def day_index(scenario: Scenario) -> pd.DatetimeIndex:
+    """The simulated days as ``datetime64[ns]`` (so ``timeseries.resample("W", on="date")`` works)."""
+    return pd.date_range(scenario.start, scenario.end, freq="D", unit="ns", name="date")
+
+
 def timeseries_frame(
     scenario: Scenario,
     strategy: str,
@@ -31,7 +36,7 @@ def timeseries_frame(
     attack_labels: list[str],
     platforms: list[str],
 ) -> pd.DataFrame:
-    dates = pd.date_range(scenario.start, scenario.end, freq="D").date
+    dates = day_index(scenario)
     locked = series["locked"]
     data: dict[str, object] = {
         "date": dates,
