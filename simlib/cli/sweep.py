@@ -101,7 +101,6 @@ def main(args: argparse.Namespace) -> int:
     from simlib.batch.run import SweepError, run_sweep
     from simlib.batch.spec import load_sweep
     from simlib.batch.store import SweepStore
-
     from simlib.cli.main import check_writable
 
     out = Path(args.out)
