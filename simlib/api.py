@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from simlib.engine.expected import run_expected
 from simlib.engine.montecarlo import MonteCarloResult, monte_carlo
-from simlib.engine.simulation import simulate as _expected
 from simlib.model import Scenario, load_scenario
 from simlib.results.expected import SimulationResult
 
@@ -30,7 +30,9 @@ def simulate(
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     if mode == "expected":
-        return _expected(scenario)
+        if isinstance(seed, int):
+            seed = np.random.SeedSequence(seed)
+        return SimulationResult(*run_expected(scenario, seed=seed), mode="expected")
     if mode in ("monte_carlo", "monte-carlo", "mc"):
         return monte_carlo(
             scenario, replications, seed=seed, server_draws=server_draws, progress=progress

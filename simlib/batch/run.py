@@ -75,9 +75,9 @@ def run_task(task: Mapping[str, Any]) -> TaskOutput:
     instead of a full scenario per point keeps tasks, and the in-flight window, small).
     Top-level and import-cheap so process pools (spawn) and Dask workers can call it.
     """
+    from simlib.api import simulate
     from simlib.batch.spec import apply_point
     from simlib.engine.montecarlo import MonteCarlo, child
-    from simlib.engine.simulation import simulate
     from simlib.model import scenario_from_dict
 
     mode, seed, keep = task["mode"], int(task["seed"]), bool(task["store_timeseries"])

@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from simlib.engine.prompts import prompt_days
 from simlib.fleet.cohorts import Cohorts, normal_version, prompt_floor, windows
 
 if TYPE_CHECKING:
-    from simlib.engine.simulation import Simulation, StrategyTables
+    from simlib.engine.simulation import Simulation
+    from simlib.engine.tables import StrategyTables
 
 @dataclass(frozen=True)
 class SpellTable:
@@ -96,7 +98,7 @@ def spell_table(sim: Simulation, tables: StrategyTables) -> SpellTable:
             if complier:
                 if not split:
                     continue
-                E = sim.prompt_days(tables, c, np.zeros(len(lags), dtype=int), lags, fixes)
+                E = prompt_days(sim, tables, c, np.zeros(len(lags), dtype=int), lags, fixes)
                 version = np.maximum(normal, prompt_floor(E, fixes, T))
             locked = lock[version, tables.seg_of_day[None, :]]
             padded = np.zeros((len(lags), T + 2), dtype=np.int8)

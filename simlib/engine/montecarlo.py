@@ -27,8 +27,12 @@ import numpy as np
 import pandas as pd
 
 from simlib._rng import as_seed, child
+from simlib.engine.aggregate import fleet_counts, series_many
 from simlib.engine.durations import SpellTable, spell_table
-from simlib.engine.simulation import Simulation, StrategyTables
+from simlib.engine.incidents import run_strategy
+from simlib.engine.prompts import prompt_days
+from simlib.engine.simulation import Simulation
+from simlib.engine.tables import StrategyTables
 from simlib.fleet.cohorts import AdoptionCurve, Cohorts, normal_version, prompt_floor, windows
 from simlib.model import Scenario
 from simlib.results.io import write_results
@@ -120,15 +124,15 @@ class MonteCarlo:
         batch_series = {}
         if batched:
             tables = [prep.tables[st.name] for st in batched]
-            counts = sim.counts(tables[0], cohorts)
-            series_list = sim.series_many(tables, counts, cache=prep.cache)
+            counts = fleet_counts(sim, tables[0], cohorts)
+            series_list = series_many(sim, tables, counts, cache=prep.cache)
             batch_series = dict(zip([st.name for st in batched], series_list, strict=True))
         for st in sim.strategies:
             tables = prep.tables.get(st.name)
             fixes = 0
             spells = prep.spells.get(st.name)
             if tables is None:  # incident response: fixes depend on this fleet's lockout
-                run = sim.run_strategy(st, cohorts, active)
+                run = run_strategy(sim, st, cohorts, active)
                 tables, series, fixes = run.tables, run.series, len(run.fixes)
                 spells = None if tables.per_day else spell_table(sim, tables)
             else:
@@ -202,7 +206,7 @@ class MonteCarlo:
             version = np.maximum(normal_version(newest, lag[:, None], t[None, :]), newest[install_day][:, None])
             if fixes and sim.comply_share > 0 and complier.any():
                 j = newest[install_day][complier]
-                E = sim.prompt_days(tables, client, j, lag[complier], fixes)
+                E = prompt_days(sim, tables, client, j, lag[complier], fixes)
                 version[complier] = np.maximum(version[complier], prompt_floor(E, fixes, T))
             alive = t[None, :] >= install_day[:, None]
             # fetch history: attempts every R days at a random phase, each succeeding w.p. p

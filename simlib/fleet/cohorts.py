@@ -134,6 +134,9 @@ class Cohorts:
         self.base_complier = base_complier
         self.installs_complier = installs_complier
         self.install_totals = install_totals  # (T,) users arriving each day
+        #: every day's installs share one lag distribution (expected mode): A(k, t) then needs
+        #: no (days × lags) table (:class:`simlib.fleet.counts.AtLeast`).
+        self.installs_separable = False
 
     # ----------------------------------------------------------------------- constructors
     @classmethod
@@ -146,7 +149,9 @@ class Cohorts:
             totals = np.full(days, float(per_day))
             installs = np.outer(totals, pmf)
             inst_c = comply_share * installs
-        return cls(days, base, installs, comply_share * base, inst_c, totals)
+        out = cls(days, base, installs, comply_share * base, inst_c, totals)
+        out.installs_separable = True
+        return out
 
     @classmethod
     def sample(

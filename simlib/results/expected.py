@@ -16,7 +16,8 @@ from simlib.results.metrics import rank_costs, summary_row, timeseries_frame
 from simlib.server.certificates import RealPki
 
 if TYPE_CHECKING:
-    from simlib.engine.simulation import Simulation, StrategyRun
+    from simlib.engine.simulation import Simulation
+    from simlib.engine.tables import StrategyRun
 
 
 class SimulationResult:
@@ -152,7 +153,7 @@ class SimulationResult:
                         "client": c.name,
                         "version": rel.label,
                         "locked": float(lk[v]),
-                        "users": float(run.counts[c.name][v, t]),
+                        "users": float(run.counts[c.name].exactly(v, t)),
                     }
                 )
         return pd.DataFrame(rows)

@@ -15,7 +15,7 @@ import simlib
 from simlib.batch import load_manifest, load_results, load_sweep, load_timeseries, run_sweep
 from simlib.batch.run import choose_batch_size, run_task
 from simlib.engine.montecarlo import MonteCarlo
-from simlib.engine.simulation import simulate
+from simlib.api import simulate
 from simlib.errors import ScenarioError
 
 from . import small_base, small_sweep

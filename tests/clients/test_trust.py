@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from simlib.clients.trust import TrustModel, client_kinds
-from simlib.engine.simulation import simulate
+from simlib.api import simulate
 from simlib.server.calendar import CertificateCalendar
 from tests.conftest import make
 

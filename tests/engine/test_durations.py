@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simlib.engine.simulation import simulate
+from simlib.api import simulate
 from simlib.fleet.cohorts import AdoptionCurve
 from tests.conftest import make
 

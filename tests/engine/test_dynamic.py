@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simlib.engine.simulation import simulate
+from simlib.api import simulate
 from tests.conftest import G, make
 
 T = 180

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simlib.engine.simulation import simulate
+from simlib.api import simulate
 from tests.conftest import G, make
 
 T = 365

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simlib.engine.simulation import simulate
+from simlib.api import simulate
 from tests.conftest import make
 
 ATTACKS = ["rogue_ca", "same_ca_misissuance", "user_installed_ca", "stolen_leaf_key"]

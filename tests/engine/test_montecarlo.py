@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from simlib.engine.montecarlo import MonteCarlo, child, monte_carlo
-from simlib.engine.simulation import simulate
+from simlib.api import simulate
 from tests.conftest import make
 
 ATTACKS = ["rogue_ca", "user_installed_ca"]

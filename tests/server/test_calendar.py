@@ -133,7 +133,7 @@ class TestEvents:
             cal({"cas[0].intermediates": [{"name": "I1", "active_until": "2025-02-01"}]})
 
     def test_issuances_frame_has_real_pins(self):
-        from simlib.engine.simulation import simulate
+        from simlib.api import simulate
 
         res = simulate(make())
         frame = res.issuances

@@ -14,7 +14,7 @@ import datetime as dt
 import pytest
 from cryptography import x509
 
-from simlib.engine.simulation import simulate
+from simlib.api import simulate
 from simlib.pki.certs import make_leaf, validity
 from simlib.pki.pins import cert_pin, spki_pin
 from simlib.server.certificates import RealPki

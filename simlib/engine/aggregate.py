@@ -1,0 +1,193 @@
+"""Daily series from verdict tables and the fleet: users locked, protected, violating per day.
+
+For static strategies the sum over versions is taken *by parts* (see :mod:`simlib.fleet.counts`):
+Σ_k m[k, s] · users_k(t) = Σ_k (m[k, s] − m[k−1, s]) · A(k, t). A verdict column changes at a few
+versions per segment (a renewal splits the versions built before and after it), so the work is
+days × breakpoints, not days × versions: linear in the horizon for every strategy whose verdicts
+depend on a bounded number of recent builds. Verdicts stay 0/1 and A(k, t) is looked up exactly,
+so nothing is approximated; client-kind weights are applied afterwards.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simlib.engine.prompts import fix_indices, prompt_steps
+from simlib.fleet.cohorts import Cohorts, windows
+from simlib.fleet.counts import AtLeast
+
+if TYPE_CHECKING:
+    from simlib.clients.trust import ClientKind
+    from simlib.engine.simulation import Simulation
+    from simlib.engine.tables import StrategyTables
+
+#: A value within this many units of rounding (relative to the users active that day) of zero
+#: is zero: sums of ± A(k, t) that cancel exactly in real arithmetic stay exactly 0.
+ZERO_ULPS = 64
+
+
+def fleet_counts(
+    sim: Simulation, tables: StrategyTables, cohorts: dict[str, Cohorts] | Cohorts
+) -> dict[str, AtLeast]:
+    """A(k, t) per client kind, with forced-update prompts when fixes were shipped.
+
+    ``cohorts`` is one expected :class:`Cohorts` for the whole fleet (split across client kinds
+    by share) or sampled cohorts per client kind.
+    """
+    r = tables.release_days
+    shared = isinstance(cohorts, Cohorts)
+    fixes = fix_indices(tables)
+    out: dict[str, AtLeast] = {}
+    for c in sim.clients:
+        coh = cohorts if shared else cohorts[c.name]
+        scale = c.share if shared else 1.0
+        steps = None
+        if fixes and sim.comply_share > 0:
+            steps = prompt_steps(sim, tables, c, coh, fixes, scale)
+        out[c.name] = AtLeast(coh, r, scale=scale, steps=steps)
+    return out
+
+
+def verdict_columns(sim: Simulation, tables: StrategyTables, client: ClientKind) -> list[np.ndarray]:
+    """Per client-level column (locked, violation, protected per attack): (V, S) verdicts."""
+    mats = [tables.lock[client.name], tables.violate[client.name]]
+    return mats + [tables.protect[client.name][a] for a in sim.attack_labels]
+
+
+class _Plan:
+    """Breakpoints of every column of one static table for a group of client kinds.
+
+    Depends on the verdicts only, so Monte Carlo replications of one calendar reuse it.
+    """
+
+    def __init__(self, sim: Simulation, tb: StrategyTables, names: list[str]) -> None:
+        T = sim.days
+        by_name = {c.name: c for c in sim.clients}
+        cols = [m for n in names for m in verdict_columns(sim, tb, by_name[n])]
+        M = np.stack(cols).astype(np.int8)  # (columns, V, S)
+        D = np.diff(M, axis=1, prepend=np.int8(0))
+        k, s = np.nonzero((D != 0).any(axis=0))
+        self.signs = D[:, k, s].astype(np.float64)  # (columns, pairs)
+        ends = np.append(tb.seg_start[1:], T)
+        lens = ends[s] - tb.seg_start[s]
+        self.pair = np.repeat(np.arange(len(k)), lens)
+        offset = np.arange(len(self.pair)) - np.repeat(np.cumsum(lens) - lens, lens)
+        self.t = np.repeat(tb.seg_start[s], lens) + offset
+        self.k = k[self.pair]
+        # users who worked the day before and fail today: lock flips at segment starts
+        self.newly = []
+        for n in names:
+            lock = tb.lock[n]
+            flips = (lock[:, 1:] & ~lock[:, :-1]).astype(np.int8)
+            F = np.diff(flips, axis=0, prepend=np.int8(0))
+            fk, fs = np.nonzero(F)
+            self.newly.append((fk, tb.seg_start[1:][fs], F[fk, fs].astype(np.float64)))
+
+    def evaluate(self, counts: AtLeast, days: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        A = counts(self.k, self.t)
+        out = np.zeros((days, len(self.signs)))
+        for q, sign in enumerate(self.signs):
+            w = sign[self.pair]
+            if w.any():
+                out[:, q] = np.bincount(self.t, weights=w * A, minlength=days)
+        newly = [
+            np.bincount(day, weights=sign * counts(k, day), minlength=days)
+            for k, day, sign in self.newly
+        ]
+        return out, newly
+
+
+def series_many(
+    sim: Simulation,
+    tables_list: list[StrategyTables],
+    counts: dict[str, AtLeast],
+    everyone: AtLeast | None = None,
+    cache: dict | None = None,
+) -> list[dict[str, np.ndarray]]:
+    """Daily series of several strategies that share one release list.
+
+    When ``everyone`` is given (expected mode), each client kind is its share of the whole fleet
+    and A(k, t) is looked up once for all of them. ``cache`` (owned by the caller) keeps the
+    breakpoint plans between calls with the same tables (Monte Carlo replications).
+    """
+    T = sim.days
+    K0 = 2 + len(sim.attack_labels)
+    if everyone is not None:
+        groups = [(everyone, [c.name for c in sim.clients])]
+        weights = {c.name: c.share for c in sim.clients}
+    else:
+        groups = [(counts[c.name], [c.name]) for c in sim.clients]
+        weights = {c.name: 1.0 for c in sim.clients}
+    results = []
+    for tb in tables_list:
+        per_client: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        if tb.per_day:
+            for c in sim.clients:
+                x = counts[c.name].table()  # dynamic verdicts vary by day: (V, T)
+                cols = np.stack([(x * m).sum(axis=0) for m in verdict_columns(sim, tb, c)], axis=1)
+                newly = np.zeros(T)
+                lock = tb.lock[c.name]
+                newly[1:] = (x[:, 1:] * np.clip(np.diff(lock, axis=1), 0.0, None)).sum(axis=0)
+                per_client[c.name] = (cols, newly)
+            results.append(_combine(sim, per_client, {c.name: 1.0 for c in sim.clients}, counts))
+            continue
+        for A, names in groups:
+            key = (id(tb), tuple(names))
+            plan = cache.get(key) if cache is not None else None
+            if plan is None:
+                plan = _Plan(sim, tb, names)
+                if cache is not None:
+                    cache[key] = plan
+            out, newly = plan.evaluate(A, T)
+            for i, n in enumerate(names):
+                per_client[n] = (out[:, i * K0 : (i + 1) * K0], newly[i])
+        results.append(_combine(sim, per_client, weights, counts))
+    return results
+
+
+def _combine(
+    sim: Simulation,
+    per_client: dict[str, tuple[np.ndarray, np.ndarray]],
+    weights: dict[str, float],
+    counts: dict[str, AtLeast],
+) -> dict[str, np.ndarray]:
+    """Weighted sum of client-level columns into the named daily series, clamped to [0, active]."""
+    T = sim.days
+    K0 = 2 + len(sim.attack_labels)
+    total = np.zeros((T, K0))
+    newly = np.zeros(T)
+    by_platform = {p: np.zeros(T) for p in sim.platforms}
+    active = np.zeros(T)
+    t = np.arange(T)
+    for c in sim.clients:
+        cols, nl = per_client[c.name]
+        w = weights[c.name]
+        total += w * cols
+        newly += w * nl
+        by_platform[c.platform] += w * cols[:, 0]
+        active += counts[c.name](np.zeros(T, dtype=np.int64), t)
+    out = {"locked": total[:, 0], "violation": total[:, 1], "newly_locked": newly}
+    out |= {f"protected:{a}": total[:, 2 + n] for n, a in enumerate(sim.attack_labels)}
+    out |= {f"locked:{p}": v for p, v in by_platform.items()}
+    return {name: clean(v, active) for name, v in out.items()}
+
+
+def clean(values: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Clamp user counts to [0, active] and snap values within rounding of 0 or active to them."""
+    tol = ZERO_ULPS * np.finfo(np.float64).eps * np.maximum(active, 1.0)
+    v = np.clip(values, 0.0, active)
+    v = np.where(v <= tol, 0.0, v)
+    return np.where(active - v <= tol, active, v)
+
+
+def latest_locked(sim: Simulation, tables: StrategyTables, threshold: float) -> np.ndarray:
+    """(T,) whether the newest release fails for some client kind on each day."""
+    newest = windows(tables.release_days, sim.days)
+    seg = tables.seg_of_day
+    out = np.zeros(sim.days, dtype=bool)
+    for c in sim.clients:
+        lk = tables.lock[c.name][newest, seg]
+        out |= lk > threshold if tables.per_day else lk
+    return out
