@@ -16,34 +16,58 @@ before taking more, so memory does not grow with the number of runs.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import datetime as dt
 import hashlib
 import math
 import os
-import socket
 import sys
 import tempfile
+import threading
 import time
 import warnings
-from collections.abc import Container, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simlib.batch.spec import PointRuns, SweepPlan, point_seed, sweep_from_dict
+from simlib.batch.spec import SweepPlan, sweep_from_dict
 from simlib.batch.store import (
+    RunIdSet,
     SweepStore,
     load_results,
     manifest_table,
     results_table,
     timeseries_table,
 )
+from simlib.batch.worker import (
+    Task,
+    TaskContext,
+    TaskOutput,
+    TaskPoint,
+    now,
+    one_line_error,
+    run_task,
+    simlib_version,
+    worker_ready,
+)
 from simlib.errors import SimlibError
 from simlib.model import Scenario
+
+__all__ = [
+    "SweepError",
+    "SweepReport",
+    "Task",
+    "TaskContext",
+    "TaskOutput",
+    "TaskPoint",
+    "choose_batch_size",
+    "run_sweep",
+    "run_task",
+    "sweep",
+]
 
 #: Aim for tasks of about this many seconds when choosing the batch size from the pilot.
 TARGET_TASK_SECONDS = 1.0
@@ -54,121 +78,6 @@ class SweepError(SimlibError, RuntimeError):
     """The sweep could not continue (a worker process died, a cluster mismatch, ...)."""
 
 
-# ===================================================================================== worker
-
-
-class TaskOutput(NamedTuple):
-    """What a worker returns for one task (plain, picklable data)."""
-
-    rows: pd.DataFrame  # result rows of the successful runs (deterministic values only)
-    meta: list[dict[str, Any]]  # one dict per run: status, error, timings, host, pid
-    timeseries: pd.DataFrame | None  # daily lockout rate per run and strategy, if requested
-
-
-def run_task(task: Mapping[str, Any]) -> TaskOutput:
-    """Run every run of a task; failures are recorded per run and never raised.
-
-    ``task`` is plain data: ``mode``, ``seed``, ``store_timeseries``, ``base`` (the resolved base
-    scenario dict) and ``groups``, each one point's ``params`` (``{dotted path: value}``),
-    ``server_draws``, ``replications`` and ``run_ids``. The point's scenario is rebuilt here from
-    base + params exactly as :meth:`SweepPlan.scenario` builds it (sending the base once per task
-    instead of a full scenario per point keeps tasks, and the in-flight window, small).
-    Top-level and import-cheap so process pools (spawn) and Dask workers can call it.
-    """
-    from simlib.api import simulate
-    from simlib.batch.spec import apply_point
-    from simlib.engine.montecarlo import MonteCarlo, child
-    from simlib.model import scenario_from_dict
-
-    mode, seed, keep = task["mode"], int(task["seed"]), bool(task["store_timeseries"])
-    host, pid = socket.gethostname(), os.getpid()
-    rows: list[dict[str, Any]] = []
-    meta: list[dict[str, Any]] = []
-    series: list[pd.DataFrame] = []
-    for group in task["groups"]:
-        point = int(group["point"])
-        t0, started = time.perf_counter(), _now()
-        setup_error = None
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                data = apply_point(task["base"], group["params"])
-                scenario = scenario_from_dict(data, source=f"point {point}")
-            mc = MonteCarlo(scenario, server_draws=group["server_draws"]) if mode == "monte_carlo" else None
-            root = point_seed(seed, point)
-        except Exception as exc:  # a bad point fails its runs, not the sweep
-            setup_error = _one_line(exc)
-        for r, rid in zip(group["replications"], group["run_ids"], strict=True):
-            ids = {"run_id": rid, "point": point, "replication": int(r)}
-            error = setup_error
-            if error is None:
-                try:
-                    if mc is None:
-                        result = simulate(scenario)
-                        out = result.summary.to_dict("records")
-                        if keep:
-                            ts = result.timeseries[["strategy", "date", "lockout_rate"]]
-                            series.append(_series_frame(ids, ts))
-                    else:
-                        out, daily = mc.replicate(child(root, int(r)), keep_series=keep)
-                        if keep:
-                            series.append(_daily_frame(ids, scenario, daily))
-                    rows.extend({**ids, **row} for row in out)
-                except Exception as exc:
-                    error = _one_line(exc)
-            finished = _now()
-            meta.append(
-                {
-                    **ids,
-                    "status": "failed" if error else "done",
-                    "error": error,
-                    "started_at": started,
-                    "finished_at": finished,
-                    "duration_s": time.perf_counter() - t0,
-                    "hostname": host,
-                    "pid": pid,
-                }
-            )
-            t0, started = time.perf_counter(), finished
-    frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=["run_id", "point", "replication"])
-    ts_frame = pd.concat(series, ignore_index=True) if series else None
-    return TaskOutput(frame, meta, ts_frame)
-
-
-def _series_frame(ids: dict[str, Any], ts: pd.DataFrame) -> pd.DataFrame:
-    out = ts.reset_index(drop=True)
-    for k, (name, value) in enumerate(ids.items()):
-        out.insert(k, name, value)
-    return out
-
-
-def _daily_frame(ids: dict[str, Any], scenario: Scenario, daily: dict[str, np.ndarray]) -> pd.DataFrame:
-    dates = pd.date_range(scenario.start, scenario.end, freq="D").date
-    return pd.DataFrame(
-        {
-            **ids,
-            "strategy": np.repeat(list(daily), len(dates)),
-            "date": np.tile(dates, len(daily)),
-            "lockout_rate": np.concatenate(list(daily.values())) if daily else [],
-        }
-    )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}".replace("\r", " ").replace("\n", " ")
-    return text if len(text) <= 500 else text[:497] + "..."
-
-
-def _simlib_version() -> str:
-    from simlib._version import __version__
-
-    return __version__
-
-
 # =================================================================================== executors
 
 
@@ -176,13 +85,18 @@ class _Runner:
     """Submits tasks somewhere and waits for them (uniform over executor kinds)."""
 
     workers: int = 1
+    #: Workers are processes of this machine that should die with this process.
+    local_processes = False
 
     @property
     def window(self) -> int:
         """Tasks kept in flight: enough to keep every worker busy while results are written."""
         return max(1, 2 * self.workers)
 
-    def submit(self, task: dict[str, Any]) -> Any:
+    def start(self) -> None:
+        """Start the workers now (they start up while the sweep prepares and runs its pilot)."""
+
+    def submit(self, task: Task) -> Any:
         raise NotImplementedError
 
     def wait(self, handles: set[Any]) -> tuple[set[Any], set[Any]]:
@@ -206,7 +120,7 @@ class _InProcess(_Runner):
     def window(self) -> int:
         return 1
 
-    def submit(self, task: dict[str, Any]) -> cf.Future:
+    def submit(self, task: Task) -> cf.Future:
         fut: cf.Future = cf.Future()
         try:
             fut.set_result(run_task(task))
@@ -221,8 +135,17 @@ class _Futures(_Runner):
     def __init__(self, executor: Any) -> None:
         self.executor = executor
         self.workers = int(getattr(executor, "_max_workers", None) or os.cpu_count() or 1)
+        self.local_processes = isinstance(executor, cf.ProcessPoolExecutor)
+        self._ready: list[cf.Future] = []
 
-    def submit(self, task: dict[str, Any]) -> cf.Future:
+    def start(self) -> None:
+        if self.local_processes:  # one call per worker: spawns them all, arms their guard
+            main = threading.current_thread() is threading.main_thread()
+            self._ready = [
+                self.executor.submit(worker_ready, os.getpid(), main) for _ in range(self.workers)
+            ]
+
+    def submit(self, task: Task) -> cf.Future:
         return self.executor.submit(run_task, task)
 
 
@@ -235,13 +158,13 @@ class _Dask(_Runner):
         self.client = client
         self.distributed = distributed
         try:
-            versions = set(client.run(_simlib_version).values())
+            versions = set(client.run(simlib_version).values())
         except Exception as exc:
-            raise SweepError(f"Dask workers cannot run simlib ({_one_line(exc)}): install it there") from None
-        if versions - {_simlib_version()}:
+            raise SweepError(f"Dask workers cannot run simlib ({one_line_error(exc)}): install it there") from None
+        if versions - {simlib_version()}:
             raise SweepError(
                 f"Dask workers run simlib {', '.join(sorted(versions))}, this is "
-                f"{_simlib_version()}: install the same version on the workers"
+                f"{simlib_version()}: install the same version on the workers"
             )
 
     @property
@@ -249,7 +172,7 @@ class _Dask(_Runner):
         """Worker threads now (re-read: an adaptive cluster may scale while the sweep runs)."""
         return max(1, sum(self.client.nthreads().values()))
 
-    def submit(self, task: dict[str, Any]) -> Any:
+    def submit(self, task: Task) -> Any:
         return self.client.submit(run_task, task, pure=False)
 
     def wait(self, handles: set[Any]) -> tuple[set[Any], set[Any]]:
@@ -306,61 +229,86 @@ class SweepReport:
 
 
 class _RunStream:
-    """Lazily yields the runs still to do, in run order, and cuts them into tasks."""
+    """Lazily yields the runs still to do, in run order, and cuts them into tasks.
 
-    def __init__(self, plan: SweepPlan, done: Container[str]) -> None:
+    Run *j* is (point ``j // replications``, replication ``j % replications``). The stream walks
+    run indices in windows, skipping those in ``done`` (a sorted uint64 array), so neither the
+    runs nor the points of the sweep are ever listed in memory.
+    """
+
+    WINDOW = 1 << 16
+
+    def __init__(self, plan: SweepPlan, context: TaskContext, done: RunIdSet) -> None:
         self.plan = plan
-        self._runs = self._iter(done)
+        self.context = context
+        self.remaining = plan.n_runs - int(np.count_nonzero(done.ids < plan.n_runs))
+        self._todo = self._iter(done.ids)
+        self._buffer = np.zeros(0, dtype=np.int64)
 
-    def _iter(self, done: Container[str]) -> Iterator[tuple[PointRuns, int]]:
-        for pr in self.plan.iter_point_runs():
-            for r, rid in enumerate(pr.run_ids):
-                if rid not in done:
-                    yield pr, r
+    def _iter(self, done: np.ndarray) -> Iterator[np.ndarray]:
+        n = self.plan.n_runs
+        for lo in range(0, n, self.WINDOW):
+            hi = min(lo + self.WINDOW, n)
+            skip = done[np.searchsorted(done, lo) : np.searchsorted(done, hi)].astype(np.int64)
+            todo = np.setdiff1d(np.arange(lo, hi, dtype=np.int64), skip, assume_unique=True)
+            if len(todo):
+                yield todo
 
-    def take(self, n: int) -> dict[str, Any] | None:
+    def take(self, n: int) -> Task | None:
         """The next task of up to ``n`` runs (None when nothing is left)."""
-        groups: list[dict[str, Any]] = []
-        for _ in range(n):
-            item = next(self._runs, None)
-            if item is None:
+        while len(self._buffer) < n:
+            chunk = next(self._todo, None)
+            if chunk is None:
                 break
-            pr, r = item
-            if not groups or groups[-1]["point"] != pr.point:
-                groups.append(
-                    {
-                        "point": pr.point,
-                        "params": self.plan.points[pr.point],
-                        "server_draws": pr.server_draws,
-                        "replications": [],
-                        "run_ids": [],
-                    }
-                )
-            groups[-1]["replications"].append(r)
-            groups[-1]["run_ids"].append(pr.run_ids[r])
-        if not groups:
+            self._buffer = np.concatenate([self._buffer, chunk])
+        runs, self._buffer = self._buffer[:n], self._buffer[n:]
+        if not len(runs):
             return None
-        return {
-            "mode": self.plan.mode,
-            "seed": self.plan.seed,
-            "store_timeseries": self.plan.spec.store_timeseries,
-            "base": self.plan.base_dict,
-            "groups": groups,
-        }
+        self.remaining -= len(runs)
+        reps = self.plan.replications
+        points = runs // reps
+        cuts = np.flatnonzero(np.diff(points)) + 1
+        groups = []
+        for sel in np.split(np.arange(len(runs)), cuts):
+            point = int(points[sel[0]])
+            r = (runs[sel] - point * reps).tolist()
+            contiguous = r == list(range(r[0], r[-1] + 1))
+            groups.append(
+                TaskPoint(point, self.plan.points[point], range(r[0], r[-1] + 1) if contiguous else tuple(r))
+            )
+        return Task(self.context, tuple(groups))
 
 
-def task_runs(task: Mapping[str, Any]) -> list[dict[str, Any]]:
+def task_context(plan: SweepPlan, runner: _Runner) -> TaskContext:
+    """The part of every task that is the same for the whole sweep."""
+    local = runner.local_processes
+    return TaskContext(
+        key=plan.spec_hash,
+        mode=plan.mode,
+        seed=plan.seed,
+        server_draws=plan.spec.server_draws,
+        store_timeseries=plan.spec.store_timeseries,
+        base=plan.base_dict,
+        parent_pid=os.getpid() if local else 0,
+        pdeathsig=local and threading.current_thread() is threading.main_thread(),
+    )
+
+
+def task_runs(plan: SweepPlan, task: Task) -> list[dict[str, Any]]:
+    """Identity of every run of a task (run ids computed here: only for tasks that failed whole)."""
     return [
-        {"run_id": rid, "point": g["point"], "replication": r}
-        for g in task["groups"]
-        for r, rid in zip(g["replications"], g["run_ids"], strict=True)
+        {"run_id": rid, "point": tp.point, "replication": r}
+        for tp in task.points
+        for r, rid in zip(tp.replications, plan.run_ids(tp.point, tp.replications), strict=True)
     ]
 
 
-def part_id(task: Mapping[str, Any]) -> str:
-    """Name of a task's parts: a hash of its run ids (deterministic, unique per run set)."""
-    ids = "\n".join(rid for g in task["groups"] for rid in g["run_ids"])
-    return hashlib.sha256(ids.encode()).hexdigest()[:16]
+def part_id(task: Task) -> str:
+    """Name of a task's parts: a hash of the sweep and its runs (deterministic, unique per run set)."""
+    h = hashlib.sha256(task.context.key.encode())
+    for tp in task.points:
+        h.update(f";{tp.point}:{','.join(map(str, tp.replications))}".encode())
+    return h.hexdigest()[:16]
 
 
 def choose_batch_size(meta: list[dict[str, Any]], remaining: int, workers: int) -> int:
@@ -398,12 +346,12 @@ def run_sweep(
     runner = make_runner(executor)
     report = SweepReport(Path(out), plan.n_runs)
     with store.open(plan):
-        done_ids = store.done_run_ids()
-        todo = sum(1 for pr in plan.iter_point_runs() for rid in pr.run_ids if rid not in done_ids)
+        stream = _RunStream(plan, task_context(plan, runner), store.done_runs(plan.replications))
+        todo = stream.remaining
         report.skipped = plan.n_runs - todo
         size = batch_size or plan.spec.batch_size
-        stream = _RunStream(plan, done_ids)
-        del done_ids  # the stream keeps what it needs; don't hold a second reference
+        if todo:
+            runner.start()
         bar = tqdm(total=todo, disable=not progress, desc=plan.name, unit="run", dynamic_ncols=True)
         try:
             if size is None and todo:
@@ -413,8 +361,11 @@ def run_sweep(
                     _record(store, plan, pilot, output, report, bar)
                     meta = output.meta if isinstance(output, TaskOutput) else []
                     size = choose_batch_size(meta, todo - 2, runner.workers)
+                guided = runner.workers > 1
+            else:
+                guided = False
             report.batch_size = size or 1
-            _loop(runner, stream, report.batch_size, store, plan, report, bar)
+            _loop(runner, stream, report.batch_size, guided, store, plan, report, bar)
         except KeyboardInterrupt:
             report.interrupted = True
             raise
@@ -426,7 +377,7 @@ def run_sweep(
     return report
 
 
-def _run_local(task: dict[str, Any]) -> TaskOutput | BaseException:
+def _run_local(task: Task) -> TaskOutput | BaseException:
     try:
         return run_task(task)
     except Exception as exc:
@@ -437,17 +388,26 @@ def _loop(
     runner: _Runner,
     stream: _RunStream,
     size: int,
+    guided: bool,
     store: SweepStore,
     plan: SweepPlan,
     report: SweepReport,
     bar: Any,
 ) -> None:
-    inflight: dict[Any, dict[str, Any]] = {}
+    """Keep ``runner.window`` tasks in flight; record each finished one.
+
+    ``guided``: tasks shrink towards the end (to a third of each worker's share of what is
+    left) so that the workers finish together instead of one waiting for the other's last task.
+    """
+    inflight: dict[Any, Task] = {}
     exhausted = False
     try:
         while True:
             while not exhausted and len(inflight) < runner.window:
-                task = stream.take(size)
+                n = size
+                if guided:
+                    n = min(size, max(1, math.ceil(stream.remaining / (3 * runner.workers))))
+                task = stream.take(n)
                 if task is None:
                     exhausted = True
                     break
@@ -474,7 +434,7 @@ def _loop(
 def _record(
     store: SweepStore,
     plan: SweepPlan,
-    task: dict[str, Any],
+    task: Task,
     output: TaskOutput | BaseException,
     report: SweepReport,
     bar: Any,
@@ -482,11 +442,11 @@ def _record(
     """Commit one finished task to disk and update counters and progress."""
     pid = part_id(task)
     if isinstance(output, BaseException):
-        err = _one_line(output)
-        now = _now()
+        err = one_line_error(output)
+        at = now()
         metas = [
-            {**run, "status": "failed", "error": err, "started_at": None, "finished_at": now}
-            for run in task_runs(task)
+            {**run, "status": "failed", "error": err, "started_at": None, "finished_at": at}
+            for run in task_runs(plan, task)
         ]
         output = TaskOutput(pd.DataFrame(), metas, None)
     results = results_table(plan, output.rows) if len(output.rows) else None

@@ -1,15 +1,16 @@
 """Sweep files: a base scenario, axes over scenario fields, and how to run each point.
 
-A sweep file is validated like a scenario, at the boundary and completely: the schema
-(:class:`SweepSpec`, unknown keys refused), the base scenario, the distributions, and then *every*
-point's scenario, so that a bad value at point 57 fails before any run starts. Errors are
-:class:`simlib.errors.ScenarioError` and render as one line, for example::
+A sweep file is validated like a scenario, at the boundary: the schema (:class:`SweepSpec`,
+unknown keys refused), the base scenario, the distributions, and then *every* point's scenario
+(up to :data:`VALIDATE_ALL` points; larger sweeps validate every grid value, the extremes of
+every random column and an evenly spaced sample), so that a bad value at point 57 fails before
+any run starts. Errors are :class:`simlib.errors.ScenarioError` and render as one line, e.g.::
 
     lifetime.yaml: axes.grid.hosts[0].validity_days: value 0: must be ≥ 1
 
-:func:`load_sweep` returns a :class:`SweepPlan`: the resolved base scenario, the ordered list of
-points and the identity of every run (its seed stream and run id), which :mod:`simlib.batch.run`
-executes and :mod:`simlib.batch.store` records.
+:func:`load_sweep` returns a :class:`SweepPlan`: the resolved base scenario, the lazily computed
+list of points and the identity of every run (its seed stream and run id), which
+:mod:`simlib.batch.run` executes and :mod:`simlib.batch.store` records.
 
 Example file::
 
@@ -27,7 +28,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -49,8 +51,12 @@ from simlib.model import (
     set_path,
 )
 
-#: Refuse sweeps larger than this many points (the point list is held in memory).
+#: Refuse sweeps larger than this many points.
 MAX_POINTS = 10_000_000
+#: Sweeps of up to this many points validate every point's scenario before anything runs.
+VALIDATE_ALL = 10_000
+#: Larger sweeps validate each grid value, each random column's extremes and this many more points.
+VALIDATE_SAMPLE = 1_000
 #: Seeds are stored as int64 in manifests.
 MAX_SEED = 2**63 - 1
 
@@ -150,17 +156,20 @@ class PointRuns:
 
 @dataclass(frozen=True)
 class SweepPlan:
-    """A validated sweep: resolved base scenario, ordered points and run identities.
+    """A validated sweep: resolved base scenario, the lazy list of points and run identities.
 
-    ``points[i]`` maps each axis path to point *i*'s value. Nothing here depends on how the sweep
-    is executed (``batch_size`` is only a hint), so the same plan gives the same runs everywhere.
+    ``points[i]`` maps each axis path to point *i*'s value; points are computed on demand
+    (:class:`~simlib.batch.points.PointList`), so a plan of 10^7 points is small. Run *j* is
+    (point ``j // replications``, replication ``j % replications``). Nothing here depends on
+    how the sweep is executed (``batch_size`` is only a hint), so the same plan gives the same
+    runs everywhere.
     """
 
     spec: SweepSpec
     source: str
     base: Scenario
     axes: tuple[Axis, ...]
-    points: list[dict[str, Any]]
+    points: pts.PointList
     mode: str
     replications: int
     spec_hash: str
@@ -192,18 +201,28 @@ class SweepPlan:
 
     def point_runs(self, i: int) -> PointRuns:
         """Point *i*'s resolved scenario dict, server draws and run ids (replication order)."""
-        resolved = self.scenario(i).to_dict()
-        draws = self.spec.server_draws or resolved["monte_carlo"]["server_draws"]
-        scenario_json = canonical_json(resolved)
-        ids = [
-            run_id_from_json(scenario_json, self.mode, draws, r, i, self.seed)
-            for r in range(self.replications)
-        ]
-        return PointRuns(i, resolved, draws, ids)
+        built = self._build(i)
+        if built.error is not None:
+            raise built.error
+        ids = built.run_ids(self.mode, range(self.replications), i, self.seed)
+        return PointRuns(i, built.scenario.to_dict(), built.server_draws, ids)
 
     def iter_point_runs(self) -> Iterator[PointRuns]:
+        """Every point's runs, validating each point (for inspection and tests; O(points))."""
         for i in range(len(self.points)):
             yield self.point_runs(i)
+
+    def run_ids(self, point: int, replications: Iterable[int]) -> list[str]:
+        """Run ids of some replications of a point, computed here (workers compute their own)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            built = self._build(point)
+        return built.run_ids(self.mode, replications, point, self.seed)
+
+    def _build(self, i: int) -> BuiltPoint:
+        return build_point(
+            self.base_dict, self.points[i], i, source=self.source, server_draws=self.spec.server_draws
+        )
 
     def params_json(self, i: int) -> str:
         """Point *i*'s parameters as a JSON object (manifest column ``params``)."""
@@ -271,6 +290,47 @@ def run_id_from_json(
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class BuiltPoint:
+    """A point's scenario built from base + parameters (validated once), for running it.
+
+    ``scenario_json`` is the canonical JSON that run ids hash: of the resolved scenario, or, for
+    a point whose scenario is invalid (``error`` set; possible only beyond the up-front
+    validation budget), of the unresolved point so its failed runs still have stable ids.
+    """
+
+    scenario: Scenario | None
+    scenario_json: str
+    server_draws: str
+    error: Exception | None = None
+
+    def run_ids(self, mode: str, replications: Iterable[int], point: int, seed: int) -> list[str]:
+        return [
+            run_id_from_json(self.scenario_json, mode, self.server_draws, r, point, seed)
+            for r in replications
+        ]
+
+
+def build_point(
+    base: Mapping[str, Any],
+    params: Mapping[str, Any],
+    point: int,
+    *,
+    source: str,
+    server_draws: str | None,
+) -> BuiltPoint:
+    """Build and validate point *point*'s scenario; errors are returned, not raised."""
+    try:
+        data: Any = apply_point(base, params)
+        scenario = scenario_from_dict(data, source=source)
+    except (KeyError, ScenarioError) as exc:
+        unresolved = {"base": dict(base), "point": dict(params)}
+        return BuiltPoint(None, canonical_json(unresolved), server_draws or "fixed", exc)
+    resolved = scenario.to_dict()
+    draws = server_draws or resolved["monte_carlo"]["server_draws"]
+    return BuiltPoint(scenario, canonical_json(resolved), draws)
+
+
 def point_seed(seed: int, point: int) -> np.random.SeedSequence:
     """The root stream of point *i*: ``SeedSequence(seed, spawn_key=(i,))``."""
     return np.random.SeedSequence(seed, spawn_key=(point,))
@@ -329,26 +389,25 @@ def sweep_from_dict(data: Any, *, source: str = "<sweep>", base_dir: str | Path 
     if total > MAX_POINTS:
         raise ScenarioError(source, "axes", f"{total:,} points is more than the limit {MAX_POINTS:,}")
 
-    lists = []
+    blocks: list[pts.Block] = []
     for kind in order:
         if kind == "grid":
-            lists.append(pts.grid_points(spec.axes.grid))
+            blocks.append(pts.GridBlock(spec.axes.grid))
         elif kind == "random":
-            lists.append(pts.random_points(spec.axes.random.n, dists[kind], pts.axis_rng(spec.seed, kind)))
+            rng = pts.axis_rng(spec.seed, kind)
+            blocks.append(pts.random_block(spec.axes.random.n, dists[kind], rng))
         else:
-            n = spec.axes.latin_hypercube.n
-            lists.append(pts.latin_hypercube_points(n, dists[kind], pts.axis_rng(spec.seed, kind)))
-    points = pts.combine(lists)
+            rng = pts.axis_rng(spec.seed, kind)
+            blocks.append(pts.latin_hypercube_block(spec.axes.latin_hypercube.n, dists[kind], rng))
+    points = pts.PointList(blocks)
 
     base_dict = base.to_dict()
     for path, kind in kinds.items():
         _check_path(path, kind, source)
-    for i, point in enumerate(points):
-        _validate_point(base_dict, point, i, kinds, source)
+    for i in validation_sample(points):
+        _validate_point(base_dict, points[i], i, kinds, source)
 
-    axes = tuple(
-        Axis(path, kind, pts.param_type([p[path] for p in points])) for path, kind in kinds.items()
-    )
+    axes = tuple(Axis(path, kind, points.column_type(path)) for path, kind in kinds.items())
     spec_hash = hashlib.sha256(
         canonical_json(_identity(spec, base_dict, order)).encode()
     ).hexdigest()[:16]
@@ -363,6 +422,21 @@ def sweep_from_dict(data: Any, *, source: str = "<sweep>", base_dir: str | Path 
         spec_hash=spec_hash,
         base_dict=base_dict,
     )
+
+
+def validation_sample(points: pts.PointList) -> list[int]:
+    """The points validated before a sweep starts: all of them up to :data:`VALIDATE_ALL`.
+
+    A larger sweep validates, in this order, the points that use each grid value and each
+    random column's extremes (:meth:`PointList.probe_indices`), then :data:`VALIDATE_SAMPLE`
+    evenly spaced points; any other bad combination fails its own runs when they execute.
+    """
+    n = len(points)
+    if n <= VALIDATE_ALL:
+        return list(range(n))
+    probes = points.probe_indices()
+    spaced = np.linspace(0, n - 1, VALIDATE_SAMPLE).astype(np.int64).tolist()
+    return list(dict.fromkeys([*probes, *spaced]))
 
 
 def _identity(spec: SweepSpec, base_dict: dict[str, Any], order: list[str]) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from simlib._version import __version__
@@ -155,14 +156,15 @@ class SweepStore:
     def result_parts(self) -> list[Path]:
         return sorted(self.results.glob("part-*.parquet"))
 
-    def done_run_ids(self) -> RunIdSet:
-        """Run ids present in a results part (a run is done exactly when it is there)."""
-        return RunIdSet(
-            np.concatenate(
-                [ids_u64(_read(p, ["run_id"]).column(0)) for p in self.result_parts()]
-                or [np.zeros(0, dtype=np.uint64)]
-            )
-        )
+    def done_runs(self, replications: int) -> RunIdSet:
+        """Indices of the runs present in a results part (a run is done exactly when it is there).
+
+        Run *j* is (point ``j // replications``, replication ``j % replications``); ``sweep.json``
+        guarantees that the folder holds this very sweep, so indices identify runs as well as
+        run ids do, and they come from two integer columns (8 bytes per run in memory).
+        """
+        chunks = [_run_index(_read(p, ["point", "replication"]), replications) for p in self.result_parts()]
+        return RunIdSet(np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.uint64))
 
     # ------------------------------------------------------------------------ writing
     def commit(
@@ -187,46 +189,46 @@ class SweepStore:
         timings when the kill landed between the results and the manifest part); any other run
         keeps its latest ``failed`` entry; runs never attempted are not listed. Rows are written
         part by part (parts in run order, rows in run order within a part; a retried run comes
-        with its retry), streaming: memory is a few bytes per run, not a table of every run.
+        with its retry), streaming: memory is a few numbers per run, not a table of every run.
         :func:`load_manifest` returns them sorted by point and replication.
         """
-        done = self.done_run_ids()
+        reps = plan.replications
+        done = self.done_runs(reps)
         parts = sorted(self.manifest.glob("part-*.parquet"))
-        cols = {"id": [], "fin": [], "part": [], "row": [], "point": [], "rep": []}
+        cols: dict[str, list[np.ndarray]] = {"run": [], "fin": [], "part": [], "row": []}
         for k, p in enumerate(parts):
-            t = _read(p, ["run_id", "status", "finished_at", "point", "replication"])
-            ids = ids_u64(t.column("run_id"))
-            ok = np.asarray(t.column("status").to_pylist(), dtype=object) == "done"
-            keep = np.flatnonzero(done.contains(ids) == ok)  # drop superseded failures
-            fin = t.column("finished_at").cast(pa.int64()).to_numpy(zero_copy_only=False)
-            cols["id"].append(ids[keep])
-            cols["fin"].append(np.nan_to_num(np.asarray(fin, dtype=float), nan=-1.0)[keep])
-            cols["part"].append(np.full(len(keep), k))
-            cols["row"].append(keep)
-            cols["point"].append(t.column("point").to_numpy()[keep])
-            cols["rep"].append(t.column("replication").to_numpy()[keep])
-        c = {
-            k: np.concatenate(v) if v else np.zeros(0, dtype=np.uint64 if k == "id" else np.int64)
-            for k, v in cols.items()
-        }
-        # latest entry per run: sort by (id, finished_at, part, row) and keep the last of each id
-        order = np.lexsort((c["row"], c["part"], c["fin"], c["id"]))
-        ids_sorted = c["id"][order]
-        last = order[np.r_[ids_sorted[1:] != ids_sorted[:-1], True]] if len(order) else order
-        missing = np.setdiff1d(done.ids, c["id"][last], assume_unique=True)
-        # parts in order of their first run; rows of a part in file (= run) order
-        first: dict[int, tuple[int, int]] = {}
-        rows: dict[int, list[int]] = {}
-        for j in last[np.lexsort((c["rep"][last], c["point"][last]))]:
-            k = int(c["part"][j])
-            first.setdefault(k, (int(c["point"][j]), int(c["rep"][j])))
-            rows.setdefault(k, []).append(int(c["row"][j]))
-        del c, cols, order, ids_sorted, last
+            t = _read(p, ["point", "replication", "status", "finished_at"])
+            runs = _run_index(t, reps, unique=False)
+            ok = pc.equal(t.column("status"), "done").to_numpy(zero_copy_only=False)
+            keep = np.flatnonzero(done.contains(runs) == ok)  # drop superseded failures
+            fin = t.column("finished_at").cast(pa.int64()).fill_null(-1).to_numpy()
+            cols["run"].append(runs[keep])
+            cols["fin"].append(fin[keep])
+            cols["part"].append(np.full(len(keep), k, dtype=np.int32))
+            cols["row"].append(keep.astype(np.int32))
+        dtypes = {"run": np.uint64, "fin": np.int64, "part": np.int32, "row": np.int32}
+        c = {k: np.concatenate(v) if v else np.zeros(0, dtype=dtypes[k]) for k, v in cols.items()}
+        del cols
+        # latest entry per run: sort by (run, finished_at, part, row) and keep the last of each run
+        order = np.lexsort((c["row"], c["part"], c["fin"], c["run"]))
+        runs_sorted = c["run"][order]
+        last = order[np.r_[runs_sorted[1:] != runs_sorted[:-1], True]] if len(order) else order
+        del order, runs_sorted
+        missing = np.setdiff1d(done.ids, c["run"][last], assume_unique=True)
+        # ``last`` is in run order: parts in order of their first run, rows of a part in row order
+        part_of, row_of = c["part"][last], c["row"][last]
+        del c, last
+        uniq, first = np.unique(part_of, return_index=True)
+        by_part = np.argsort(part_of, kind="stable")
+        bounds = np.searchsorted(part_of[by_part], uniq, side="right")
+        rows = dict(zip(uniq.tolist(), np.split(row_of[by_part], bounds[:-1]), strict=True))
+        part_order = uniq[np.argsort(first)].tolist()
+        del part_of, row_of, by_part
 
         def write(tmp: Path) -> None:
             with pq.ParquetWriter(tmp, MANIFEST_SCHEMA) as writer:
-                for k in sorted(rows, key=first.__getitem__):
-                    writer.write_table(_conform(_read(parts[k])).take(sorted(rows[k])))
+                for k in part_order:
+                    writer.write_table(_conform(_read(parts[k])).take(np.sort(rows[k])))
                 if len(missing):
                     writer.write_table(self._regenerated(plan, RunIdSet(missing)))
 
@@ -235,16 +237,15 @@ class SweepStore:
     def _regenerated(self, plan: SweepPlan, missing: RunIdSet) -> pa.Table:
         """Minimal manifest rows (no timings) for done runs whose manifest part was never written."""
         out = []
-        seen: set[str] = set()
+        seen: set[int] = set()
         for p in self.result_parts():
             t = _read(p, list(ID_COLUMNS))
-            hit = np.flatnonzero(missing.contains(ids_u64(t.column("run_id"))))
-            for j in hit:
-                rid = t.column("run_id")[int(j)].as_py()
-                if rid not in seen:
-                    seen.add(rid)
+            runs = _run_index(t, plan.replications, unique=False)
+            for j in np.flatnonzero(missing.contains(runs)):
+                if int(runs[j]) not in seen:
+                    seen.add(int(runs[j]))
                     meta = {
-                        "run_id": rid,
+                        "run_id": t.column("run_id")[int(j)].as_py(),
                         "point": t.column("point")[int(j)].as_py(),
                         "replication": t.column("replication")[int(j)].as_py(),
                         "status": "done",
@@ -253,11 +254,19 @@ class SweepStore:
         return pa.Table.from_pylist(out, schema=MANIFEST_SCHEMA)
 
 
-class RunIdSet:
-    """A set of run ids held as a sorted ``uint64`` array (8 bytes per run, not ~100).
+def _run_index(table: pa.Table, replications: int, *, unique: bool = True) -> np.ndarray:
+    """Run indices ``point × replications + replication`` of a part's rows (``uint64``)."""
+    point = table.column("point").to_numpy().astype(np.uint64)
+    rep = table.column("replication").to_numpy().astype(np.uint64)
+    runs = point * np.uint64(replications) + rep
+    return np.unique(runs) if unique else runs
 
-    Run ids are 16 hex digits, i.e. exactly 64 bits. Resuming a sweep of a million runs thus
-    holds 8 MB of ids instead of a Python set of strings.
+
+class RunIdSet:
+    """A set of runs held as a sorted ``uint64`` array (8 bytes per run, not ~100).
+
+    Holds run indices (:meth:`SweepStore.done_runs`) or run ids (16 hex digits are exactly 64
+    bits; ``in`` accepts them as strings). Resuming a sweep of 10^7 runs holds 80 MB.
     """
 
     def __init__(self, ids: np.ndarray) -> None:
@@ -266,15 +275,18 @@ class RunIdSet:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def __contains__(self, run_id: object) -> bool:
-        if not isinstance(run_id, str):
+    def __contains__(self, item: object) -> bool:
+        if isinstance(item, str):
+            v = np.uint64(int(item, 16))
+        elif isinstance(item, (int, np.integer)) and not isinstance(item, bool) and 0 <= item < 2**64:
+            v = np.uint64(item)
+        else:
             return False
-        v = np.uint64(int(run_id, 16))
         i = int(np.searchsorted(self.ids, v))
         return i < len(self.ids) and self.ids[i] == v
 
     def contains(self, ids: np.ndarray) -> np.ndarray:
-        """Vectorised membership of ``uint64`` ids."""
+        """Vectorised membership of ``uint64`` values."""
         if not len(self.ids):
             return np.zeros(len(ids), dtype=bool)
         i = np.minimum(np.searchsorted(self.ids, ids), len(self.ids) - 1)
@@ -324,14 +336,16 @@ def manifest_table(plan: SweepPlan, metas: Sequence[Mapping[str, Any]], part_id:
 def results_table(plan: SweepPlan, rows: pd.DataFrame) -> pa.Table:
     """A results part: ids, one typed column per axis path (from the plan), then the metrics."""
     table = pa.Table.from_pandas(rows, preserve_index=False).replace_schema_metadata(None)
-    points = rows["point"].to_numpy()
+    uniq, inverse = np.unique(rows["point"].to_numpy(), return_inverse=True)
+    points = [plan.points[int(i)] for i in uniq]
     for k, axis in enumerate(plan.axes):
-        values = [plan.points[int(i)][axis.path] for i in points]
+        values = [p[axis.path] for p in points]
         if axis.type == "json":
             values = [None if v is None else json.dumps(v, ensure_ascii=False, default=str) for v in values]
         elif axis.type == "float":
             values = [None if v is None else float(v) for v in values]
-        table = table.add_column(len(ID_COLUMNS) + k, axis.path, pa.array(values, _ARROW_TYPES[axis.type]))
+        column = pa.array(values, _ARROW_TYPES[axis.type]).take(pa.array(inverse))
+        table = table.add_column(len(ID_COLUMNS) + k, axis.path, column)
     return _normalise(table)
 
 

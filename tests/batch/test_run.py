@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 import simlib
-from simlib.batch import load_manifest, load_results, load_sweep, load_timeseries, run_sweep
-from simlib.batch.run import choose_batch_size, run_task
-from simlib.engine.montecarlo import MonteCarlo
 from simlib.api import simulate
+from simlib.batch import load_manifest, load_results, load_sweep, load_timeseries, run_sweep
+from simlib.batch.run import Task, TaskContext, TaskPoint, choose_batch_size, run_task
+from simlib.engine.montecarlo import MonteCarlo
 from simlib.errors import ScenarioError
 
 from . import small_base, small_sweep
@@ -162,20 +162,16 @@ def test_thread_pool_executor_and_no_out(tmp_path: Path) -> None:
 
 
 def test_run_task_reports_bad_point_as_failed_run() -> None:
-    task = {
-        "mode": "monte_carlo",
-        "seed": 0,
-        "store_timeseries": False,
-        "base": {"name": "broken"},
-        "groups": [
-            {"point": 0, "params": {}, "server_draws": "fixed",
-             "replications": [0, 1], "run_ids": ["a" * 16, "b" * 16]},
-        ],
-    }
-    out = run_task(task)
+    context = TaskContext(
+        key="k", mode="monte_carlo", seed=0, server_draws=None, store_timeseries=False,
+        base={"name": "broken"},
+    )
+    out = run_task(Task(context, (TaskPoint(0, {}, range(2)),)))
     assert out.rows.empty
     assert [m["status"] for m in out.meta] == ["failed", "failed"]
     assert all("\n" not in m["error"] and m["error"].startswith("ScenarioError") for m in out.meta)
+    ids = [m["run_id"] for m in out.meta]
+    assert len(set(ids)) == 2 and all(len(i) == 16 for i in ids)  # stable ids even when invalid
 
 
 def test_load_results_errors(tmp_path: Path) -> None:
