@@ -6,6 +6,20 @@ exact. Weighting the spells by the users in each group gives the expected distri
 mode) or one random fleet's distribution (Monte Carlo). A spell still running on the last day is
 *censored*: its length is a lower bound. Dynamic strategies lock users at random day by day, so
 their spells come from the Monte Carlo panel instead (:mod:`simlib.engine.montecarlo`).
+
+**How spells are found without a (lags × days) table.** Write u = t − ℓ: a user with lag ℓ runs,
+on day t, the newest release of day u (:func:`simlib.fleet.cohorts.normal_version`). In the
+(u, t) plane the locked days are a union of *boxes*: release window (a run of consecutive windows
+whose versions are locked) × verdict segment. A user walks the diagonal u = t − ℓ; within one
+segment row every lag entering a box from below, entering it from the left (on the day it updates
+into a locked version), leaving it through the top or on its right (updating to a working
+version) forms an *interval of lags* whose spell starts (ends) either on a fixed day or on
+(fixed day + ℓ). The sweep carries, from row to row, the open spells as such lag intervals
+("families"), so its cost is rows × (boxes + open families), not lags × days. A family whose
+length depends on ℓ (start and end of different kinds) is at most one row high in lags, so
+expanding it lag by lag is linear too. Prompted compliers (forced updates) are split into classes
+of lags with the same prompts; each class has one floor step function
+(:func:`simlib.fleet.cohorts.prompt_floor`) that refines the rows.
 """
 
 from __future__ import annotations
@@ -16,57 +30,123 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from simlib.engine.prompts import prompt_days
-from simlib.fleet.cohorts import Cohorts, normal_version, prompt_floor, windows
+from simlib.engine.prompts import fix_indices, prompt_days
+from simlib.fleet.cohorts import Cohorts, prompt_floor
 
 if TYPE_CHECKING:
     from simlib.engine.simulation import Simulation
     from simlib.engine.tables import StrategyTables
 
+_FAR = 1 << 62  # an unbounded release window (before version 1 / after the newest)
+
+_EMPTY_STATS = {
+    "users_ever_locked": 0.0, "outage_spells": 0.0, "mean_outage_days": 0.0,
+    "p50_outage_days": 0.0, "p95_outage_days": 0.0, "max_outage_days": 0.0,
+    "censored_spells": 0.0,
+}
+
+
+def spell_stats(length: np.ndarray, censored: np.ndarray, w: np.ndarray, ever: float) -> dict[str, float]:
+    """Statistics of spells of ``length`` days carried by ``w`` users each; ``ever`` = users
+    with at least one spell. Quantiles are the smallest length whose cumulative share of spells
+    reaches 50 % / 95 %."""
+    total = float(w.sum())
+    if total <= 0:
+        return dict(_EMPTY_STATS)
+    order = np.argsort(length, kind="stable")
+    cum = np.cumsum(w[order]) / total
+    q = lambda p: float(length[order][min(np.searchsorted(cum, p), len(cum) - 1)])  # noqa: E731
+    return {
+        "users_ever_locked": float(ever),
+        "outage_spells": total,
+        "mean_outage_days": float((w * length).sum() / total),
+        "p50_outage_days": q(0.5),
+        "p95_outage_days": q(0.95),
+        "max_outage_days": float(length[w > 0].max()),
+        "censored_spells": float(w[censored].sum()),
+    }
+
+
+def interval_sums(w: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Σ w[lo..hi] (inclusive) for many intervals, as sums of O(log n) aligned blocks.
+
+    ``w`` is non-negative, so there is no cancellation: every sum has the relative rounding
+    error of an ordinary sum of its own terms, and it is > 0 exactly when a term is.
+    """
+    out = np.zeros(len(lo))
+    left, right = lo.astype(np.int64), hi.astype(np.int64) + 1
+    level = np.asarray(w, dtype=float)
+    while len(left):
+        m = ((left & 1) == 1) & (left < right)
+        out[m] += level[left[m]]
+        left[m] += 1
+        m = ((right & 1) == 1) & (left < right)
+        right[m] -= 1
+        out[m] += level[right[m]]
+        left >>= 1
+        right >>= 1
+        if not (left < right).any():
+            break
+        if len(level) % 2:
+            level = np.append(level, 0.0)
+        level = level[0::2] + level[1::2]
+    return out
+
+
 @dataclass(frozen=True)
 class SpellTable:
-    """One entry per (group, spell): group = (client index, complier, lag)."""
+    """Outage spells of the start-of-simulation users, grouped.
+
+    Row i: every lag in ``lag_lo[i]..lag_hi[i]`` of group (client index, complier) has one spell
+    of ``length[i]`` days (``censored`` if still running on the last day). ``ever_*``: the lag
+    intervals of each group whose users are locked at least once. ``split``: compliers form
+    their own groups (only when forced-update prompts happened).
+    """
 
     client: np.ndarray
     complier: np.ndarray
-    lag: np.ndarray
+    lag_lo: np.ndarray
+    lag_hi: np.ndarray
     length: np.ndarray
     censored: np.ndarray
-    first: np.ndarray  # True on the first spell of each group (counts users ever locked)
-    split: bool  # compliers form their own groups (only when forced-update prompts happened)
+    ever_client: np.ndarray
+    ever_complier: np.ndarray
+    ever_lo: np.ndarray
+    ever_hi: np.ndarray
+    split: bool
 
-    def weights(self, sim: Simulation, cohorts: Cohorts | dict[str, Cohorts]) -> np.ndarray:
-        """Users behind each spell (expected or sampled)."""
-        out = np.zeros(len(self.length))
+    def _group_weights(self, sim: Simulation, cohorts: Cohorts | dict[str, Cohorts]):
         for ci, c in enumerate(sim.clients):
             coh = cohorts if isinstance(cohorts, Cohorts) else cohorts[c.name]
             scale = c.share if isinstance(cohorts, Cohorts) else 1.0
             comp = scale * coh.base_complier if self.split else np.zeros_like(coh.base)
             rest = scale * coh.base - comp
-            m = self.client == ci
-            out[m] = np.where(self.complier[m], comp[self.lag[m]], rest[self.lag[m]])
+            yield ci, False, rest
+            yield ci, True, comp
+
+    def _sums(self, sim, cohorts, client, complier, lo, hi) -> np.ndarray:
+        out = np.zeros(len(lo))
+        for ci, comp, w in self._group_weights(sim, cohorts):
+            m = (client == ci) & (complier == comp)
+            if m.any():
+                out[m] = interval_sums(np.clip(w, 0.0, None), lo[m], hi[m])
         return out
 
-    def stats(self, w: np.ndarray) -> dict[str, float]:
-        total = float(w.sum())
-        if total <= 0:
-            return {
-                "users_ever_locked": 0.0, "outage_spells": 0.0, "mean_outage_days": 0.0,
-                "p50_outage_days": 0.0, "p95_outage_days": 0.0, "max_outage_days": 0.0,
-                "censored_spells": 0.0,
-            }
-        order = np.argsort(self.length, kind="stable")
-        cum = np.cumsum(w[order]) / total
-        q = lambda p: float(self.length[order][min(np.searchsorted(cum, p), len(cum) - 1)])  # noqa: E731
-        return {
-            "users_ever_locked": float(w[self.first].sum()),
-            "outage_spells": total,
-            "mean_outage_days": float((w * self.length).sum() / total),
-            "p50_outage_days": q(0.5),
-            "p95_outage_days": q(0.95),
-            "max_outage_days": float(self.length[w > 0].max()),
-            "censored_spells": float(w[self.censored].sum()),
-        }
+    def weights(self, sim: Simulation, cohorts: Cohorts | dict[str, Cohorts]) -> np.ndarray:
+        """Users behind each row (expected or sampled)."""
+        return self._sums(sim, cohorts, self.client, self.complier, self.lag_lo, self.lag_hi)
+
+    def ever_locked(self, sim: Simulation, cohorts: Cohorts | dict[str, Cohorts]) -> float:
+        return float(
+            self._sums(sim, cohorts, self.ever_client, self.ever_complier, self.ever_lo, self.ever_hi).sum()
+        )
+
+    def stats(self, w: np.ndarray, ever: float) -> dict[str, float]:
+        return spell_stats(self.length, self.censored, w, ever)
+
+    def summary(self, sim: Simulation, cohorts: Cohorts | dict[str, Cohorts]) -> dict[str, float]:
+        """The duration statistics for these cohorts (expected or sampled)."""
+        return self.stats(self.weights(sim, cohorts), self.ever_locked(sim, cohorts))
 
     def weighted(self, strategy: str, cohorts, sim: Simulation) -> pd.DataFrame:
         w = self.weights(sim, cohorts)
@@ -74,6 +154,117 @@ class SpellTable:
         frame = frame[frame["spells"] > 0].groupby(["duration_days", "censored"], as_index=False)["spells"].sum()
         frame.insert(0, "strategy", strategy)
         return frame
+
+
+# ----------------------------------------------------------------------------- the sweep
+def _rows_and_boxes(lock, seg_of_day, r_eff, v_eff, row_start, floor, T):
+    """Locked boxes of every row: (row index, u from, u to) with u = t − ℓ."""
+    row_end = np.append(row_start[1:], T)
+    seg = seg_of_day[row_start]
+    versions = v_eff[None, :] if floor is None else np.maximum(v_eff[None, :], floor[:, None])
+    M = lock[versions, seg[:, None]] & (r_eff[None, :] < row_end[:, None])  # (rows, windows)
+    P = np.zeros((len(row_start), len(r_eff) + 2), dtype=np.int8)
+    P[:, 1:-1] = M
+    D = np.diff(P, axis=1)
+    rows, k_from = np.nonzero(D == 1)
+    _rows, k_to = np.nonzero(D == -1)  # nonzero walks row by row: starts and ends pair up
+    r_ext = np.concatenate([r_eff, [_FAR]])
+    a = np.where(k_from == 0, -_FAR, r_eff[np.minimum(k_from, len(r_eff) - 1)])
+    return row_end, rows, a, r_ext[k_to]
+
+
+def _sweep(row_start, row_end, box_row, box_a, box_b, T):
+    """Spell families of lags 0..T+1 for one version path; see the module docstring.
+
+    Returns tuples (lo, hi, start kind, start day, end kind, end day, censored): for lag ℓ in
+    lo..hi the spell runs from start day (+ ℓ if start kind is 1) to end day (+ ℓ if end kind
+    is 1), exclusive.
+    """
+    L = T + 1
+    bounds = np.searchsorted(box_row, np.arange(len(row_start) + 1))
+    closed: list[tuple] = []
+    opened: list[tuple] = []  # (lo, hi, sk, sc) locked on the last day of the previous row
+    box_a, box_b = box_a.tolist(), box_b.tolist()
+    for i, (s0, e0) in enumerate(zip(row_start.tolist(), row_end.tolist(), strict=True)):
+        pieces: list[tuple] = []
+        j = 0
+        for x in range(bounds[i + 1] - 1, bounds[i] - 1, -1):  # bottom entries, ascending in ℓ
+            a, b = box_a[x], box_b[x]
+            p, q = max(0, s0 - b + 1), min(L, s0 - a)
+            if p > q:
+                continue
+            while j < len(opened) and opened[j][1] < p:
+                lo, hi, sk, sc = opened[j]
+                closed.append((lo, hi, sk, sc, 0, s0, False))
+                j += 1
+            cur = p
+            while j < len(opened) and opened[j][0] <= q:
+                lo, hi, sk, sc = opened[j]
+                if lo < p:
+                    closed.append((lo, p - 1, sk, sc, 0, s0, False))
+                    lo = p
+                if lo > cur:
+                    pieces.append((cur, lo - 1, 0, s0, b))
+                top = min(hi, q)
+                pieces.append((lo, top, sk, sc, b))
+                cur = top + 1
+                if hi > q:
+                    opened[j] = (q + 1, hi, sk, sc)
+                    break
+                j += 1
+            if cur <= q:
+                pieces.append((cur, q, 0, s0, b))
+        for lo, hi, sk, sc in opened[j:]:
+            closed.append((lo, hi, sk, sc, 0, s0, False))
+        for x in range(bounds[i], bounds[i + 1]):  # left entries: updating into a locked version
+            a, b = box_a[x], box_b[x]
+            if a > -_FAR:
+                lo, hi = max(0, s0 - a + 1), min(L, e0 - a - 1)
+                if lo <= hi:
+                    pieces.append((lo, hi, 1, a, b))
+        opened = []
+        for lo, hi, sk, sc, b in pieces:
+            thr = e0 - b  # lags ≥ thr are still in the box on day e0 − 1
+            if lo < thr:
+                closed.append((lo, min(hi, thr - 1), sk, sc, 1, b, False))
+            lo = max(lo, thr)
+            if lo <= hi:
+                if e0 >= T:
+                    closed.append((lo, hi, sk, sc, 0, T, True))
+                else:
+                    opened.append((lo, hi, sk, sc))
+        opened.sort()
+    return closed
+
+
+def _path_spells(lock, seg_start, seg_of_day, r_eff, v_eff, T, floor_days=None, floor_vals=None):
+    """Families of one version path: the normal path, or a prompted class whose floor steps to
+    ``floor_vals[n]`` on ``floor_days[n]``."""
+    if floor_days is None or not len(floor_days):
+        row_start, floor = seg_start, None
+    else:
+        row_start = np.union1d(seg_start, floor_days[floor_days < T])
+        floor = floor_vals(row_start)
+    row_end, box_row, a, b = _rows_and_boxes(lock, seg_of_day, r_eff, v_eff, row_start, floor, T)
+    return _sweep(row_start, row_end, box_row, a, b, T)
+
+
+def _intervals(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    d = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1
+
+
+def _clip_to(fams: list[tuple], lo_c: np.ndarray, hi_c: np.ndarray) -> list[tuple]:
+    """Families restricted to the lags of a class (sorted disjoint intervals)."""
+    out = []
+    for f in fams:
+        lo, hi = f[0], f[1]
+        first = int(np.searchsorted(hi_c, lo))
+        for n in range(first, len(lo_c)):
+            if lo_c[n] > hi:
+                break
+            out.append((max(lo, int(lo_c[n])), min(hi, int(hi_c[n])), *f[2:]))
+    return out
 
 
 def spell_table(sim: Simulation, tables: StrategyTables) -> SpellTable:
@@ -85,45 +276,60 @@ def spell_table(sim: Simulation, tables: StrategyTables) -> SpellTable:
         )
     T = sim.days
     r = tables.release_days
-    lags = np.arange(T + 2)
-    fixes = [k for k, rel in enumerate(tables.releases) if rel.kind == "fix"]
-    t = np.arange(T)
-    normal = normal_version(windows(r, T), lags[:, None], t[None, :])  # (lags, T)
-    parts = []
+    # effective release windows: the newest version of each release day, from that day on
+    last = np.append(r[1:] != r[:-1], True)
+    v_eff, r_eff = np.flatnonzero(last), r[last]
+    fixes = fix_indices(tables)
     split = bool(fixes) and sim.comply_share > 0
+    lags = np.arange(T + 2)
+    rows: list[tuple] = []  # (client, complier, lo, hi, length, censored)
+    ever: list[tuple] = []
     for ci, c in enumerate(sim.clients):
-        lock = tables.lock[c.name]
-        for complier in (False, True):
-            version = normal
-            if complier:
-                if not split:
-                    continue
-                E = prompt_days(sim, tables, c, np.zeros(len(lags), dtype=int), lags, fixes)
-                version = np.maximum(normal, prompt_floor(E, fixes, T))
-            locked = lock[version, tables.seg_of_day[None, :]]
-            padded = np.zeros((len(lags), T + 2), dtype=np.int8)
-            padded[:, 1:-1] = locked
-            d = np.diff(padded, axis=1)
-            rows_s, starts = np.nonzero(d == 1)
-            _rows_e, ends = np.nonzero(d == -1)
-            # nonzero walks row by row, so starts and ends pair up in order
-            first = np.ones(len(starts), dtype=bool)
-            first[1:] = rows_s[1:] != rows_s[:-1]
-            parts.append(
-                (
-                    np.full(len(starts), ci),
-                    np.full(len(starts), complier),
-                    rows_s,
-                    ends - starts,
-                    ends == T,
-                    first,
-                )
-            )
-    if not parts:
-        empty = np.zeros(0, dtype=int)
-        b = empty.astype(bool)
-        return SpellTable(empty, b, empty, empty, b, b, split)
-    cols = [np.concatenate(p) for p in zip(*parts, strict=True)]
+        lock = np.asarray(tables.lock[c.name], dtype=bool)
+        groups = [(False, _path_spells(lock, tables.seg_start, tables.seg_of_day, r_eff, v_eff, T))]
+        if split:
+            E = prompt_days(sim, tables, c, np.zeros(len(lags), dtype=int), lags, fixes)
+            pattern, cls = np.unique(E, axis=0, return_inverse=True)
+            fams: list[tuple] = []
+            for n, prompted in enumerate(pattern):
+                lo_c, hi_c = _intervals(cls.ravel() == n)
+                days = np.unique(prompted[prompted < T])
+                floor = lambda d, p=prompted: prompt_floor(p[None, :], fixes, d)[0]  # noqa: E731
+                path = _path_spells(lock, tables.seg_start, tables.seg_of_day, r_eff, v_eff, T, days, floor)
+                fams += _clip_to(path, lo_c, hi_c)
+            groups.append((True, fams))
+        for complier, fams in groups:
+            if not fams:
+                continue
+            f = np.array(fams, dtype=np.int64)
+            lo, hi, sk, sc, ek, ec, cens = f.T
+            flat = sk == ek
+            length = ec - sc
+            rows.append((ci, complier, lo[flat], hi[flat], length[flat], cens[flat].astype(bool)))
+            # lengths that grow or shrink with ℓ: one row per lag (families one row high)
+            width = hi[~flat] - lo[~flat] + 1
+            lag = np.repeat(lo[~flat], width) + np.arange(width.sum()) - np.repeat(np.cumsum(width) - width, width)
+            slope = np.repeat((ek - sk)[~flat], width)
+            rows.append((ci, complier, lag, lag, np.repeat(length[~flat], width) + slope * lag,
+                         np.repeat(cens[~flat].astype(bool), width)))
+            order = np.argsort(lo, kind="stable")
+            e_lo, e_hi = lo[order], hi[order]
+            run_hi = np.maximum.accumulate(e_hi)
+            new = np.concatenate([[True], e_lo[1:] > run_hi[:-1] + 1])
+            starts = np.flatnonzero(new)
+            ends = np.append(starts[1:], len(e_lo)) - 1
+            ever.append((ci, complier, e_lo[starts], run_hi[ends]))
+    return _assemble(rows, ever, split)
+
+
+def _assemble(rows: list[tuple], ever: list[tuple], split: bool) -> SpellTable:
+    def col(parts, i, dtype):
+        vals = [np.broadcast_to(np.asarray(p[i], dtype=dtype), np.shape(p[2])) for p in parts]
+        return np.concatenate(vals) if vals else np.zeros(0, dtype=dtype)
+
     return SpellTable(
-        cols[0], cols[1].astype(bool), cols[2], cols[3], cols[4].astype(bool), cols[5], split
+        col(rows, 0, np.int64), col(rows, 1, bool), col(rows, 2, np.int64), col(rows, 3, np.int64),
+        col(rows, 4, np.int64), col(rows, 5, bool),
+        col(ever, 0, np.int64), col(ever, 1, bool), col(ever, 2, np.int64), col(ever, 3, np.int64),
+        split,
     )

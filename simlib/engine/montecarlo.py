@@ -28,7 +28,7 @@ import pandas as pd
 
 from simlib._rng import as_seed, child
 from simlib.engine.aggregate import fleet_counts, series_many
-from simlib.engine.durations import SpellTable, spell_table
+from simlib.engine.durations import SpellTable, spell_stats, spell_table
 from simlib.engine.incidents import run_strategy
 from simlib.engine.prompts import prompt_days
 from simlib.engine.simulation import Simulation
@@ -140,7 +140,7 @@ class MonteCarlo:
             if tables.per_day:
                 series, stats = self._panel(sim, tables, cohorts, active, rng)
             else:
-                stats = spells.stats(spells.weights(sim, cohorts))
+                stats = spells.summary(sim, cohorts)
             row = {
                 "strategy": st.name,
                 "certificate_changes": sim.certificate_changes,
@@ -192,22 +192,27 @@ class MonteCarlo:
                 continue
             client = next(c for c in sim.clients if c.name == name)
             # who: (install day, lag, complier), drawn from this client's sampled cohorts
+            # the sampled install table is compact: columns are lags 0..L, then "never"
             weights = [coh.base]
-            if coh.installs is not None:
-                weights.append(coh.installs.ravel())
-            flat = np.concatenate(weights)
+            comp_w = [coh.base_complier]
+            if coh.install_lags is not None:
+                weights.append(coh.install_lags.ravel())
+                comp_w.append(coh.install_lags_complier.ravel())
+            flat, comp_w = np.concatenate(weights), np.concatenate(comp_w)
             pick = rng.choice(len(flat), size=n, p=flat / flat.sum())
             nb = len(coh.base)
-            install_day = np.where(pick < nb, 0, (pick - nb) // nb)
-            lag = np.where(pick < nb, pick, (pick - nb) % nb)
-            comp_w = np.concatenate([coh.base_complier] + ([coh.installs_complier.ravel()] if coh.installs is not None else []))
+            inst = np.maximum(pick - nb, 0)
+            ncol = coh.install_lags.shape[1] if coh.install_lags is not None else 1
+            install_day = np.where(pick < nb, 0, inst // ncol)
+            lag_of_col = coh.lag_index() if coh.install_lags is not None else np.zeros(1, dtype=int)
+            lag = np.where(pick < nb, pick, lag_of_col[inst % ncol])
             complier = rng.random(n) < np.where(flat[pick] > 0, comp_w[pick] / np.maximum(flat[pick], 1e-300), 0.0)
             # version path
             version = np.maximum(normal_version(newest, lag[:, None], t[None, :]), newest[install_day][:, None])
             if fixes and sim.comply_share > 0 and complier.any():
                 j = newest[install_day][complier]
                 E = prompt_days(sim, tables, client, j, lag[complier], fixes)
-                version[complier] = np.maximum(version[complier], prompt_floor(E, fixes, T))
+                version[complier] = np.maximum(version[complier], prompt_floor(E, fixes, t))
             alive = t[None, :] >= install_day[:, None]
             # fetch history: attempts every R days at a random phase, each succeeding w.p. p
             phase = rng.integers(dyn.refresh_days, size=n)
@@ -243,14 +248,8 @@ class MonteCarlo:
         series["newly_locked"] = np.clip(np.diff(series["locked"], prepend=series["locked"][0]), 0, None)
         scale = total / n_panel
         all_len = np.concatenate(lengths) if lengths else np.zeros(0, dtype=int)
-        w = np.full(len(all_len), scale)
-        spells = SpellTable(
-            np.zeros(len(all_len), dtype=int), np.zeros(len(all_len), dtype=bool),
-            np.zeros(len(all_len), dtype=int), all_len, np.zeros(len(all_len), dtype=bool),
-            np.zeros(len(all_len), dtype=bool), False,
-        )
-        stats = spells.stats(w)
-        stats["users_ever_locked"] = first_counts * scale
+        stats = spell_stats(all_len, np.zeros(len(all_len), dtype=bool), np.full(len(all_len), scale),
+                            first_counts * scale)
         return series, stats
 
 

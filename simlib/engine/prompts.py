@@ -59,9 +59,9 @@ def _cohort_weights(sim: Simulation, coh: Cohorts, release_days: np.ndarray) -> 
     T = sim.days
     W = np.zeros((len(release_days), T + 2))
     W[0] = coh.base_complier
-    if coh.installs_complier is not None:
-        win = windows(release_days, T)
-        np.add.at(W, win, coh.installs_complier)
+    if coh.install_totals is not None:
+        cols = np.arange(T + 2) if coh.installs_separable else coh.lag_index()
+        W[:, cols] += coh.installs_by_window(release_days, "complier")
     return W
 
 

@@ -96,15 +96,17 @@ def normal_version(newest: np.ndarray, lag: np.ndarray, day: np.ndarray | int) -
     return np.where((lag > T) | (d < 0), 0, newest[np.clip(d, 0, T - 1)])
 
 
-def prompt_floor(prompted: np.ndarray, fixes: list[int], days: int) -> np.ndarray:
-    """(n, T) lowest version each complier group runs on each day because of forced-update
-    prompts (−1: none yet). ``prompted[i, n]`` is the day from which group i runs fix ``fixes[n]``
-    (int max if never), as returned by :meth:`simlib.engine.simulation.Simulation.prompt_days`."""
-    t = np.arange(days)
-    floor = np.full((len(prompted), days), -1)
+def prompt_floor(prompted: np.ndarray, fixes: list[int], day: np.ndarray) -> np.ndarray:
+    """(n, len(day)) lowest version each complier group runs on each of ``day`` because of
+    forced-update prompts (−1: none yet): the prompted part of the one version path (the user
+    runs max(:func:`normal_version`, floor)). ``prompted[i, n]`` is the day from which group i
+    runs fix ``fixes[n]`` (int max if never), as returned by
+    :func:`simlib.engine.prompts.prompt_days`. Evaluated at the days asked for only (every day
+    for the Monte Carlo panel, the rows where a step can happen for outage spells)."""
+    day = np.asarray(day)
+    floor = np.full((len(prompted), len(day)), -1)
     for n, k in enumerate(fixes):
-        start = np.minimum(prompted[:, n], days)
-        floor = np.where(t[None, :] >= start[:, None], np.maximum(floor, k), floor)
+        floor = np.where(day[None, :] >= prompted[:, n, None], np.maximum(floor, k), floor)
     return floor
 
 
@@ -114,29 +116,37 @@ class Cohorts:
     Attributes
     ----------
     base : (T+2,) weights of the users present on day 0, by lag 0..T and "never within T".
-    installs : (T, T+2) weights of users installing on day a, by lag; ``None`` without installs.
-    complier : fraction (expected) — or ``base_c``/``installs_c`` counts (sampled) — of users who
-        obey a forced-update prompt.
+    base_complier : the same for users who obey a forced-update prompt.
+    install_totals : (T,) users arriving on each day; ``None`` without installs.
+    install_lags, install_lags_complier : how each day's installs split by lag, compactly —
+        expected mode: one (T+2,) lag distribution shared by every day (``installs_separable``;
+        ``complier_totals`` then carries the complier share);
+        sampled: a (T, L+2) table of counts, columns = lags 0..L then "never within T", where L is
+        the largest lag drawn (no install has a lag in L+1..T). :attr:`installs` expands it.
     """
 
     def __init__(
         self,
         days: int,
         base: np.ndarray,
-        installs: np.ndarray | None,
         base_complier: np.ndarray,
-        installs_complier: np.ndarray | None,
-        install_totals: np.ndarray | None,
+        install_totals: np.ndarray | None = None,
+        install_lags: np.ndarray | None = None,
+        install_lags_complier: np.ndarray | None = None,
+        *,
+        separable: bool = False,
+        complier_totals: np.ndarray | None = None,
     ) -> None:
         self.days = days
         self.base = base
-        self.installs = installs
         self.base_complier = base_complier
-        self.installs_complier = installs_complier
         self.install_totals = install_totals  # (T,) users arriving each day
+        self.install_lags = install_lags
+        self.install_lags_complier = install_lags_complier
+        self.complier_totals = complier_totals
         #: every day's installs share one lag distribution (expected mode): A(k, t) then needs
         #: no (days × lags) table (:class:`simlib.fleet.counts.AtLeast`).
-        self.installs_separable = False
+        self.installs_separable = separable
 
     # ----------------------------------------------------------------------- constructors
     @classmethod
@@ -144,14 +154,11 @@ class Cohorts:
         pmf = AdoptionCurve(fleet.adoption).lag_pmf(days)
         base = fleet.users * pmf
         per_day = fleet.new_installs.per_day if fleet.new_installs else 0.0
-        installs = totals = inst_c = None
-        if per_day > 0:
-            totals = np.full(days, float(per_day))
-            installs = np.outer(totals, pmf)
-            inst_c = comply_share * installs
-        out = cls(days, base, installs, comply_share * base, inst_c, totals)
-        out.installs_separable = True
-        return out
+        if per_day <= 0:
+            return cls(days, base, comply_share * base, separable=True)
+        totals = np.full(days, float(per_day))
+        return cls(days, base, comply_share * base, totals, pmf, pmf,
+                   separable=True, complier_totals=comply_share * totals)
 
     @classmethod
     def sample(
@@ -165,20 +172,70 @@ class Cohorts:
     ) -> Cohorts:
         """One random group of users: multinomial lags, binomial compliers, Poisson installs.
 
-        ``pmf`` is :meth:`AdoptionCurve.lag_pmf` (normalised here against rounding).
+        ``pmf`` is :meth:`AdoptionCurve.lag_pmf` (normalised here against rounding). Each day's
+        installs are split by lag with the multinomial drawn as a chain of binomials over the
+        lags, for all days at once, stopping at the largest lag anybody drew: time and memory are
+        days × (largest lag drawn), not days².
         """
         pmf = pmf / pmf.sum()
         base = rng.multinomial(users, pmf)
         base_c = rng.binomial(base, comply_share) if comply_share > 0 else np.zeros_like(base)
-        installs = totals = inst_c = None
-        if installs_per_day > 0:
-            totals = rng.poisson(installs_per_day, size=days)
-            installs = rng.multinomial(totals, pmf)
-            inst_c = (
-                rng.binomial(installs, comply_share) if comply_share > 0 else np.zeros_like(installs)
-            )
-            installs, inst_c, totals = installs.astype(float), inst_c.astype(float), totals.astype(float)
-        return cls(days, base.astype(float), installs, base_c.astype(float), inst_c, totals)
+        if installs_per_day <= 0:
+            return cls(days, base.astype(float), base_c.astype(float))
+        totals = rng.poisson(installs_per_day, size=days)
+        table = _multinomial_by_day(totals, pmf, rng)
+        table_c = rng.binomial(table, comply_share) if comply_share > 0 else np.zeros_like(table)
+        return cls(days, base.astype(float), base_c.astype(float), totals.astype(float),
+                   table.astype(float), table_c.astype(float),
+                   complier_totals=table_c.sum(axis=1).astype(float))
+
+    # ------------------------------------------------------------------ installs, by lag
+    def install_parts(self, which: str = "all") -> tuple[np.ndarray, np.ndarray] | None:
+        """(totals (T,), lags) of all installs or of the compliers among them; ``lags`` is the
+        shared (T+2,) lag distribution (separable: installs[a, ℓ] = totals[a] · lags[ℓ]) or the
+        (T, L+2) table of counts (see the class)."""
+        if self.install_totals is None:
+            return None
+        if which == "all":
+            return self.install_totals, self.install_lags
+        return self.complier_totals, self.install_lags_complier
+
+    def lag_index(self) -> np.ndarray:
+        """The lag of each column of a sampled install table (the last one: "never", T+1)."""
+        L = self.install_lags.shape[1] - 2
+        return np.append(np.arange(L + 1), self.days + 1)
+
+    def installs_by_window(self, release_days: np.ndarray, which: str = "all") -> np.ndarray:
+        """(V, L+2) installs of each release window (days r_k ≤ a < r_{k+1}) by lag column."""
+        totals, lags = self.install_parts(which)
+        V = len(release_days)
+        win = windows(release_days, self.days)
+        if self.installs_separable:
+            per = np.bincount(win, weights=totals, minlength=V)
+            return per[:, None] * lags[None, :]
+        out = np.zeros((V, lags.shape[1]))
+        np.add.at(out, win, lags)
+        return out
+
+    def _dense(self, which: str) -> np.ndarray | None:
+        parts = self.install_parts(which)
+        if parts is None:
+            return None
+        totals, lags = parts
+        if self.installs_separable:
+            return np.outer(totals, lags)
+        dense = np.zeros((self.days, self.days + 2))
+        dense[:, self.lag_index()] = lags
+        return dense
+
+    @property
+    def installs(self) -> np.ndarray | None:
+        """(T, T+2) installs by day and lag, expanded (tests and diagnostics; O(days²))."""
+        return self._dense("all")
+
+    @property
+    def installs_complier(self) -> np.ndarray | None:
+        return self._dense("complier")
 
     # ------------------------------------------------------------------------- queries
     @property
@@ -223,6 +280,27 @@ class Cohorts:
                 prior = before[r - 1, tt - r] if r > 0 else 0.0
                 out[k, tt] += since + prior
         return out
+
+
+def _multinomial_by_day(n: np.ndarray, pmf: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(len(n), L+2): row a ~ Multinomial(n[a], pmf) over lags 0..L and "never" (pmf's last
+    entry), drawn as binomials lag after lag for all rows at once until nobody is left (L: the
+    largest lag drawn). Exactly multinomial: P(X_ℓ | earlier) = Bin(left, p_ℓ / Σ_{m ≥ ℓ} p_m)."""
+    never = rng.binomial(n, min(1.0, max(0.0, pmf[-1])))
+    left = n - never
+    finite = pmf[:-1]
+    tail = np.cumsum(finite[::-1])[::-1]
+    cols = []
+    for lag in range(len(finite)):
+        if not left.any():
+            break
+        p = 1.0 if lag == len(finite) - 1 or tail[lag] <= 0 else min(1.0, finite[lag] / tail[lag])
+        x = rng.binomial(left, p)
+        cols.append(x)
+        left = left - x
+    if not cols:
+        cols = [np.zeros_like(n)]
+    return np.column_stack([*cols, never])
 
 
 def exact_counts(at_least: np.ndarray) -> np.ndarray:

@@ -102,7 +102,7 @@ class SimulationResult:
 
     # ------------------------------------------------------------------ outage durations
     def _spells(self, strategy: str) -> SpellTable:
-        """Exact outage spells of one strategy, built once (O(days²)) and shared."""
+        """Exact outage spells of one strategy, built once and shared."""
         if strategy not in self._spell_cache:
             self._spell_cache[strategy] = spell_table(self.simulation, self.runs[strategy].tables)
         return self._spell_cache[strategy]
@@ -134,8 +134,7 @@ class SimulationResult:
                 rows.append({"strategy": name})
                 continue
             spells = self._spells(name)
-            weights = spells.weights(self.simulation, self._expected_cohorts)
-            rows.append({"strategy": name, **spells.stats(weights)})
+            rows.append({"strategy": name, **spells.summary(self.simulation, self._expected_cohorts)})
         return pd.DataFrame(rows)
 
     def locked_versions(self, strategy: str, date) -> pd.DataFrame:

@@ -44,9 +44,11 @@ def test_stats_of_a_known_distribution():
     from simlib.engine.durations import SpellTable
 
     n = 4
-    table = SpellTable(np.zeros(n, int), np.zeros(n, bool), np.arange(n), np.array([1, 2, 3, 10]),
-                       np.array([False, False, False, True]), np.ones(n, bool), False)
-    stats = table.stats(np.array([1.0, 1.0, 1.0, 1.0]))
+    lags = np.arange(n)
+    table = SpellTable(np.zeros(n, int), np.zeros(n, bool), lags, lags, np.array([1, 2, 3, 10]),
+                       np.array([False, False, False, True]), np.zeros(1, int), np.zeros(1, bool),
+                       np.zeros(1, int), np.array([n - 1]), False)
+    stats = table.stats(np.array([1.0, 1.0, 1.0, 1.0]), 4.0)
     assert stats["mean_outage_days"] == 4.0 and stats["max_outage_days"] == 10
     assert stats["p50_outage_days"] == 2 and stats["users_ever_locked"] == 4
     assert stats["censored_spells"] == 1
@@ -62,3 +64,134 @@ def test_duration_stats_match_monte_carlo_columns():
         values = rows[col].to_numpy()
         se = values.std(ddof=1) / np.sqrt(len(values))
         assert abs(values.mean() - stats.loc["leaf", col]) <= 3 * se + 1e-9, col
+
+
+# ----------------------------------------------------------- against the day-by-day reference
+def reference_spells(sim, tables) -> dict:
+    """The straightforward algorithm: every (client, complier, lag) group's version on every
+    day, its locked days, and the maximal runs of them (O(lags × days))."""
+    from simlib.engine.prompts import fix_indices, prompt_days
+    from simlib.fleet.cohorts import normal_version, windows
+
+    T = sim.days
+    lags = np.arange(T + 2)
+    t = np.arange(T)
+    fixes = fix_indices(tables)
+    split = bool(fixes) and sim.comply_share > 0
+    normal = normal_version(windows(tables.release_days, T), lags[:, None], t[None, :])
+    out = {}
+    for ci, c in enumerate(sim.clients):
+        for complier in (False, True) if split else (False,):
+            version = normal
+            if complier:
+                E = prompt_days(sim, tables, c, np.zeros(len(lags), dtype=int), lags, fixes)
+                floor = np.full((len(lags), T), -1)
+                for n, k in enumerate(fixes):  # runs fix k from day E[:, n] on
+                    floor = np.where(t[None, :] >= E[:, n, None], np.maximum(floor, k), floor)
+                version = np.maximum(normal, floor)
+            locked = np.asarray(tables.lock[c.name], dtype=bool)[version, tables.seg_of_day[None, :]]
+            for lag in lags:
+                row = locked[lag]
+                d = np.diff(np.concatenate([[0], row.astype(int), [0]]))
+                starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+                out[(ci, complier, int(lag))] = [(int(e - s), bool(e == T)) for s, e in zip(starts, ends, strict=True)]
+    return out
+
+
+def expand(table) -> dict:
+    """The grouped SpellTable back to one list of (length, censored) per (client, complier, lag)."""
+    out: dict = {}
+    for i in range(len(table.length)):
+        for lag in range(int(table.lag_lo[i]), int(table.lag_hi[i]) + 1):
+            key = (int(table.client[i]), bool(table.complier[i]), lag)
+            out.setdefault(key, []).append((int(table.length[i]), bool(table.censored[i])))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def reference_stats(sim, cohorts, spells: dict) -> dict:
+    lengths, cens, w, ever = [], [], [], 0.0
+    for (ci, complier, lag), runs in spells.items():
+        c = sim.clients[ci]
+        comp = c.share * cohorts.base_complier[lag] if any(k[1] for k in spells) else 0.0
+        weight = comp if complier else c.share * cohorts.base[lag] - comp
+        for length, censored in runs:
+            lengths.append(length), cens.append(censored), w.append(weight)
+        if runs:
+            ever += weight
+    from simlib.engine.durations import spell_stats
+
+    return spell_stats(np.array(lengths), np.array(cens, dtype=bool), np.array(w), ever)
+
+
+CASES = {
+    "random intermediates, two hosts, expiry": make(
+        {
+            "end": "2026-06-30",
+            "fleet.platforms": {"android": 0.7, "ios": 0.3},
+            "cas[0].intermediates": [{"name": "I1"}, {"name": "I2"}],
+            "cas[0].selection": "random",
+            "hosts[0].validity_days": 60,
+            "hosts[0].renew_before_days": 20,
+            "hosts[0].pregenerate_next_key": True,
+        },
+        hosts=[
+            {"name": "api.test", "ca": "ca1", "validity_days": 60, "renew_before_days": 20,
+             "key_policy": "rotate", "pregenerate_next_key": True},
+            {"name": "cdn.test", "ca": "ca2", "validity_days": 45, "renew_before_days": 5,
+             "key_policy": {"rotate_every": 2}},
+        ],
+        strategies=[
+            {"name": "leaf", "pin": "leaf_spki"},
+            {"name": "int", "pin": "intermediate_spki"},
+            {"name": "next", "pin": "leaf_spki", "backup": ["next_key"], "hosts": ["api.test"]},
+            {"name": "exp", "pin": "leaf_spki", "expires_after_days": 40},
+            {"name": "cert", "pin": "leaf_cert"},
+        ],
+    ),
+    "forced updates, pinned endpoint": make(
+        {
+            "end": "2025-12-31",
+            "hosts[0].validity_days": 70,
+            "hosts[0].renew_before_days": 25,
+            "incident_response": {
+                "threshold": 0.01, "detect_days": 2, "review_days": 3,
+                "forced_update": {"comply_share": 0.4},
+            },
+        },
+        strategies=[{"name": "leaf", "pin": "leaf_spki"}, {"name": "cert", "pin": "leaf_cert"}],
+    ),
+    "forced updates, unpinned endpoint, empirical curve": make(
+        {
+            "end": "2025-10-31",
+            "fleet.adoption": {"points": [[0, 0.0], [5, 0.4], [30, 0.9], [60, 0.97]]},
+            "hosts[0].validity_days": 50,
+            "hosts[0].renew_before_days": 10,
+            "incident_response": {
+                "threshold": 0.05, "detect_days": 1, "review_days": 2, "update_check_host": None,
+                "forced_update": {"comply_share": 0.7},
+            },
+        },
+        strategies=[{"name": "leaf", "pin": "leaf_spki"}],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_spells_equal_the_day_by_day_reference(case):
+    from simlib.engine.durations import spell_table
+
+    res = simulate(CASES[case])
+    sim = res.simulation
+    cohorts = sim.cohorts_expected()
+    for name, run in res.runs.items():
+        table = spell_table(sim, run.tables)
+        ref = reference_spells(sim, run.tables)
+        got = expand(table)
+        assert {k: sorted(v) for k, v in ref.items() if v} == got, (case, name)
+        want = reference_stats(sim, cohorts, ref)
+        stats = res.duration_stats.set_index("strategy").loc[name].to_dict()
+        for key, value in want.items():
+            assert stats[key] == pytest.approx(value, rel=1e-12, abs=1e-9), (case, name, key)
+        # the distribution too
+        d = res.outage_durations(name)
+        assert d["spells"].sum() == pytest.approx(want["outage_spells"], rel=1e-12)
