@@ -8,25 +8,40 @@
 
 The command line equivalent is ``simlib sweep FILE --out DIR [--workers N | --dask-local N |
 --scheduler ADDRESS]``; see ``docs/batch.md``.
+
+Names load on first use, so that worker processes, which import only
+:mod:`simlib.batch.worker`, do not load Parquet and executor code.
 """
 
 from __future__ import annotations
 
-from simlib.batch.run import SweepError, SweepReport, run_sweep, run_task, sweep
-from simlib.batch.spec import SweepPlan, SweepSpec, load_sweep, run_id
-from simlib.batch.store import load_manifest, load_results, load_timeseries
+import importlib
+from typing import Any
 
-__all__ = [
-    "SweepError",
-    "SweepPlan",
-    "SweepReport",
-    "SweepSpec",
-    "load_manifest",
-    "load_results",
-    "load_sweep",
-    "load_timeseries",
-    "run_id",
-    "run_sweep",
-    "run_task",
-    "sweep",
-]
+_WHERE = {
+    "SweepError": "run",
+    "SweepReport": "run",
+    "run_sweep": "run",
+    "run_task": "worker",
+    "sweep": "run",
+    "SweepPlan": "spec",
+    "SweepSpec": "spec",
+    "load_sweep": "spec",
+    "run_id": "spec",
+    "load_manifest": "store",
+    "load_results": "store",
+    "load_timeseries": "store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"simlib.batch.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'simlib.batch' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])
+
+
+__all__ = sorted(_WHERE)

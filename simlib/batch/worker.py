@@ -9,7 +9,8 @@ same point that lands in the same process (the last few points), so tasks of one
 rebuild them.
 
 This module imports no Parquet or progress-bar code: spawned worker processes import only what
-running a task needs. Everything here is plain data or top-level so that process pools (spawn)
+running a task needs. Workers of a local process pool exit when the sweep's process dies
+(:mod:`simlib.batch.guard`). Everything here is plain data or top-level so that process pools (spawn)
 and Dask can pickle it.
 """
 
@@ -17,9 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
 import socket
-import threading
 import time
 import warnings
 from collections import OrderedDict
@@ -29,13 +28,12 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from simlib.batch.guard import guard_parent
 from simlib.batch.spec import BuiltPoint, build_point, point_seed
 from simlib.model import Scenario
 
 #: Monte Carlo points (scenario and tables) kept per process between tasks.
 POINT_CACHE_SIZE = 4
-#: How often the parent-death watchdog looks at the parent process id.
-WATCHDOG_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -208,20 +206,8 @@ def one_line_error(exc: BaseException) -> str:
     return text if len(text) <= 500 else text[:497] + "..."
 
 
-def simlib_version() -> str:
-    from simlib._version import __version__
-
-    return __version__
-
-
-# ============================================================================ parent-death guard
-
-_guarded: int | None = None
-_guard_lock = threading.Lock()
-
-
 def worker_ready(parent_pid: int, pdeathsig: bool) -> int:
-    """Submitted once per local worker when a sweep starts: imports this module, arms the guard.
+    """Submitted once per local worker when a sweep starts: starts the worker, arms its guard.
 
     Returns the worker's pid.
     """
@@ -229,53 +215,7 @@ def worker_ready(parent_pid: int, pdeathsig: bool) -> int:
     return os.getpid()
 
 
-def guard_parent(parent_pid: int, pdeathsig: bool = False) -> None:
-    """Make this worker process exit when the sweep's process ``parent_pid`` dies.
+def simlib_version() -> str:
+    from simlib._version import __version__
 
-    A killed parent cannot shut its pool down, and its workers would otherwise compute (or wait)
-    forever. A daemon thread checks every :data:`WATCHDOG_SECONDS` that the sweep's process and
-    this worker's own parent (the same process, or a fork server) are still there, and ends this
-    process otherwise. With ``pdeathsig`` (Linux, worker started by the parent's main thread) the
-    kernel also sends SIGTERM the moment the parent dies (``prctl(PR_SET_PDEATHSIG)``; it tracks
-    the thread that started the worker, hence the condition). Idempotent per process.
-    """
-    global _guarded
-    with _guard_lock:
-        if _guarded == parent_pid:
-            return
-        _guarded = parent_pid
-    ppid = os.getppid()
-    if pdeathsig and ppid == parent_pid:
-        _set_pdeathsig()
-    if not _alive(parent_pid) or os.getppid() != ppid:  # died before the guard was armed
-        os._exit(1)
-    threading.Thread(
-        target=_watchdog, args=(parent_pid, ppid), name="simlib-parent-watchdog", daemon=True
-    ).start()
-
-
-def _set_pdeathsig() -> None:
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG = 1 (Linux only)
-    except (OSError, AttributeError):
-        pass  # not Linux: the watchdog does the job
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _watchdog(parent_pid: int, ppid: int) -> None:
-    while True:
-        time.sleep(WATCHDOG_SECONDS)
-        if os.getppid() != ppid or not _alive(parent_pid):
-            os._exit(1)
+    return __version__

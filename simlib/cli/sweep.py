@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import multiprocessing
+import os
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -88,8 +89,13 @@ def _executor(args: argparse.Namespace) -> Iterator[Any]:
             ):
                 yield client
     elif workers:
+        from simlib.batch.guard import guard_parent  # workers exit when this process dies
+
         with ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=guard_parent,
+            initargs=(os.getpid(), True),
         ) as pool:
             yield pool
     else:

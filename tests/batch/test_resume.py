@@ -172,3 +172,56 @@ def test_run_id_set() -> None:
     assert "0000000000000002" not in s and 5 not in s
     assert list(s.contains(ids_u64(["8000000000000000", "0000000000000000"]))) == [True, False]
     assert list(RunIdSet(ids_u64([])).contains(ids_u64(ids))) == [False] * 3
+
+
+# --------------------------------------------------------------------------- orphaned workers
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(d.name))
+    return out
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc (Linux)")
+def test_workers_exit_when_only_the_parent_is_killed(tmp_path: Path) -> None:
+    sweep_file = write_sweep(tmp_path, _doc())
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        _command(sweep_file, out), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while _parts(out) < 3 or len(workers) < 2:  # both workers up and computing
+            assert proc.poll() is None and time.monotonic() < deadline
+            workers = [p for p in _children(proc.pid) if _running(p)]
+            time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGKILL)  # only the parent: no process group kill
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 5
+        while any(_running(p) for p in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = [p for p in workers if _running(p)]
+    finally:
+        for p in [w for w in workers if _running(w)]:
+            os.kill(p, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not left, f"workers {left} outlived their parent"
