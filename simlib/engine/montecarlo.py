@@ -227,7 +227,7 @@ class MonteCarlo:
             ev = tables.events[name]
             for k in keys:
                 on, off = ev[k]
-                val = np.where(checked, on[t[None, :], fstar], off[None, :]) & built & alive
+                val = np.where(checked, on(t[None, :], fstar), off[None, :]) & built & alive
                 sums[k] += val.sum(axis=0)
                 if k == "lock":
                     padded = np.zeros((n, T + 2), dtype=np.int8)

@@ -89,3 +89,102 @@ def test_probabilities_in_unit_interval_and_coverage_sums():
     ts = res.timeseries
     for a in ("rogue_ca", "same_ca_misissuance", "user_installed_ca"):
         np.testing.assert_allclose(ts["lockout_rate"] + ts[f"protected_{a}"] + ts[f"exposed_{a}"], 1.0, atol=1e-9)
+
+
+# ------------------------------------------------- against the dense (days × days) reference
+def reference_probabilities(sim, strategy, releases):
+    """The straightforward algorithm: q(t, f) and every event as dense (days × days) arrays."""
+    from simlib.engine.verdicts import targets_of
+
+    dyn = strategy.dynamic
+    T = sim.days
+    b = np.array([r.build_day for r in releases])
+    t = np.arange(T)
+    lag = t[:, None] - t[None, :]
+    valid = lag >= 0
+    q = np.where(valid, (dyn.fetch_success / dyn.refresh_days)
+                 * (1 - dyn.fetch_success) ** (np.maximum(lag, 0) // dyn.refresh_days), 0.0)
+    fresh = valid & (lag <= dyn.max_age_days) if dyn.on_stale == "fail_open" else valid
+    seg = sim.table.seg_of_day
+    expiry = b + strategy.expires_after_days if strategy.expires_after_days else np.full(len(b), 10**9)
+    checked = t[None, :] < expiry[:, None]
+
+    def pub_of(h):
+        pub = np.zeros((T, sim.table.n_ids + 1), dtype=bool)
+        if not strategy.pins_host(h):
+            return pub
+        for it in sim.calendar.by_host[h]:
+            lo, hi = max(0, it.day - dyn.publish_ahead_days), min(T - 1, it.end_day)
+            if hi >= lo:
+                bk = strategy.backup_pins(sim.calendar, it, max(it.day, 0))
+                pub[lo : hi + 1, list(strategy.targets(sim.calendar, it)) + list(bk.leaf | bk.ca)] = True
+        return pub
+
+    def prob(on, off):
+        out = np.zeros((len(b), T))
+        for v, bv in enumerate(b):
+            for day in range(T):
+                if not checked[v, day]:
+                    out[v, day] = off[day]
+                elif bv <= day:
+                    f = np.arange(bv + 1, day + 1)
+                    w = q[day, f]
+                    out[v, day] = (w * on[day, f]).sum() + (1 - w.sum()) * on[day, bv]
+        return out
+
+    out = {}
+    for c in sim.clients:
+        lk, lk_off = np.zeros((T, T), dtype=bool), np.zeros(T, dtype=bool)
+        vi = np.zeros((T, T), dtype=bool)
+        rej = {a: np.ones((T, T), dtype=bool) for a in sim.attack_labels}
+        rej_off = {a: np.ones(T, dtype=bool) for a in sim.attack_labels}
+        for h in sim.table.hosts:
+            ch = sim.table.legit[(h, c.name)]
+            pub = pub_of(h)
+            acc = (pub[:, ch.leaf].any(-1) | pub[:, ch.ca].any(-1)).T[seg]
+            tr = ch.trusted[seg]
+            enf = fresh & strategy.pins_host(h) & strategy.enforce
+            lk |= ~tr[:, None] | (enf & ~acc)
+            lk_off |= ~tr
+            vi |= tr[:, None] & fresh & strategy.pins_host(h) & ~acc
+            for a in sim.attack_labels:
+                if h in targets_of(sim, a):
+                    ach = sim.table.attack[(a, h, c.name)]
+                    acc_a = (pub[:, ach.leaf].any(-1) | pub[:, ach.ca].any(-1)).T[seg]
+                    at = ach.trusted[seg]
+                    rej[a] &= ~at[:, None] | (enf & ~acc_a)
+                    rej_off[a] &= ~at
+        out[(c.name, "lock")] = prob(lk, lk_off)
+        out[(c.name, "violation")] = prob(vi, np.zeros(T, dtype=bool))
+        for a in sim.attack_labels:
+            out[(c.name, a)] = prob(~lk & rej[a], ~lk_off & rej_off[a])
+    return out
+
+
+@pytest.mark.parametrize("dyn", [
+    {"refresh_days": 3, "fetch_success": 0.6, "publish_ahead_days": 5, "max_age_days": 10},
+    {"refresh_days": 1, "fetch_success": 0.95, "publish_ahead_days": 0, "max_age_days": 4, "on_stale": "fail_closed"},
+    {"refresh_days": 7, "fetch_success": 0.3, "publish_ahead_days": 20, "max_age_days": 30, "on_stale": "fail_closed"},
+    {"refresh_days": 2, "fetch_success": 1.0, "publish_ahead_days": 3, "max_age_days": 2},
+])
+def test_probabilities_equal_the_dense_reference(dyn):
+    sc = make(
+        {"end": "2025-08-31", "fleet.platforms": {"android": 0.5, "ios": 0.5},
+         "cas[0].intermediates": [{"name": "I1"}, {"name": "I2"}], "cas[0].selection": "random",
+         "hosts[0].validity_days": 40, "hosts[0].renew_before_days": 10},
+        strategies=[
+            {"name": "leaf", "pin": "leaf_spki", "dynamic": dyn},
+            {"name": "int", "pin": "intermediate_spki", "dynamic": dyn, "expires_after_days": 50},
+        ],
+        attacks=["rogue_ca", "same_ca_misissuance", "stolen_leaf_key"],
+    )
+    res = simulate(sc)
+    sim = res.simulation
+    for st in sim.strategies:
+        tables = res.runs[st.name].tables
+        ref = reference_probabilities(sim, st, tables.releases)
+        for c in sim.clients:
+            np.testing.assert_allclose(tables.lock[c.name], ref[(c.name, "lock")], rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(tables.violate[c.name], ref[(c.name, "violation")], rtol=1e-12, atol=1e-15)
+            for a in sim.attack_labels:
+                np.testing.assert_allclose(tables.protect[c.name][a], ref[(c.name, a)], rtol=1e-12, atol=1e-15)
