@@ -155,3 +155,86 @@ def test_sweep_points_follow_seed_and_axis_order() -> None:
     shares = [p["fleet.adoption.never_update_share"] for p in a.points[:5]]
     assert sorted(math.floor(s / 0.1 * 5) for s in shares) == [0, 1, 2, 3, 4]
     assert [a.axes[0].type, a.axes[1].type] == ["int", "float"]
+
+
+# ----------------------------------------------------------------------------- lazy point lists
+
+
+def _naive_points(seed: int, grid: dict, rnd: dict, lhs: dict, n_rnd: int, n_lhs: int) -> list[dict]:
+    """The points as the list-based implementation drew them (product of materialised lists)."""
+    import itertools
+
+    rng = pts.axis_rng(seed, "random")
+    columns = {}
+    for path, dist in rnd.items():  # one parameter after the other, n draws each
+        if dist.kind == "choice":
+            columns[path] = [dist.args[int(k)] for k in rng.integers(len(dist.args), size=n_rnd)]
+        elif dist.kind == "randint":
+            columns[path] = [int(v) for v in rng.integers(dist.args[0], dist.args[1] + 1, size=n_rnd)]
+        else:
+            lo, hi = dist.args
+            u = rng.random(n_rnd)
+            x = lo + u * (hi - lo) if dist.kind == "uniform" else np.exp(math.log(lo) + u * (math.log(hi) - math.log(lo)))
+            columns[path] = [float(v) for v in np.clip(x, lo, hi)]
+    random_list = [{p: columns[p][k] for p in rnd} for k in range(n_rnd)]
+    rng = pts.axis_rng(seed, "latin_hypercube")
+    unit = np.empty((n_lhs, len(lhs)))
+    for j in range(len(lhs)):
+        strata = rng.permutation(n_lhs)
+        value = (strata + rng.random(n_lhs)) / n_lhs
+        unit[:, j] = np.clip(value, strata / n_lhs, np.nextafter((strata + 1) / n_lhs, 0))
+    lhs_list = [{p: d.ppf(unit[k : k + 1, j])[0] for j, (p, d) in enumerate(lhs.items())} for k in range(n_lhs)]
+    grid_list = [dict(zip(grid, c, strict=True)) for c in itertools.product(*grid.values())]
+    return [
+        {**a, **b, **c} for a, b, c in itertools.product(grid_list, random_list, lhs_list)
+    ]
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32), n_rnd=st.integers(1, 7), n_lhs=st.integers(1, 6))
+def test_lazy_points_equal_the_materialised_lists(seed: int, n_rnd: int, n_lhs: int) -> None:
+    grid = {"g1": [1, 2, 3], "g2": ["a", "b"]}
+    rnd = _dists()
+    lhs = {"x": pts.parse_dist({"uniform": [-3, 7]}), "y": pts.parse_dist({"loguniform": [0.01, 100]})}
+    lazy = pts.PointList(
+        [
+            pts.GridBlock(grid),
+            pts.random_block(n_rnd, rnd, pts.axis_rng(seed, "random")),
+            pts.latin_hypercube_block(n_lhs, lhs, pts.axis_rng(seed, "latin_hypercube")),
+        ]
+    )
+    naive = _naive_points(seed, grid, rnd, lhs, n_rnd, n_lhs)
+    assert len(lazy) == len(naive) == 6 * n_rnd * n_lhs
+    assert list(lazy) == naive
+    assert lazy[-1] == naive[-1] and lazy[2:5] == naive[2:5]
+    for got, want in zip(lazy, naive, strict=True):  # same types, not just equal values
+        assert [type(v) for v in got.values()] == [type(v) for v in want.values()]
+
+
+def test_a_plan_of_ten_million_points_is_small_and_quick() -> None:
+    import time
+    import tracemalloc
+
+    axes = {
+        "grid": {
+            "fleet.users": list(range(1_000, 101_000, 1_000)),
+            "fleet.adoption.never_update_share": [k / 1000 for k in range(100)],
+            "fleet.adoption.components[0].mean_lag_days": [1 + k / 10 for k in range(100)],
+            "fleet.adoption.components[1].mean_lag_days": [10 + k for k in range(10)],
+        }
+    }
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    plan = load_sweep({"name": "big", "base": small_base(), "axes": axes})
+    elapsed = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert plan.n_runs == 10**7
+    assert elapsed < 10 and peak < 50 * 2**20, (elapsed, peak)
+    assert plan.points[10**7 - 1] == {
+        "fleet.users": 100_000,
+        "fleet.adoption.never_update_share": 0.099,
+        "fleet.adoption.components[0].mean_lag_days": 1 + 99 / 10,
+        "fleet.adoption.components[1].mean_lag_days": 19,
+    }
+    assert plan.points[1234]["fleet.adoption.components[0].mean_lag_days"] == 1 + 23 / 10

@@ -300,3 +300,54 @@ def test_cli_flags_are_mutually_exclusive() -> None:
         parser.parse_args(["sweep", "f.yaml", "--out", "o", "--workers", "2", "--dask-local", "2"])
     with pytest.raises(SystemExit):
         parser.parse_args(["sweep", "f.yaml", "--out", "o", "--workers", "0"])
+
+
+# ------------------------------------------------------------------ validation of large sweeps
+
+
+def test_large_sweep_validates_every_grid_value_and_random_extreme(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simlib.batch import spec
+
+    monkeypatch.setattr(spec, "VALIDATE_ALL", 4)
+    monkeypatch.setattr(spec, "VALIDATE_SAMPLE", 2)
+    # 10 × 10 points; the bad value is the grid's last, used by none of the 2 sampled points
+    doc = sweep_doc(
+        axes={
+            "grid": {
+                "fleet.users": list(range(10, 20)),
+                "hosts[0].validity_days": [90] * 9 + [0],
+            }
+        }
+    )
+    with pytest.raises(ScenarioError, match=r"axes.grid.hosts\[0\].validity_days: value 0: must be ≥ 1"):
+        load_sweep(write_sweep(tmp_path, doc, "grid.yaml"))
+    # one random draw in 200 is out of range (seed 0), not a sampled one: extremes are validated
+    doc = sweep_doc(
+        axes={"random": {"n": 200, "params": {"fleet.adoption.never_update_share": {"uniform": [0.0, 1.01]}}}}
+    )
+    with pytest.raises(ScenarioError, match=r"axes.random.params.fleet.adoption.never_update_share: value "):
+        load_sweep(write_sweep(tmp_path, doc, "random.yaml"))
+
+
+def test_invalid_combination_beyond_the_budget_fails_its_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simlib.batch import load_manifest, load_results, run_sweep, spec
+
+    monkeypatch.setattr(spec, "VALIDATE_ALL", 2)
+    monkeypatch.setattr(spec, "VALIDATE_SAMPLE", 1)
+    # every value is fine on its own; (validity 20, renew 30) is not: point 3, never validated
+    doc = sweep_doc(
+        base=small_base(),
+        axes={"grid": {"hosts[0].validity_days": [90, 20], "hosts[0].renew_before_days": [10, 30]}},
+    )
+    plan = load_sweep(write_sweep(tmp_path, doc))
+    report = run_sweep(plan, tmp_path / "out", progress=False)
+    assert (report.done, report.failed) == (3, 1)
+    assert "renew_before_days must be smaller than validity_days" in report.first_error
+    manifest = load_manifest(tmp_path / "out")
+    failed = manifest[manifest["status"] == "failed"]
+    assert list(failed["point"]) == [3] and failed["run_id"].str.len().eq(16).all()
+    assert sorted(set(load_results(tmp_path / "out")["point"])) == [0, 1, 2]
