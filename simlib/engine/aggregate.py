@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simlib.engine.prompts import fix_indices, prompt_steps
-from simlib.fleet.cohorts import Cohorts, windows
+from simlib.engine.sums import SumPlan
+from simlib.fleet.cohorts import AdoptionCurve, Cohorts, windows
 from simlib.fleet.counts import AtLeast
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ def fleet_counts(
     r = tables.release_days
     shared = isinstance(cohorts, Cohorts)
     fixes = fix_indices(tables)
+    curve = AdoptionCurve(sim.scenario.fleet.adoption) if shared else None
     out: dict[str, AtLeast] = {}
     for c in sim.clients:
         coh = cohorts if shared else cohorts[c.name]
@@ -46,7 +48,7 @@ def fleet_counts(
         steps = None
         if fixes and sim.comply_share > 0:
             steps = prompt_steps(sim, tables, c, coh, fixes, scale)
-        out[c.name] = AtLeast(coh, r, scale=scale, steps=steps)
+        out[c.name] = AtLeast(coh, r, scale=scale, steps=steps, curve=curve if shared else None)
     return out
 
 
@@ -56,47 +58,9 @@ def verdict_columns(sim: Simulation, tables: StrategyTables, client: ClientKind)
     return mats + [tables.protect[client.name][a] for a in sim.attack_labels]
 
 
-class _Plan:
-    """Breakpoints of every column of one static table for a group of client kinds.
-
-    Depends on the verdicts only, so Monte Carlo replications of one calendar reuse it.
-    """
-
-    def __init__(self, sim: Simulation, tb: StrategyTables, names: list[str]) -> None:
-        T = sim.days
-        by_name = {c.name: c for c in sim.clients}
-        cols = [m for n in names for m in verdict_columns(sim, tb, by_name[n])]
-        M = np.stack(cols).astype(np.int8)  # (columns, V, S)
-        D = np.diff(M, axis=1, prepend=np.int8(0))
-        k, s = np.nonzero((D != 0).any(axis=0))
-        self.signs = D[:, k, s].astype(np.float64)  # (columns, pairs)
-        ends = np.append(tb.seg_start[1:], T)
-        lens = ends[s] - tb.seg_start[s]
-        self.pair = np.repeat(np.arange(len(k)), lens)
-        offset = np.arange(len(self.pair)) - np.repeat(np.cumsum(lens) - lens, lens)
-        self.t = np.repeat(tb.seg_start[s], lens) + offset
-        self.k = k[self.pair]
-        # users who worked the day before and fail today: lock flips at segment starts
-        self.newly = []
-        for n in names:
-            lock = tb.lock[n]
-            flips = (lock[:, 1:] & ~lock[:, :-1]).astype(np.int8)
-            F = np.diff(flips, axis=0, prepend=np.int8(0))
-            fk, fs = np.nonzero(F)
-            self.newly.append((fk, tb.seg_start[1:][fs], F[fk, fs].astype(np.float64)))
-
-    def evaluate(self, counts: AtLeast, days: int) -> tuple[np.ndarray, list[np.ndarray]]:
-        A = counts(self.k, self.t)
-        out = np.zeros((days, len(self.signs)))
-        for q, sign in enumerate(self.signs):
-            w = sign[self.pair]
-            if w.any():
-                out[:, q] = np.bincount(self.t, weights=w * A, minlength=days)
-        newly = [
-            np.bincount(day, weights=sign * counts(k, day), minlength=days)
-            for k, day, sign in self.newly
-        ]
-        return out, newly
+def verdict_columns_of(sim: Simulation, tables: StrategyTables, names: list[str]) -> list:
+    by_name = {c.name: c for c in sim.clients}
+    return [m for n in names for m in verdict_columns(sim, tables, by_name[n])]
 
 
 def series_many(
@@ -137,7 +101,7 @@ def series_many(
             key = (id(tb), tuple(names))
             plan = cache.get(key) if cache is not None else None
             if plan is None:
-                plan = _Plan(sim, tb, names)
+                plan = SumPlan(sim, tb, verdict_columns_of(sim, tb, names), names)
                 if cache is not None:
                     cache[key] = plan
             out, newly = plan.evaluate(A, T)

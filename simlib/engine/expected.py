@@ -8,6 +8,7 @@ from simlib.engine.aggregate import fleet_counts, series_many
 from simlib.engine.incidents import run_strategy
 from simlib.engine.simulation import Simulation
 from simlib.engine.tables import StrategyRun
+from simlib.fleet.cohorts import AdoptionCurve
 from simlib.fleet.counts import AtLeast
 from simlib.model import Scenario
 
@@ -25,7 +26,8 @@ def run_expected(
     # Without incident fixes every strategy has the same releases: users per version are looked
     # up once for the whole fleet and every strategy is evaluated against them.
     tables = [sim.tables(st, sim.base_releases) for st in sim.strategies]
-    everyone = AtLeast(cohorts, tables[0].release_days)
+    curve = AdoptionCurve(scenario.fleet.adoption)
+    everyone = AtLeast(cohorts, tables[0].release_days, curve=curve)
     counts = fleet_counts(sim, tables[0], cohorts)
     series = series_many(sim, tables, counts, everyone)
     runs = {

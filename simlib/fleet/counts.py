@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from simlib.fleet.cohorts import Cohorts
+from simlib.fleet.cohorts import AdoptionCurve, Cohorts
 
 
 class AtLeast:
@@ -24,7 +24,9 @@ class AtLeast:
 
     ``scale`` multiplies the users from the cohorts (a client kind's share of an expected fleet).
     ``steps``: optional (version, day, users) arrays of prompt corrections (already scaled), each
-    adding ``users`` to A(version, t) for t ≥ day.
+    adding ``users`` to A(version, t) for t ≥ day. ``curve``: the adoption curve the weights
+    are the exact expected values of (expected mode), which enables the closed form of
+    :meth:`piece_terms` for every released version.
     """
 
     def __init__(
@@ -35,35 +37,37 @@ class AtLeast:
         which: str = "all",
         scale: float = 1.0,
         steps: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+        curve: AdoptionCurve | None = None,
     ) -> None:
         T = cohorts.days
         self.days = T
         self.r = np.asarray(release_days, dtype=np.int64)
         base = cohorts.base if which == "all" else cohorts.base_complier
-        installs = cohorts.installs if which == "all" else cohorts.installs_complier
+        parts = cohorts.install_parts(which)
+        # installs by lag, 2-D with columns = lags 0..L then "never" (Cohorts keeps them compact:
+        # one shared lag distribution in expected mode, lags up to the largest drawn when sampled)
+        installs = None if parts is None else np.atleast_2d(parts[1])
         self.scale = scale
         self._cum = np.concatenate([[0.0], np.cumsum(base[:-1])])  # [d+1] = lag ≤ d
         self._total = float(base.sum())
         self._installs = None
-        if installs is not None:
-            totals = installs.sum(axis=1)
+        if parts is not None:
+            totals, lags = parts
             arrived = np.concatenate([[0.0], np.cumsum(totals)])  # [a+1] = installs on days ≤ a
             self._arrived = arrived
             if cohorts.installs_separable:
                 # Expected mode: every day's installs share one lag distribution, so installs
                 # before day a with lag ≤ d are (installs before a) × P(ℓ ≤ d): no (days × lags)
                 # table is needed.
-                shape = installs[0] / max(installs[0].sum(), 1e-300)
+                shape = lags / max(lags.sum(), 1e-300)
                 self._installs = ("separable", np.concatenate([[0.0], np.cumsum(shape[:-1])]))
             else:
-                # Sampled installs: cumulative lag counts of everybody installed before each
-                # release (versions × lags).
-                by_lag = np.cumsum(installs[:, :-1], axis=1)  # (T, T+1): lag ≤ d
-                before = np.zeros((len(self.r), T + 1))
-                for k, rk in enumerate(self.r):
-                    if rk > 0:
-                        before[k] = by_lag[:rk].sum(axis=0)
-                self._installs = ("table", before)
+                # Sampled installs: cumulative lag counts (lags 0..L, the largest drawn) of
+                # everybody installed before each release (versions × L+1).
+                by_window = cohorts.installs_by_window(self.r, which)[:, :-1]
+                before = np.cumsum(np.cumsum(by_window, axis=1), axis=0)
+                self._installs = ("table", np.concatenate([np.zeros((1, before.shape[1])), before[:-1]]))
+        self._model = self._choose_model(cohorts, base, parts, curve, steps)
         self._steps = None
         if steps is not None and len(steps[0]):
             k, day, w = steps
@@ -78,6 +82,87 @@ class AtLeast:
     @property
     def total_start(self) -> float:
         return self._total
+
+    # ---------------------------------------------------------------- closed forms per piece
+    def _choose_model(self, cohorts, base, parts, curve, steps):
+        """How A(k, t) may be written per piece of days (see :meth:`piece_terms`).
+
+        ``("exp", g∞, h, τ)``: expected weights of a mixture curve G(d) = g∞ − Σ_c h_c e^(−d/τ_c)
+        (installs included: they follow G from their install day), valid for every released
+        version. ``("sat", D)``: no finite lag of D days or more has any weight (an empirical
+        curve, or sampled lags), so A(k, t) = const_k + installs(t) once t − r_k ≥ D.
+        ``None``: prompt steps change A(k, t) on prompt days; every value is looked up.
+        """
+        if steps is not None and len(steps[0]):
+            return None
+        if curve is not None and curve.spec.components is not None and (
+            parts is None or cohorts.installs_separable
+        ):
+            h = (1.0 - curve.spec.never_update_share) * curve._w
+            return ("exp", float(h.sum()), h, curve._tau)
+        finite = np.flatnonzero(base[:-1] > 0)
+        last = int(finite[-1]) if len(finite) else -1
+        if parts is not None:
+            lags = parts[1]
+            if cohorts.installs_separable:
+                drawn = np.flatnonzero(lags[:-1] > 0)
+                last = max(last, int(drawn[-1]) if len(drawn) else -1)
+            else:  # columns 0..L are lags, the last one "never"
+                last = max(last, lags.shape[1] - 2)
+        return ("sat", last + 1)
+
+    @property
+    def exact_closed_form(self) -> bool:
+        """Every released version has a closed form (:meth:`piece_terms` never falls back)."""
+        return self._model is not None and self._model[0] == "exp"
+
+    def piece_terms(self, k: np.ndarray, t0: np.ndarray):
+        """Closed form of A(k, t) on days t ≥ t0 of a piece where version k is already out.
+
+        Returns (valid, const, installs, decay, tau): for valid entries, A(k, t) = const +
+        installs · I(t) + Σ_c decay[:, c] · e^(−(t − t0)/τ_c), with I(t) the installs up to day
+        t. Exact in real arithmetic (the closed form of the lag weights), so cost per piece
+        does not grow with how many versions came before.
+        """
+        k = np.asarray(k, dtype=np.int64)
+        t0 = np.asarray(t0, dtype=np.int64)
+        r = self.r[k]
+        zero = k == 0
+        has_inst = self._installs is not None
+        arr_k = self._arrived[np.maximum(r, 0)] if has_inst else np.zeros(len(k))
+        installs = np.where(has_inst, 1.0, 0.0) * np.ones(len(k))
+        model = self._model
+        if model is None:
+            valid = np.zeros(len(k), dtype=bool)
+            return valid, np.zeros(len(k)), installs, np.zeros((len(k), 0)), np.zeros(0)
+        if model[0] == "exp":
+            _, g_inf, h, tau = model
+            N = self._total
+            valid = r <= t0
+            const = np.where(zero, N, N * g_inf - arr_k * (1.0 - g_inf))
+            age = np.maximum(t0 - r, 0)[:, None]
+            decay = -(h[None, :] * (N + arr_k)[:, None]) * np.exp(-age / tau[None, :])
+            decay[zero] = 0.0
+        else:
+            D = model[1]
+            valid = zero | (t0 - r >= D)
+            dd = min(D, self.days)
+            const = np.full(len(k), self._cum[dd + 1] if dd + 1 < len(self._cum) else self._cum[-1])
+            if has_inst:
+                kind, table = self._installs
+                prior = arr_k * table[dd + 1] if kind == "separable" else table[k, min(dd, table.shape[1] - 1)]
+                const = const - arr_k + prior
+            const = np.where(zero, self._total, const)
+            tau = np.zeros(0)
+            decay = np.zeros((len(k), 0))
+        s = self.scale
+        return valid, s * const, s * installs, s * decay, tau
+
+    def installs_to(self, t: np.ndarray) -> np.ndarray:
+        """I(t): users installed on days ≤ t (0 without installs)."""
+        if self._installs is None:
+            return np.zeros(np.shape(t))
+        return self._arrived[np.asarray(t) + 1]
 
     def exactly(self, k: np.ndarray | int, t: np.ndarray | int) -> np.ndarray:
         """Users on exactly version k on day t: A(k, t) − A(k + 1, t), with A(V, t) = 0."""
@@ -106,7 +191,7 @@ class AtLeast:
             if kind == "separable":
                 prior = arrived[np.maximum(r, 0)] * table[dd + 1]
             else:
-                prior = table[k, dd]
+                prior = table[k, np.minimum(dd, table.shape[1] - 1)]  # no lag drawn above L
             inst = np.where(d >= 0, since + prior, 0.0)
             out = out + np.where(k == 0, arrived[t + 1], inst)
         if self.scale != 1.0:

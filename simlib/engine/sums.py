@@ -1,0 +1,217 @@
+"""Σ over versions of verdict × users, per day, without a (versions × days) array.
+
+Users on exactly version k are A(k, t) − A(k+1, t) (:class:`simlib.fleet.counts.AtLeast`), so
+for a 0/1 verdict column m
+
+    Σ_k m[k, s] · users_k(t) = Σ_k (m[k, s] − m[k−1, s]) · A(k, t)            (by parts)
+
+and only the *breakpoints* of m over versions count. Days are cut into *pieces* (inside one
+segment, no release), on which the released versions and every verdict are fixed; on a piece,
+A(k, t) has a closed form (:meth:`AtLeast.piece_terms`), so each breakpoint costs once per piece,
+not once per day. Two ways to group the work, chosen per table:
+
+* **breakpoints** (:class:`_Breakpoints`): few per segment when verdicts depend on recent builds
+  (leaf pins: the versions built before and after a renewal);
+* **classes** (:class:`_Classes`): when versions fall into a few pin classes that alternate (one
+  per randomly chosen intermediate), users per class U_j(t) are carried from piece to piece by a
+  recurrence, and a column is Σ_j X[j, s] · U_j(t).
+
+Both are exact in real arithmetic; pieces where no closed form exists (forced-update prompts) are
+looked up day by day.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simlib.engine.tables import StrategyTables
+from simlib.engine.views import VerdictView, breakpoints
+from simlib.fleet.counts import AtLeast
+
+#: Version classes up to which the class recurrence is used (its cost is pieces × classes).
+MAX_CLASSES = 64
+
+
+class SumPlan:
+    """Daily Σ_k verdict × users for every column of one static table (several client kinds).
+
+    Depends on the verdicts only; users enter at :meth:`evaluate`, so Monte Carlo replications
+    of one calendar reuse the plan.
+    """
+
+    def __init__(self, sim, tb: StrategyTables, cols: list[VerdictView], names: list[str]) -> None:
+        T = sim.days
+        self.days = T
+        self.cols = cols
+        r = tb.release_days
+        self.release_days = r
+        self.t0 = np.union1d(tb.seg_start, r[(r >= 0) & (r < T)])
+        self.t1 = np.append(self.t0[1:], T)
+        self.seg = tb.seg_of_day[self.t0]
+        self.seg_start = tb.seg_start
+        self._bp: _Breakpoints | None = None
+        self._cls: _Classes | None = None
+        cls = cols[0].cls
+        uniform = all(np.all(v.first == v.first[0]) and v.first[0] in (0, len(cls)) for v in cols)
+        self.class_ok = uniform and cols[0].X.shape[0] <= MAX_CLASSES
+        self.newly = [_flips(tb.lock[n], tb.seg_start) for n in names]
+
+    def evaluate(self, counts: AtLeast, days: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        if self.class_ok and counts.exact_closed_form:
+            if self._cls is None:
+                self._cls = _Classes(self)
+            out = self._cls.evaluate(counts)
+        else:
+            if self._bp is None:
+                self._bp = _Breakpoints(self)
+            out = self._bp.evaluate(counts)
+        newly = [
+            np.bincount(day, weights=sign * counts(k, day), minlength=days)
+            for k, day, sign in self.newly
+        ]
+        return out, newly
+
+    # shared by both ways: per-piece coefficients → daily values
+    def daily(self, counts: AtLeast, const, inst, decay, tau) -> np.ndarray:
+        """(T, columns) from per-piece coefficients (P, columns) and (P, columns, C)."""
+        t = np.arange(self.days)
+        p = np.searchsorted(self.t0, t, side="right") - 1
+        out = const[p] + inst[p] * counts.installs_to(t)[:, None]
+        age = t - self.t0[p]
+        for c, tc in enumerate(tau):
+            out += decay[p, :, c] * np.exp(-age / tc)[:, None]
+        return out
+
+
+class _Breakpoints:
+    """Each breakpoint (version k, segment s) of any column, on every piece of s after r_k."""
+
+    def __init__(self, plan: SumPlan) -> None:
+        self.plan = plan
+        q, k, s, sign = breakpoints(plan.cols)
+        S = len(plan.seg_start)
+        pairs, inverse = np.unique(k * S + s, return_inverse=True)
+        self.signs = np.zeros((len(plan.cols), len(pairs)))
+        self.signs[q, inverse] = sign
+        k, s = pairs // S, pairs % S
+        n_seg = np.arange(S)
+        lo = np.searchsorted(plan.seg, n_seg, side="left")
+        hi = np.searchsorted(plan.seg, n_seg, side="right")
+        first = np.maximum(lo[s], np.searchsorted(plan.t0, plan.release_days[k], side="left"))
+        n = np.maximum(hi[s] - first, 0)
+        self.pair = np.repeat(np.arange(len(k)), n)
+        self.piece = np.repeat(first, n) + _ramp(n)
+        self.k = k[self.pair]
+
+    def evaluate(self, counts: AtLeast) -> np.ndarray:
+        plan, T = self.plan, self.plan.days
+        P, Q = len(plan.t0), len(plan.cols)
+        valid, const, inst, decay, tau = counts.piece_terms(self.k, plan.t0[self.piece])
+        C = len(tau)
+        cst, ins, dec = np.zeros((P, Q)), np.zeros((P, Q)), np.zeros((P, Q, C))
+        rest = np.flatnonzero(~valid)
+        direct = np.zeros((T, Q))
+        if len(rest):  # no closed form on these pieces: looked up day by day
+            pc = self.piece[rest]
+            lens = plan.t1[pc] - plan.t0[pc]
+            idx = np.repeat(rest, lens)
+            day = np.repeat(plan.t0[pc], lens) + _ramp(lens)
+            looked_up = counts(self.k[idx], day)
+        for q, signs in enumerate(self.signs):
+            w = signs[self.pair]
+            if not w.any():
+                continue
+            wv = w * valid
+            cst[:, q] = np.bincount(self.piece, weights=wv * const, minlength=P)
+            ins[:, q] = np.bincount(self.piece, weights=wv * inst, minlength=P)
+            for c in range(C):
+                dec[:, q, c] = np.bincount(self.piece, weights=wv * decay[:, c], minlength=P)
+            if len(rest):
+                direct[:, q] = np.bincount(day, weights=w[idx] * looked_up, minlength=T)
+        return plan.daily(counts, cst, ins, dec, tau) + direct
+
+
+class _Classes:
+    """Users per version class U_j(t), carried across pieces; a column is Σ_j X[j, s] · U_j(t)."""
+
+    def __init__(self, plan: SumPlan) -> None:
+        self.plan = plan
+        cls = plan.cols[0].cls
+        V, J = len(cls), plan.cols[0].X.shape[0]
+        # class j covers the versions where cls == j: +A(k) where a run of j starts, −A(k) where
+        # it ends (summation by parts over the class indicator)
+        change = np.flatnonzero(np.diff(cls)) + 1
+        self.k = np.concatenate([[0], change, change])
+        self.j = np.concatenate([[cls[0]], cls[change], cls[change - 1]])
+        self.sign = np.concatenate([[1.0], np.ones(len(change)), -np.ones(len(change))])
+        self.J, self.V = J, V
+        # verdict of class j on each piece, per column (classes J = "versions whose pins do not
+        # apply": the whole fleet, weighted by the off verdict)
+        P = len(plan.t0)
+        M = np.zeros((len(plan.cols), P, J + 1))
+        for q, v in enumerate(plan.cols):
+            if v.first[0] == 0:
+                M[q, :, :J] = v.X[:, plan.seg].T
+            else:
+                M[q, :, J] = v.off[plan.seg]
+        self.M = M
+
+    def evaluate(self, counts: AtLeast) -> np.ndarray:
+        plan = self.plan
+        P, J = len(plan.t0), self.J
+        r = plan.release_days[self.k]
+        # each boundary enters on the piece that starts on its release day
+        at = np.searchsorted(plan.t0, r, side="left")
+        live = r < plan.days
+        k, j, sign, at = self.k[live], self.j[live], self.sign[live], at[live]
+        _, const, inst, decay, tau = counts.piece_terms(k, plan.t0[at])
+        C = len(tau)
+        key = at * (J + 1) + j
+        size = P * (J + 1)
+        cst = np.cumsum(np.bincount(key, sign * const, size).reshape(P, J + 1), axis=0)
+        ins = np.cumsum(np.bincount(key, sign * inst, size).reshape(P, J + 1), axis=0)
+        new = np.stack([np.bincount(key, sign * decay[:, c], size) for c in range(C)], -1)
+        new = new.reshape(P, J + 1, C)
+        dec = np.empty_like(new)
+        fade = np.exp(-np.diff(plan.t0, prepend=plan.t0[0])[:, None] / tau[None, :])  # (P, C)
+        acc = np.zeros((J + 1, C))
+        for p in range(P):  # decaying terms age from piece to piece
+            acc = acc * fade[p] + new[p]
+            dec[p] = acc
+        # the whole fleet (class J): A(0, t)
+        _, c0, i0, _, _ = counts.piece_terms(np.zeros(1, dtype=np.int64), plan.t0[:1])
+        cst[:, J] = c0[0]
+        ins[:, J] = i0[0]
+        const = np.einsum("qpj,pj->pq", self.M, cst)
+        installs = np.einsum("qpj,pj->pq", self.M, ins)
+        decays = np.einsum("qpj,pjc->pqc", self.M, dec)
+        return plan.daily(counts, const, installs, decays, tau)
+
+
+def _ramp(lengths: np.ndarray) -> np.ndarray:
+    """0, 1, …, n₀−1, 0, 1, …, n₁−1, … for run lengths n."""
+    return np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+
+
+def _flips(lock: VerdictView, seg_start: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Breakpoints (k, day, sign) of "locked on segment s, not on s − 1" at each segment start."""
+    S = lock.shape[1]
+    if S < 2:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    first = lock.first
+    if np.all(first == first[0]):
+        # the same versions apply on every segment: flips stay a class table
+        X = lock.X[:, 1:] & ~lock.X[:, :-1]
+        off = lock.off[1:] & ~lock.off[:-1]
+        view = VerdictView(lock.cls, X, off, first[1:])
+        k, s, sign = view.breakpoints()
+    else:  # expiring pins: a threshold that moves between segments
+        dense = lock.dense()
+        flips = (dense[:, 1:] & ~dense[:, :-1]).astype(np.int8)
+        F = np.diff(flips, axis=0, prepend=np.int8(0))
+        k, s = np.nonzero(F)
+        sign = F[k, s].astype(np.float64)
+    return k, seg_start[1:][s], sign
+
+

@@ -1,0 +1,129 @@
+"""Verdicts stored by *version class* instead of by version.
+
+Versions whose pins are identical for every host form a class (a root pin: one class for all
+versions; a random-intermediate pin: one class per intermediate). A verdict over (version,
+segment) is then
+
+    m[k, s] = X[cls[k], s]   where the version's pins are enforced (k ≥ first[s])
+            = off[s]         where they are not (expired, or report-only)
+
+so tables are (classes × segments), and the breakpoints over versions that the aggregation needs
+(:mod:`simlib.engine.aggregate`) are read off class boundaries. ``first[s]`` is the first version
+whose pins still apply on segment s (versions are built in order, so expiry is a threshold).
+A view indexes like the dense (V, S) array it stands for.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class VerdictView:
+    """A (V, S) boolean verdict table stored as (classes × segments) plus a per-segment fallback."""
+
+    __slots__ = ("X", "_dense", "cls", "first", "off")
+
+    def __init__(self, cls: np.ndarray, X: np.ndarray, off: np.ndarray, first: np.ndarray) -> None:
+        self.cls = cls  # (V,) class of each version
+        self.X = X  # (C, S) verdict where pins apply
+        self.off = off  # (S,) verdict where they do not
+        self.first = first  # (S,) first version whose pins apply
+        self._dense: np.ndarray | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.cls), self.X.shape[1]
+
+    def __getitem__(self, key):
+        k, s = key
+        V, S = self.shape
+        k = np.arange(V)[k] if isinstance(k, slice) else np.asarray(k)
+        s = np.arange(S)[s] if isinstance(s, slice) else np.asarray(s)
+        if isinstance(key[0], slice) and isinstance(key[1], slice):
+            k, s = k[:, None], s[None, :]
+        elif isinstance(key[0], slice) and s.ndim == 0:
+            pass
+        elif isinstance(key[0], slice):
+            k = k.reshape(k.shape + (1,) * s.ndim)
+        elif isinstance(key[1], slice) and k.ndim == 0:
+            pass
+        elif isinstance(key[1], slice):
+            k = k[..., None]
+        k, s = np.broadcast_arrays(k, s)
+        return np.where(k >= self.first[s], self.X[self.cls[k], s], self.off[s])
+
+    def dense(self) -> np.ndarray:
+        if self._dense is None:
+            self._dense = self[:, :]
+        return self._dense
+
+    def __array__(self, dtype=None, copy=None):
+        out = self.dense()
+        return out.astype(dtype) if dtype is not None else out
+
+    def __invert__(self) -> np.ndarray:
+        return ~self.dense()
+
+    def __and__(self, other):
+        return self.dense() & np.asarray(other)
+
+    def __or__(self, other):
+        return self.dense() | np.asarray(other)
+
+    def any(self, *args, **kwargs):
+        return self.dense().any(*args, **kwargs)
+
+    def all(self, *args, **kwargs):
+        return self.dense().all(*args, **kwargs)
+
+    def breakpoints(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(k, s, sign): where m[k, s] − m[k−1, s] ≠ 0 (m[−1, s] = 0), sign ∈ {−1, +1}."""
+        _, k, s, sign = breakpoints([self])
+        return k, s, sign
+
+
+def breakpoints(views: list[VerdictView]) -> tuple[np.ndarray, ...]:
+    """(column, k, s, sign) of several views over the same version classes, in one pass.
+
+    m[k, s] − m[k−1, s] (with m[−1, s] = 0) is non-zero only at k = 0, where a segment's pins
+    start to apply (off → X), and at class boundaries above it.
+    """
+    cls = views[0].cls
+    V = len(cls)
+    X = np.stack([v.X for v in views]).astype(np.int8)  # (C, J, S)
+    off = np.stack([v.off for v in views]).astype(np.int8)  # (C, S)
+    first = np.stack([v.first for v in views])  # (C, S)
+    out = []
+    # k = 0: the value itself
+    v0 = np.where(first <= 0, X[:, cls[0]], off)
+    q, s = np.unravel_index(np.flatnonzero(v0), v0.shape)
+    out.append((q, np.zeros(len(q), dtype=np.int64), s, v0[q, s]))
+    # where pins start to apply (0 < first < V): off → X
+    q, s = np.nonzero((first > 0) & (first < V))
+    if len(q):
+        k = first[q, s]
+        d = X[q, cls[k], s] - off[q, s]
+        nz = d != 0
+        out.append((q[nz], k[nz], s[nz], d[nz]))
+    # class boundaries inside the applying range
+    b = np.flatnonzero(cls[1:] != cls[:-1]) + 1
+    if len(b):
+        D = X[:, cls[b]] - X[:, cls[b - 1]]  # (C, nb, S)
+        q, bi, s = np.unravel_index(np.flatnonzero(D), D.shape)
+        keep = b[bi] > first[q, s]
+        q, bi, s = q[keep], bi[keep], s[keep]
+        out.append((q, b[bi], s, D[q, bi, s]))
+    q, k, s, d = (np.concatenate(part) for part in zip(*out, strict=True))
+    return q, k, s, d.astype(np.float64)
+
+
+def first_applying(build_days: np.ndarray, seg_start: np.ndarray, expires_after: int | None) -> np.ndarray:
+    """(S,) first version whose pins are still checked on each segment (pins are checked on
+    days t < b + N). Needs build days in version order (:func:`builds_in_order`)."""
+    if not expires_after:
+        return np.zeros(len(seg_start), dtype=np.int64)
+    return np.searchsorted(build_days, seg_start - expires_after, side="right")
+
+
+def builds_in_order(build_days: np.ndarray) -> bool:
+    return bool(np.all(np.diff(build_days) >= 0))
