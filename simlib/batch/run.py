@@ -47,6 +47,7 @@ from simlib.batch.worker import (
     TaskContext,
     TaskOutput,
     TaskPoint,
+    forget,
     now,
     one_line_error,
     run_task,
@@ -371,6 +372,7 @@ def run_sweep(
             raise
         finally:
             bar.close()
+            forget(plan.spec_hash)  # this process's cached Monte Carlo points (pilot, in-process)
             report.wall_s = time.perf_counter() - t_start
             if report.tasks or not (store.root / "manifest.parquet").exists():
                 store.consolidate_manifest(plan)

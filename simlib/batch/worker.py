@@ -1,4 +1,4 @@
-"""The worker side of a sweep: typed tasks, :func:`run_task`, and the parent-death guard.
+"""The worker side of a sweep: typed tasks and :func:`run_task`.
 
 A *task* is a few consecutive runs. It carries the sweep's :class:`TaskContext` (the resolved
 base scenario and how to run it, a few kB, the same object for every task of a sweep) and, per
@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
+import threading
 import time
 import warnings
 from collections import OrderedDict
@@ -88,16 +89,22 @@ class _Point:
     mc: Any = None  # MonteCarlo, built on first use
 
 
-_points: OrderedDict[tuple[str, int], _Point] = OrderedDict()
+_points: OrderedDict[tuple[str, int, int], _Point] = OrderedDict()
+_points_lock = threading.Lock()
 
 
 def _point(ctx: TaskContext, tp: TaskPoint) -> _Point:
-    """A point's scenario (validated once) and, in Monte Carlo mode, its cached tables."""
-    key = (ctx.key, tp.point)
-    hit = _points.get(key)
-    if hit is not None:
-        _points.move_to_end(key)
-        return hit
+    """A point's scenario (validated once) and, in Monte Carlo mode, its cached tables.
+
+    The cache is per thread (thread-pool executors must not share a point's mutable tables) and
+    holds the last :data:`POINT_CACHE_SIZE` points.
+    """
+    key = (ctx.key, tp.point, threading.get_ident())
+    with _points_lock:
+        hit = _points.get(key)
+        if hit is not None:
+            _points.move_to_end(key)
+            return hit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         built = build_point(
@@ -105,10 +112,18 @@ def _point(ctx: TaskContext, tp: TaskPoint) -> _Point:
         )
     entry = _Point(built)
     if ctx.mode == "monte_carlo" and built.scenario is not None:
-        _points[key] = entry
-        while len(_points) > POINT_CACHE_SIZE:
-            _points.popitem(last=False)
+        with _points_lock:
+            _points[key] = entry
+            while len(_points) > POINT_CACHE_SIZE:
+                _points.popitem(last=False)
     return entry
+
+
+def forget(key: str) -> None:
+    """Drop this process's cached points of the sweep ``key`` (called when a sweep ends)."""
+    with _points_lock:
+        for k in [k for k in _points if k[0] == key]:
+            del _points[k]
 
 
 def run_task(task: Task) -> TaskOutput:

@@ -203,13 +203,14 @@ def test_workers_exit_when_only_the_parent_is_killed(tmp_path: Path) -> None:
     sweep_file = write_sweep(tmp_path, _doc())
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        _command(sweep_file, out), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        _command(sweep_file, out), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     workers: list[int] = []
     try:
         deadline = time.monotonic() + 120
         while _parts(out) < 3 or len(workers) < 2:  # both workers up and computing
-            assert proc.poll() is None and time.monotonic() < deadline
+            assert proc.poll() is None, f"sweep ended before the kill: {proc.stderr.read().decode()}"
+            assert time.monotonic() < deadline, "no progress"
             workers = [p for p in _children(proc.pid) if _running(p)]
             time.sleep(0.01)
         os.kill(proc.pid, signal.SIGKILL)  # only the parent: no process group kill
@@ -224,4 +225,5 @@ def test_workers_exit_when_only_the_parent_is_killed(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        proc.stderr.close()
     assert not left, f"workers {left} outlived their parent"
