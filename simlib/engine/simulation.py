@@ -19,7 +19,7 @@ from simlib.engine.dynamic import dynamic_tables
 from simlib.engine.tables import StrategyTables
 from simlib.engine.verdicts import static_tables
 from simlib.fleet.cohorts import Cohorts, Release, regular_releases
-from simlib.model import Scenario
+from simlib.model import LiteralPin, Scenario
 from simlib.server.calendar import CertificateCalendar
 from simlib.strategies.strategy import PinningStrategy, build_strategies, literal_identity
 
@@ -35,11 +35,11 @@ class Simulation:
         self.clients: list[ClientKind] = client_kinds(scenario)
         self.trust = TrustModel(self.calendar)
         self.strategies = build_strategies(scenario.strategies)
-        # Literal spki: pins need ids before the chain table fixes the id space.
+        # Literal pins need ids before the chain table fixes the id space.
         for st in self.strategies:
             for entry in st.backup:
-                if entry.startswith("spki:"):
-                    literal_identity(self.calendar, entry[5:])
+                if isinstance(entry, LiteralPin):
+                    literal_identity(self.calendar, entry.pin)
         self.table = ChainTable(self.calendar, self.trust, self.clients, scenario.attacks)
         f = scenario.fleet
         self.base_releases = regular_releases(self.days, f.release_every_days, f.build_lead_days)

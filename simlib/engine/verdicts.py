@@ -30,10 +30,7 @@ def pin_matrices(sim: Simulation, strategy, host, build_days):
     the same certificate was served share a set and are evaluated once.
     """
     served = sim.calendar.served[host][np.clip(build_days, 0, sim.days - 1)]
-    needs_day = strategy.intermediates == "all" or any(
-        b.startswith("intermediates:") for b in strategy.backup
-    )
-    state = served * (sim.days + 1) + (build_days if needs_day else 0)
+    state = served * (sim.days + 1) + (build_days if strategy.pins_by_day else 0)
     _, first, inverse = np.unique(state, return_index=True, return_inverse=True)
     # different certificates often give the same pins (a root, an intermediate): one set each
     sets: dict[tuple[frozenset[int], frozenset[int]], int] = {}

@@ -44,9 +44,6 @@ class AtLeast:
         self.r = np.asarray(release_days, dtype=np.int64)
         base = cohorts.base if which == "all" else cohorts.base_complier
         parts = cohorts.install_parts(which)
-        # installs by lag, 2-D with columns = lags 0..L then "never" (Cohorts keeps them compact:
-        # one shared lag distribution in expected mode, lags up to the largest drawn when sampled)
-        installs = None if parts is None else np.atleast_2d(parts[1])
         self.scale = scale
         self._cum = np.concatenate([[0.0], np.cumsum(base[:-1])])  # [d+1] = lag ≤ d
         self._total = float(base.sum())

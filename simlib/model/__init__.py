@@ -45,7 +45,17 @@ from simlib.model.server import (
     TrustStoreChange,
     ValidityStep,
 )
-from simlib.model.strategies import AttackSpec, DynamicSpec, StrategySpec
+from simlib.model.strategies import (
+    AttackSpec,
+    BackupPin,
+    CAIntermediates,
+    CARoot,
+    DynamicSpec,
+    LiteralPin,
+    NextKey,
+    StrategySpec,
+    parse_backup,
+)
 
 __all__ = [
     "ATTACK_CLASSES",
@@ -55,8 +65,11 @@ __all__ = [
     "Adoption",
     "AdoptionComponent",
     "AttackSpec",
+    "BackupPin",
     "CADistrust",
+    "CAIntermediates",
     "CAMigration",
+    "CARoot",
     "CASpec",
     "CapStep",
     "CrossSign",
@@ -71,10 +84,12 @@ __all__ = [
     "IntermediateSpec",
     "KeyAlgorithm",
     "KeyCompromise",
+    "LiteralPin",
     "MassRevocation",
     "Metrics",
     "MonteCarloSpec",
     "NewInstalls",
+    "NextKey",
     "PlatformSpec",
     "RotateEvery",
     "Scenario",
@@ -86,6 +101,7 @@ __all__ = [
     "default_scenario",
     "describe_validation_error",
     "load_scenario",
+    "parse_backup",
     "parse_path",
     "pick_validation_error",
     "read_curve_csv",

@@ -11,6 +11,7 @@ from simlib.model.base import (
 from simlib.model.budget import budget_problem
 from simlib.model.scenario import Scenario
 from simlib.model.server import CADistrust, CASpec, IntermediateChange, TrustStoreChange
+from simlib.model.strategies import CAIntermediates, CARoot, NextKey
 
 
 def _semantic_checks(sc: Scenario) -> None:
@@ -111,17 +112,9 @@ def _semantic_checks(sc: Scenario) -> None:
             if ref not in host_names:
                 fail(f"{where}.hosts[{j}]", f"unknown host '{clip(ref)}'")
         for j, entry in enumerate(st.backup):
-            kind, _, ref = entry.partition(":")
-            if kind in ("ca", "intermediates") and ref not in cas:
-                fail(f"{where}.backup[{j}]", f"unknown CA '{clip(ref)}'")
-            if kind == "spki":
-                from simlib.pki.pins import parse_pin
-
-                try:
-                    parse_pin(ref)
-                except ValueError as exc:
-                    fail(f"{where}.backup[{j}]", str(exc))
-            if kind == "next_key":
+            if isinstance(entry, CARoot | CAIntermediates) and entry.ca not in cas:
+                fail(f"{where}.backup[{j}]", f"unknown CA '{clip(entry.ca)}'")
+            if isinstance(entry, NextKey):
                 for h in sc.hosts:
                     if h.name in pinned_hosts and not h.pregenerate_next_key:
                         fail(

@@ -6,7 +6,10 @@ import re
 from typing import Annotated, Literal
 
 from pydantic import (
+    BeforeValidator,
     Field,
+    PlainSerializer,
+    TypeAdapter,
     field_validator,
     model_validator,
 )
@@ -31,29 +34,94 @@ class DynamicSpec(_Model):
     on_stale: Literal["fail_open", "fail_closed"] = "fail_open"
 
 
-_BACKUP_RE = re.compile(r"^(next_key|ca:.+|intermediates:.+|spki:.+)$")
+class NextKey(_Model):
+    """The host's published next key (needs ``pregenerate_next_key``)."""
+
+    kind: Literal["next_key"] = "next_key"
+
+    def __str__(self) -> str:
+        return "next_key"
+
+
+class CARoot(_Model):
+    """Another CA's root key (a backup from a different CA)."""
+
+    kind: Literal["ca"] = "ca"
+    ca: Name
+
+    def __str__(self) -> str:
+        return f"ca:{self.ca}"
+
+
+class CAIntermediates(_Model):
+    """Every intermediate a CA has active on the build day."""
+
+    kind: Literal["intermediates"] = "intermediates"
+    ca: Name
+
+    def __str__(self) -> str:
+        return f"intermediates:{self.ca}"
+
+
+class LiteralPin(_Model):
+    """A SHA-256 SPKI pin given literally (canonical base64 of 32 bytes)."""
+
+    kind: Literal["spki"] = "spki"
+    pin: str
+
+    @field_validator("pin")
+    @classmethod
+    def _canonical(cls, value: str) -> str:
+        from simlib.pki.pins import parse_pin
+
+        return parse_pin(value)
+
+    def __str__(self) -> str:
+        return f"spki:{self.pin}"
+
+
+def _parse_backup(value: object) -> object:
+    """``next_key``, ``ca:<name>``, ``intermediates:<name>``, ``spki:<base64>`` → tagged values."""
+    if not isinstance(value, str):
+        return value
+    kind, sep, ref = value.partition(":")
+    if value == "next_key":
+        return {"kind": "next_key"}
+    if sep and ref and kind == "ca":
+        return {"kind": "ca", "ca": ref}
+    if sep and ref and kind == "intermediates":
+        return {"kind": "intermediates", "ca": ref}
+    if sep and ref and kind == "spki":
+        from simlib.pki.pins import parse_pin
+
+        return {"kind": "spki", "pin": parse_pin(ref)}  # a bad pin is named at backup[i]
+    raise ValueError(
+        f"'{clip(value, 60)}' is not one of next_key, ca:<name>, intermediates:<name>, spki:<base64>"
+    )
+
+
+#: A backup pin: parsed once, here, from its YAML spelling; written back the same way.
+BackupPin = Annotated[
+    Annotated[NextKey | CARoot | CAIntermediates | LiteralPin, Field(discriminator="kind")],
+    BeforeValidator(_parse_backup),
+    PlainSerializer(str, return_type=str),
+]
+
+
+def parse_backup(value: str | BackupPin) -> BackupPin:
+    """A backup pin from its spelling (Python API: ``PinningStrategy(..., backup=["ca:x"])``)."""
+    return TypeAdapter(BackupPin).validate_python(value)
 
 
 class StrategySpec(_Named):
     name: Name
     pin: Literal["none", "leaf_cert", "leaf_spki", "intermediate_spki", "root_spki"]
     intermediates: Literal["serving", "all"] = "serving"
-    backup: list[str] = Field(default_factory=list)
+    backup: list[BackupPin] = Field(default_factory=list)
     expires_after_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
     enforce: bool = True
     hosts: list[HostName] | None = None
     dynamic: DynamicSpec | None = None
-
-    @field_validator("backup")
-    @classmethod
-    def _backup_syntax(cls, value: list[str]) -> list[str]:
-        for i, entry in enumerate(value):
-            if not _BACKUP_RE.match(entry):
-                raise ValueError(
-                    f"backup[{i}]: '{clip(entry, 60)}' is not one of next_key, ca:<name>, "
-                    "intermediates:<name>, spki:<base64>"
-                )
-        return value
 
     @model_validator(mode="after")
     def _check(self) -> StrategySpec:

@@ -87,6 +87,8 @@ class CertificateCalendar:
         self.days = scenario.days
         self.seed = seed if seed is not None else np.random.SeedSequence(scenario.seed)
         self.registry = Registry(scenario.seed)
+        #: literal SPKI pins → (identity, level), filled by the strategies on first use
+        self.literal_pins: dict[str, tuple[int, str | None]] = {}
         reg = self.registry
         self.cas: dict[str, _CAKeys] = {}
         for ca in scenario.cas:

@@ -15,7 +15,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simlib.model import DynamicSpec, StrategySpec
+from simlib.model import (
+    BackupPin,
+    CAIntermediates,
+    CARoot,
+    DynamicSpec,
+    LiteralPin,
+    NextKey,
+    StrategySpec,
+    parse_backup,
+)
 from simlib.server.calendar import CertificateCalendar, Issuance
 
 LEAF_LEVELS = ("leaf_cert", "leaf_spki")
@@ -59,7 +68,7 @@ class PinningStrategy:
         pin: str = "leaf_spki",
         *,
         intermediates: str = "serving",
-        backup: tuple[str, ...] | list[str] = (),
+        backup: tuple[str | BackupPin, ...] | list[str | BackupPin] = (),
         expires_after_days: int | None = None,
         enforce: bool = True,
         hosts: tuple[str, ...] | list[str] | None = None,
@@ -68,7 +77,7 @@ class PinningStrategy:
         self.name = name
         self.pin = pin
         self.intermediates = intermediates
-        self.backup = tuple(backup)
+        self.backup = tuple(parse_backup(b) for b in backup)
         self.expires_after_days = expires_after_days
         self.enforce = enforce
         self.hosts = tuple(hosts) if hosts is not None else None
@@ -88,7 +97,8 @@ class PinningStrategy:
         )
 
     def __repr__(self) -> str:
-        return f"PinningStrategy({self.name!r}, pin={self.pin!r}, backup={list(self.backup)!r})"
+        backup = [str(b) for b in self.backup]
+        return f"PinningStrategy({self.name!r}, pin={self.pin!r}, backup={backup!r})"
 
     # ----------------------------------------------------------------------------- queries
     def pins_host(self, host: str) -> bool:
@@ -99,8 +109,17 @@ class PinningStrategy:
         """``leaf`` or ``ca``: which ATS list the primary pins go to."""
         return "leaf" if self.pin in LEAF_LEVELS else "ca"
 
-    def targets(self, calendar: CertificateCalendar, issuance: Issuance) -> frozenset[int]:
-        """Identities the pin level selects in ``issuance``."""
+    def targets(
+        self, calendar: CertificateCalendar, issuance: Issuance, day: int | None = None
+    ) -> frozenset[int]:
+        """Identities the pin level selects in ``issuance``, for an app built (or a list
+        published) on ``day`` (default: the issue day).
+
+        ``intermediates: all`` pins every intermediate the CA has active on ``day`` — the build
+        day, so an app built after a new intermediate went live pins it even while the server
+        still serves a certificate from the old one — plus the serving intermediate (the app
+        was built against that chain, so it always pins it, active or retired).
+        """
         if self.pin == "leaf_cert":
             return frozenset([issuance.cert])
         if self.pin == "leaf_spki":
@@ -108,32 +127,37 @@ class PinningStrategy:
         if self.pin == "intermediate_spki":
             if self.intermediates == "all":
                 keys = calendar.cas[issuance.ca].int_keys
-                active = calendar.active_intermediates(issuance.ca, issuance.day)
+                on = issuance.day if day is None else day
+                active = calendar.active_intermediates(issuance.ca, max(on, 0))
                 return frozenset(keys[n] for n in active) | {issuance.int_key}
             return frozenset([issuance.int_key])
         if self.pin == "root_spki":
             return frozenset([issuance.root_key])
         return frozenset()
 
+    @property
+    def pins_by_day(self) -> bool:
+        """Whether pins depend on the build day itself, not only on the certificate served."""
+        return self.intermediates == "all" or any(
+            isinstance(b, CAIntermediates) for b in self.backup
+        )
+
     def backup_pins(self, calendar: CertificateCalendar, issuance: Issuance, day: int) -> PinSet:
-        """Backup pins shipped with a build (or published) while ``issuance`` is served."""
+        """Backup pins shipped with a build (or published) on ``day`` while ``issuance`` is served."""
         leaf: set[int] = set()
         ca: set[int] = set()
         for entry in self.backup:
-            kind, _, ref = entry.partition(":")
-            if kind == "next_key":
+            if isinstance(entry, NextKey):
                 if issuance.next_key is not None:
                     leaf.add(issuance.next_key)
-            elif kind == "ca":
-                ca.add(calendar.cas[ref].root_key)
-            elif kind == "intermediates":
-                keys = calendar.cas[ref].int_keys
-                ca.update(keys[n] for n in calendar.active_intermediates(ref, max(day, 0)))
-            elif kind == "spki":
-                ident = literal_identity(calendar, ref)
-                (ca if ident[1] == "ca" or (ident[1] is None and self.level == "ca") else leaf).add(
-                    ident[0]
-                )
+            elif isinstance(entry, CARoot):
+                ca.add(calendar.cas[entry.ca].root_key)
+            elif isinstance(entry, CAIntermediates):
+                keys = calendar.cas[entry.ca].int_keys
+                ca.update(keys[n] for n in calendar.active_intermediates(entry.ca, max(day, 0)))
+            elif isinstance(entry, LiteralPin):
+                ident, level = literal_identity(calendar, entry.pin)
+                (ca if level == "ca" or (level is None and self.level == "ca") else leaf).add(ident)
         return PinSet(frozenset(leaf), frozenset(ca))
 
     def pins(self, calendar: CertificateCalendar, host: str, build_day: int) -> PinSet:
@@ -141,7 +165,7 @@ class PinningStrategy:
         if not self.pins_host(host):
             return PinSet()
         issuance = calendar.serving(host, build_day)
-        primary = self.targets(calendar, issuance)
+        primary = self.targets(calendar, issuance, build_day)
         own = PinSet(primary, frozenset()) if self.level == "leaf" else PinSet(frozenset(), primary)
         return own | self.backup_pins(calendar, issuance, build_day)
 
@@ -149,18 +173,21 @@ class PinningStrategy:
 def literal_identity(calendar: CertificateCalendar, pin: str) -> tuple[int, str | None]:
     """Map a literal SPKI pin to a scenario identity if a CA key has that pin, else a foreign id.
 
-    Returns (id, level) where level is ``ca`` for CA keys and ``None`` for foreign keys.
+    Returns (id, level) where level is ``ca`` for CA keys and ``None`` for foreign keys. The
+    CA keys' pins are computed once per calendar (not once per pin set).
     """
-    from simlib.pki.pins import parse_pin
-    from simlib.server.certificates import RealPki
+    cache = calendar.literal_pins
+    if pin not in cache:
+        if not cache:
+            from simlib.server.certificates import RealPki
 
-    value = parse_pin(pin)
-    real = RealPki.for_calendar(calendar)
-    for keys in calendar.cas.values():
-        for key in (keys.root_key, *keys.int_keys.values()):
-            if real.spki_pin(key) == value:
-                return key, "ca"
-    return calendar.registry.foreign(value), None
+            real = RealPki.for_calendar(calendar)
+            for keys in calendar.cas.values():
+                for key in (keys.root_key, *keys.int_keys.values()):
+                    cache.setdefault(real.spki_pin(key), (key, "ca"))
+        if pin not in cache:
+            cache[pin] = (calendar.registry.foreign(pin), None)
+    return cache[pin]
 
 
 def build_strategies(specs: list[StrategySpec]) -> list[PinningStrategy]:

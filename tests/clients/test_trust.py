@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simlib.clients.trust import TrustModel, client_kinds
 from simlib.api import simulate
+from simlib.clients.trust import TrustModel, client_kinds
 from simlib.server.calendar import CertificateCalendar
 from tests.conftest import make
 

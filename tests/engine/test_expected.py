@@ -167,6 +167,33 @@ class TestIntermediateRandom:
         assert lockout(res, "all").max() == 0.0
         assert len(set(inter)) == 2  # the seed exercises both intermediates
 
+    def test_all_intermediates_pins_the_build_day_set(self):
+        """The CA switches I1 → I2 on day 73 (2025-03-15), between the issue day of the
+        certificate served then (day 60, from I1) and the next renewal (day 120, from I2).
+        "All intermediates" pins what is active on the *build* day, plus the serving one: apps
+        built from day 73 pin {I1, I2} and survive day 120; apps built before pin {I1} only.
+        Closed form on day t ≥ 120: locked = share not yet on a version built on/after day 73
+        = 1 − G(t − r_6) (v6: released day 84, built day 81; v5 was built on day 67)."""
+        sc = make(
+            {"cas[0].intermediates": [{"name": "I1"}, {"name": "I2"}]},
+            events=[{"type": "intermediate_change", "date": "2025-01-01", "ca": "ca1", "active": ["I1"]},
+                    {"type": "intermediate_change", "date": "2025-03-15", "ca": "ca1", "active": ["I2"]}],
+            strategies=[{"name": "all", "pin": "intermediate_spki", "intermediates": "all"},
+                        {"name": "serving", "pin": "intermediate_spki"}],
+        )
+        res = simulate(sc)
+        cal = res.calendar
+        assert [it.intermediate for it in cal.by_host["api.test"]][:3] == ["I1", "I1", "I2"]
+        assert sc.day(sc.events[1].date) == 73
+        b = build_days()
+        assert b[5] < 73 <= b[6] == 81
+        got = lockout(res, "all")
+        assert got[:120].max() == 0.0
+        want = 1.0 - G(sc, t[120:180] - release_days()[6])
+        np.testing.assert_allclose(got[120:180], want, rtol=1e-12, atol=1e-15)
+        # pinning only the serving intermediate breaks for every version built before day 120
+        assert lockout(res, "serving")[120] == 1.0
+
     def test_random_choice_is_uniform_and_seeded(self):
         sc = make(
             {"cas[0].intermediates": [{"name": "I1"}, {"name": "I2"}, {"name": "I3"}],

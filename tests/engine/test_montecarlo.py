@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simlib.engine.montecarlo import MonteCarlo, child, monte_carlo
 from simlib.api import simulate
+from simlib.engine.montecarlo import MonteCarlo, child, monte_carlo
 from tests.conftest import make
 
 ATTACKS = ["rogue_ca", "user_installed_ca"]

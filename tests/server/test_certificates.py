@@ -51,6 +51,10 @@ def result():
         },
         events=[
             {"type": "ca_migration", "date": "2025-08-01", "to": "ca2", "when": "next_renewal"},
+            # the active set changes between a certificate's issue day and later build days
+            {"type": "intermediate_change", "date": "2025-01-01", "ca": "ca1", "active": ["I1"]},
+            {"type": "intermediate_change", "date": "2025-03-15", "ca": "ca1", "active": ["I2"]},
+            {"type": "intermediate_change", "date": "2025-05-20", "ca": "ca1", "active": ["I1", "I2"]},
             {"type": "trust_store_change", "date": "2025-05-01", "platforms": ["android"],
              "share": 0.5, "add": ["ca1/I1"]},
             {"type": "trust_store_change", "date": "2025-06-15", "platforms": ["ios"],
@@ -116,7 +120,7 @@ def real_pins(real: RealPki, strategy, host: str, build_day: int):
     elif level == "root_spki":
         ca.add(spki_pin(root))
     for entry in strategy.backup:
-        kind, _, ref = entry.partition(":")
+        kind, _, ref = str(entry).partition(":")
         if kind == "next_key":
             leaf.add(spki_pin(real.private_key(it.next_key).public_key()))
         elif kind == "ca":
