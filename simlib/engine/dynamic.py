@@ -13,8 +13,9 @@ list is not checked, so e(t, f) is then the unchecked value off(t)). Per day t t
 sum over pieces of G[s(t), j] × (mass of q over the piece), each mass a difference of the closed
 form rem(d) = (1−p)^n (1 − p·r/R) for d + 1 = nR + r. Terms older than the day K on which rem
 underflows to 0.0 are exactly zero, and for ``fail_open`` terms older than max_age are off(t)
-times a closed-form mass, so only the pieces within min(K, max_age) days of t are summed: cost
-days × (pieces in that window) plus the (versions × days) result.
+times a closed-form mass, so only the pieces within span = min(K, max_age) days of t are summed, and every version built
+more than span + 1 days before t has one common value: cost days × (pieces in the window) +
+versions × span, plus filling the (versions × days) result the tables hold.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def publication(sim: Simulation, strategy: PinningStrategy, host: str) -> tuple[
             lo, hi = max(0, it.day - ahead), min(T - 1, it.end_day)
             if hi < lo:
                 continue
-            ids = list(strategy.targets(sim.calendar, it))
+            ids = list(strategy.targets(sim.calendar, it, max(it.day, 0)))
             b = strategy.backup_pins(sim.calendar, it, max(it.day, 0))
             spans.append((lo, hi, ids + list(b.leaf | b.ca)))
     starts = np.unique([0, *[s[0] for s in spans], *[s[1] + 1 for s in spans if s[1] + 1 < T]])
@@ -78,29 +79,81 @@ class RefreshKernel:
         return np.where(f1 <= f2, self.rem(t - f2 - 1) - self.rem(t - f1), 0.0)
 
 
+class ClientEvents:
+    """Every event of one client kind for (chain segment s, publication piece j) pairs, with
+    the list fresh, evaluated on demand (only the pairs within the window of each day are ever
+    needed, so no segments × pieces table is built)."""
+
+    def __init__(self, sim: Simulation, strategy, client, pubs: dict[str, np.ndarray]) -> None:
+        self.hosts = []
+        for h, pub in pubs.items():
+            attacks = [
+                (a, sim.table.attack[(a, h, client.name)])
+                for a in sim.attack_labels if h in targets_of(sim, a)
+            ]
+            self.hosts.append((sim.table.legit[(h, client.name)], pub, strategy.pins_host(h), attacks))
+        self.enforce = strategy.enforce
+        self.labels = sim.attack_labels
+        self.P = len(next(iter(pubs.values())))
+        S = len(self.hosts[0][0].trusted)
+        self.off = self._values(np.arange(S), None)
+
+    def _values(self, s: np.ndarray, j: np.ndarray | None) -> dict[str, np.ndarray]:
+        """Events for pairs (s, j) (``j`` None: pins not checked)."""
+        def accepts(ch, pub):
+            return pub[j[:, None], ch.leaf[s]].any(-1) | pub[j[:, None], ch.ca[s]].any(-1)
+
+        lk = np.zeros(len(s), dtype=bool)
+        vi = np.zeros(len(s), dtype=bool)
+        rej = {a: np.ones(len(s), dtype=bool) for a in self.labels}
+        for ch, pub, pinned, attacks in self.hosts:
+            trusted = ch.trusted[s]
+            checked = pinned and j is not None
+            acc = accepts(ch, pub) if checked else np.ones(len(s), dtype=bool)
+            lk |= ~trusted | (self.enforce & ~acc)
+            vi |= trusted & ~acc
+            for a, ach in attacks:
+                acc_a = accepts(ach, pub) if checked else np.ones(len(s), dtype=bool)
+                rej[a] &= ~ach.trusted[s] | (self.enforce & ~acc_a)
+        out = {"lock": lk, "violation": vi}
+        return out | {f"protected:{a}": ~lk & rej[a] for a in self.labels}
+
+    def values(self, s: np.ndarray, j: np.ndarray) -> dict[str, np.ndarray]:
+        s, j = np.broadcast_arrays(np.asarray(s), np.asarray(j))
+        code, inverse = np.unique(s.ravel() * self.P + j.ravel(), return_inverse=True)
+        vals = self._values(code // self.P, code % self.P)
+        return {k: v[inverse].reshape(s.shape) for k, v in vals.items()}
+
+
 class EventOn:
     """e(t, f): the event's value on day t with the list fetched on day f (pins checked), for
     arrays of (t, f) pairs — what the Monte Carlo panel evaluates per user."""
 
-    def __init__(self, G: np.ndarray, off_s: np.ndarray, seg: np.ndarray, starts: np.ndarray,
+    def __init__(self, events: ClientEvents, key: str, seg: np.ndarray, starts: np.ndarray,
                  window: int | None) -> None:
-        self.G, self.off_s, self.seg, self.starts, self.window = G, off_s, seg, starts, window
+        self.events, self.key, self.seg, self.starts, self.window = events, key, seg, starts, window
 
     def piece(self, f: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.starts, f, side="right") - 1
 
+    def g(self, s: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """The event in chain segment s with the fresh list of piece j."""
+        return self.events.values(s, j)[self.key]
+
     def __call__(self, t: np.ndarray, f: np.ndarray) -> np.ndarray:
         t, f = np.broadcast_arrays(np.asarray(t), np.asarray(f))
         s = self.seg[t]
-        val = self.G[s, self.piece(f)]
+        val = self.g(s, self.piece(f))
         if self.window is not None:
-            val = np.where(t - f <= self.window, val, self.off_s[s])
+            val = np.where(t - f <= self.window, val, self.events.off[self.key][s])
         return val
 
 
-def _prob(on: EventOn, off_t: np.ndarray, kernel: RefreshKernel, build_days: np.ndarray,
-          checked: np.ndarray, T: int) -> np.ndarray:
-    """(V, T) P(event) for every version and day (see the module docstring)."""
+def _probs(cev: ClientEvents, ons: dict[str, EventOn], kernel: RefreshKernel,
+           build_days: np.ndarray, checked: np.ndarray, T: int) -> dict[str, np.ndarray]:
+    """(V, T) P(event) for every event, version and day (see the module docstring)."""
+    on = next(iter(ons.values()))
+    seg = on.seg
     t = np.arange(T)
     W = on.window
     span = kernel.K if W is None else min(kernel.K, W)  # older fetches: 0 or off(t)
@@ -111,30 +164,42 @@ def _prob(on: EventOn, off_t: np.ndarray, kernel: RefreshKernel, build_days: np.
     valid = j_t[:, None] >= J
     Jc = np.minimum(J, len(on.starts) - 1)
     ends = np.append(on.starts[1:], T) - 1
-    f1 = np.maximum(on.starts[Jc], lo_f[:, None])
-    f2 = np.minimum(ends[Jc], t[:, None])
-    contrib = np.where(valid, on.G[on.seg[t][:, None], Jc] * kernel.mass(t[:, None], f1, f2), 0.0)
-    # C[t, i] = Σ over window pieces i.. of day t (suffix sums), C[t, m] = 0
-    C = np.concatenate([np.cumsum(contrib[:, ::-1], axis=1)[:, ::-1], np.zeros((T, 1))], axis=1)
-
-    b = build_days[:, None]
-    tt = t[None, :]
-    x = np.clip(b + 1, lo_f[None, :], tt + 1)  # first fetch day counted in the window sum
+    mass = np.where(valid, kernel.mass(t[:, None], np.maximum(on.starts[Jc], lo_f[:, None]),
+                                       np.minimum(ends[Jc], t[:, None])), 0.0)
+    g_window = cev.values(seg[t][:, None], Jc)
+    # the band of recent versions, b ≤ t ≤ b + span + 1, pair by pair
+    width = np.clip(np.minimum(build_days + span + 2, T) - build_days, 0, None)
+    v = np.repeat(np.arange(len(build_days)), width)
+    tt = np.repeat(build_days, width) + np.arange(width.sum()) - np.repeat(np.cumsum(width) - width, width)
+    b = build_days[v]
+    x = np.clip(b + 1, lo_f[tt], tt + 1)  # first fetch day counted in the window sum
     jx = on.piece(np.minimum(x, T - 1))
-    rel = jx - j_lo[None, :]
     inside = x <= tt
-    part_end = np.minimum(ends[jx], tt)
-    partial = np.where(inside, on.G[on.seg[t][None, :], jx] * kernel.mass(tt, x, part_end), 0.0)
-    after = C[np.broadcast_to(tt, rel.shape), np.clip(rel + 1, 0, m)]
-    tail = partial + np.where(inside, after, 0.0)
-    stale_off = off_t[None, :]
-    if W is not None:  # fetches older than max_age count as unchecked
-        tail = tail + stale_off * np.where(tt - b - 1 > W, kernel.rem(W) - kernel.rem(tt - b - 1), 0.0)
-    shape = (len(build_days), T)
-    at_b = on(np.broadcast_to(tt, shape), np.broadcast_to(np.minimum(b, T - 1), shape))
-    p = tail + kernel.rem(tt - b - 1) * at_b
-    p = np.where(b > tt, 0.0, p)  # not built yet
-    return np.where(checked, p, stale_off)
+    part_mass = np.where(inside, kernel.mass(tt, x, np.minimum(ends[jx], tt)), 0.0)
+    g_band = cev.values(seg[tt], jx)
+    bb = np.minimum(b, T - 1)
+    g_b = cev.values(seg[tt], on.piece(bb))
+    fresh_b = np.ones(len(tt), dtype=bool) if W is None else tt - bb <= W
+    rem_b = kernel.rem(tt - b - 1)
+    stale = 0.0 if W is None else np.where(tt - b - 1 > W, kernel.rem(W) - kernel.rem(tt - b - 1), 0.0)
+    not_built = build_days[:, None] > t[None, :]
+    out = {}
+    for key in ons:
+        off_t = ons[key].events.off[key][seg]
+        # C[t, i] = Σ over window pieces i.. of day t (suffix sums), C[t, m] = 0
+        contrib = g_window[key] * mass
+        C = np.concatenate([np.cumsum(contrib[:, ::-1], axis=1)[:, ::-1], np.zeros((T, 1))], axis=1)
+        # Versions built more than span + 1 days before t share one value: every fetch they
+        # could use is in the window (summed in C[t, 0]) or counts as off(t).
+        old = C[:, 0] + (off_t * kernel.rem(W) if W is not None else 0.0)
+        res = np.where(checked, old[None, :], off_t[None, :])
+        tail = g_band[key] * part_mass + np.where(inside, C[tt, np.clip(jx - j_lo[tt] + 1, 0, m)], 0.0)
+        tail = tail + off_t[tt] * stale  # fetches older than max_age count as unchecked
+        at_b = np.where(fresh_b, g_b[key], off_t[tt])
+        res[v, tt] = np.where(checked[v, tt], tail + rem_b * at_b, off_t[tt])
+        res[not_built] = 0.0
+        out[key] = res
+    return out
 
 
 def dynamic_tables(sim: Simulation, strategy, releases) -> StrategyTables:
@@ -156,7 +221,6 @@ def dynamic_tables(sim: Simulation, strategy, releases) -> StrategyTables:
     pieces = {h: publication(sim, strategy, h) for h in hosts}
     starts = np.unique(np.concatenate([pieces[h][0] for h in hosts]))
     pubs = {h: pub[np.searchsorted(st, starts, side="right") - 1] for h, (st, pub) in pieces.items()}
-    pinned = {h: strategy.pins_host(h) for h in hosts}
     expiry = (
         build_days + strategy.expires_after_days if strategy.expires_after_days else np.full(V, 10**9)
     )
@@ -164,44 +228,14 @@ def dynamic_tables(sim: Simulation, strategy, releases) -> StrategyTables:
 
     lock, violate, protect, lock_host, events = {}, {}, {}, {}, {}
     for c in sim.clients:
-        # G[s, j]: the event in chain segment s with the (fresh) list of piece j
-        lk_enf = lk_off = vi = None
-        rej_enf: dict[str, np.ndarray] = {}
-        rej_off: dict[str, np.ndarray] = {}
-        lock_host[c.name] = {}
-        for h in hosts:
-            ch = sim.table.legit[(h, c.name)]
-            pub = pubs[h]
-            acc = (pub[:, ch.leaf].any(-1) | pub[:, ch.ca].any(-1)).T  # (S, P)
-            trusted = ch.trusted[:, None]
-            enf = pinned[h] and strategy.enforce
-            lk_h = ~trusted | (enf & ~acc)
-            vi_h = trusted & pinned[h] & ~acc
-            lk_enf = lk_h if lk_enf is None else lk_enf | lk_h
-            lk_off = ~trusted[:, 0] if lk_off is None else lk_off | ~trusted[:, 0]
-            vi = vi_h if vi is None else vi | vi_h
-            lock_host[c.name][h] = None
-            for a in sim.attack_labels:
-                if h not in targets_of(sim, a):
-                    continue
-                ach = sim.table.attack[(a, h, c.name)]
-                acc_a = (pub[:, ach.leaf].any(-1) | pub[:, ach.ca].any(-1)).T
-                at = ach.trusted[:, None]
-                r_h = ~at | (enf & ~acc_a)
-                rej_enf[a] = r_h if a not in rej_enf else rej_enf[a] & r_h
-                rej_off[a] = ~at[:, 0] if a not in rej_off else rej_off[a] & ~at[:, 0]
-        S, P = lk_enf.shape
-        G = {"lock": (lk_enf, lk_off), "violation": (vi, np.zeros(S, dtype=bool))}
-        for a in sim.attack_labels:
-            re = rej_enf.get(a, np.ones((S, P), dtype=bool))
-            ro = rej_off.get(a, np.ones(S, dtype=bool))
-            G[f"protected:{a}"] = (~lk_enf & re, ~lk_off & ro)
-        ev = {k: (EventOn(g, off, seg, starts, window), off[seg]) for k, (g, off) in G.items()}
+        cev = ClientEvents(sim, strategy, c, pubs)
+        ev = {k: (EventOn(cev, k, seg, starts, window), off[seg]) for k, off in cev.off.items()}
         events[c.name] = ev
-        prob = lambda key, ev=ev: _prob(ev[key][0], ev[key][1], kernel, build_days, checked, T)  # noqa: E731
-        lock[c.name] = prob("lock")
-        violate[c.name] = prob("violation")
-        protect[c.name] = {a: prob(f"protected:{a}") for a in sim.attack_labels}
+        p = _probs(cev, {k: on for k, (on, _off) in ev.items()}, kernel, build_days, checked, T)
+        lock[c.name] = p["lock"]
+        violate[c.name] = p["violation"]
+        protect[c.name] = {a: p[f"protected:{a}"] for a in sim.attack_labels}
+        lock_host[c.name] = dict.fromkeys(hosts)
     return StrategyTables(
         strategy, releases, np.arange(T), np.arange(T), lock, violate, protect, lock_host,
         per_day=True, events=events,
