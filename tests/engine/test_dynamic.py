@@ -117,7 +117,7 @@ def reference_probabilities(sim, strategy, releases):
             lo, hi = max(0, it.day - dyn.publish_ahead_days), min(T - 1, it.end_day)
             if hi >= lo:
                 bk = strategy.backup_pins(sim.calendar, it, max(it.day, 0))
-                pub[lo : hi + 1, list(strategy.targets(sim.calendar, it)) + list(bk.leaf | bk.ca)] = True
+                pub[lo : hi + 1, list(strategy.targets(sim.calendar, it, max(it.day, 0))) + list(bk.leaf | bk.ca)] = True
         return pub
 
     def prob(on, off):
