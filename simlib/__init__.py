@@ -7,24 +7,50 @@ reports, per pinning strategy, who gets locked out and which MITM attacks are re
 >>> sc = simlib.load_scenario("data/scenarios/quickstart.yaml")   # doctest: +SKIP
 >>> res = simlib.simulate(sc)                                       # doctest: +SKIP
 >>> res.summary                                                     # doctest: +SKIP
+
+The public names below load on first use: ``import simlib`` (and so ``simlib --help`` and every
+worker start) does not import numpy, pandas or pydantic until something needs them.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from simlib._version import __version__
-from simlib.api import simulate
 from simlib.errors import ScenarioError, SimlibError
-from simlib.model import Scenario, apply_overrides, default_scenario, load_scenario
-from simlib.strategies.strategy import PinningStrategy
+
+#: public name → the module that defines it
+_LAZY = {
+    "simulate": "simlib.api",
+    "Scenario": "simlib.model",
+    "apply_overrides": "simlib.model",
+    "default_scenario": "simlib.model",
+    "load_scenario": "simlib.model",
+    "PinningStrategy": "simlib.strategies.strategy",
+    "sweep": "simlib.batch",
+    "load_results": "simlib.batch",
+}
+
+if TYPE_CHECKING:
+    from simlib.api import simulate
+    from simlib.batch import load_results, sweep
+    from simlib.model import Scenario, apply_overrides, default_scenario, load_scenario
+    from simlib.strategies.strategy import PinningStrategy
 
 
 def __getattr__(name: str):
-    # Batch machinery (pyarrow datasets, executors) loads only when a sweep is used.
-    if name in ("sweep", "load_results"):
-        from simlib import batch
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'simlib' has no attribute {name!r}")
+    import importlib
 
-        return getattr(batch, name)
-    raise AttributeError(f"module 'simlib' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
 
 
 __all__ = [

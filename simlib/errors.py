@@ -39,6 +39,10 @@ def one_line(text: object, limit: int = MAX_LINE) -> str:
     return clip(text, limit)
 
 
+class ScenarioWarning(UserWarning):
+    """Something in a scenario was read in a way the author may not expect."""
+
+
 class SimlibError(Exception):
     """Base class for errors caused by bad input (never by a bug in simlib).
 

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import NoReturn
 
 from simlib._version import __version__
-from simlib.errors import OutputError, ScenarioError, SimlibError, escape_controls, one_line
+from simlib.errors import (
+    OutputError,
+    ScenarioError,
+    ScenarioWarning,
+    SimlibError,
+    escape_controls,
+    one_line,
+)
 
 EXIT_BAD_INPUT = 2
 #: Exit status after the reader of our output went away (``simlib pins … | head``): 128 + SIGPIPE.
@@ -292,8 +299,6 @@ def _silence_stdout() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 2 bad input, 130 interrupted)."""
-    from simlib.model import ScenarioWarning
-
     def show(message, category, filename, lineno, file=None, line=None) -> None:
         if issubclass(category, ScenarioWarning):
             sys.stdout.flush()

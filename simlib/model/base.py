@@ -17,7 +17,7 @@ from pydantic import (
 )
 
 from simlib._dates import to_date
-from simlib.errors import clip
+from simlib.errors import ScenarioWarning, clip
 
 KeyAlgorithm = Literal["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096"]
 PLATFORMS = ("android", "ios")
@@ -135,10 +135,6 @@ class _Model(BaseModel):
     model_config = ConfigDict(
         extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
     )
-
-
-class ScenarioWarning(UserWarning):
-    """Something in a scenario was read in a way the author may not expect."""
 
 
 class _Named(_Model):
