@@ -69,14 +69,19 @@ def series_many(
     counts: dict[str, AtLeast],
     everyone: AtLeast | None = None,
     cache: dict | None = None,
+    active: np.ndarray | None = None,
 ) -> list[dict[str, np.ndarray]]:
     """Daily series of several strategies that share one release list.
 
     When ``everyone`` is given (expected mode), each client kind is its share of the whole fleet
     and A(k, t) is looked up once for all of them. ``cache`` (owned by the caller) keeps the
-    breakpoint plans between calls with the same tables (Monte Carlo replications).
+    breakpoint plans between calls with the same tables (Monte Carlo replications). ``active``
+    (users with the app each day) bounds every count; by default the counts' own total.
     """
     T = sim.days
+    if active is None:
+        t = np.arange(T)
+        active = sum(A(np.zeros(T, dtype=np.int64), t) for A in counts.values())
     K0 = 2 + len(sim.attack_labels)
     if everyone is not None:
         groups = [(everyone, [c.name for c in sim.clients])]
@@ -95,7 +100,7 @@ def series_many(
                 lock = tb.lock[c.name]
                 newly[1:] = (x[:, 1:] * np.clip(np.diff(lock, axis=1), 0.0, None)).sum(axis=0)
                 per_client[c.name] = (cols, newly)
-            results.append(_combine(sim, per_client, {c.name: 1.0 for c in sim.clients}, counts))
+            results.append(_combine(sim, per_client, {c.name: 1.0 for c in sim.clients}, active))
             continue
         for A, names in groups:
             key = (id(tb), tuple(names))
@@ -107,7 +112,7 @@ def series_many(
             out, newly = plan.evaluate(A, T)
             for i, n in enumerate(names):
                 per_client[n] = (out[:, i * K0 : (i + 1) * K0], newly[i])
-        results.append(_combine(sim, per_client, weights, counts))
+        results.append(_combine(sim, per_client, weights, active))
     return results
 
 
@@ -115,7 +120,7 @@ def _combine(
     sim: Simulation,
     per_client: dict[str, tuple[np.ndarray, np.ndarray]],
     weights: dict[str, float],
-    counts: dict[str, AtLeast],
+    active: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """Weighted sum of client-level columns into the named daily series, clamped to [0, active]."""
     T = sim.days
@@ -123,15 +128,12 @@ def _combine(
     total = np.zeros((T, K0))
     newly = np.zeros(T)
     by_platform = {p: np.zeros(T) for p in sim.platforms}
-    active = np.zeros(T)
-    t = np.arange(T)
     for c in sim.clients:
         cols, nl = per_client[c.name]
         w = weights[c.name]
         total += w * cols
         newly += w * nl
         by_platform[c.platform] += w * cols[:, 0]
-        active += counts[c.name](np.zeros(T, dtype=np.int64), t)
     out = {"locked": total[:, 0], "violation": total[:, 1], "newly_locked": newly}
     out |= {f"protected:{a}": total[:, 2 + n] for n, a in enumerate(sim.attack_labels)}
     out |= {f"locked:{p}": v for p, v in by_platform.items()}

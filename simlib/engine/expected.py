@@ -29,7 +29,7 @@ def run_expected(
     curve = AdoptionCurve(scenario.fleet.adoption)
     everyone = AtLeast(cohorts, tables[0].release_days, curve=curve)
     counts = fleet_counts(sim, tables[0], cohorts)
-    series = series_many(sim, tables, counts, everyone)
+    series = series_many(sim, tables, counts, everyone, active=active)
     runs = {
         st.name: StrategyRun(tb, counts, se)
         for st, tb, se in zip(sim.strategies, tables, series, strict=True)

@@ -35,7 +35,7 @@ def run_strategy(
     while True:
         tables = sim.tables(strategy, releases)
         counts = fleet_counts(sim, tables, cohorts)
-        series = series_many(sim, [tables], counts)[0]
+        series = series_many(sim, [tables], counts, active=active)[0]
         if ir is None:
             break
         rate = series["locked"] / active

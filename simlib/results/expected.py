@@ -49,11 +49,8 @@ class SimulationResult:
     @cached_property
     def timeseries(self) -> pd.DataFrame:
         sim = self.simulation
-        frames = [
-            timeseries_frame(self.scenario, name, run.series, self.active, sim.attack_labels, sim.platforms)
-            for name, run in self.runs.items()
-        ]
-        return pd.concat(frames, ignore_index=True)
+        series = {name: run.series for name, run in self.runs.items()}
+        return timeseries_frame(self.scenario, series, self.active, sim.attack_labels, sim.platforms)
 
     @cached_property
     def summary(self) -> pd.DataFrame:

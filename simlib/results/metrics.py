@@ -30,28 +30,40 @@ def day_index(scenario: Scenario) -> pd.DatetimeIndex:
 
 def timeseries_frame(
     scenario: Scenario,
-    strategy: str,
-    series: dict[str, np.ndarray],
+    series: dict[str, dict[str, np.ndarray]],
     active: np.ndarray,
     attack_labels: list[str],
     platforms: list[str],
 ) -> pd.DataFrame:
-    dates = day_index(scenario)
-    locked = series["locked"]
+    """One tidy frame, a row per (strategy, date), from each strategy's daily series.
+
+    Built column by column over all strategies at once (one DataFrame, no concat): this is on
+    the interactive path (a slider move re-simulates and redraws).
+    """
+    names = list(series)
+    n = len(names)
+    T = len(active)
+
+    def col(key: str) -> np.ndarray:
+        return np.concatenate([series[s][key] for s in names]) if names else np.zeros(0)
+
+    act = np.tile(active, n)
+    locked = col("locked")
+    rate = locked / act
     data: dict[str, object] = {
-        "date": dates,
-        "strategy": strategy,
-        "active_users": active,
+        "date": np.tile(day_index(scenario).to_numpy(), n),
+        "strategy": np.repeat(np.array(names, dtype=object), T),
+        "active_users": act,
         "locked_users": locked,
-        "lockout_rate": locked / active,
-        "newly_locked_users": series["newly_locked"],
-        "pin_violation_rate": series["violation"] / active,
+        "lockout_rate": rate,
+        "newly_locked_users": col("newly_locked"),
+        "pin_violation_rate": col("violation") / act,
     }
     for p in platforms:
-        data[f"locked_users_{p}"] = series[f"locked:{p}"]
-    working = 1.0 - locked / active
+        data[f"locked_users_{p}"] = col(f"locked:{p}")
+    working = 1.0 - rate
     for a in attack_labels:
-        protected = series[f"protected:{a}"] / active
+        protected = col(f"protected:{a}") / act
         data[f"protected_{a}"] = protected
         data[f"exposed_{a}"] = np.clip(working - protected, 0.0, None)
     return pd.DataFrame(data)
