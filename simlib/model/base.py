@@ -37,9 +37,10 @@ CABF_VALIDITY_CAP: tuple[tuple[dt.date, int], ...] = (
 
 
 #: Dates a scenario may use. Certificates are built from them (CA certificates from start − 5 to
-#: start + 40 years, leaves for up to MAX_DAYS days), and X.509 times run from 1950 to 9999.
+#: start + 40 years, leaves for up to MAX_DAYS days) and X.509 times start in 1950; results carry
+#: them as pandas ``datetime64[ns]``, which ends in April 2262.
 MIN_DATE = dt.date(1950, 1, 1)
-MAX_DATE = dt.date(9000, 12, 31)
+MAX_DATE = dt.date(2200, 12, 31)
 #: Upper bound of every "days" field (100 years): keeps day arithmetic and certificate validity
 #: far inside what numpy and X.509 can represent.
 MAX_DAYS = 36_500
@@ -67,7 +68,8 @@ def _coerce_date(value: Any) -> Any:
 def _date_in_range(value: dt.date) -> dt.date:
     if not (MIN_DATE <= value <= MAX_DATE):
         raise ValueError(
-            f"{value} is outside {MIN_DATE}..{MAX_DATE} (certificate validity must fit X.509 times)"
+            f"{value} is outside {MIN_DATE}..{MAX_DATE} (X.509 times start in 1950; result "
+            "dates must fit pandas datetime64)"
         )
     return value
 

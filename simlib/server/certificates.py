@@ -74,7 +74,7 @@ class RealPki:
         """CA certificates are valid from 5 years before start to 40 years after it.
 
         29 February moves to 28 February in common years; X.509 times start in 1950
-        (scenario dates are validated to 1950-01-01 … 9000-12-31, see ``simlib.model.base``).
+        (scenario dates are validated to 1950-01-01 … 2200-12-31, see ``simlib.model.base``).
         """
         start = self.scenario.start
         first = max(add_years(start, -5), MIN_DATE)
