@@ -4,8 +4,8 @@ Run: ``.venv/bin/python benchmarks/bench_batch.py [--quick]``. Prints a table an
 ``benchmarks/results/batch.json``. Every measurement runs the real command line
 (``python -m simlib.cli.main sweep ...``) in a fresh process, so process start-up, validation,
 worker start-up and Parquet writes are included. The machine is shared and noisy: every target is
-a ratio of two measurements taken in the same run (alternated where it matters), and the load
-average is recorded next to them.
+a ratio of two measurements taken in the same run (alternated where it matters); each timed run
+waits (up to 90 s) until the machine is idle, and the CPU use found then is recorded next to it.
 
 1. Throughput: 10 000 Monte Carlo replications of the quickstart scenario (one point) with
    ``--workers 2`` and tasks of 100 replications. Target ≤ 20 s on a 2-core machine.
@@ -58,6 +58,34 @@ rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 sys.exit(rc)
 """
+
+
+def _busy_cores(seconds: float = 0.5) -> float:
+    """CPU cores busy over ``seconds`` (from /proc/stat; 0 where it does not exist)."""
+    def sample() -> tuple[int, int]:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(fields), fields[3] + fields[4]  # total, idle + iowait
+
+    try:
+        t0, i0 = sample()
+        time.sleep(seconds)
+        t1, i1 = sample()
+    except OSError:
+        return 0.0
+    return (os.cpu_count() or 1) * (1 - (i1 - i0) / max(t1 - t0, 1))
+
+
+def _wait_quiet(limit_s: float = 90.0, busy: float = 0.3) -> float:
+    """Wait (up to ``limit_s``) until other processes use less than ``busy`` cores; return usage.
+
+    The machine is shared: a measurement taken while something else computes is meaningless for
+    a 2-worker speed-up, so each timed pair starts when the machine is idle if it gets idle.
+    """
+    deadline = time.monotonic() + limit_s
+    while True:
+        used = _busy_cores()
+        if used < busy or time.monotonic() > deadline:
+            return round(used, 2)
 
 
 def _write(folder: Path, name: str, doc: dict[str, Any]) -> Path:
@@ -269,9 +297,12 @@ def main(argv: list[str] | None = None) -> int:
         full = _write(work, "full", _mc_sweep(n_full))
         subset = _write(work, "subset", _mc_sweep(n_subset))
 
+        busy: dict[str, float] = {"mc_full": _wait_quiet()}
         t_full, in_full = _timed(_cli(full, work / "full-out", "--workers", "2", "--batch-size", batch))
         print(f"{n_full} MC replications of quickstart, 2 workers: {t_full:.1f} s (sweep {in_full:.1f} s)")
+        busy["mc_w1"] = _wait_quiet()
         t1, in1 = _timed(_cli(subset, work / "w1", "--workers", "1", "--batch-size", batch))
+        busy["mc_w2"] = _wait_quiet()
         t2, in2 = _timed(_cli(subset, work / "w2", "--workers", "2", "--batch-size", batch))
         eff, in_eff = t1 / (2 * t2), in1 / (2 * in2)
         print(
@@ -283,7 +314,9 @@ def main(argv: list[str] | None = None) -> int:
         inproc: list[tuple[float, float]] = []
         pooled: list[tuple[float, float]] = []
         for k in range(2):
+            busy[f"calendars_in_{k}"] = _wait_quiet()
             inproc.append(_timed(_cli(calendars, work / f"cal-in-{k}")))
+            busy[f"calendars_w2_{k}"] = _wait_quiet()
             pooled.append(_timed(_cli(calendars, work / f"cal-w2-{k}", "--workers", "2")))
         t_in, t_w2 = min(t for t, _ in inproc), min(t for t, _ in pooled)
         s_in, s_w2 = min(s for _, s in inproc), min(s for _, s in pooled)
@@ -363,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         "ok": ratio <= 1.2,
     }
     out["streaming"] = stream
+    out["busy_cores_before"] = busy  # other processes' CPU use just before each timed run
     out["load_average_end"] = os.getloadavg()
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
