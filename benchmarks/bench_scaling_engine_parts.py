@@ -32,8 +32,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 import simlib  # noqa: E402
-from simlib.engine.montecarlo import monte_carlo  # noqa: E402
 from simlib.model import ScenarioWarning  # noqa: E402
+from simlib.results.montecarlo import monte_carlo  # noqa: E402
 
 SCENARIO = HERE.parent / "data" / "scenarios" / "five-years-three-hosts.yaml"
 HORIZONS = {"5y": "2030-12-31", "20y": "2045-12-31"}

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from simlib.engine.expected import run_expected
-from simlib.engine.montecarlo import MonteCarloResult, monte_carlo
 from simlib.model import Scenario, load_scenario
 from simlib.results.expected import SimulationResult
+from simlib.results.montecarlo import MonteCarloResult, monte_carlo
 
 
 def simulate(

@@ -408,7 +408,7 @@ def load_results(path: str | Path, aggregate: bool = False) -> pd.DataFrame:
     Parameter columns keep their types (numbers stay numbers; lists/mappings are JSON strings).
     Only finished runs are included (see ``manifest.parquet`` for failures).
 
-    ``aggregate=True`` returns :func:`simlib.engine.montecarlo.aggregate` over replications: mean, sd,
+    ``aggregate=True`` returns :func:`simlib.results.montecarlo.aggregate` over replications: mean, sd,
     se, p5, p50, p95 per point × strategy × metric, with the parameter columns kept.
     """
     meta = read_meta(path)
@@ -419,7 +419,7 @@ def load_results(path: str | Path, aggregate: bool = False) -> pd.DataFrame:
     else:
         frame = table.to_pandas()
     if aggregate:
-        from simlib.engine.montecarlo import aggregate as _aggregate
+        from simlib.results.montecarlo import aggregate as _aggregate
 
         return _aggregate(frame.drop(columns=["run_id"]), by=["point", *params])
     return frame

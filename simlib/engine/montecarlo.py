@@ -34,7 +34,6 @@ from simlib.engine.simulation import Simulation
 from simlib.engine.tables import StrategyTables
 from simlib.fleet.cohorts import AdoptionCurve, Cohorts, normal_version, prompt_floor, windows
 from simlib.model import Scenario
-from simlib.results.metrics import summary_row
 
 BAND_REPLICATIONS = 500  # daily quantile bands use the first replications only (bounded memory)
 

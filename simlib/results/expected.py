@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 
 from simlib.engine.durations import SpellTable, spell_table
+from simlib.engine.metrics import summary_row
 from simlib.fleet.cohorts import windows
 from simlib.results.io import write_results
-from simlib.results.metrics import rank_costs, summary_row, timeseries_frame
+from simlib.results.metrics import rank_costs, timeseries_frame
 from simlib.server.certificates import RealPki
 
 if TYPE_CHECKING:

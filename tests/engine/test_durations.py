@@ -55,7 +55,7 @@ def test_stats_of_a_known_distribution():
 
 
 def test_duration_stats_match_monte_carlo_columns():
-    from simlib.engine.montecarlo import monte_carlo
+    from simlib.results.montecarlo import monte_carlo
 
     sc = make(ONE_ROTATION, strategies=[{"name": "leaf", "pin": "leaf_spki"}])
     stats = simulate(sc).duration_stats.set_index("strategy")

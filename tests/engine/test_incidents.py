@@ -165,7 +165,7 @@ def test_installs_closed_form():
 
 
 def test_monte_carlo_follows_incident_response():
-    from simlib.engine.montecarlo import monte_carlo
+    from simlib.results.montecarlo import monte_carlo
 
     sc = make(
         {**ONE_ROTATION, "incident_response": {"detect_days": 2, "review_days": 3}},

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from simlib.api import simulate
-from simlib.engine.montecarlo import MonteCarlo, child, monte_carlo
+from simlib.engine.montecarlo import MonteCarlo, child
+from simlib.results.montecarlo import monte_carlo
 from tests.conftest import make
 
 ATTACKS = ["rogue_ca", "user_installed_ca"]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from simlib.api import simulate
-from simlib.results.metrics import _runs, summary_row
+from simlib.engine.metrics import _runs, summary_row
 from tests.conftest import make
 
 
