@@ -27,7 +27,7 @@ _WHERE = {
     "SweepPlan": "spec",
     "SweepSpec": "spec",
     "load_sweep": "spec",
-    "run_id": "spec",
+    "run_id": "identity",
     "load_manifest": "store",
     "load_results": "store",
     "load_timeseries": "store",

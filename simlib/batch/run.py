@@ -5,21 +5,20 @@ A *run* is (point *i*, replication *r*). Its randomness comes only from
 ``simlib.engine.montecarlo.child(point_root, r)``, so a run computes the same numbers wherever and
 whenever it executes. Runs are grouped into *tasks* of ``batch_size`` runs, in run order; a task
 holds the runs of one point, or of several consecutive points when points have fewer runs than a
-task (expected mode), and the worker builds each point's :class:`~simlib.engine.montecarlo.MonteCarlo`
-once and reuses its cached tables across the point's replications.
+task (expected mode); a worker builds each point's :class:`~simlib.engine.montecarlo.MonteCarlo`
+once and reuses its cached tables across the point's replications and tasks.
 
 The main process streams: it submits tasks from a lazy run stream, keeps at most
-``2 × workers`` tasks in flight and writes each finished task to disk (:mod:`simlib.batch.store`)
-before taking more, so memory does not grow with the number of runs.
+``2 × workers`` tasks in flight (:mod:`simlib.batch.executors`) and writes each finished task to
+disk (:mod:`simlib.batch.store`) before taking more, so memory does not grow with the number of
+runs. Workers run tasks with :func:`simlib.batch.worker.run_task`.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import hashlib
 import math
 import os
-import sys
 import tempfile
 import threading
 import time
@@ -33,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simlib.batch.executors import Runner, SweepError, make_runner
 from simlib.batch.spec import SweepPlan, sweep_from_dict
 from simlib.batch.store import (
     RunIdSet,
@@ -51,10 +51,7 @@ from simlib.batch.worker import (
     now,
     one_line_error,
     run_task,
-    simlib_version,
-    worker_ready,
 )
-from simlib.errors import SimlibError
 from simlib.model import Scenario
 
 __all__ = [
@@ -73,132 +70,6 @@ __all__ = [
 #: Aim for tasks of about this many seconds when choosing the batch size from the pilot.
 TARGET_TASK_SECONDS = 1.0
 MAX_BATCH_SIZE = 5_000
-
-
-class SweepError(SimlibError, RuntimeError):
-    """The sweep could not continue (a worker process died, a cluster mismatch, ...)."""
-
-
-# =================================================================================== executors
-
-
-class _Runner:
-    """Submits tasks somewhere and waits for them (uniform over executor kinds)."""
-
-    workers: int = 1
-    #: Workers are processes of this machine that should die with this process.
-    local_processes = False
-
-    @property
-    def window(self) -> int:
-        """Tasks kept in flight: enough to keep every worker busy while results are written."""
-        return max(1, 2 * self.workers)
-
-    def start(self) -> None:
-        """Start the workers now (they start up while the sweep prepares and runs its pilot)."""
-
-    def submit(self, task: Task) -> Any:
-        raise NotImplementedError
-
-    def wait(self, handles: set[Any]) -> tuple[set[Any], set[Any]]:
-        done, pending = cf.wait(handles, return_when=cf.FIRST_COMPLETED)
-        return set(done), set(pending)
-
-    def result(self, handle: Any) -> TaskOutput:
-        return handle.result()
-
-    def cancel(self, handles: set[Any]) -> None:
-        for h in handles:
-            h.cancel()
-
-
-class _InProcess(_Runner):
-    """Runs each task immediately in this process (the default; no pickling, no startup)."""
-
-    workers = 1
-
-    @property
-    def window(self) -> int:
-        return 1
-
-    def submit(self, task: Task) -> cf.Future:
-        fut: cf.Future = cf.Future()
-        try:
-            fut.set_result(run_task(task))
-        except Exception as exc:
-            fut.set_exception(exc)
-        return fut
-
-
-class _Futures(_Runner):
-    """Any ``concurrent.futures``-shaped executor (``submit(fn, *args) -> Future``)."""
-
-    def __init__(self, executor: Any) -> None:
-        self.executor = executor
-        self.workers = int(getattr(executor, "_max_workers", None) or os.cpu_count() or 1)
-        self.local_processes = isinstance(executor, cf.ProcessPoolExecutor)
-        self._ready: list[cf.Future] = []
-
-    def start(self) -> None:
-        if self.local_processes:  # one call per worker: spawns them all, arms their guard
-            main = threading.current_thread() is threading.main_thread()
-            self._ready = [
-                self.executor.submit(worker_ready, os.getpid(), main) for _ in range(self.workers)
-            ]
-
-    def submit(self, task: Task) -> cf.Future:
-        return self.executor.submit(run_task, task)
-
-
-class _Dask(_Runner):
-    """A ``dask.distributed.Client``: one Dask task per sweep task, ``pure=False``."""
-
-    def __init__(self, client: Any) -> None:
-        import distributed
-
-        self.client = client
-        self.distributed = distributed
-        try:
-            versions = set(client.run(simlib_version).values())
-        except Exception as exc:
-            raise SweepError(f"Dask workers cannot run simlib ({one_line_error(exc)}): install it there") from None
-        if versions - {simlib_version()}:
-            raise SweepError(
-                f"Dask workers run simlib {', '.join(sorted(versions))}, this is "
-                f"{simlib_version()}: install the same version on the workers"
-            )
-
-    @property
-    def workers(self) -> int:  # type: ignore[override]
-        """Worker threads now (re-read: an adaptive cluster may scale while the sweep runs)."""
-        return max(1, sum(self.client.nthreads().values()))
-
-    def submit(self, task: Task) -> Any:
-        return self.client.submit(run_task, task, pure=False)
-
-    def wait(self, handles: set[Any]) -> tuple[set[Any], set[Any]]:
-        res = self.distributed.wait(list(handles), return_when="FIRST_COMPLETED")
-        return set(res.done), set(res.not_done)
-
-
-def is_dask_client(executor: Any) -> bool:
-    """Duck-typed check that does not import distributed unless the caller already did."""
-    mod = sys.modules.get("distributed")
-    if mod is not None and isinstance(executor, mod.Client):
-        return True
-    return type(executor).__module__.startswith("distributed") and hasattr(executor, "nthreads")
-
-
-def make_runner(executor: Any) -> _Runner:
-    if executor is None:
-        return _InProcess()
-    if is_dask_client(executor):
-        return _Dask(executor)
-    if callable(getattr(executor, "submit", None)):
-        return _Futures(executor)
-    raise TypeError(
-        "executor must be None, a concurrent.futures executor or a dask.distributed.Client"
-    )
 
 
 # ================================================================================= the run loop
@@ -280,7 +151,7 @@ class _RunStream:
         return Task(self.context, tuple(groups))
 
 
-def task_context(plan: SweepPlan, runner: _Runner) -> TaskContext:
+def task_context(plan: SweepPlan, runner: Runner) -> TaskContext:
     """The part of every task that is the same for the whole sweep."""
     local = runner.local_processes
     return TaskContext(
@@ -387,7 +258,7 @@ def _run_local(task: Task) -> TaskOutput | BaseException:
 
 
 def _loop(
-    runner: _Runner,
+    runner: Runner,
     stream: _RunStream,
     size: int,
     guided: bool,

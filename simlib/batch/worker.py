@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from simlib.batch.guard import guard_parent
-from simlib.batch.spec import BuiltPoint, build_point, point_seed
+from simlib.batch.identity import BuiltPoint, build_point, point_seed
 from simlib.model import Scenario
 
 #: Monte Carlo points (scenario and tables) kept per process between tasks.

@@ -13,7 +13,7 @@ import pytest
 
 import simlib
 from simlib.batch import load_sweep
-from simlib.batch.spec import apply_point, canonical_json, run_id, run_id_from_json
+from simlib.batch.identity import apply_point, canonical_json, run_id, run_id_from_json
 from simlib.cli import sweep as cli
 from simlib.cli.main import main as simlib_main
 from simlib.errors import ScenarioError
