@@ -135,7 +135,7 @@ def test_unterminated_pem_blocks_are_linear(tmp_path):
     started = time.perf_counter()
     with pytest.raises(simlib.SimlibError, match="no matching END"):
         load_certificates(path)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 3.0  # the old regex scan took minutes on such files
 
 
 class TestPythonDates:
