@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simlib.fleet.cohorts import AdoptionCurve
+from simlib.fleet.adoption import AdoptionCurve
 from simlib.model import Scenario, ScenarioWarning, scenario_from_dict, set_path
 
 ROOT = Path(__file__).resolve().parents[1]

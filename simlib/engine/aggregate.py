@@ -16,8 +16,10 @@ import numpy as np
 
 from simlib.engine.prompts import fix_indices, prompt_steps
 from simlib.engine.sums import SumPlan
-from simlib.fleet.cohorts import AdoptionCurve, Cohorts, windows
+from simlib.fleet.adoption import AdoptionCurve
+from simlib.fleet.cohorts import Cohorts
 from simlib.fleet.counts import AtLeast
+from simlib.fleet.releases import windows
 
 if TYPE_CHECKING:
     from simlib.clients.trust import ClientKind

@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from simlib.engine.prompts import fix_indices, prompt_days
-from simlib.fleet.cohorts import Cohorts, prompt_floor
+from simlib.fleet.cohorts import Cohorts
+from simlib.fleet.releases import prompt_floor
 
 if TYPE_CHECKING:
     from simlib.engine.simulation import Simulation

@@ -8,7 +8,7 @@ from simlib.engine.aggregate import fleet_counts, series_many
 from simlib.engine.incidents import run_strategy
 from simlib.engine.simulation import Simulation
 from simlib.engine.tables import StrategyRun
-from simlib.fleet.cohorts import AdoptionCurve
+from simlib.fleet.adoption import AdoptionCurve
 from simlib.fleet.counts import AtLeast
 from simlib.model import Scenario
 

@@ -8,7 +8,8 @@ import numpy as np
 
 from simlib.engine.aggregate import fleet_counts, latest_locked, series_many
 from simlib.engine.tables import StrategyRun
-from simlib.fleet.cohorts import Cohorts, Release, sort_releases
+from simlib.fleet.cohorts import Cohorts
+from simlib.fleet.releases import Release, sort_releases
 
 if TYPE_CHECKING:
     from simlib.engine.simulation import Simulation

@@ -32,7 +32,9 @@ from simlib.engine.metrics import summary_row
 from simlib.engine.prompts import prompt_days
 from simlib.engine.simulation import Simulation
 from simlib.engine.tables import StrategyTables
-from simlib.fleet.cohorts import AdoptionCurve, Cohorts, normal_version, prompt_floor, windows
+from simlib.fleet.adoption import AdoptionCurve
+from simlib.fleet.cohorts import Cohorts
+from simlib.fleet.releases import normal_version, prompt_floor, windows
 from simlib.model import Scenario
 
 BAND_REPLICATIONS = 500  # daily quantile bands use the first replications only (bounded memory)

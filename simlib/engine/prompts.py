@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simlib.fleet.cohorts import Cohorts, normal_version, windows
+from simlib.fleet.cohorts import Cohorts
+from simlib.fleet.releases import normal_version, windows
 
 if TYPE_CHECKING:
     from simlib.clients.trust import ClientKind

@@ -18,7 +18,8 @@ from simlib.clients.trust import ClientKind, TrustModel, client_kinds
 from simlib.engine.dynamic import dynamic_tables
 from simlib.engine.tables import StrategyTables
 from simlib.engine.verdicts import static_tables
-from simlib.fleet.cohorts import Cohorts, Release, regular_releases
+from simlib.fleet.cohorts import Cohorts
+from simlib.fleet.releases import Release, regular_releases
 from simlib.model import LiteralPin, Scenario
 from simlib.server.calendar import CertificateCalendar
 from simlib.strategies.strategy import PinningStrategy, build_strategies, literal_identity

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simlib.fleet.cohorts import Release
+from simlib.fleet.releases import Release
 from simlib.strategies.strategy import PinningStrategy
 
 

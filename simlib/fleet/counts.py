@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simlib.fleet.cohorts import AdoptionCurve, Cohorts
+from simlib.fleet.adoption import AdoptionCurve
+from simlib.fleet.cohorts import Cohorts
 
 
 class AtLeast:

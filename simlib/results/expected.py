@@ -11,7 +11,7 @@ import pandas as pd
 
 from simlib.engine.durations import SpellTable, spell_table
 from simlib.engine.metrics import summary_row
-from simlib.fleet.cohorts import windows
+from simlib.fleet.releases import windows
 from simlib.results.io import write_results
 from simlib.results.metrics import rank_costs, timeseries_frame
 from simlib.server.certificates import RealPki

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from simlib.api import simulate
-from simlib.fleet.cohorts import AdoptionCurve
+from simlib.fleet.adoption import AdoptionCurve
 from tests.conftest import make
 
 T = 180
@@ -71,7 +71,7 @@ def reference_spells(sim, tables) -> dict:
     """The straightforward algorithm: every (client, complier, lag) group's version on every
     day, its locked days, and the maximal runs of them (O(lags × days))."""
     from simlib.engine.prompts import fix_indices, prompt_days
-    from simlib.fleet.cohorts import normal_version, windows
+    from simlib.fleet.releases import normal_version, windows
 
     T = sim.days
     lags = np.arange(T + 2)

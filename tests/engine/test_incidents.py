@@ -93,7 +93,7 @@ def test_forced_update_reaches_users_of_unbroken_versions():
     exactly those whose version was locked on the release day (they never saw the prompt) and
     whose own lag has not yet brought them to the fix. Computed per lag ℓ: a user with lag ℓ
     runs the newest release of day t − ℓ."""
-    from simlib.fleet.cohorts import AdoptionCurve
+    from simlib.fleet.adoption import AdoptionCurve
 
     sc = make(
         {

@@ -7,14 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simlib.fleet.cohorts import (
-    AdoptionCurve,
-    Cohorts,
-    Release,
-    exact_counts,
-    regular_releases,
-    sort_releases,
-)
+from simlib.fleet.adoption import AdoptionCurve
+from simlib.fleet.cohorts import Cohorts, exact_counts
+from simlib.fleet.releases import Release, regular_releases, sort_releases
 from simlib.model import Adoption
 from tests.conftest import make
 
