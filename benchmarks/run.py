@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["bench_engine.py", "bench_batch.py"]
+BENCHMARKS = ["bench_engine.py", "bench_scaling.py", "bench_scaling_engine_parts.py", "bench_batch.py"]
 
 
 def main() -> int:
