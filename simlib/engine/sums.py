@@ -53,7 +53,7 @@ class SumPlan:
         self._cls: _Classes | None = None
         cls = cols[0].cls
         uniform = all(np.all(v.first == v.first[0]) and v.first[0] in (0, len(cls)) for v in cols)
-        self.class_ok = uniform and cols[0].X.shape[0] <= MAX_CLASSES
+        self.class_ok = uniform and cols[0].classes <= MAX_CLASSES
         self.newly = [_flips(tb.lock[n], tb.seg_start) for n in names]
 
     def evaluate(self, counts: AtLeast, days: int) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -137,7 +137,7 @@ class _Classes:
     def __init__(self, plan: SumPlan) -> None:
         self.plan = plan
         cls = plan.cols[0].cls
-        V, J = len(cls), plan.cols[0].X.shape[0]
+        V, J = len(cls), plan.cols[0].classes
         # class j covers the versions where cls == j: +A(k) where a run of j starts, −A(k) where
         # it ends (summation by parts over the class indicator)
         change = np.flatnonzero(np.diff(cls)) + 1

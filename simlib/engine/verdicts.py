@@ -8,6 +8,7 @@ chain, then spread to versions × segments.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
 def pin_matrices(sim: Simulation, strategy, host, build_days):
     """Distinct pin sets as boolean rows over the id space, and which one each version uses.
 
-    Returns (PL, PC, inverse): leaf-level and CA-level pins of each distinct set, and for
-    each version the index of its set. Pins depend on the certificate served on the build
+    Returns (PL, PC, inverse, column): leaf-level and CA-level pins of each distinct set over the
+    pinned identities, for each version the index of its set, and each identity's column. Pins depend on the certificate served on the build
     day (and, with "all intermediates" options, on the day itself), so versions built while
     the same certificate was served share a set and are evaluated once.
     """
@@ -38,13 +39,16 @@ def pin_matrices(sim: Simulation, strategy, host, build_days):
     for u, v in enumerate(first):
         ps = strategy.pins(sim.calendar, host, int(build_days[v]))
         same[u] = sets.setdefault((ps.leaf, ps.ca), len(sets))
-    n = sim.table.n_ids + 1
-    PL = np.zeros((len(sets), n), dtype=bool)
-    PC = np.zeros((len(sets), n), dtype=bool)
+    # columns: only the identities some set pins (plus one never pinned, for all the others)
+    used = sorted(set().union(*(leaf | ca for leaf, ca in sets)))
+    column = np.full(sim.table.n_ids + 1, len(used), dtype=np.int64)
+    column[used] = np.arange(len(used))
+    PL = np.zeros((len(sets), len(used) + 1), dtype=bool)
+    PC = np.zeros((len(sets), len(used) + 1), dtype=bool)
     for (leaf, ca), u in sets.items():
-        PL[u, list(leaf)] = True
-        PC[u, list(ca)] = True
-    return PL, PC, same[inverse.ravel()]
+        PL[u, column[list(leaf)]] = True
+        PC[u, column[list(ca)]] = True
+    return PL, PC, same[inverse.ravel()], column
 
 def refine(sim: Simulation, strategy: PinningStrategy, build_days: np.ndarray):
     """Segments refined by the days on which some version's pins expire."""
@@ -75,15 +79,45 @@ def targets_of(sim: Simulation, attack_label: str) -> list[str]:
 class _HostPins:
     """One host's distinct pin sets, which one each version class uses, and whether it pins."""
 
-    def __init__(self, PL: np.ndarray, PC: np.ndarray, of_class: np.ndarray) -> None:
-        self.PL, self.PC, self.of_class = PL, PC, of_class
+    def __init__(self, PL: np.ndarray, PC: np.ndarray, column: np.ndarray, of_class: np.ndarray) -> None:
+        self.PL, self.PC, self.column, self.of_class = PL, PC, column, of_class
         self.pinned = (PL.any(axis=1) | PC.any(axis=1))[of_class][:, None]  # (J, 1)
 
     def fails(self, chains: Chains, glob: np.ndarray, matcher: str) -> tuple[np.ndarray, np.ndarray]:
         """(J, S) pinned and not accepting the segment's chain; (S,) chain validates."""
-        acc = accept(self.PL, self.PC, chains.rows_leaf, chains.rows_ca, matcher)
+        leaf, ca = self.column[chains.rows_leaf], self.column[chains.rows_ca]
+        acc = accept(self.PL, self.PC, leaf, ca, matcher)
         rows = chains.spread[glob]
         return self.pinned & ~acc[self.of_class][:, rows], chains.rows_trusted[rows]
+
+
+class _HostViews(Mapping):
+    """Per-host lock views, built on first use: only forced-update prompts (the update-check
+    host) and diagnostics need them, and keeping one per host would triple the tables."""
+
+    def __init__(self, hosts: list[str], make) -> None:
+        self._hosts, self._make, self._done = hosts, make, {}
+
+    def __getitem__(self, host: str) -> VerdictView:
+        if host not in self._hosts:
+            raise KeyError(host)
+        if host not in self._done:
+            self._done[host] = self._make(host)
+        return self._done[host]
+
+    def __iter__(self):
+        return iter(self._hosts)
+
+    def __len__(self) -> int:
+        return len(self._hosts)
+
+
+def _host_lock(pins, sim: Simulation, client, glob, view):
+    def make(host: str) -> VerdictView:
+        pf, trusted = pins[host].fails(sim.table.legit[(host, client.name)], glob, client.matcher)
+        return view(~trusted[None, :] | pf, ~trusted)
+
+    return make
 
 
 def static_tables(sim: Simulation, strategy: PinningStrategy, releases) -> StrategyTables:
@@ -95,7 +129,7 @@ def static_tables(sim: Simulation, strategy: PinningStrategy, releases) -> Strat
     hosts = sim.table.hosts
     per_host = [pin_matrices(sim, strategy, h, build_days) for h in hosts]
     # version classes: identical pin sets on every host
-    joint = np.stack([inv for _, _, inv in per_host]).reshape(len(hosts), V)
+    joint = np.stack([inv for _, _, inv, _ in per_host]).reshape(len(hosts), V)
     E = strategy.expires_after_days
     if E and not builds_in_order(build_days):
         # expiry is not a threshold over versions: one class per version, expiry folded in
@@ -106,7 +140,10 @@ def static_tables(sim: Simulation, strategy: PinningStrategy, releases) -> Strat
         cls = cls.ravel()
         of_class = joint[:, first_of]
         firsts = first_applying(build_days, seg_start, E)
-    pins = {h: _HostPins(PL, PC, of_class[i]) for i, (h, (PL, PC, _)) in enumerate(zip(hosts, per_host, strict=True))}
+    pins = {
+        h: _HostPins(PL, PC, column, of_class[i])
+        for i, (h, (PL, PC, _, column)) in enumerate(zip(hosts, per_host, strict=True))
+    }
     if firsts is None:
         checked = seg_start[None, :] < (build_days[:, None] + E)  # (V = classes, S)
         first_chk = np.zeros(S, dtype=np.int64)
@@ -136,13 +173,12 @@ def static_tables(sim: Simulation, strategy: PinningStrategy, releases) -> Strat
         VI = np.zeros((J, S), dtype=bool)
         rej_on = {a: np.ones((J, S), dtype=bool) for a in sim.attack_labels}
         rej_off = {a: np.ones(S, dtype=bool) for a in sim.attack_labels}
-        lock_host[c.name] = {}
+        lock_host[c.name] = _HostViews(hosts, _host_lock(pins, sim, c, glob, view))
         for h in hosts:
             pf, trusted = pins[h].fails(sim.table.legit[(h, c.name)], glob, c.matcher)
             untrusted |= ~trusted
             PF |= pf
             VI |= trusted[None, :] & pf
-            lock_host[c.name][h] = view(~trusted[None, :] | pf, ~trusted)
             for a in sim.attack_labels:
                 if h in targets[a]:
                     pfa, a_trusted = pins[h].fails(sim.table.attack[(a, h, c.name)], glob, c.matcher)
@@ -151,7 +187,12 @@ def static_tables(sim: Simulation, strategy: PinningStrategy, releases) -> Strat
         X_lock = untrusted[None, :] | PF
         lock[c.name] = view(X_lock, untrusted)
         violate[c.name] = view(VI, np.zeros(S, dtype=bool), enforced=False)
-        protect[c.name] = {
-            a: view(~X_lock & rej_on[a], ~untrusted & rej_off[a]) for a in sim.attack_labels
-        }
+        # attacks that every pinned version rejects alike share one table
+        shared: dict[bytes, VerdictView] = {}
+        protect[c.name] = {}
+        for a in sim.attack_labels:
+            key = np.packbits(rej_on[a]).tobytes() + np.packbits(rej_off[a]).tobytes()
+            if key not in shared:
+                shared[key] = view(~X_lock & rej_on[a], ~untrusted & rej_off[a])
+            protect[c.name][a] = shared[key]
     return StrategyTables(strategy, releases, seg_start, seg_of_day, lock, violate, protect, lock_host)

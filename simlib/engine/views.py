@@ -21,18 +21,27 @@ import numpy as np
 class VerdictView:
     """A (V, S) boolean verdict table stored as (classes × segments) plus a per-segment fallback."""
 
-    __slots__ = ("X", "_dense", "cls", "first", "off")
+    __slots__ = ("_J", "_packed", "cls", "first", "off")
 
     def __init__(self, cls: np.ndarray, X: np.ndarray, off: np.ndarray, first: np.ndarray) -> None:
         self.cls = cls  # (V,) class of each version
-        self.X = X  # (C, S) verdict where pins apply
+        self._J = X.shape[0]
+        self._packed = np.packbits(X, axis=0)  # (C, S) verdicts where pins apply, 8 classes a byte
         self.off = off  # (S,) verdict where they do not
         self.first = first  # (S,) first version whose pins apply
-        self._dense: np.ndarray | None = None
+
+    @property
+    def X(self) -> np.ndarray:
+        """(classes, S) verdict where pins apply (unpacked on use: tables stay 8× smaller)."""
+        return np.unpackbits(self._packed, axis=0, count=self._J).view(bool)
+
+    @property
+    def classes(self) -> int:
+        return self._J
 
     @property
     def shape(self) -> tuple[int, int]:
-        return len(self.cls), self.X.shape[1]
+        return len(self.cls), self._packed.shape[1]
 
     def __getitem__(self, key):
         k, s = key
@@ -53,9 +62,8 @@ class VerdictView:
         return np.where(k >= self.first[s], self.X[self.cls[k], s], self.off[s])
 
     def dense(self) -> np.ndarray:
-        if self._dense is None:
-            self._dense = self[:, :]
-        return self._dense
+        """The (V, S) table it stands for (built on each call: callers keep what they need)."""
+        return self[:, :]
 
     def __array__(self, dtype=None, copy=None):
         out = self.dense()
@@ -83,38 +91,56 @@ class VerdictView:
 
 
 def breakpoints(views: list[VerdictView]) -> tuple[np.ndarray, ...]:
-    """(column, k, s, sign) of several views over the same version classes, in one pass.
+    """(column, k, s, sign) of several views over the same version classes.
 
     m[k, s] − m[k−1, s] (with m[−1, s] = 0) is non-zero only at k = 0, where a segment's pins
-    start to apply (off → X), and at class boundaries above it.
+    start to apply (off → X), and at class boundaries above it. Views that share their tables
+    (attacks every version rejects alike) are worked out once; one (boundaries × segments)
+    difference is held at a time.
     """
     cls = views[0].cls
     V = len(cls)
-    X = np.stack([v.X for v in views]).astype(np.int8)  # (C, J, S)
-    off = np.stack([v.off for v in views]).astype(np.int8)  # (C, S)
-    first = np.stack([v.first for v in views])  # (C, S)
-    out = []
-    # k = 0: the value itself
-    v0 = np.where(first <= 0, X[:, cls[0]], off)
-    q, s = np.unravel_index(np.flatnonzero(v0), v0.shape)
-    out.append((q, np.zeros(len(q), dtype=np.int64), s, v0[q, s]))
-    # where pins start to apply (0 < first < V): off → X
-    q, s = np.nonzero((first > 0) & (first < V))
-    if len(q):
-        k = first[q, s]
-        d = X[q, cls[k], s] - off[q, s]
-        nz = d != 0
-        out.append((q[nz], k[nz], s[nz], d[nz]))
-    # class boundaries inside the applying range
     b = np.flatnonzero(cls[1:] != cls[:-1]) + 1
-    if len(b):
-        D = X[:, cls[b]] - X[:, cls[b - 1]]  # (C, nb, S)
-        q, bi, s = np.unravel_index(np.flatnonzero(D), D.shape)
-        keep = b[bi] > first[q, s]
-        q, bi, s = q[keep], bi[keep], s[keep]
-        out.append((q, b[bi], s, D[q, bi, s]))
-    q, k, s, d = (np.concatenate(part) for part in zip(*out, strict=True))
+    done: dict[tuple[int, int, int], tuple[np.ndarray, ...]] = {}
+    parts = []
+    for q, v in enumerate(views):
+        key = (id(v._packed), id(v.off), id(v.first))
+        if key not in done:
+            done[key] = _view_breakpoints(v, cls, V, b)
+        k, s, d = done[key]
+        parts.append((np.full(len(k), q), k, s, d))
+    q, k, s, d = (np.concatenate(part) for part in zip(*parts, strict=True))
     return q, k, s, d.astype(np.float64)
+
+
+def _view_breakpoints(v: VerdictView, cls: np.ndarray, V: int, b: np.ndarray) -> tuple[np.ndarray, ...]:
+    X, off, first = v.X, v.off.astype(np.int8), v.first
+    ks, ss, ds = [], [], []
+    # k = 0: the value itself
+    v0 = np.where(first <= 0, X[cls[0]], off).astype(np.int8)
+    s = np.flatnonzero(v0)
+    ks.append(np.zeros(len(s), dtype=np.int64))
+    ss.append(s)
+    ds.append(v0[s])
+    # where pins start to apply (0 < first < V): off → X
+    s = np.flatnonzero((first > 0) & (first < V))
+    if len(s):
+        k = first[s]
+        d = X[cls[k], s].astype(np.int8) - off[s]
+        nz = d != 0
+        ks.append(k[nz])
+        ss.append(s[nz])
+        ds.append(d[nz])
+    # class boundaries inside the applying range
+    if len(b):
+        changed = X[cls[b]] != X[cls[b - 1]]  # (boundaries, S)
+        bi, s = np.nonzero(changed)
+        keep = b[bi] > first[s]
+        bi, s = bi[keep], s[keep]
+        ks.append(b[bi])
+        ss.append(s)
+        ds.append(X[cls[b[bi]], s].astype(np.int8) - X[cls[b[bi] - 1], s].astype(np.int8))
+    return np.concatenate(ks), np.concatenate(ss), np.concatenate(ds)
 
 
 def first_applying(build_days: np.ndarray, seg_start: np.ndarray, expires_after: int | None) -> np.ndarray:
