@@ -199,8 +199,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_pins(args: argparse.Namespace) -> int:
     from simlib.pki.certs import describe, load_certificates
 
-    items = [item for path in args.files for item in load_certificates(path)]
     lines: list[str] = []
+    if args.host or not args.files:
+        if not args.host or args.files:
+            raise UsageError("simlib pins: give FILE ... or --host HOST" + ", not both" * bool(args.host))
+        from simlib.cli.toolkit import pins_live
+
+        lines = pins_live(args)
+    items = [item for path in args.files for item in load_certificates(path)]
     for item in items:
         d = describe(item)
         # Subjects and file names come from strangers: escape control characters so a CN with a
@@ -263,7 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
     val.set_defaults(func=cmd_validate)
 
     pins = sub.add_parser("pins", help="SPKI pins of every certificate or key in PEM/DER files")
-    pins.add_argument("files", nargs="+", metavar="FILE", help="PEM bundle or DER certificate/key")
+    pins.add_argument("files", nargs="*", metavar="FILE", help="PEM bundle or DER certificate/key")
+    from simlib.cli import toolkit as toolkit_cli
+
+    toolkit_cli.add_host_options(pins, chain=False)
+    pins.add_argument("--json", action="store_true", help="with --host: print the chain as JSON")
     pins.set_defaults(func=cmd_pins)
 
     try:
@@ -272,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_sweep = None
     if add_sweep is not None:
         add_sweep(sub)
+    toolkit_cli.add_parsers(sub)
     return parser
 
 

@@ -15,6 +15,8 @@ subclasses) whose ``str()`` is one line.
 from __future__ import annotations
 
 import os
+import sys
+import types
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -120,6 +122,23 @@ def emit(
         include_subdomains=include_subdomains,
         anchors=anchors,
     )
+
+
+class _Package(types.ModuleType):
+    """Keeps the public functions ``audit`` and ``emit`` when their same-named submodules load.
+
+    Importing ``simlib.toolkit.audit`` would otherwise rebind the package attribute ``audit`` to
+    the submodule, so ``simlib.toolkit.audit(...)`` broke after the first call. The submodules stay
+    importable by their full name (``from simlib.toolkit.audit import audit``).
+    """
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in ("audit", "emit") and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> object:

@@ -490,3 +490,84 @@ class TestRealProcess:
         argv, out = _materialise(case, tmp_path)
         proc = subprocess.run([self.SIMLIB, *argv], capture_output=True, text=True, timeout=60, cwd=tmp_path)
         _check(proc.returncode, proc.stderr, case, tmp_path, out)
+
+
+# ------------------------------------------------------------------------- pin toolkit
+
+CONFIGS = Path(__file__).resolve().parents[1] / "fixtures" / "configs"
+
+
+def _toolkit_chain() -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    from tests.toolkit.pki import pki
+
+    return b"".join(c.public_bytes(serialization.Encoding.PEM) for c in pki().chain)
+
+
+def toolkit_cases() -> list[Case]:
+    chain = {"chain.pem": _toolkit_chain()}
+    good = str(CONFIGS / "nsc_basic.xml")
+    bad = CONFIGS / "malformed"
+    table: list[tuple[str, list[str], dict, tuple[str, ...]]] = [
+        ("broken-xml", [str(bad / "broken.xml")], chain, ("broken.xml", "malformed XML")),
+        ("entity-bomb", [str(bad / "entity_bomb.xml")], chain, ("entity_bomb.xml", "entity")),
+        ("external-entity", [str(bad / "external_entity.xml")], chain, ("entity",)),
+        ("wrong-digest", [str(bad / "wrong_digest.xml")], chain, ("wrong_digest.xml", "SHA-1")),
+        ("bad-base64-nsc", [str(bad / "bad_base64.xml")], chain, ("not valid base64",)),
+        ("bad-base64-okhttp", [str(bad / "bad_base64.txt")], chain, ("invalid pin hash",)),
+        ("broken-plist", [str(bad / "truncated_binary.plist")], chain, ("plist",)),
+        ("truncated-pem", [good], {"chain.pem": GOOD_PEM[:500]}, ("chain.pem", "truncated")),
+        ("empty-chain", [good], {"chain.pem": b""}, ("chain.pem", "empty file")),
+    ]
+    cases = [
+        Case(f"audit-{cid}", ["audit", *argv, "--chain", "{dir}/chain.pem"], files, expect)
+        for cid, argv, files, expect in table
+    ]
+    cases += [
+        Case("audit-unreachable-host", ["audit", good, "--host", "no-such-host.invalid"], {},
+             ("no-such-host.invalid:443", "cannot resolve")),
+        Case("audit-refused", ["audit", good, "--host", "127.0.0.1", "--port", "1", "--timeout", "2"],
+             {}, ("127.0.0.1:1", "connection refused")),
+        Case("audit-url-not-host", ["audit", good, "--host", "https://api.example.com/"], {},
+             ("not a valid host name",)),
+        Case("audit-no-chain", ["audit", good], {}, ("--chain PEM or --host HOST",)),
+        Case("pins-host-and-file", ["pins", str(CERT), "--host", "localhost"], {}, ("not both",)),
+        Case("emit-bogus-strategy", ["emit", "--strategy", "bogus", "--chain", "{dir}/chain.pem",
+                                     "--out", "{out}"], chain, ("unknown strategy",)),
+        Case("emit-bad-backup", ["emit", "--strategy", "leaf_spki", "--backup", "@@@", "--chain",
+                                 "{dir}/chain.pem", "--out", "{out}"], chain, ("backup [0]",)),
+    ]
+    return cases
+
+
+TOOLKIT_CASES = toolkit_cases()
+
+
+@pytest.mark.parametrize("case", TOOLKIT_CASES, ids=[c.id for c in TOOLKIT_CASES])
+def test_toolkit_malformed_input(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    argv, out = _materialise(case, tmp_path)
+    code = main(argv)
+    _check(code, capsys.readouterr().err, case, tmp_path, out)
+
+
+@pytest.mark.parametrize(
+    ("mode", "host", "expect"),
+    [
+        ("garbage", "localhost", "TLS handshake failed"),           # handshake failure
+        ("tls", "127.0.0.1", "certificate verification failed"),    # wrong host name
+        ("silent", "localhost", "timed out"),                      # no answer
+    ],
+)
+def test_toolkit_live_host_failures(mode: str, host: str, expect: str, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+    from tests.toolkit.tls_server import Server
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "srv").mkdir()
+    with Server(tmp_path / "srv", mode) as srv:
+        case = Case(f"live-{mode}", [], {}, (f"{host}:{srv.port}", expect))
+        code = main(["audit", str(CONFIGS / "nsc_basic.xml"), "--host", host, "--port",
+                     str(srv.port), "--ca-file", str(srv.files["root"]), "--timeout", "1"])
+    _check(code, capsys.readouterr().err, case, tmp_path, tmp_path / "out")

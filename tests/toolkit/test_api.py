@@ -29,3 +29,14 @@ def test_config_error_is_one_line():
     err = tk.ConfigError("a.xml", "line 3", "bad\nthing")
     assert str(err) == "a.xml: line 3: bad thing"
     assert str(tk.ConfigError("a.xml", "", "empty file")) == "a.xml: empty file"
+
+
+def test_public_functions_survive_their_submodules_loading():
+    import importlib
+
+    import simlib.toolkit as toolkit
+
+    importlib.import_module("simlib.toolkit.audit")
+    importlib.import_module("simlib.toolkit.emit")
+    assert callable(toolkit.audit) and callable(toolkit.emit)
+    assert toolkit.audit.__module__ == toolkit.emit.__module__ == "simlib.toolkit"

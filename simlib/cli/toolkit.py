@@ -1,0 +1,278 @@
+"""Command line of the pin toolkit: ``simlib audit | emit | forecast | fleet fit``.
+
+Parsing and printing only: the work is in :mod:`simlib.toolkit`. Bad input is a one-line
+``SimlibError`` (exit 2) raised before anything is written; ``audit`` exits 1 when a finding at or
+above ``--fail-on`` exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from simlib.errors import escape_controls, one_line
+
+FORMAT_FILES = {
+    "android": "network_security_config.xml",
+    "ios": "Info-pins.plist",
+    "okhttp": "CertificatePinner.kt",
+    "trustkit": "trustkit.json",
+}
+EMIT_STRATEGIES = ("leaf_spki", "intermediate_spki", "root_spki")
+
+
+# ------------------------------------------------------------------------ argument types
+
+
+def iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{one_line(text, 40)}' is not a date (YYYY-MM-DD)") from None
+
+
+def port_number(text: str) -> int:
+    from simlib.cli.main import positive_int
+
+    return positive_int(text, 65535)
+
+
+def day_count(text: str) -> int:
+    from simlib.cli.main import positive_int
+
+    return positive_int(text, 36_500)
+
+
+def timeout_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{one_line(text, 40)}' is not a number") from None
+    if not 0 < value <= 300:
+        raise argparse.ArgumentTypeError("must be more than 0 and at most 300 seconds")
+    return value
+
+
+def format_list(text: str) -> tuple[str, ...]:
+    items = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
+    bad = [p for p in items if p not in FORMAT_FILES]
+    if not items or bad:
+        raise argparse.ArgumentTypeError(
+            f"'{one_line(text, 40)}': choose from {', '.join(FORMAT_FILES)} (comma-separated)"
+        )
+    return items
+
+
+def add_host_options(p: argparse.ArgumentParser, *, chain: bool = True) -> None:
+    if chain:
+        p.add_argument("--chain", metavar="PEM",
+                       help="the host's chain as PEM/DER, leaf first (no network is used)")
+    p.add_argument("--host", metavar="HOST",
+                   help="host name; without --chain its live chain is fetched over TLS")
+    p.add_argument("--port", type=port_number, default=443, metavar="N",
+                   help="TLS port for --host (default 443)")
+    p.add_argument("--ca-file", metavar="PEM",
+                   help="trust only these roots when verifying the live host (default: system store)")
+    p.add_argument("--timeout", type=timeout_seconds, default=10.0, metavar="S",
+                   help="TLS connect and handshake timeout in seconds (default 10)")
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _today(args: argparse.Namespace) -> date:
+    return getattr(args, "date", None) or datetime.now(UTC).date()
+
+
+def _leaf_host(cert) -> str | None:
+    from cryptography import x509
+
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = san.get_values_for_type(x509.DNSName)
+    except x509.ExtensionNotFound:
+        names = []
+    return names[0] if names else None
+
+
+def chain_and_host(args: argparse.Namespace, command: str):
+    """``(host, served chain, anchors)`` from ``--chain`` (file) or ``--host`` (live TLS)."""
+    from simlib.cli.main import UsageError
+    from simlib.toolkit import load_chain
+
+    anchors = []
+    for path in getattr(args, "anchor", None) or ():
+        anchors += load_chain(path)
+    if args.chain:
+        chain = load_chain(args.chain)
+        host = args.host or _leaf_host(chain[0])
+        if not host:
+            raise UsageError(f"simlib {command}: the leaf names no DNS host: give --host")
+        return host.lower(), chain, anchors
+    if not args.host:
+        raise UsageError(f"simlib {command}: give --chain PEM or --host HOST")
+    from simlib.toolkit.live import fetch_chain
+
+    live = fetch_chain(args.host, args.port, timeout=args.timeout, ca_file=args.ca_file,
+                       connect_to=getattr(args, "connect_to", None))
+    return live.host, live.served, anchors + live.anchors
+
+
+# ---------------------------------------------------------------------------- commands
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from simlib.toolkit import audit, load_config
+
+    config = load_config(args.config, platform=args.platform)
+    host, chain, anchors = chain_and_host(args, "audit")
+    report = audit(config, chain, host=host, today=_today(args),
+                   expiring_days=args.expiring_days, anchors=anchors)
+    text = {"table": report.to_table, "json": report.to_json, "sarif": report.to_sarif}
+    out = text[args.format]()
+    if args.format == "table":  # subjects come from strangers: one escaped line per line
+        out = "\n".join(escape_controls(line) for line in out.rstrip("\n").split("\n"))
+    print(out)
+    return report.exit_code(args.fail_on)
+
+
+def resolve_strategy(name: str, scenario_path: str | None, today: date):
+    """``(emit strategy, literal backup pins, expiry)`` for a level name or a scenario strategy."""
+    from simlib.toolkit.emit import EmitError
+
+    if name in EMIT_STRATEGIES:
+        return name, [], None
+    from simlib.cli.main import _load
+
+    scenario = _load(scenario_path)
+    spec = next((s for s in scenario.strategies if s.name == name), None)
+    if spec is None:
+        names = ", ".join([*EMIT_STRATEGIES, *(repr(s.name) for s in scenario.strategies)])
+        raise EmitError(f"unknown strategy {name!r}; choose one of {names}")
+    if spec.pin not in EMIT_STRATEGIES:
+        raise EmitError(f"strategy {name!r} pins {spec.pin}; emit writes SPKI pins only "
+                        f"({', '.join(EMIT_STRATEGIES)})")
+    literal, unresolved = [], []
+    for b in spec.backup:
+        (literal if b.kind == "spki" else unresolved).append(b.pin if b.kind == "spki" else str(b))
+    if unresolved:
+        raise EmitError(f"strategy {name!r} has backup {', '.join(unresolved)}, a key only the "
+                        f"scenario knows: give its real pin with --backup PIN and use {spec.pin}")
+    expires = None
+    if spec.expires_after_days:
+        from datetime import timedelta
+
+        expires = today + timedelta(days=spec.expires_after_days)
+    return spec.pin, literal, expires
+
+
+def cmd_emit(args: argparse.Namespace) -> int:
+    from simlib.cli.main import check_writable
+    from simlib.results.io import atomic_write_text
+    from simlib.toolkit import audit, emit, parse_config
+    from simlib.toolkit.emit import EmitError
+
+    today = _today(args)
+    strategy, backups, expires = resolve_strategy(args.strategy, args.scenario, today)
+    if args.out:
+        check_writable(Path(args.out))
+    host, chain, anchors = chain_and_host(args, "emit")
+    files = emit(strategy, chain, host=host, backups=(*backups, *args.backup),
+                 expires=args.expires or expires, formats=args.formats,
+                 include_subdomains=args.include_subdomains, anchors=anchors)
+    for fmt, text in files.items():  # round trip: what we write must pass its own audit
+        platforms = ["ios", "android"] if fmt == "trustkit" else [None]
+        for platform in platforms:
+            config = parse_config(text.encode(), FORMAT_FILES[fmt], platform=platform)
+            report = audit(config, chain, host=host, today=today, anchors=anchors)
+            if not report.passed:
+                raise EmitError(f"{fmt}: the emitted config does not pass its own audit for {host}")
+    if args.out:
+        for fmt, text in files.items():
+            path = atomic_write_text(Path(args.out) / FORMAT_FILES[fmt], text)
+            print(f"wrote {path}")
+    else:
+        for fmt, text in files.items():
+            print(f"# --- {fmt}: {FORMAT_FILES[fmt]}")
+            print(text, end="")
+    return 0
+
+
+def pins_live(args: argparse.Namespace) -> list[str]:
+    """Output lines of ``simlib pins --host``: every certificate the host presents."""
+    import json
+
+    from simlib.pki import cert_pin, spki_pin
+    from simlib.toolkit.live import fetch_chain
+
+    live = fetch_chain(args.host, args.port, timeout=args.timeout, ca_file=args.ca_file)
+    rows = []
+    for i, cert in enumerate(live.served + live.anchors):
+        rows.append({
+            "index": i,
+            "served": i < len(live.served),
+            "subject": cert.subject.rfc4514_string(),
+            "issuer": cert.issuer.rfc4514_string(),
+            "not_before": cert.not_valid_before_utc.isoformat(),
+            "not_after": cert.not_valid_after_utc.isoformat(),
+            "spki_sha256": spki_pin(cert),
+            "cert_sha256": cert_pin(cert),
+        })
+    if args.json:
+        return [json.dumps({"host": live.host, "port": live.port, "chain": rows}, indent=2)]
+    lines = []
+    for r in rows:
+        note = "" if r["served"] else "  (trusted root, not served)"
+        lines.append(escape_controls(f"{live.host}:{live.port} [{r['index']}]{note}"))
+        lines.append(f"  subject      {escape_controls(r['subject'])}")
+        lines.append(f"  issuer       {escape_controls(r['issuer'])}")
+        lines.append(f"  valid        {r['not_before']} → {r['not_after']}")
+        lines.append(f"  spki sha256  {r['spki_sha256']}")
+        lines.append(f"  okhttp       sha256/{r['spki_sha256']}")
+        lines.append(f"  cert sha256  {r['cert_sha256']}")
+    return lines
+
+
+# ------------------------------------------------------------------------------ parser
+
+
+def add_parsers(sub) -> None:
+    """Register ``audit`` and ``emit`` (and the later toolkit commands) on ``sub``."""
+    aud = sub.add_parser("audit", help="audit an app's pin config against a host's chain")
+    aud.add_argument("config", metavar="CONFIG",
+                     help="network_security_config.xml, Info.plist, TrustKit JSON or OkHttp pins")
+    add_host_options(aud)
+    aud.add_argument("--anchor", action="append", default=[], metavar="PEM",
+                     help="a trusted root the server does not send (lets root pins match)")
+    aud.add_argument("--platform", metavar="NAME",
+                     help="whose rules apply: android, ios, trustkit, trustkit-android, trustkit-ios "
+                          "(default: every platform the file targets)")
+    aud.add_argument("--format", choices=["table", "json", "sarif"], default="table",
+                     help="output format (default table)")
+    aud.add_argument("--fail-on", choices=["error", "warning", "info", "none"], default="error",
+                     help="exit 1 when a finding at or above this severity exists (default error)")
+    aud.add_argument("--expiring-days", type=day_count, default=30, metavar="N",
+                     help="warn when a pin-set expires within N days (default 30)")
+    aud.add_argument("--date", type=iso_date, metavar="DATE",
+                     help="audit as of this date (default: today, UTC)")
+    aud.set_defaults(func=cmd_audit)
+
+    em = sub.add_parser("emit", help="write the pin configs a strategy implies, for each platform")
+    em.add_argument("--strategy", required=True, metavar="NAME",
+                    help="leaf_spki, intermediate_spki, root_spki, or a strategy name of --scenario")
+    em.add_argument("--scenario", metavar="YAML",
+                    help="scenario whose strategy names --strategy may use (default: quickstart)")
+    em.add_argument("--for", dest="formats", type=format_list, default=tuple(FORMAT_FILES),
+                    metavar="LIST", help="comma-separated: android,ios,okhttp,trustkit (default all)")
+    add_host_options(em)
+    em.add_argument("--anchor", action="append", default=[], metavar="PEM",
+                    help="a trusted root the server does not send (needed for root_spki)")
+    em.add_argument("--backup", action="append", default=[], metavar="PIN",
+                    help="a backup SPKI pin (base64, sha256/ prefix allowed); repeatable")
+    em.add_argument("--expires", type=iso_date, metavar="DATE",
+                    help="pin expiry where the platform has one (NSC, TrustKit)")
+    em.add_argument("--include-subdomains", action="store_true",
+                    help="apply the pins to subdomains too (each platform's own rule)")
+    em.add_argument("--out", metavar="DIR", help="write one file per format here (default: print)")
+    em.set_defaults(func=cmd_emit, date=None)
