@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simlib.engine.dynamic_views import per_day_sums
 from simlib.engine.prompts import fix_indices, prompt_steps
 from simlib.engine.sums import SumPlan
 from simlib.fleet.adoption import AdoptionCurve
@@ -95,13 +96,8 @@ def series_many(
     for tb in tables_list:
         per_client: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         if tb.per_day:
-            for c in sim.clients:
-                x = counts[c.name].table()  # dynamic verdicts vary by day: (V, T)
-                cols = np.stack([(x * m).sum(axis=0) for m in verdict_columns(sim, tb, c)], axis=1)
-                newly = np.zeros(T)
-                lock = tb.lock[c.name]
-                newly[1:] = (x[:, 1:] * np.clip(np.diff(lock, axis=1), 0.0, None)).sum(axis=0)
-                per_client[c.name] = (cols, newly)
+            for c in sim.clients:  # dynamic verdicts vary by day: old / expired / recent band
+                per_client[c.name] = per_day_sums(verdict_columns(sim, tb, c), counts[c.name], T)
             results.append(_combine(sim, per_client, {c.name: 1.0 for c in sim.clients}, active))
             continue
         for A, names in groups:

@@ -15,7 +15,8 @@ form rem(d) = (1−p)^n (1 − p·r/R) for d + 1 = nR + r. Terms older than the 
 underflows to 0.0 are exactly zero, and for ``fail_open`` terms older than max_age are off(t)
 times a closed-form mass, so only the pieces within span = min(K, max_age) days of t are summed, and every version built
 more than span + 1 days before t has one common value: cost days × (pieces in the window) +
-versions × span, plus filling the (versions × days) result the tables hold.
+versions × span. The tables hold exactly that (:class:`simlib.engine.dynamic_views.DynamicView`),
+never a (versions × days) array unless a consumer asks for one.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simlib.engine.dynamic_views import DynamicView
 from simlib.engine.tables import StrategyTables
 from simlib.engine.verdicts import targets_of
 from simlib.strategies.strategy import PinningStrategy
@@ -150,8 +152,10 @@ class EventOn:
 
 
 def _probs(cev: ClientEvents, ons: dict[str, EventOn], kernel: RefreshKernel,
-           build_days: np.ndarray, checked: np.ndarray, T: int) -> dict[str, np.ndarray]:
-    """(V, T) P(event) for every event, version and day (see the module docstring)."""
+           build_days: np.ndarray, expiry: np.ndarray, T: int) -> dict[str, DynamicView]:
+    """P(event) for every event, version and day, as :class:`DynamicView` (module docstring):
+    one value per day for versions built more than span + 1 days earlier, one per (version, day)
+    for the band of the span + 2 days from each build day on."""
     on = next(iter(ons.values()))
     seg = on.seg
     t = np.arange(T)
@@ -168,10 +172,15 @@ def _probs(cev: ClientEvents, ons: dict[str, EventOn], kernel: RefreshKernel,
                                        np.minimum(ends[Jc], t[:, None])), 0.0)
     g_window = cev.values(seg[t][:, None], Jc)
     # the band of recent versions, b ≤ t ≤ b + span + 1, pair by pair
-    width = np.clip(np.minimum(build_days + span + 2, T) - build_days, 0, None)
-    v = np.repeat(np.arange(len(build_days)), width)
-    tt = np.repeat(build_days, width) + np.arange(width.sum()) - np.repeat(np.cumsum(width) - width, width)
+    width = min(span + 2, T)
+    V = len(build_days)
+    v = np.repeat(np.arange(V), width)
+    d = np.tile(np.arange(width), V)
+    tt = build_days[v] + d
+    keep = tt < T
+    v, d, tt = v[keep], d[keep], tt[keep]
     b = build_days[v]
+    checked = tt < expiry[v]
     x = np.clip(b + 1, lo_f[tt], tt + 1)  # first fetch day counted in the window sum
     jx = on.piece(np.minimum(x, T - 1))
     inside = x <= tt
@@ -182,7 +191,6 @@ def _probs(cev: ClientEvents, ons: dict[str, EventOn], kernel: RefreshKernel,
     fresh_b = np.ones(len(tt), dtype=bool) if W is None else tt - bb <= W
     rem_b = kernel.rem(tt - b - 1)
     stale = 0.0 if W is None else np.where(tt - b - 1 > W, kernel.rem(W) - kernel.rem(tt - b - 1), 0.0)
-    not_built = build_days[:, None] > t[None, :]
     out = {}
     for key in ons:
         off_t = ons[key].events.off[key][seg]
@@ -192,13 +200,12 @@ def _probs(cev: ClientEvents, ons: dict[str, EventOn], kernel: RefreshKernel,
         # Versions built more than span + 1 days before t share one value: every fetch they
         # could use is in the window (summed in C[t, 0]) or counts as off(t).
         old = C[:, 0] + (off_t * kernel.rem(W) if W is not None else 0.0)
-        res = np.where(checked, old[None, :], off_t[None, :])
         tail = g_band[key] * part_mass + np.where(inside, C[tt, np.clip(jx - j_lo[tt] + 1, 0, m)], 0.0)
         tail = tail + off_t[tt] * stale  # fetches older than max_age count as unchecked
         at_b = np.where(fresh_b, g_b[key], off_t[tt])
-        res[v, tt] = np.where(checked[v, tt], tail + rem_b * at_b, off_t[tt])
-        res[not_built] = 0.0
-        out[key] = res
+        band = np.zeros((V, width))
+        band[v, d] = np.where(checked, tail + rem_b * at_b, off_t[tt])
+        out[key] = DynamicView(build_days, expiry, old.astype(np.float64), off_t.astype(np.float64), band)
     return out
 
 
@@ -213,7 +220,6 @@ def dynamic_tables(sim: Simulation, strategy, releases) -> StrategyTables:
     T = sim.days
     build_days = np.array([r.build_day for r in releases])
     V = len(releases)
-    t = np.arange(T)
     kernel = RefreshKernel(dyn.refresh_days, dyn.fetch_success, T)
     window = dyn.max_age_days if dyn.on_stale == "fail_open" else None
     seg = sim.table.seg_of_day  # (T,) chain segments
@@ -223,15 +229,14 @@ def dynamic_tables(sim: Simulation, strategy, releases) -> StrategyTables:
     pubs = {h: pub[np.searchsorted(st, starts, side="right") - 1] for h, (st, pub) in pieces.items()}
     expiry = (
         build_days + strategy.expires_after_days if strategy.expires_after_days else np.full(V, 10**9)
-    )
-    checked = t[None, :] < expiry[:, None]  # (V, T)
+    )  # pins checked on days t < expiry
 
     lock, violate, protect, lock_host, events = {}, {}, {}, {}, {}
     for c in sim.clients:
         cev = ClientEvents(sim, strategy, c, pubs)
         ev = {k: (EventOn(cev, k, seg, starts, window), off[seg]) for k, off in cev.off.items()}
         events[c.name] = ev
-        p = _probs(cev, {k: on for k, (on, _off) in ev.items()}, kernel, build_days, checked, T)
+        p = _probs(cev, {k: on for k, (on, _off) in ev.items()}, kernel, build_days, expiry, T)
         lock[c.name] = p["lock"]
         violate[c.name] = p["violation"]
         protect[c.name] = {a: p[f"protected:{a}"] for a in sim.attack_labels}

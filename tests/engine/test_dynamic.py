@@ -188,3 +188,82 @@ def test_probabilities_equal_the_dense_reference(dyn):
             np.testing.assert_allclose(tables.violate[c.name], ref[(c.name, "violation")], rtol=1e-12, atol=1e-15)
             for a in sim.attack_labels:
                 np.testing.assert_allclose(tables.protect[c.name][a], ref[(c.name, a)], rtol=1e-12, atol=1e-15)
+
+
+# ------------------------------------- compact tables and sums against the dense (V, T) product
+COMPACT = {
+    "end": "2025-12-31", "fleet.platforms": {"android": 0.6, "ios": 0.4},
+    "fleet.new_installs": {"per_day": 5.0},
+    "cas[0].intermediates": [{"name": "I1"}, {"name": "I2"}], "cas[0].selection": "random",
+    "hosts[0].validity_days": 40, "hosts[0].renew_before_days": 10,
+}
+COMPACT_STRATEGIES = [
+    {"name": "open", "pin": "leaf_spki",
+     "dynamic": {"refresh_days": 3, "fetch_success": 0.6, "publish_ahead_days": 5, "max_age_days": 10}},
+    {"name": "open-expiring", "pin": "intermediate_spki", "expires_after_days": 50,
+     "dynamic": {"refresh_days": 2, "fetch_success": 0.9, "publish_ahead_days": 0, "max_age_days": 4}},
+    {"name": "closed", "pin": "leaf_spki",
+     "dynamic": {"refresh_days": 1, "fetch_success": 0.95, "publish_ahead_days": 2, "on_stale": "fail_closed"}},
+    {"name": "closed-expiring", "pin": "intermediate_spki", "expires_after_days": 30,
+     "dynamic": {"refresh_days": 7, "fetch_success": 0.3, "publish_ahead_days": 20, "on_stale": "fail_closed"}},
+]
+
+
+def compare_sums(res):
+    from simlib.engine.aggregate import verdict_columns
+    from simlib.engine.dynamic_views import DynamicView, _dense_sums, per_day_sums
+
+    sim = res.simulation
+    checked = 0
+    for name, run in res.runs.items():
+        tables = run.tables
+        for c in sim.clients:
+            cols = verdict_columns(sim, tables, c)
+            assert all(isinstance(m, DynamicView) for m in cols)
+            got, got_newly = per_day_sums(cols, run.counts[c.name], sim.days)
+            want, want_newly = _dense_sums(cols, run.counts[c.name], sim.days)
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9, err_msg=f"{name} {c.name}")
+            np.testing.assert_allclose(got_newly, want_newly, rtol=1e-12, atol=1e-9, err_msg=f"{name} {c.name}")
+            checked += want.any() + want_newly.any()
+    assert checked  # the comparison saw non-zero series
+
+
+def test_compact_sums_equal_the_dense_product():
+    """fail open and fail closed, with and without expiry, installs, two platforms."""
+    res = simulate(make(COMPACT, strategies=COMPACT_STRATEGIES, attacks=["rogue_ca", "stolen_leaf_key"]))
+    compare_sums(res)
+    for run in res.runs.values():  # old, expired and band values all occur
+        lk = run.tables.lock["android"]
+        assert lk.width < lk.shape[1] or run.tables.strategy.name == "closed-expiring"
+
+
+@pytest.mark.parametrize("review", [2, 5])
+def test_compact_sums_with_fixes_and_prompts(review):
+    """Incident fixes (prompt steps in A(k, t)). Reviewed within the build lead (3 days), a fix
+    is built before every later release; reviewed longer, build days are out of version order
+    and the sums fall back to the dense product."""
+    ir = {"incident_response": {"threshold": 0.001, "detect_days": 2, "review_days": review,
+                                "forced_update": {"comply_share": 0.5}}}
+    res = simulate(make({**COMPACT, **ir}, strategies=COMPACT_STRATEGIES[:3]))
+    fixed = [run for run in res.runs.values() if run.fixes]
+    assert fixed
+    in_order = [bool(np.all(np.diff(run.tables.build_days) >= 0)) for run in fixed]
+    assert all(in_order) if review <= 3 else not any(in_order)
+    compare_sums(res)
+
+
+def test_view_indexes_like_the_dense_array():
+    res = simulate(make(COMPACT, strategies=COMPACT_STRATEGIES[1:2], attacks=["rogue_ca"]))
+    view = res.runs["open-expiring"].tables.protect["ios"]["rogue_ca"]
+    dense = np.array(view[:, :])
+    V, T = dense.shape
+    rng = np.random.default_rng(0)
+    k, t = rng.integers(V, size=50), rng.integers(T, size=50)
+    np.testing.assert_array_equal(view[k, t], dense[k, t])
+    np.testing.assert_array_equal(view[:, 17], dense[:, 17])
+    np.testing.assert_array_equal(view[3], dense[3])
+    np.testing.assert_array_equal(view[k, :], dense[k, :])
+    np.testing.assert_array_equal(view[:, t], dense[:, t])
+    np.testing.assert_array_equal(view[2:9:3, -5:], dense[2:9:3, -5:])
+    assert view[-1, -1] == dense[-1, -1]
+    np.testing.assert_array_equal(np.asarray(view), dense)
