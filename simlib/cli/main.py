@@ -80,9 +80,13 @@ def mode_name(text: str) -> str:
 # ----------------------------------------------------------------------------- helpers
 
 
-def _load(path: str | None):
+def _load(path: str | None, preset: str | None = None):
     from simlib.model import default_scenario, load_scenario
 
+    if preset is not None:
+        from simlib.cli.world import load_scenario_or_preset
+
+        return load_scenario_or_preset(path, preset)
     return default_scenario() if path is None else load_scenario(path)
 
 
@@ -143,7 +147,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from simlib.api import simulate
     from simlib.model.budget import budget_problem
 
-    scenario = _load(args.scenario)
+    scenario = _load(args.scenario, getattr(args, "preset", None))
     out = output_folder(args.out, scenario)
     formats = tuple(dict.fromkeys(["csv", *args.format]))
     if args.mode == "expected":
@@ -175,7 +179,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from simlib.report.markdown import write_report
 
-    scenario = _load(args.scenario)
+    scenario = _load(args.scenario, getattr(args, "preset", None))
     out = output_folder(args.out, scenario)
     paths = _write(out, lambda: write_report(scenario, out))
     if not args.quiet:
@@ -283,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     if add_sweep is not None:
         add_sweep(sub)
     toolkit_cli.add_parsers(sub)
+    __import__("simlib.cli.world", fromlist=["add_parsers"]).add_parsers(sub)
     return parser
 
 

@@ -1,0 +1,75 @@
+"""Real-world presets: replay scenarios under ``data/presets/`` (one YAML file each).
+
+Every preset file opens with a comment block giving the question it answers (a
+``# Question:`` line), a narrative, its sources, its documented outcome and its assumptions.
+``simlib presets`` lists them; ``simlib run --preset NAME`` runs one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from simlib.errors import ScenarioError
+from simlib.world.data import _data_root
+
+if TYPE_CHECKING:
+    from simlib.model import Scenario
+
+__all__ = ["Preset", "load_preset", "preset", "preset_names", "presets", "presets_dir"]
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One preset: its name, the one-line question it answers and its scenario file."""
+
+    name: str
+    question: str
+    file: Path
+
+
+def presets_dir() -> Path:
+    """``data/presets/`` next to the simlib package."""
+    return _data_root() / "presets"
+
+
+def _question(path: Path) -> str:
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        text = line.lstrip("#").strip()
+        if text.lower().startswith("question:"):
+            return text.split(":", 1)[1].strip()
+    return ""
+
+
+def presets() -> tuple[Preset, ...]:
+    """Every preset, sorted by name."""
+    folder = presets_dir()
+    if not folder.is_dir():
+        return ()
+    return tuple(
+        Preset(p.stem, _question(p), p) for p in sorted(folder.glob("*.yaml")) if p.is_file()
+    )
+
+
+def preset_names() -> tuple[str, ...]:
+    return tuple(p.name for p in presets())
+
+
+def preset(name: str) -> Preset:
+    """The preset called ``name``; a one-line :class:`ScenarioError` listing valid names."""
+    for p in presets():
+        if p.name == name:
+            return p
+    raise ScenarioError(
+        "--preset", "", f"unknown preset {name!r}; valid: {', '.join(preset_names()) or 'none'}"
+    )
+
+
+def load_preset(name: str) -> Scenario:
+    """The preset ``name`` as a validated :class:`~simlib.model.Scenario`."""
+    from simlib.model import load_scenario
+
+    return load_scenario(preset(name).file)
