@@ -35,6 +35,7 @@ import json
 import os
 import platform
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -49,6 +50,8 @@ ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "data" / "scenarios" / "quickstart.yaml"
 FIVE_YEARS = ROOT / "data" / "scenarios" / "five-years-three-hosts.yaml"
 STREAM_PARTS = 80
+#: CPU seconds (command and workers) of each ``_timed`` run, in order.
+CPU_S: list[float] = []
 STREAM_STEADY = 10
 RESULTS = Path(__file__).resolve().parent / "results" / "batch.json"
 
@@ -102,11 +105,14 @@ def _timed(cmd: list[str]) -> tuple[float, float]:
     """(end-to-end wall time of the command, the sweep's own wall time from its summary line).
 
     The second excludes interpreter start-up, imports and validation but includes starting the
-    worker pool.
+    worker pool. The CPU time of the command and its workers is added to ``CPU_S``.
     """
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     elapsed = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU_S.append(round(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime, 2))
     if proc.returncode != 0:
         raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr}")
     inner = re.search(r" in ([0-9.]+) s ", proc.stdout)
@@ -305,19 +311,23 @@ def main(argv: list[str] | None = None) -> int:
         busy["mc_w2"] = _wait_quiet()
         t2, in2 = _timed(_cli(subset, work / "w2", "--workers", "2", "--batch-size", batch))
         eff, in_eff = t1 / (2 * t2), in1 / (2 * in2)
+        cpu1, cpu2 = CPU_S[-2:]
         print(
             f"{n_subset} replications: 1 worker {t1:.1f} s, 2 workers {t2:.1f} s → efficiency "
-            f"{eff:.0%} (sweep only: {in1:.1f} s / {in2:.1f} s → {in_eff:.0%})"
+            f"{eff:.0%} (sweep only: {in1:.1f} s / {in2:.1f} s → {in_eff:.0%}; CPU {cpu1:.1f} s / "
+            f"{cpu2:.1f} s → {cpu1 / cpu2:.0%})"
         )
 
         calendars = _write(work, "calendars", _calendar_sweep(n_calendars))
         inproc: list[tuple[float, float]] = []
         pooled: list[tuple[float, float]] = []
+        cpu_calendars: list[float] = []
         for k in range(2):
             busy[f"calendars_in_{k}"] = _wait_quiet()
             inproc.append(_timed(_cli(calendars, work / f"cal-in-{k}")))
             busy[f"calendars_w2_{k}"] = _wait_quiet()
             pooled.append(_timed(_cli(calendars, work / f"cal-w2-{k}", "--workers", "2")))
+            cpu_calendars += CPU_S[-2:]
         t_in, t_w2 = min(t for t, _ in inproc), min(t for t, _ in pooled)
         s_in, s_w2 = min(s for _, s in inproc), min(s for _, s in pooled)
         speedup, in_speedup = t_in / t_w2, s_in / s_w2
@@ -368,6 +378,10 @@ def main(argv: list[str] | None = None) -> int:
         "sweep_t1_s": in1,
         "sweep_t2_s": in2,
         "sweep_efficiency": round(in_eff, 3),
+        # CPU seconds of all processes: what the second worker costs, whatever else ran meanwhile
+        "cpu_t1_s": cpu1,
+        "cpu_t2_s": cpu2,
+        "cpu_efficiency": round(cpu1 / cpu2, 3),
         "target": 0.8,
         "ok": eff >= 0.8,
     }
@@ -381,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         "speedup": round(speedup, 3),
         "sweep_speedup": round(in_speedup, 3),
         "pair_speedups": [round(a / b, 3) for (a, _), (b, _) in zip(inproc, pooled, strict=True)],
+        "cpu_s_in_process_w2_alternating": cpu_calendars,
         "target": 1.6,
         "ok": speedup >= 1.6,
     }
