@@ -20,9 +20,20 @@ from simlib.world.catalogue import (
     certificate,
 )
 from simlib.world.data import CONFIDENCE, audit, world_dir
+from simlib.world.presets import Preset, load_preset, preset, preset_names, presets
 from simlib.world.roadmap import events
 from simlib.world.tooling import ToolDefaults, defaults_on, tools
 from simlib.world.trust import coverage
+
+
+def __getattr__(name: str) -> object:
+    # The risk calendar runs simulations: loaded on first use (pandas, the engine).
+    if name == "calendar":
+        from simlib.world.calendar import calendar
+
+        return calendar
+    raise AttributeError(f"module 'simlib.world' has no attribute {name!r}")
+
 
 __all__ = [
     "CA",
@@ -30,10 +41,12 @@ __all__ = [
     "ActiveSet",
     "CACertificate",
     "Catalogue",
+    "Preset",
     "ToolDefaults",
     "active_intermediates",
     "audit",
     "ca",
+    "calendar",
     "cap_on",
     "cap_step_on",
     "catalogue",
@@ -44,7 +57,11 @@ __all__ = [
     "curve_names",
     "defaults_on",
     "events",
+    "load_preset",
     "points",
+    "preset",
+    "preset_names",
+    "presets",
     "schedules",
     "tools",
     "world_dir",

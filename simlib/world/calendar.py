@@ -1,0 +1,191 @@
+"""Risk calendar: every dated event ahead within a scenario's horizon, and what it does to each
+pinning strategy.
+
+Events come from four places: validity-cap steps (the scenario's own caps, or the CA/B Forum
+schedule from ``data/world/validity-caps.csv`` for ``validity_cap: cabf``, plus the world
+schedule of a scenario CA named like a catalogue CA), CA roadmap steps
+(``simlib.world.events``) for scenario CAs whose name is a catalogue name, the scenario's own
+dated events and root expiries, and the renewals of the simulated certificate calendar.
+
+For each (event, strategy) the expected-mode time series says whether the strategy *breaks*
+(users newly locked out on the event day or within ``window_days`` after it, above
+``BREAK_SHARE`` of the active users), the peak share locked from the event day until the
+lockout it added falls back to less than ``RECOVERED_SHARE`` above the day before the event
+(users who never update stay locked by earlier breaks; they are not this event's doing) and how
+many days that took (``None``: not within the horizon, or — ``cut_by_next_break`` — not
+before the strategy's next break). Rows resting on an unconfirmed source say so in ``assumption``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from simlib.model import Scenario
+
+__all__ = ["BREAK_SHARE", "COLUMNS", "RECOVERED_SHARE", "calendar", "dated_events"]
+
+#: A strategy breaks when newly locked users exceed this share of active users.
+BREAK_SHARE = 1e-4
+#: A lockout counts as over once the locked share is below this (1 %).
+RECOVERED_SHARE = 0.01
+#: World cap schedules of catalogue CAs (used only when the scenario names such a CA).
+WORLD_SCHEDULES = {"letsencrypt": "letsencrypt-classic", "amazon": "acm"}
+
+COLUMNS = [
+    "date", "kind", "event", "source", "confidence", "assumption", "strategy", "breaks",
+    "newly_locked_users", "peak_locked_share", "days_to_recover", "cut_by_next_break",
+]
+
+
+@dataclass(frozen=True)
+class DatedEvent:
+    date: dt.date
+    kind: str  # validity_cap, ca_roadmap, scenario_event, root_expiry, renewal
+    event: str
+    source: str
+    confidence: str  # primary / secondary / unconfirmed, or "scenario" / "simulated"
+
+
+def _cap_events(sc: Scenario) -> list[DatedEvent]:
+    from simlib.world.caps import load_caps
+
+    out: list[DatedEvent] = []
+    if sc.validity_cap == "cabf":
+        steps = load_caps()["cabf"]
+        for prev, step in zip((None, *steps[:-1]), steps, strict=True):
+            was = f"{prev.max_days} → " if prev else ""
+            out.append(DatedEvent(step.effective_date, "validity_cap",
+                                  f"CA/B Forum cap {was}{step.max_days} days",
+                                  f"validity-caps.csv: {step.source}", step.confidence))
+    elif isinstance(sc.validity_cap, list):
+        for step in sc.validity_cap:
+            out.append(DatedEvent(step.from_, "validity_cap",
+                                  f"scenario cap {step.max_days} days", "scenario", "scenario"))
+    for ca in sc.cas:
+        for vs in ca.validity_schedule:
+            out.append(DatedEvent(vs.from_, "validity_cap",
+                                  f"{ca.name} certificates {vs.days} days", "scenario", "scenario"))
+        schedule = WORLD_SCHEDULES.get(ca.name)
+        if schedule is not None:
+            steps = load_caps()[schedule]
+            for prev, step in zip((None, *steps[:-1]), steps, strict=True):
+                was = f"{prev.max_days} → " if prev else ""
+                out.append(DatedEvent(step.effective_date, "validity_cap",
+                                      f"{schedule} {was}{step.max_days} days (world data)",
+                                      f"validity-caps.csv: {step.source}", step.confidence))
+    return out
+
+
+def _roadmap_events(sc: Scenario) -> list[DatedEvent]:
+    from simlib.world.catalogue import catalogue
+    from simlib.world.roadmap import events
+
+    known = set(catalogue().cas)
+    out = []
+    for ca in sc.cas:
+        if ca.name not in known:
+            continue
+        for e in events(ca.name, sc.start, sc.end):
+            what = f"{ca.name} {e.kind.replace('_', ' ')}: {e.detail}"
+            out.append(DatedEvent(e.date, "ca_roadmap", what,
+                                  f"ca-roadmap.csv: {e.source}", e.confidence))
+    return out
+
+
+def _scenario_events(sc: Scenario) -> list[DatedEvent]:
+    out = []
+    for ev in sc.events:
+        day = getattr(ev, "date", None)
+        if day is None:
+            continue
+        fields = ev.model_dump(exclude={"type", "date"}, exclude_none=True, by_alias=True)
+        detail = ", ".join(f"{k}={v}" for k, v in fields.items() if v not in ([], {}))
+        out.append(DatedEvent(day, "scenario_event", f"{ev.type} {detail}".strip(),
+                              "scenario", "scenario"))
+    for ca in sc.cas:
+        if ca.root_not_after is not None:
+            out.append(DatedEvent(ca.root_not_after + dt.timedelta(days=1), "root_expiry",
+                                  f"{ca.root or ca.name + ' Root'} expired", "scenario",
+                                  "scenario"))
+    return out
+
+
+def _renewals(issuances: pd.DataFrame) -> list[DatedEvent]:
+    out = []
+    for row in issuances.itertuples(index=False):
+        day = pd.Timestamp(row.date).date()
+        out.append(DatedEvent(day, "renewal",
+                              f"{row.host}: {row.reason} ({row.ca} / {row.intermediate}, "
+                              f"{row.lifetime_days} days)", "simulated", "simulated"))
+    return out
+
+
+def dated_events(scenario: Scenario, issuances: pd.DataFrame | None = None) -> list[DatedEvent]:
+    """Every dated event of the scenario's horizon, in date order (renewals if given)."""
+    found = _cap_events(scenario) + _roadmap_events(scenario) + _scenario_events(scenario)
+    if issuances is not None:
+        found += _renewals(issuances)
+    inside = [e for e in found if scenario.start <= e.date <= scenario.end]
+    return sorted(inside, key=lambda e: (e.date, e.kind, e.event))
+
+
+def _default_today(sc: Scenario) -> dt.date:
+    real = dt.date.today()
+    return real if sc.start <= real <= sc.end else sc.start
+
+
+def _effects(
+    rate: np.ndarray, newly_share: np.ndarray, newly: np.ndarray, i: int, window: int
+) -> tuple[bool, float, float, int | None, bool]:
+    """(breaks, newly locked, peak share, days to recover, recovery censored by a later break)."""
+    stop = min(len(rate), i + window)
+    breaks = bool((newly_share[i:stop] > BREAK_SHARE).any())
+    total = float(newly[i:stop].sum())
+    if not breaks:
+        return False, total, float(rate[i]), None, False
+    later = np.flatnonzero(newly_share[stop:] > BREAK_SHARE)
+    horizon = len(rate) if later.size == 0 else stop + int(later[0])
+    before = rate[i - 1] if i > 0 else 0.0
+    below = np.flatnonzero(rate[i:horizon] - before < RECOVERED_SHARE)
+    end = horizon if below.size == 0 else i + int(below[0])
+    peak = float(rate[i:max(end, stop)].max())
+    if below.size:
+        return True, total, peak, int(below[0]), False
+    return True, total, peak, None, later.size > 0
+
+
+def calendar(
+    scenario: Scenario, today: dt.date | str | None = None, *, window_days: int = 7
+) -> pd.DataFrame:
+    """One row per (dated event from ``today`` to the end, strategy): see the module doc."""
+    from simlib._dates import to_date
+    from simlib.api import simulate
+
+    start = _default_today(scenario) if today is None else to_date(today)
+    res = simulate(scenario)
+    ts = res.timeseries.sort_values(["strategy", "date"])
+    series = {}
+    for name, g in ts.groupby("strategy", sort=False):
+        active = g["active_users"].to_numpy(dtype=float)
+        newly = g["newly_locked_users"].to_numpy(dtype=float)
+        share = np.divide(newly, active, out=np.zeros_like(newly), where=active > 0)
+        series[name] = (g["lockout_rate"].to_numpy(dtype=float), share, newly)
+    rows = []
+    for ev in dated_events(scenario, res.issuances):
+        if ev.date < start:
+            continue
+        i = (ev.date - scenario.start).days
+        for strat in scenario.strategies:
+            rate, share, newly = series[strat.name]
+            effects = _effects(rate, share, newly, i, window_days)
+            rows.append((ev.date, ev.kind, ev.event, ev.source, ev.confidence,
+                         ev.confidence == "unconfirmed", strat.name, *effects))
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame["days_to_recover"] = frame["days_to_recover"].astype("Int64")
+    return frame

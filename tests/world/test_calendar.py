@@ -1,0 +1,102 @@
+"""The risk calendar: dated events ahead and what each does to each strategy."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+import simlib
+from simlib.cli.main import main
+from simlib.model import scenario_from_dict
+from simlib.world.calendar import COLUMNS, calendar
+from simlib.world.presets import load_preset
+
+
+def _scenario(**extra: object):
+    data = {
+        "name": "calendar-test",
+        "start": "2026-01-01",
+        "end": "2026-06-30",
+        "seed": 1,
+        "fleet": {
+            "users": 1000,
+            "release_every_days": 14,
+            # everyone updates on day 3 after a release (a step curve)
+            "adoption": {"points": [[2, 0.0], [3, 1.0]]},
+        },
+        "cas": [{"name": "public-ca"}],
+        "hosts": [{"name": "api.example.com", "ca": "public-ca", "validity_days": 90,
+                   "renew_before_days": 30, "key_policy": "rotate",
+                   "first_issued": "2026-01-01"}],
+        "validity_cap": "none",
+        "strategies": [{"name": "none", "pin": "none"}, {"name": "leaf key", "pin": "leaf_spki"}],
+    }
+    data.update(extra)
+    return scenario_from_dict(data)
+
+
+def test_known_renewal_breaks_leaf_key_with_the_right_share() -> None:
+    sc = _scenario()
+    cal = calendar(sc)
+    assert list(cal.columns) == COLUMNS
+    renewal = cal[(cal.kind == "renewal") & (cal.date == dt.date(2026, 3, 2))]
+    leaf = renewal[renewal.strategy == "leaf key"].iloc[0]
+    none = renewal[renewal.strategy == "none"].iloc[0]
+    assert leaf.breaks and not none.breaks
+    # every version built before 2026-03-02 pins the old key, and on that day everyone runs one
+    assert leaf.peak_locked_share == pytest.approx(1.0)
+    assert leaf.newly_locked_users == pytest.approx(1000)
+    # the next release (2026-03-12, day 70) reaches everyone 3 days later: locked for 13 days
+    assert leaf.days_to_recover == 13
+    assert none.newly_locked_users == 0
+    ts = simlib.simulate(sc).timeseries
+    day = ts[(ts.strategy == "leaf key") & (ts.date == pd.Timestamp("2026-03-02"))]
+    assert float(day.lockout_rate.iloc[0]) == pytest.approx(leaf.peak_locked_share)
+
+
+def test_today_filters_and_defaults_to_start_outside_the_horizon() -> None:
+    sc = _scenario()
+    assert calendar(sc)["date"].min() == dt.date(2026, 1, 1)  # initial issuance, real today later
+    later = calendar(sc, "2026-03-03")
+    assert later["date"].min() > dt.date(2026, 3, 2)
+
+
+def test_cap_steps_roadmap_scenario_events_and_assumptions() -> None:
+    sc = _scenario(
+        validity_cap="cabf",
+        end="2027-06-30",
+        cas=[{"name": "letsencrypt", "validity_schedule": [{"from": "2027-02-10", "days": 64}]}],
+        hosts=[{"name": "api.example.com", "ca": "letsencrypt", "key_policy": "rotate"}],
+        events=[{"type": "key_compromise", "date": "2026-04-01"}],
+    )
+    cal = calendar(sc, "2026-01-01").drop_duplicates(["date", "kind", "event"])
+    caps = cal[cal.kind == "validity_cap"]
+    assert dt.date(2026, 3, 15) in set(caps.date) and dt.date(2027, 3, 15) in set(caps.date)
+    assert any("letsencrypt-classic" in e for e in caps.event)  # world schedule of the CA
+    roadmap = cal[cal.kind == "ca_roadmap"]
+    assert dt.date(2026, 5, 28) in set(roadmap.date)
+    assert roadmap[roadmap.date == dt.date(2026, 5, 28)].assumption.all()  # unconfirmed day
+    assert not roadmap[roadmap.date == dt.date(2026, 7, 8)].assumption.any()  # primary
+    assert "key_compromise" in set(cal[cal.kind == "scenario_event"].event.str.split().str[0])
+
+
+def test_brave_preset_calendar_root_breaks_for_good() -> None:
+    cal = calendar(load_preset("brave-2026-root-pin"), "2026-01-01")
+    day = cal[(cal.date == dt.date(2026, 1, 16)) & (cal.strategy == "root")]
+    assert set(day.kind) == {"ca_roadmap", "scenario_event"}  # the world row and the preset's
+    row = day[day.kind == "scenario_event"].iloc[0]
+    assert row.breaks
+    assert row.peak_locked_share == 1.0 and pd.isna(row.days_to_recover)
+
+
+def test_cli_calendar(capsys) -> None:
+    assert main(["calendar", "--preset", "acm-rekey-198d", "--today", "2026-01-01"]) == 0
+    out = capsys.readouterr().out
+    assert "2026-04-16" in out and "BREAKS" in out
+    assert main(["calendar", "--preset", "acm-rekey-198d", "--today", "2026-01-01",
+                 "--format", "csv"]) == 0
+    assert capsys.readouterr().out.startswith(",".join(COLUMNS))
+    assert main(["calendar"]) == 2
+    assert main(["calendar", "--preset", "acm-rekey-198d", "--today", "2026-13-01"]) == 2
