@@ -123,7 +123,8 @@ def chain_and_host(args: argparse.Namespace, command: str):
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from simlib.toolkit import audit, load_config
+    from simlib.toolkit.audit import audit
+    from simlib.toolkit.loader import load_config
 
     config = load_config(args.config, platform=args.platform)
     host, chain, anchors = chain_and_host(args, "audit")
@@ -234,6 +235,63 @@ def pins_live(args: argparse.Namespace) -> list[str]:
     return lines
 
 
+def read_fleet(path: str) -> dict:
+    """The ``fleet:`` mapping of a YAML file (a whole scenario, a ``fleet:`` block or the mapping)."""
+    from simlib.errors import ScenarioError
+    from simlib.model.loading import read_yaml
+
+    data = read_yaml(path)
+    if isinstance(data, dict) and isinstance(data.get("fleet"), dict):
+        data = data["fleet"]
+    if not isinstance(data, dict) or "adoption" not in data:
+        raise ScenarioError(path, "fleet", "expected a fleet mapping with users, "
+                            "release_every_days and adoption (see simlib fleet fit)")
+    return data
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from simlib.cli.main import UsageError
+    from simlib.errors import ScenarioError
+    from simlib.toolkit.forecast import Shipped, forecast
+    from simlib.toolkit.loader import load_config
+
+    if args.release_date and len(args.release_date) != len(args.configs):
+        raise UsageError("simlib forecast: give one --release-date per CONFIG, in the same order")
+    dates = args.release_date or [None] * len(args.configs)
+    shipped = [Shipped(load_config(c, platform=args.platform), d)
+               for c, d in zip(args.configs, dates, strict=True)]
+    fleet = read_fleet(args.fleet)
+    host, chain, anchors = chain_and_host(args, "forecast")
+    today = _today(args)
+    try:
+        frame = forecast(shipped, chain, host=host, fleet=fleet, tool=args.tool,
+                         horizon_days=args.horizon_days, today=today, anchors=anchors)
+    except ScenarioError as exc:  # a bad fleet block: name the fleet file
+        raise ScenarioError(args.fleet, exc.where, exc.message) from None
+    sc = frame.attrs["scenario"]
+    h, ca = sc["hosts"][0], sc["cas"][0]
+    renew = (f"{h['renew_before_days']} days before expiry" if "renew_before_days" in h
+             else f"at {h.get('renew_at_fraction', 2 / 3):.0%} of the lifetime")
+    print(f"forecast for {host} from {today} to {sc['end']} ({args.tool} defaults on {today})")
+    print(f"  leaf: {h['validity_days']}-day certificates, renewed {renew}, key "
+          f"{'reused' if h['key_policy'] == 'reuse' else 'new at each renewal'}")
+    inters = ", ".join(i["name"] for i in ca["intermediates"])
+    print(f"  CA: {ca['name']} ({inters}; selection {ca.get('selection', 'fixed')})")
+    iss = frame.attrs["issuances"]
+    upcoming = [d.date().isoformat() for d in pd.to_datetime(iss["date"]) if d.date() > today][:4]
+    print(f"  next renewals: {', '.join(upcoming) or 'none within the horizon'}")
+    print()
+    print(f"  {'config':<44} {'released':<10} {'pins':<17} {'first break':<11} {'locked then':>11}")
+    for r in frame.itertuples():
+        first = "-" if pd.isna(r.first_break) else pd.Timestamp(r.first_break).date().isoformat()
+        rel = r.release_date.isoformat() if r.release_date else "-"
+        print(escape_controls(f"  {str(r.config)[-44:]:<44} {rel:<10} {r.pin:<17} {first:<11} "
+                              f"{r.locked_share:>10.1%}"))
+    return 0
+
+
 # ------------------------------------------------------------------------------ parser
 
 
@@ -276,3 +334,23 @@ def add_parsers(sub) -> None:
                     help="apply the pins to subdomains too (each platform's own rule)")
     em.add_argument("--out", metavar="DIR", help="write one file per format here (default: print)")
     em.set_defaults(func=cmd_emit, date=None)
+
+    fc = sub.add_parser("forecast", help="when shipped pin configs will lock users out")
+    fc.add_argument("configs", nargs="+", metavar="CONFIG",
+                    help="the pin config of each shipped release (oldest first)")
+    add_host_options(fc)
+    fc.add_argument("--anchor", action="append", default=[], metavar="PEM",
+                    help="a trusted root the server does not send (lets root pins match)")
+    fc.add_argument("--release-date", action="append", type=iso_date, metavar="DATE",
+                    help="release date of each CONFIG, in order (repeat once per CONFIG)")
+    fc.add_argument("--fleet", required=True, metavar="YAML",
+                    help="fleet block (users, release_every_days, adoption), e.g. from simlib fleet fit")
+    fc.add_argument("--tool", choices=["certbot", "cert-manager", "caddy", "acm"], default="certbot",
+                    help="the host's certificate tool: its renewal and key-reuse defaults apply")
+    fc.add_argument("--horizon-days", type=day_count, default=730, metavar="N",
+                    help="days to forecast from today (default 730)")
+    fc.add_argument("--platform", metavar="NAME",
+                    help="whose rules apply where a file serves several (as for audit)")
+    fc.add_argument("--date", type=iso_date, metavar="DATE",
+                    help="forecast from this date (default: today, UTC)")
+    fc.set_defaults(func=cmd_forecast)

@@ -37,6 +37,7 @@ __all__ = [
     "TrustAnchor",
     "audit",
     "emit",
+    "forecast",
     "load_chain",
     "load_config",
     "parse_config",
@@ -124,6 +125,19 @@ def emit(
     )
 
 
+def forecast(configs: list, chain: list[x509.Certificate], *, host: str, fleet: dict,
+             tool: str = "certbot", horizon_days: int = 730, today: date | None = None,
+             anchors: tuple | list = ()):
+    """Dated risk calendar (a DataFrame) of shipped configs: see :mod:`simlib.toolkit.forecast`.
+
+    ``configs``: :class:`PinConfig` objects or ``forecast.Shipped(config, release_date)``.
+    """
+    from simlib.toolkit.forecast import forecast as _forecast
+
+    return _forecast(configs, chain, host=host, fleet=fleet, tool=tool,
+                     horizon_days=horizon_days, today=today, anchors=anchors)
+
+
 class _Package(types.ModuleType):
     """Keeps the public functions ``audit`` and ``emit`` when their same-named submodules load.
 
@@ -133,7 +147,7 @@ class _Package(types.ModuleType):
     """
 
     def __setattr__(self, name: str, value: object) -> None:
-        if name in ("audit", "emit") and isinstance(value, types.ModuleType):
+        if name in ("audit", "emit", "forecast") and isinstance(value, types.ModuleType):
             return
         super().__setattr__(name, value)
 

@@ -1,0 +1,100 @@
+"""Forecast: config + observed chain + fleet → dated risk calendar (expected mode)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+
+from simlib.cli.main import main
+from simlib.toolkit import emit, forecast, load_config, parse_config
+from simlib.toolkit.chain import build_path
+from simlib.toolkit.forecast import Shipped, catalogue_ca
+from tests.toolkit.conftest import CONFIGS, TODAY
+from tests.toolkit.pki import HOST
+
+FLEET = {
+    "users": 100_000,
+    "release_every_days": 14,
+    "adoption": {"never_update_share": 0.02, "components": [
+        {"weight": 0.47, "mean_lag_days": 3.3}, {"weight": 0.53, "mean_lag_days": 29}]},
+}
+
+
+def _config(test_pki, pin, strategy: str):
+    text = emit(strategy, test_pki.chain, host=HOST, backups=[pin["backup_root"]],
+                formats=("android",), anchors=[test_pki.root])["android"]
+    return parse_config(text.encode(), f"{strategy}.xml")
+
+
+@pytest.mark.parametrize(("tool", "today", "renewal_after_days"), [
+    ("certbot", TODAY, 60),            # renews at 2/3 of 90 days, new key each time
+    ("acm", date(2026, 1, 10), 30),    # renews 60 days before expiry, new key each time
+])
+def test_leaf_pin_breaks_at_the_rekeying_renewal(test_pki, pin, tool, today, renewal_after_days):
+    """Acceptance: the first break of a leaf-key pin is the renewal date, within one day."""
+    renewal = test_pki.leaf.not_valid_before_utc.date() + timedelta(days=renewal_after_days)
+    frame = forecast([_config(test_pki, pin, "leaf_spki")], test_pki.chain, host=HOST,
+                     fleet=FLEET, tool=tool, today=today)
+    first = frame.loc[0, "first_break"].date()
+    assert abs((first - renewal).days) <= 1, (first, renewal)
+    assert frame.loc[0, "pin"] == "leaf_spki"
+    assert frame.loc[0, "locked_share"] > 0.5  # every version built before the renewal
+    issued = pd.to_datetime(frame.attrs["issuances"]["date"]).dt.date.tolist()
+    assert renewal in issued
+
+
+def test_intermediate_and_root_pins_survive_rekeying(test_pki, pin):
+    shipped = [Shipped(_config(test_pki, pin, s), date(2026, 1, 15))
+               for s in ("intermediate_spki", "root_spki")]
+    frame = forecast(shipped, test_pki.chain, host=HOST, fleet=FLEET, today=TODAY,
+                     anchors=[test_pki.root], horizon_days=365)
+    assert frame["pin"].tolist() == ["intermediate_spki", "root_spki"]
+    assert frame["first_break"].isna().all() and (frame["locked_share"] == 0).all()
+    assert frame["release_date"].tolist() == [date(2026, 1, 15)] * 2
+
+
+def test_config_matching_nothing_is_broken_already(test_pki, pin):
+    text = emit("leaf_spki", [test_pki.backup_root], host=HOST, backups=[pin["next_leaf"]],
+                formats=("android",))["android"]
+    frame = forecast([parse_config(text.encode(), "stale.xml")], test_pki.chain, host=HOST,
+                     fleet=FLEET, today=TODAY)
+    assert frame.loc[0, "pin"] == "no match" and frame.loc[0, "locked_share"] == 1.0
+    assert frame.loc[0, "first_break"].date() == TODAY
+
+
+def test_real_intermediate_pin_maps_to_the_catalogue_ca(test_pki):
+    from simlib import world
+
+    path = build_path(test_pki.chain)
+    ye1 = world.certificate("YE1").spki_pin
+    faked = [path[0], replace(path[1], sha256=ye1)]
+    ca = catalogue_ca(faked, date(2026, 12, 1))
+    assert ca["name"] == "letsencrypt" and ca["selection"] == "random"
+    assert {"YE1", "YE2"} <= {i["name"] for i in ca["intermediates"]}
+    assert catalogue_ca(path, TODAY)["name"] == "observed-ca"
+
+
+def test_forecast_cli(capsys, chain_pem, tmp_path, test_pki, pin):
+    leaf = tmp_path / "leaf.xml"
+    leaf.write_text(emit("leaf_spki", test_pki.chain, host=HOST, backups=[pin["backup_root"]],
+                         formats=("android",))["android"])
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text("fleet:\n  users: 1000\n  release_every_days: 14\n  adoption:\n"
+                     "    never_update_share: 0.05\n    components:\n"
+                     "      - {weight: 1.0, mean_lag_days: 10}\n")
+    argv = ["forecast", str(leaf), str(CONFIGS / "nsc_basic.xml"), "--chain", str(chain_pem),
+            "--fleet", str(fleet), "--date", TODAY.isoformat()]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "leaf_spki         2026-03-02" in out and "next renewals: 2026-03-02" in out
+    # bad inputs: one line, exit 2
+    fleet.write_text("fleet:\n  users: 0\n  release_every_days: 14\n  adoption: {components: []}\n")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(fleet) in err
+    assert main([*argv, "--release-date", "2026-01-01"]) == 2
+    assert "one --release-date per CONFIG" in capsys.readouterr().err
+    assert load_config(CONFIGS / "nsc_basic.xml")  # fixtures untouched
