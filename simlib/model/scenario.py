@@ -7,6 +7,7 @@ Every field is documented in ``docs/scenario.md``. A scenario is frozen: derive 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import yaml
@@ -61,13 +62,23 @@ class Scenario(_Model):
     metrics: Metrics = Field(default_factory=Metrics)
     monte_carlo: MonteCarloSpec = Field(default_factory=MonteCarloSpec)
 
-    @model_validator(mode="after")
-    def _resolve_update_check(self) -> Scenario:
-        # The update check defaults to the first host; the resolved scenario names it.
-        ir = self.incident_response
-        if ir is not None and ir.update_check_host == "__first__" and self.hosts:
-            object.__setattr__(ir, "update_check_host", self.hosts[0].name)
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_update_check(cls, data: Any) -> Any:
+        """A pure resolve step: the update check defaults to the first host, by name."""
+        if not isinstance(data, Mapping):
+            return data
+        ir, hosts = data.get("incident_response"), data.get("hosts")
+        if (
+            isinstance(ir, Mapping)
+            and ir.get("update_check_host", "__first__") == "__first__"
+            and isinstance(hosts, list)
+            and hosts
+            and isinstance(hosts[0], Mapping)
+            and isinstance(hosts[0].get("name"), str)
+        ):
+            return {**data, "incident_response": {**ir, "update_check_host": hosts[0]["name"]}}
+        return data
 
     @field_validator("validity_cap")
     @classmethod

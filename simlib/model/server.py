@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     ConfigDict,
@@ -67,19 +68,28 @@ class CASpec(_Named):
     validity_schedule: list[ValidityStep] = Field(default_factory=list)
     cross_signed_by: CrossSign | None = None
 
-    @model_validator(mode="after")
-    def _defaults(self) -> CASpec:
-        for default, field in ((f"{self.name} Int 1", "intermediates"), (f"{self.name} Root", "root")):
-            if getattr(self, field) in (None, []) and len(default) > MAX_CN:
+    @model_validator(mode="before")
+    @classmethod
+    def _default_names(cls, data: Any) -> Any:
+        """A pure resolve step: the root and the first intermediate are named after the CA."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("name"), str):
+            return data
+        name, data = data["name"], dict(data)
+        for default, field in ((f"{name} Int 1", "intermediates"), (f"{name} Root", "root")):
+            if data.get(field) in (None, []) and len(default) > MAX_CN:
                 raise ValueError(
                     f"name: too long for the default {field[:-1] if field.endswith('s') else field} "
                     f"name '{default[:20]}…' (certificate common names allow {MAX_CN} characters): "
                     f"shorten it or set '{field}'"
                 )
-        if not self.intermediates:
-            object.__setattr__(self, "intermediates", [IntermediateSpec(name=f"{self.name} Int 1")])
-        if self.root is None:
-            object.__setattr__(self, "root", f"{self.name} Root")
+        if not data.get("intermediates"):
+            data["intermediates"] = [{"name": f"{name} Int 1"}]
+        if data.get("root") is None:
+            data["root"] = f"{name} Root"
+        return data
+
+    @model_validator(mode="after")
+    def _defaults(self) -> CASpec:
         names = [i.name for i in self.intermediates]
         if len(set(names)) != len(names):
             raise ValueError("intermediate names must be unique within a CA")

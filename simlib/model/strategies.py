@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BeforeValidator,
@@ -140,10 +141,16 @@ class AttackSpec(_Model):
     #: Attacked host; default: every host (the attacker picks the weakest).
     host: HostName | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_label(cls, data: Any) -> Any:
+        """A pure resolve step: an attack's label (its column name) defaults to its class."""
+        if isinstance(data, Mapping) and data.get("label") is None and "name" in data:
+            return {**data, "label": data["name"]}
+        return data
+
     @model_validator(mode="after")
     def _label(self) -> AttackSpec:
-        if self.label is None:
-            object.__setattr__(self, "label", self.name)
         if not re.fullmatch(r"[A-Za-z0-9_]+", self.label or ""):
             raise ValueError("label may contain only letters, digits and '_' (it names columns)")
         if self.ca is not None and self.name != "rogue_ca":
