@@ -201,7 +201,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_pins(args: argparse.Namespace) -> int:
-    from simlib.pki.certs import describe, load_certificates
+    from simlib.pki.loading import describe, load_certificates
 
     lines: list[str] = []
     if args.host or not args.files:

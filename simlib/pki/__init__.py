@@ -8,10 +8,6 @@ certificates can be loaded with :func:`load_certificates`.
 from __future__ import annotations
 
 from simlib.pki.certs import (
-    LoadedItem,
-    PkiInputError,
-    describe,
-    load_certificates,
     make_cross_sign,
     make_intermediate,
     make_leaf,
@@ -19,6 +15,7 @@ from simlib.pki.certs import (
     validity,
 )
 from simlib.pki.keys import KEY_ALGORITHMS, derive_private_key
+from simlib.pki.loading import LoadedItem, PkiInputError, describe, load_certificates
 from simlib.pki.pins import (
     cert_pin,
     okhttp_pin,
