@@ -35,8 +35,9 @@ if TYPE_CHECKING:
 
 
 def publication(sim: Simulation, strategy: PinningStrategy, host: str) -> tuple[np.ndarray, np.ndarray]:
-    """The remote pin list as pieces: (starts (P,), ids (P, n)) — identities on the list (current
-    certificate + those published ahead) from ``starts[j]`` until the next start."""
+    """The remote pin list as pieces: (starts (P,), codes) — identity i is on the list (current
+    certificate + those published ahead) from ``starts[j]`` until the next start iff j·n + i is
+    in the sorted ``codes`` (n = identities + 1): no (pieces × identities) table."""
     T, n = sim.days, sim.table.n_ids + 1
     spans = []
     if strategy.pins_host(host):
@@ -49,11 +50,31 @@ def publication(sim: Simulation, strategy: PinningStrategy, host: str) -> tuple[
             b = strategy.backup_pins(sim.calendar, it, max(it.day, 0))
             spans.append((lo, hi, ids + list(b.leaf | b.ca)))
     starts = np.unique([0, *[s[0] for s in spans], *[s[1] + 1 for s in spans if s[1] + 1 < T]])
-    pub = np.zeros((len(starts), n), dtype=bool)
+    codes = [np.zeros(0, dtype=np.int64)]
     for lo, hi, ids in spans:
         a, z = np.searchsorted(starts, lo), np.searchsorted(starts, hi, side="right")
-        pub[a:z, ids] = True
-    return starts, pub
+        codes.append((np.arange(a, z)[:, None] * n + np.asarray(ids, dtype=np.int64)[None, :]).ravel())
+    return starts, np.unique(np.concatenate(codes))
+
+
+class PinList:
+    """One host's remote list (:func:`publication`) seen through the strategy's combined pieces
+    (``piece[j]``: this host's piece during combined piece j)."""
+
+    def __init__(self, codes: np.ndarray, n: int, piece: np.ndarray) -> None:
+        self.codes, self.n, self.piece = codes, n, piece
+        self.pieces = int(piece.max()) + 1
+
+    def accepts(self, ch, s: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Whether the list of combined piece j holds an identity of the chain in segment s,
+        evaluated once per distinct (chain row, own piece)."""
+        if not len(self.codes):
+            return np.zeros(len(s), dtype=bool)
+        key, inv = np.unique(ch.spread[s] * self.pieces + self.piece[j], return_inverse=True)
+        row, own = key // self.pieces, key % self.pieces
+        c = own[:, None] * self.n + np.concatenate([ch.rows_leaf[row], ch.rows_ca[row]], axis=1)
+        pos = np.minimum(np.searchsorted(self.codes, c), len(self.codes) - 1)
+        return (self.codes[pos] == c).any(-1)[inv.ravel()]
 
 
 class RefreshKernel:
@@ -86,7 +107,7 @@ class ClientEvents:
     the list fresh, evaluated on demand (only the pairs within the window of each day are ever
     needed, so no segments × pieces table is built)."""
 
-    def __init__(self, sim: Simulation, strategy, client, pubs: dict[str, np.ndarray]) -> None:
+    def __init__(self, sim: Simulation, strategy, client, pubs: dict[str, PinList], P: int) -> None:
         self.hosts = []
         for h, pub in pubs.items():
             attacks = [
@@ -96,14 +117,14 @@ class ClientEvents:
             self.hosts.append((sim.table.legit[(h, client.name)], pub, strategy.pins_host(h), attacks))
         self.enforce = strategy.enforce
         self.labels = sim.attack_labels
-        self.P = len(next(iter(pubs.values())))
+        self.P = P  # combined pieces
         S = len(self.hosts[0][0].trusted)
         self.off = self._values(np.arange(S), None)
 
     def _values(self, s: np.ndarray, j: np.ndarray | None) -> dict[str, np.ndarray]:
         """Events for pairs (s, j) (``j`` None: pins not checked)."""
-        def accepts(ch, pub):
-            return pub[j[:, None], ch.leaf[s]].any(-1) | pub[j[:, None], ch.ca[s]].any(-1)
+        def accepts(ch, pub: PinList):
+            return pub.accepts(ch, s, j)
 
         lk = np.zeros(len(s), dtype=bool)
         vi = np.zeros(len(s), dtype=bool)
@@ -151,37 +172,60 @@ class EventOn:
         return val
 
 
+#: work per chunk of days in :func:`_probs` (elements of its largest arrays): bounds memory
+CHUNK = 1 << 17
+
+
 def _probs(cev: ClientEvents, ons: dict[str, EventOn], kernel: RefreshKernel,
            build_days: np.ndarray, expiry: np.ndarray, T: int) -> dict[str, DynamicView]:
     """P(event) for every event, version and day, as :class:`DynamicView` (module docstring):
     one value per day for versions built more than span + 1 days earlier, one per (version, day)
-    for the band of the span + 2 days from each build day on."""
+    for the band of the span + 2 days from each build day on. Computed by chunks of days."""
     on = next(iter(ons.values()))
-    seg = on.seg
-    t = np.arange(T)
     W = on.window
     span = kernel.K if W is None else min(kernel.K, W)  # older fetches: 0 or off(t)
+    width = min(span + 2, T)
+    V = len(build_days)
+    t = np.arange(T)
+    lo_f = np.maximum(t - span, 0)
+    m = int((on.piece(t) - on.piece(lo_f)).max()) + 1
+    off = {k: ons[k].events.off[k][on.seg].astype(np.float64) for k in ons}
+    old = {k: np.zeros(T) for k in ons}
+    band = {k: np.zeros((V, width)) for k in ons}
+    step = max(1, CHUNK // (m + 1 + V * width // T))
+    for t0 in range(0, T, step):
+        _days(cev, on, kernel, build_days, expiry, span, width, t0, min(T, t0 + step), off, old, band)
+    return {k: DynamicView(build_days, expiry, old[k], off[k], band[k]) for k in ons}
+
+
+def _days(cev: ClientEvents, on: EventOn, kernel: RefreshKernel, build_days: np.ndarray,
+          expiry: np.ndarray, span: int, width: int, t0: int, t1: int,
+          off: dict, old: dict, band: dict) -> None:
+    """Fill ``old[key][t0:t1]`` and the band entries of days t0 … t1 − 1."""
+    T = len(on.seg)
+    seg = on.seg
+    W = on.window
+    t = np.arange(t0, t1)
     lo_f = np.maximum(t - span, 0)
     j_lo, j_t = on.piece(lo_f), on.piece(t)
     m = int((j_t - j_lo).max()) + 1
-    J = j_lo[:, None] + np.arange(m)[None, :]  # (T, m) pieces within the window of day t
+    J = j_lo[:, None] + np.arange(m)[None, :]  # (days, m) pieces within the window of day t
     valid = j_t[:, None] >= J
     Jc = np.minimum(J, len(on.starts) - 1)
     ends = np.append(on.starts[1:], T) - 1
     mass = np.where(valid, kernel.mass(t[:, None], np.maximum(on.starts[Jc], lo_f[:, None]),
                                        np.minimum(ends[Jc], t[:, None])), 0.0)
     g_window = cev.values(seg[t][:, None], Jc)
-    # the band of recent versions, b ≤ t ≤ b + span + 1, pair by pair
-    width = min(span + 2, T)
-    V = len(build_days)
-    v = np.repeat(np.arange(V), width)
-    d = np.tile(np.arange(width), V)
-    tt = build_days[v] + d
-    keep = tt < T
-    v, d, tt = v[keep], d[keep], tt[keep]
+    # the band of recent versions, b ≤ tt ≤ b + span + 1 with t0 ≤ tt < t1, pair by pair
+    vs = np.flatnonzero((build_days > t0 - width) & (build_days < t1))
+    d_lo = np.maximum(0, t0 - build_days[vs])
+    n = np.minimum(width, t1 - build_days[vs]) - d_lo
+    v = np.repeat(vs, n)
+    d = np.repeat(d_lo, n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
     b = build_days[v]
+    tt = b + d
     checked = tt < expiry[v]
-    x = np.clip(b + 1, lo_f[tt], tt + 1)  # first fetch day counted in the window sum
+    x = np.clip(b + 1, lo_f[tt - t0], tt + 1)  # first fetch day counted in the window sum
     jx = on.piece(np.minimum(x, T - 1))
     inside = x <= tt
     part_mass = np.where(inside, kernel.mass(tt, x, np.minimum(ends[jx], tt)), 0.0)
@@ -191,22 +235,19 @@ def _probs(cev: ClientEvents, ons: dict[str, EventOn], kernel: RefreshKernel,
     fresh_b = np.ones(len(tt), dtype=bool) if W is None else tt - bb <= W
     rem_b = kernel.rem(tt - b - 1)
     stale = 0.0 if W is None else np.where(tt - b - 1 > W, kernel.rem(W) - kernel.rem(tt - b - 1), 0.0)
-    out = {}
-    for key in ons:
-        off_t = ons[key].events.off[key][seg]
+    col = np.clip(jx - j_lo[tt - t0] + 1, 0, m)
+    for key in old:
+        off_t = off[key]
         # C[t, i] = Σ over window pieces i.. of day t (suffix sums), C[t, m] = 0
         contrib = g_window[key] * mass
-        C = np.concatenate([np.cumsum(contrib[:, ::-1], axis=1)[:, ::-1], np.zeros((T, 1))], axis=1)
+        C = np.concatenate([np.cumsum(contrib[:, ::-1], axis=1)[:, ::-1], np.zeros((len(t), 1))], axis=1)
         # Versions built more than span + 1 days before t share one value: every fetch they
         # could use is in the window (summed in C[t, 0]) or counts as off(t).
-        old = C[:, 0] + (off_t * kernel.rem(W) if W is not None else 0.0)
-        tail = g_band[key] * part_mass + np.where(inside, C[tt, np.clip(jx - j_lo[tt] + 1, 0, m)], 0.0)
+        old[key][t0:t1] = C[:, 0] + (off_t[t] * kernel.rem(W) if W is not None else 0.0)
+        tail = g_band[key] * part_mass + np.where(inside, C[tt - t0, col], 0.0)
         tail = tail + off_t[tt] * stale  # fetches older than max_age count as unchecked
         at_b = np.where(fresh_b, g_b[key], off_t[tt])
-        band = np.zeros((V, width))
-        band[v, d] = np.where(checked, tail + rem_b * at_b, off_t[tt])
-        out[key] = DynamicView(build_days, expiry, old.astype(np.float64), off_t.astype(np.float64), band)
-    return out
+        band[key][v, d] = np.where(checked, tail + rem_b * at_b, off_t[tt])
 
 
 def dynamic_tables(sim: Simulation, strategy, releases) -> StrategyTables:
@@ -226,14 +267,15 @@ def dynamic_tables(sim: Simulation, strategy, releases) -> StrategyTables:
     hosts = sim.table.hosts
     pieces = {h: publication(sim, strategy, h) for h in hosts}
     starts = np.unique(np.concatenate([pieces[h][0] for h in hosts]))
-    pubs = {h: pub[np.searchsorted(st, starts, side="right") - 1] for h, (st, pub) in pieces.items()}
+    n = sim.table.n_ids + 1
+    pubs = {h: PinList(codes, n, np.searchsorted(st, starts, side="right") - 1) for h, (st, codes) in pieces.items()}
     expiry = (
         build_days + strategy.expires_after_days if strategy.expires_after_days else np.full(V, 10**9)
     )  # pins checked on days t < expiry
 
     lock, violate, protect, lock_host, events = {}, {}, {}, {}, {}
     for c in sim.clients:
-        cev = ClientEvents(sim, strategy, c, pubs)
+        cev = ClientEvents(sim, strategy, c, pubs, len(starts))
         ev = {k: (EventOn(cev, k, seg, starts, window), off[seg]) for k, off in cev.off.items()}
         events[c.name] = ev
         p = _probs(cev, {k: on for k, (on, _off) in ev.items()}, kernel, build_days, expiry, T)

@@ -168,6 +168,19 @@ def reference_probabilities(sim, strategy, releases):
     {"refresh_days": 2, "fetch_success": 1.0, "publish_ahead_days": 3, "max_age_days": 2},
 ])
 def test_probabilities_equal_the_dense_reference(dyn):
+    check_against_reference(dyn)
+
+
+def test_chunks_of_days_change_nothing(monkeypatch):
+    """A few days per chunk: band pairs and windows split across chunk boundaries."""
+    from simlib.engine import dynamic
+
+    monkeypatch.setattr(dynamic, "CHUNK", 40)
+    check_against_reference({"refresh_days": 3, "fetch_success": 0.6, "publish_ahead_days": 5, "max_age_days": 10})
+    check_against_reference({"refresh_days": 1, "fetch_success": 0.9, "on_stale": "fail_closed"})
+
+
+def check_against_reference(dyn):
     sc = make(
         {"end": "2025-08-31", "fleet.platforms": {"android": 0.5, "ios": 0.5},
          "cas[0].intermediates": [{"name": "I1"}, {"name": "I2"}], "cas[0].selection": "random",
