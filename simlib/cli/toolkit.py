@@ -44,6 +44,12 @@ def day_count(text: str) -> int:
     return positive_int(text, 36_500)
 
 
+def _users(text: str) -> int:
+    from simlib.cli.main import positive_int
+
+    return positive_int(text, 10**12)
+
+
 def timeout_seconds(text: str) -> float:
     try:
         value = float(text)
@@ -292,6 +298,32 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fleet_fit(args: argparse.Namespace) -> int:
+    import yaml
+
+    from simlib.cli.main import check_writable
+    from simlib.results.io import atomic_write_text
+    from simlib.toolkit.fleetfit import fit_csv
+
+    if args.out:
+        check_writable(Path(args.out).parent)
+    result = fit_csv(args.csv, max_components=args.max_components)
+    block = result.fleet_block(args.users)
+    parts = ", ".join(f"{w:.1%} τ={t:.1f} d" for w, t in
+                      zip(result.weights, result.mean_lag_days, strict=True))
+    head = (f"# simlib fleet fit {Path(args.csv).name}: {len(result.weights)} component(s) "
+            f"[{parts}], never update {result.never_update_share:.1%}, "
+            f"RMSE {result.rmse:.4f} over {result.points} points")
+    text = escape_controls(head) + "\n" + yaml.safe_dump({"fleet": block}, sort_keys=False)
+    if args.out:
+        atomic_write_text(args.out, text)
+        print(head.lstrip("# "))
+        print(f"wrote {args.out}")
+    else:
+        print(text, end="")
+    return 0
+
+
 # ------------------------------------------------------------------------------ parser
 
 
@@ -354,3 +386,14 @@ def add_parsers(sub) -> None:
     fc.add_argument("--date", type=iso_date, metavar="DATE",
                     help="forecast from this date (default: today, UTC)")
     fc.set_defaults(func=cmd_forecast)
+
+    fl = sub.add_parser("fleet", help="fleet tools: fit the adoption curve to your data")
+    fsub = fl.add_subparsers(dest="fleet_command", required=True, metavar="COMMAND")
+    ff = fsub.add_parser("fit", help="fit the adoption mixture to a version-share CSV")
+    ff.add_argument("csv", metavar="CSV", help="columns date, version, share[, release_date]")
+    ff.add_argument("--out", metavar="YAML", help="write the fleet block here (default: print)")
+    ff.add_argument("--users", type=_users,
+                    default=100_000, metavar="N", help="users in the fleet block (default 100000)")
+    ff.add_argument("--max-components", type=int, choices=[1, 2, 3], default=3,
+                    help="most exponential components to try (default 3; chosen by error)")
+    ff.set_defaults(func=cmd_fleet_fit)
