@@ -388,7 +388,8 @@ def add_parsers(sub) -> None:
     fc.set_defaults(func=cmd_forecast)
 
     fl = sub.add_parser("fleet", help="fleet tools: fit the adoption curve to your data")
-    fsub = fl.add_subparsers(dest="fleet_command", required=True, metavar="COMMAND")
+    fsub = fl.add_subparsers(dest="fleet_command", required=True, metavar="COMMAND",
+                             help="fit: fit the adoption curve to a version-share CSV")
     ff = fsub.add_parser("fit", help="fit the adoption mixture to a version-share CSV")
     ff.add_argument("csv", metavar="CSV", help="columns date, version, share[, release_date]")
     ff.add_argument("--out", metavar="YAML", help="write the fleet block here (default: print)")
