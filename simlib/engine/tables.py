@@ -14,8 +14,11 @@ from simlib.strategies.strategy import PinningStrategy
 class StrategyTables:
     """Verdicts for one strategy and one release list.
 
-    Static strategies: arrays are (V, S) over *refined segments* (``seg_start``/``seg_of_day``).
-    Dynamic strategies: arrays are (V, T) probabilities (one "segment" per day).
+    Static strategies: :class:`~simlib.engine.views.VerdictView` tables that index like (V, S)
+    0/1 arrays over *refined segments* (``seg_start``/``seg_of_day``), stored per version class.
+    Dynamic strategies: :class:`~simlib.engine.dynamic_views.DynamicView` tables that index like
+    (V, T) probabilities (one "segment" per day), stored as per-day values plus a band of recent
+    builds.
     """
 
     strategy: PinningStrategy
