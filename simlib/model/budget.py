@@ -95,7 +95,9 @@ def estimate(sc: Scenario) -> Work:
         span = days + (max(0, (sc.start - host.first_issued).days) if host.first_issued else 0)
         n = span // interval + 1 + int(extra)
         issuances += n
-        keys = 2 if host.rotate_every == 0 else n // host.rotate_every + 2
+        everies = [host.policy_on(sc.start)[0]] + [host.policy_on(s.from_)[0] for s in host.policy_schedule]
+        every = min((e for e in everies if e), default=0)  # the most frequent re-keying in force
+        keys = 2 if every == 0 else n // every + 2
         key_seconds += keys * KEY_SECONDS.get(host.key, 1.0)
     return Work(days, versions, len(sc.strategies), len(sc.hosts), kinds, issuances, key_seconds)
 

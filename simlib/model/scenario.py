@@ -64,6 +64,17 @@ class Scenario(_Model):
 
     @model_validator(mode="before")
     @classmethod
+    def _resolve_real_world(cls, data: Any) -> Any:
+        """A pure resolve step: the host shorthand (``ca: letsencrypt``, ``profile``, ``tool``,
+        ``key_type``) becomes ordinary CAs, events and host fields (simlib/model/realworld.py)."""
+        if not isinstance(data, Mapping):
+            return data
+        from simlib.model.realworld import resolve_hosts
+
+        return resolve_hosts(data)
+
+    @model_validator(mode="before")
+    @classmethod
     def _resolve_update_check(cls, data: Any) -> Any:
         """A pure resolve step: the update check defaults to the first host, by name."""
         if not isinstance(data, Mapping):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -101,6 +102,23 @@ class RotateEvery(_Model):
     rotate_every: Annotated[int, Field(ge=1, le=1_000_000)]
 
 
+class PolicyStep(_Model):
+    """From ``from`` on, issuances use this key policy and/or renewal rule (a tool's new default)."""
+
+    from_: Date = Field(alias="from")
+    key_policy: Literal["reuse", "rotate"] | RotateEvery | None = None
+    renew_before_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
+    renew_at_fraction: Annotated[float, Field(gt=0, lt=1)] | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _check(self) -> PolicyStep:
+        if self.renew_before_days is not None and self.renew_at_fraction is not None:
+            raise ValueError("give renew_before_days or renew_at_fraction, not both")
+        return self
+
+
 class HostSpec(_Named):
     name: HostName
     ca: Name
@@ -111,9 +129,12 @@ class HostSpec(_Named):
     pregenerate_next_key: bool = False
     key: KeyAlgorithm = "ec-p256"
     first_issued: Date | None = None
+    #: dated changes of key policy / renewal rule, by issue date (e.g. cert-manager 1.18.0)
+    policy_schedule: list[PolicyStep] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> HostSpec:
+        _check_increasing([step.from_ for step in self.policy_schedule], "policy_schedule")
         if self.renew_before_days is not None and self.renew_at_fraction is not None:
             raise ValueError("give renew_before_days or renew_at_fraction, not both")
         if (
@@ -127,11 +148,28 @@ class HostSpec(_Named):
     @property
     def rotate_every(self) -> int:
         """Issuances per key: 1 = new key each issuance, 0 = reuse forever."""
-        if self.key_policy == "reuse":
-            return 0
-        if self.key_policy == "rotate":
-            return 1
-        return self.key_policy.rotate_every
+        return _rotate_every(self.key_policy)
+
+    def policy_on(self, date: dt.date) -> tuple[int, int | None, float | None]:
+        """(issuances per key, renew_before_days, renew_at_fraction) for an issuance on ``date``."""
+        every, before, fraction = self.rotate_every, self.renew_before_days, self.renew_at_fraction
+        for step in self.policy_schedule:
+            if step.from_ > date:
+                break
+            if step.key_policy is not None:
+                every = _rotate_every(step.key_policy)
+            if step.renew_before_days is not None or step.renew_at_fraction is not None:
+                before, fraction = step.renew_before_days, step.renew_at_fraction
+        return every, before, fraction
+
+
+def _rotate_every(policy: Literal["reuse", "rotate"] | RotateEvery) -> int:
+    if policy == "reuse":
+        return 0
+    if policy == "rotate":
+        return 1
+    assert isinstance(policy, RotateEvery)
+    return policy.rotate_every
 
 
 class _Event(_Model):

@@ -8,7 +8,8 @@ which issuance each host serves. Semantics (docs/model.md):
 * lifetime = min(host or CA validity on the issue date, the validity cap on the issue date);
 * renewal after ``lifetime − renew_before_days`` days, or ``floor(renew_at_fraction · lifetime)``
   (default 2/3, Let's Encrypt's advice), never sooner than one day;
-* keys: ``reuse`` (one key forever), ``rotate`` (new key each issuance), ``rotate_every: N``;
+* keys: ``reuse`` (one key forever), ``rotate`` (new key each issuance), ``rotate_every: N``,
+  each as in force on the issue day (``policy_schedule``, which may also change the renewal rule);
   with ``pregenerate_next_key`` the host always holds a published next key, and the next key change
   (or a key compromise) puts exactly that key into service;
 * intermediates: ``fixed`` (first active), ``round_robin`` (per host), ``random`` (uniform over the
@@ -171,10 +172,10 @@ class CertificateCalendar:
         return min(days, cap) if cap is not None else days
 
     @staticmethod
-    def _renew_offset(host: HostSpec, lifetime: int) -> int:
-        if host.renew_before_days is not None:
-            return max(1, lifetime - host.renew_before_days)
-        fraction = host.renew_at_fraction or DEFAULT_RENEW_FRACTION
+    def _renew_offset(lifetime: int, before: int | None, fraction: float | None) -> int:
+        if before is not None:
+            return max(1, lifetime - before)
+        fraction = fraction or DEFAULT_RENEW_FRACTION
         return max(1, math.floor(fraction * lifetime))
 
     def _serial(self, host: str, seq: int) -> int:
@@ -235,9 +236,10 @@ class CertificateCalendar:
             for _d, _r, _k, to, only in todays:
                 if to and only in (None, ca_name):
                     ca_name = to
+            rotate_every, renew_before, renew_fraction = host.policy_on(sc.date(day))
             if items and (
                 any(t[2] for t in todays)
-                or (host.rotate_every and uses_of_key >= host.rotate_every)
+                or (rotate_every and uses_of_key >= rotate_every)
             ):
                 # The published next key goes into service; a fresh one is published in its place.
                 current_key, next_key = (
@@ -261,7 +263,7 @@ class CertificateCalendar:
             else:
                 inter = active[int(rng.integers(len(active)))]
             lifetime = self._lifetime(host, ca.spec, day)
-            renew_day = day + self._renew_offset(host, lifetime)
+            renew_day = day + self._renew_offset(lifetime, renew_before, renew_fraction)
             index = len(self.issuances) + len(items)
             seq = len(items)
             items.append(

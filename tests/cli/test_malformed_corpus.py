@@ -170,6 +170,8 @@ def scenario_cases() -> list[Case]:
     for example in SCENARIOS:
         stem = example.stem
         data = _load(example)
+        if "cas" not in data:  # the host shorthand (bank.yaml): its errors are in tests/model
+            continue
         for key in REQUIRED:
             dropped = {k: v for k, v in data.items() if k != key}
             cases.append(_scenario_case(f"{stem}-drop-{key}", _text(dropped), f"{key}: required field is missing"))
