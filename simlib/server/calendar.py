@@ -80,6 +80,22 @@ class _CAKeys:
     overrides: list[tuple[int, list[str]]] = field(default_factory=list)  # (day, active set)
 
 
+def _real_certificates(ca: CASpec) -> dict[str, tuple[str, str]]:
+    """Root/intermediate name -> (real SPKI pin, file) for a CA named like a catalogue CA whose
+    certificate of that name has a file in data/certs (the real certificate is used)."""
+    from simlib.world.catalogue import catalogue
+
+    cat = catalogue()
+    if ca.name not in cat.cas:
+        return {}
+    out = {}
+    for name in (ca.root or ca.name, *(i.name for i in ca.intermediates)):
+        cert = cat.certificates.get(name)
+        if cert is not None and cert.ca == ca.name and cert.path is not None and cert.spki_pin:
+            out[name] = (cert.spki_pin, str(cert.path))
+    return out
+
+
 class CertificateCalendar:
     """Every issuance of every host, plus the CA and attacker identities they refer to."""
 
@@ -93,9 +109,12 @@ class CertificateCalendar:
         reg = self.registry
         self.cas: dict[str, _CAKeys] = {}
         for ca in scenario.cas:
-            root = reg.key("root", ca.root or ca.name, ca.key, f"ca|{ca.name}|root")
+            real = _real_certificates(ca)
+            root = reg.key("root", ca.root or ca.name, ca.key, f"ca|{ca.name}|root",
+                           real.get(ca.root or ca.name))
             ints = {
-                i.name: reg.key("intermediate", i.name, i.key, f"ca|{ca.name}|int|{i.name}")
+                i.name: reg.key("intermediate", i.name, i.key, f"ca|{ca.name}|int|{i.name}",
+                                real.get(i.name))
                 for i in ca.intermediates
             }
             self.cas[ca.name] = _CAKeys(ca, root, ints)

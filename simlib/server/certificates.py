@@ -4,14 +4,22 @@ Every key is derived deterministically from the scenario seed and the identity's
 certificate is built with ``cryptography`` (deterministic signatures), so the same scenario always
 yields byte-identical certificates and pins. Objects are made lazily and cached on this object;
 ``RealPki.for_calendar`` keeps one per calendar.
+
+A CA certificate with a real file (a scenario CA named like a catalogue CA, and a root or
+intermediate named like one of its certificates with a file in ``data/certs/``) is that file:
+real subject, validity and SPKI pin. Nobody has its private key, so whatever is generated under
+it (leaves, intermediates without a file, cross-signs by it) carries its real subject as issuer
+but is signed by a stand-in EC P-256 key derived like any other (``stand_in_public_keys``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from functools import cached_property
+from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 
 from simlib._dates import add_years
 from simlib.model.base import MIN_DATE
@@ -19,6 +27,7 @@ from simlib.pki.certs import make_cross_sign, make_intermediate, make_leaf, make
 from simlib.pki.keys import derive_private_key
 from simlib.pki.pins import cert_pin, spki_pin
 from simlib.server.calendar import CertificateCalendar, Issuance
+from simlib.world.realcerts import read_real_cert
 
 _UTC = dt.UTC
 
@@ -51,7 +60,9 @@ class RealPki:
             item = self.calendar.registry[ident]
             if item.kind != "key" or item.material is None:
                 raise ValueError(f"identity {ident} ({item.label}) has no private key")
-            key = derive_private_key(item.material, item.algorithm or "ec-p256")
+            # A real CA key's stand-in signing key is EC P-256 whatever the real algorithm.
+            algorithm = "ec-p256" if item.real else item.algorithm or "ec-p256"
+            key = derive_private_key(item.material, algorithm)
             self._keys[ident] = key
         return key
 
@@ -80,8 +91,54 @@ class RealPki:
         first = max(add_years(start, -5), MIN_DATE)
         return _at(first), _at(add_years(start, 40))
 
+    def real_cert(self, ident: int) -> x509.Certificate | None:
+        """The real certificate behind a CA key identity (None for a generated one)."""
+        path = self.calendar.registry[ident].real
+        return None if path is None else read_real_cert(Path(path)).certificate
+
+    def signer(self, ident: int, cert: x509.Certificate) -> tuple[x509.Certificate, object]:
+        """(issuer certificate, private key) to sign with under the CA key ``ident``.
+
+        For a real CA certificate: a proxy with the real subject and Subject Key Identifier but
+        the stand-in public key, so generated children name the real issuer (and its key id)
+        and verify with the stand-in key."""
+        key = self.private_key(ident)
+        if self.calendar.registry[ident].real is None:
+            return cert, key
+        proxy = self._certs.get(("proxy", ident))
+        if proxy is None:
+            builder = (
+                x509.CertificateBuilder()
+                .subject_name(cert.subject)
+                .issuer_name(cert.subject)
+                .public_key(key.public_key())  # type: ignore[attr-defined]
+                .serial_number(_serial("proxy", str(ident)))
+                .not_valid_before(cert.not_valid_before_utc)
+                .not_valid_after(cert.not_valid_after_utc)
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            )
+            try:
+                ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+                builder = builder.add_extension(ski, critical=False)
+            except x509.ExtensionNotFound:
+                pass
+            proxy = builder.sign(key, hashes.SHA256())  # type: ignore[arg-type]
+            self._certs[("proxy", ident)] = proxy
+        return proxy, key
+
+    def stand_in_public_keys(self) -> dict[str, object]:
+        """Real CA SPKI pin -> public key of the stand-in that signs generated objects under it."""
+        return {
+            item.pin: self.private_key(item.id).public_key()
+            for item in self.calendar.registry.items
+            if item.real and item.pin
+        }
+
     def root_cert(self, ca: str) -> x509.Certificate:
         key = ("root", ca)
+        real = self.real_cert(self.calendar.cas[ca].root_key)
+        if real is not None:
+            return real
         if key not in self._certs:
             spec = self.calendar.cas[ca].spec
             nb, na = self._ca_window
@@ -96,15 +153,19 @@ class RealPki:
 
     def intermediate_cert(self, ca: str, name: str) -> x509.Certificate:
         key = ("int", ca, name)
+        real = self.real_cert(self.calendar.cas[ca].int_keys[name])
+        if real is not None:
+            return real
         if key not in self._certs:
             keys = self.calendar.cas[ca]
             spec = next(i for i in keys.spec.intermediates if i.name == name)
             nb, na = self._ca_window
             if spec.not_after:
                 na = _at(spec.not_after) + dt.timedelta(days=1, seconds=-1)
+            issuer_cert, issuer_key = self.signer(keys.root_key, self.root_cert(ca))
             self._certs[key] = make_intermediate(
                 self.private_key(keys.int_keys[name]).public_key(), name,
-                issuer_cert=self.root_cert(ca), issuer_key=self.private_key(keys.root_key),
+                issuer_cert=issuer_cert, issuer_key=issuer_key,
                 not_before=nb, not_after=na, serial=_serial("int", ca, name), organization=ca,
             )
         return self._certs[key]
@@ -119,9 +180,11 @@ class RealPki:
             nb, na = self._ca_window
             if cross.until:
                 na = _at(cross.until) + dt.timedelta(days=1, seconds=-1)
+            issuer_cert, issuer_key = self.signer(
+                self.calendar.cas[cross.ca].root_key, self.root_cert(cross.ca)
+            )
             self._certs[key] = make_cross_sign(
-                self.root_cert(ca), issuer_cert=self.root_cert(cross.ca),
-                issuer_key=self.private_key(self.calendar.cas[cross.ca].root_key),
+                self.root_cert(ca), issuer_cert=issuer_cert, issuer_key=issuer_key,
                 not_before=nb, not_after=na, serial=_serial("cross", ca),
             )
         return self._certs[key]
@@ -132,10 +195,13 @@ class RealPki:
         if key not in self._certs:
             nb, na = validity(self.scenario.date(issuance.day), issuance.lifetime_days)
             keys = self.calendar.cas[issuance.ca]
+            issuer_cert, issuer_key = self.signer(
+                keys.int_keys[issuance.intermediate],
+                self.intermediate_cert(issuance.ca, issuance.intermediate),
+            )
             self._certs[key] = make_leaf(
                 self.private_key(issuance.leaf_key).public_key(), [issuance.host],
-                issuer_cert=self.intermediate_cert(issuance.ca, issuance.intermediate),
-                issuer_key=self.private_key(keys.int_keys[issuance.intermediate]),
+                issuer_cert=issuer_cert, issuer_key=issuer_key,
                 not_before=nb, not_after=na, serial=issuance.serial,
             )
         return self._certs[key]

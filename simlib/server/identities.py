@@ -21,6 +21,10 @@ class Identity:
     material: bytes | None = None  # key derivation input (deterministic per scenario seed)
     pin: str | None = None  # fixed pin of a foreign identity (a literal spki: backup)
     issuance: int | None = None  # for leaf certificates: index into the calendar
+    #: a real CA certificate (path under data/certs): its public key, subject and validity are
+    #: the file's (``pin`` is its SPKI pin); ``material`` then derives only the stand-in key that
+    #: signs generated objects under it (nobody has the real private key)
+    real: str | None = None
 
 
 @dataclass
@@ -30,9 +34,14 @@ class Registry:
     seed: int
     items: list[Identity] = field(default_factory=list)
 
-    def key(self, role: str, label: str, algorithm: str, tag: str) -> int:
+    def key(self, role: str, label: str, algorithm: str, tag: str,
+            real: tuple[str, str] | None = None) -> int:
+        """A key; ``real`` = (SPKI pin, certificate file) for a CA key with a real certificate."""
         material = f"simlib|{self.seed}|{tag}".encode()
-        return self._add(Identity(len(self.items), "key", role, label, algorithm, material))
+        pin, path = real if real is not None else (None, None)
+        return self._add(
+            Identity(len(self.items), "key", role, label, algorithm, material, pin, real=path)
+        )
 
     def cert(self, role: str, label: str, issuance: int | None = None) -> int:
         return self._add(Identity(len(self.items), "cert", role, label, issuance=issuance))
