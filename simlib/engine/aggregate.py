@@ -135,7 +135,8 @@ def _combine(
     out = {"locked": total[:, 0], "violation": total[:, 1], "newly_locked": newly}
     out |= {f"protected:{a}": total[:, 2 + n] for n, a in enumerate(sim.attack_labels)}
     out |= {f"locked:{p}": v for p, v in by_platform.items()}
-    return {name: clean(v, active) for name, v in out.items()}
+    cleaned = clean(np.stack(list(out.values())), active[None, :])
+    return dict(zip(out, cleaned, strict=True))
 
 
 def clean(values: np.ndarray, active: np.ndarray) -> np.ndarray:

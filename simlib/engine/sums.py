@@ -102,33 +102,36 @@ class _Breakpoints:
         self.pair = np.repeat(np.arange(len(k)), n)
         self.piece = np.repeat(first, n) + _ramp(n)
         self.k = k[self.pair]
+        # every (column, entry) with a non-zero sign, and its (piece, column) cell
+        Q = len(plan.cols)
+        self.q, self.e = np.nonzero(self.signs[:, self.pair])
+        self.w = self.signs[self.q, self.pair[self.e]]
+        self.cell = self.piece[self.e] * Q + self.q
 
     def evaluate(self, counts: AtLeast) -> np.ndarray:
         plan, T = self.plan, self.plan.days
         P, Q = len(plan.t0), len(plan.cols)
         valid, const, inst, decay, tau = counts.piece_terms(self.k, plan.t0[self.piece])
-        C = len(tau)
-        cst, ins, dec = np.zeros((P, Q)), np.zeros((P, Q)), np.zeros((P, Q, C))
-        rest = np.flatnonzero(~valid)
-        direct = np.zeros((T, Q))
-        if len(rest):  # no closed form on these pieces: looked up day by day
-            pc = self.piece[rest]
+        e, w = self.e, self.w
+        wv = w * valid[e]
+
+        def per_cell(values: np.ndarray) -> np.ndarray:
+            return np.bincount(self.cell, weights=wv * values[e], minlength=P * Q).reshape(P, Q)
+
+        cst, ins = per_cell(const), per_cell(inst)
+        dec = np.zeros((P, Q, len(tau)))
+        for c in range(len(tau)):
+            dec[:, :, c] = per_cell(decay[:, c])
+        out = plan.daily(counts, cst, ins, dec, tau)
+        rest = np.flatnonzero(~valid[e])  # no closed form on these pieces: day by day
+        if len(rest):
+            pc = self.piece[e[rest]]
             lens = plan.t1[pc] - plan.t0[pc]
-            idx = np.repeat(rest, lens)
             day = np.repeat(plan.t0[pc], lens) + _ramp(lens)
-            looked_up = counts(self.k[idx], day)
-        for q, signs in enumerate(self.signs):
-            w = signs[self.pair]
-            if not w.any():
-                continue
-            wv = w * valid
-            cst[:, q] = np.bincount(self.piece, weights=wv * const, minlength=P)
-            ins[:, q] = np.bincount(self.piece, weights=wv * inst, minlength=P)
-            for c in range(C):
-                dec[:, q, c] = np.bincount(self.piece, weights=wv * decay[:, c], minlength=P)
-            if len(rest):
-                direct[:, q] = np.bincount(day, weights=w[idx] * looked_up, minlength=T)
-        return plan.daily(counts, cst, ins, dec, tau) + direct
+            which = np.repeat(rest, lens)
+            values = w[which] * counts(self.k[e[which]], day)
+            out += np.bincount(day * Q + self.q[which], weights=values, minlength=T * Q).reshape(T, Q)
+        return out
 
 
 class _Classes:
