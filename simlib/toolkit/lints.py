@@ -3,32 +3,60 @@
 from __future__ import annotations
 
 import base64
+import functools
+import re
 from datetime import date
 
 from simlib.toolkit.chain import PathCert
 from simlib.toolkit.policy import Finding, Pin, PinPolicy
 
-# Known CA keys, for rules that need to know more than the served chain shows. This small table
-# will move to the world catalogue; SPKI SHA-256 values are from the PEMs letsencrypt.org
-# publishes (static/certs/2024/*.pem, isrgrootx1.pem, isrg-root-x2.pem).
-LE_FAMILY = "Let's Encrypt (ISRG)"
-KNOWN_KEYS: dict[str, tuple[str, str, str | None]] = {}  # spki -> (name, family, random group)
-for _name, _spki, _group in [
-    ("ISRG Root X1", "C5+lpZ7tcVwmwQIMcRtPbsQtWLABXhQzejna0wHFr8M=", None),
-    ("ISRG Root X2", "diGVwiVYbubAI3RW4hB9xU8e/CH2GnkuvVFZE8zmgzI=", None),
-    ("Let's Encrypt R10", "K7rZOrXHknnsEhUH8nLL4MZkejquUuIvOIr6tCa0rbo=", "R10-R14"),
-    ("Let's Encrypt R11", "bdrBhpj38ffhxpubzkINl0rG+UyossdhcBYj+Zx2fcc=", "R10-R14"),
-    ("Let's Encrypt R12", "kZwN96eHtZftBWrOZUsd6cA4es80n3NzSk/XtYz2EqQ=", "R10-R14"),
-    ("Let's Encrypt R13", "AlSQhgtJirc8ahLyekmtX+Iw+v46yPYRLJt9Cq1GlB0=", "R10-R14"),
-    ("Let's Encrypt R14", "8WR6XuPvrFTIkukwWE/keXm3rNHHbBJxvKHFB22GmIg=", "R10-R14"),
-    ("Let's Encrypt E5", "NYbU7PBwV4y9J67c4guWTki8FJ+uudrXL0a4V4aRcrg=", "E5-E9"),
-    ("Let's Encrypt E6", "0Bbh/jEZSKymTy3kTOhsmlHKBB32EDu1KojrP3YfV9c=", "E5-E9"),
-    ("Let's Encrypt E7", "y7xVm0TVJNahMr2sZydE2jQH8SquXV9yLF9seROHHHU=", "E5-E9"),
-    ("Let's Encrypt E8", "iFvwVyJSxnQdyaUvUERIf+8qk7gRze3612JMwoO3zdU=", "E5-E9"),
-    ("Let's Encrypt E9", "8UQKm3bh5B5TpMtGEym/Yze0GXJr5RPkLhnxxpHF1LI=", "E5-E9"),
-]:
-    KNOWN_KEYS[_spki] = (_name, LE_FAMILY, _group)
-RANDOM_GROUPS = {g: {k for k, v in KNOWN_KEYS.items() if v[2] == g} for g in ("R10-R14", "E5-E9")}
+
+def _natural(name: str) -> tuple:
+    return tuple(int(x) if x.isdigit() else x for x in re.split(r"(\d+)", name))
+
+
+@functools.cache
+def known_keys(today: date) -> dict[str, tuple[str, str, str | None]]:
+    """SPKI pin → (name, CA family, random group) for every real CA key in the world catalogue.
+
+    A random group is the intermediates a CA that picks at random per certificate (Let's
+    Encrypt, ACM) keeps under one root for one key type and that are still valid on ``today``:
+    R10–R14 and E5–E9 in 2026. Pinning some of them breaks whenever another is drawn.
+    """
+    from simlib.world import catalogue
+
+    cat = catalogue()
+    out: dict[str, tuple[str, str, str | None]] = {}
+    for ca in cat.cas.values():
+        short = ca.display_name.split(" (")[0]
+        groups: dict[tuple[str, str], list[str]] = {}
+        for name in (*ca.roots, *ca.intermediates):
+            cert = cat.certificates[name]
+            if not cert.spki_pin:
+                continue  # a generated stand-in: no real key to match
+            label = name if cert.role == "root" else f"{short} {name}"
+            out.setdefault(cert.spki_pin, (label, ca.display_name, None))
+            valid = cert.not_after is None or cert.not_after.date() >= today
+            if ca.selection == "random" and cert.role == "intermediate" and valid:
+                groups.setdefault((cert.key_type, cert.issuer), []).append(name)
+        for members in groups.values():
+            if len(members) > 1:
+                names = sorted(members, key=_natural)
+                group = f"{names[0]}-{names[-1]}"
+                for name in names:
+                    pin = cat.certificates[name].spki_pin
+                    out[pin] = (out[pin][0], ca.display_name, group)
+    return out
+
+
+def random_groups(today: date) -> dict[str, set[str]]:
+    groups: dict[str, set[str]] = {}
+    for pin, (_, _, group) in known_keys(today).items():
+        if group is not None:
+            groups.setdefault(group, set()).add(pin)
+    return groups
+
+
 REKEYING_TOOLS = "certbot (default), AWS ACM and cert-manager >= 1.18 (rotationPolicy Always)"
 
 
@@ -102,16 +130,17 @@ def lint_policy(
                 platform,
             )
         )
+    known = known_keys(today)
     families = {
-        KNOWN_KEYS[c.sha256][1]
+        known[c.sha256][1]
         for certs in in_path.values()
         for c in certs
-        if c.sha256 in KNOWN_KEYS
+        if c.sha256 in known
     }
     if (
         outside
         and len(families) == 1
-        and all(KNOWN_KEYS.get(pin_b64(p) or "", ("", "", None))[1] in families for p in outside)
+        and all(known.get(pin_b64(p) or "", ("", "", None))[1] in families for p in outside)
     ):
         out.append(
             _f(
@@ -136,7 +165,7 @@ def lint_policy(
                 platform,
             )
         )
-    for group, members in RANDOM_GROUPS.items():
+    for group, members in random_groups(today).items():
         pinned = {pin_b64(p) for p in pins} & members
         hit = [c for c in path if c.role == "intermediate" and c.sha256 in pinned]
         if hit and pinned != members and not hit_roles & {"root"}:
@@ -144,14 +173,15 @@ def lint_policy(
                 _f(
                     "random-intermediate",
                     "warning",
-                    f"pins {KNOWN_KEYS[hit[0].sha256][0]}"
-                    f", one of {group} which Let's Encrypt picks at random per certificate; "
+                    f"pins {known[hit[0].sha256][0]}"
+                    f", one of {group} which {known[hit[0].sha256][1].split(' (')[0]} picks at "
+                    "random per certificate; "
                     f"{len(pinned)} of {len(members)} pinned",
                     first,
                     platform,
                 )
             )
-    known_root = any("Root" in KNOWN_KEYS.get(pin_b64(p) or "", ("",))[0] for p in pins)
+    known_root = any("Root" in known.get(pin_b64(p) or "", ("",))[0] for p in pins)
     roots = "root" in hit_roles or known_root
     if roots:
         out.append(

@@ -11,7 +11,7 @@ import pytest
 from simlib.pki import load_certificates, spki_pin
 from simlib.toolkit import audit, load_chain, parse_config
 from simlib.toolkit.chain import PathCert, build_path
-from simlib.toolkit.lints import KNOWN_KEYS, lint_policy
+from simlib.toolkit.lints import known_keys, lint_policy
 from simlib.toolkit.policy import PinPolicy, make_pin
 from tests.toolkit.conftest import CONFIGS, TODAY
 from tests.toolkit.pki import HOST
@@ -29,7 +29,7 @@ def test_known_keys_match_the_vendored_certificates():
         f"Let's Encrypt {n}": f"2024_{n.lower()}.pem"
         for n in ("R10", "R11", "R12", "R13", "R14", "E5", "E6", "E7", "E8", "E9")
     }
-    by_name = {v[0]: k for k, v in KNOWN_KEYS.items()}
+    by_name = {v[0]: k for k, v in known_keys(TODAY).items()}
     for name, file in files.items():
         assert by_name[name] == spki_pin(_cert(file)), name
 
@@ -62,7 +62,7 @@ def test_random_intermediate_and_same_ca(test_pki):
 
 
 def test_all_random_siblings_or_the_root_is_fine(test_pki):
-    group = [k for k, v in KNOWN_KEYS.items() if v[2] == "R10-R14"]
+    group = [k for k, v in known_keys(TODAY).items() if v[2] == "R10-R14"]
     findings = lint_policy("android", [_policy(*group)], _le_path(test_pki), TODAY, 30)
     assert "random-intermediate" not in _rules(findings)
     x1 = spki_pin(_cert("isrgrootx1.pem"))
