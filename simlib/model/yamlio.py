@@ -116,6 +116,14 @@ def _construct_timestamp_as_text(loader: yaml.SafeLoader, node: Any) -> str:
 HardenedLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
 
 
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return node.value
+    if isinstance(node, MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
 def _check_expanded_size(root: Node) -> None:
     """Refuse recursive aliases and documents larger than MAX_NODES once aliases are expanded."""
     sizes: dict[int, int] = {}
@@ -127,13 +135,7 @@ def _check_expanded_size(root: Node) -> None:
         key = id(node)
         if done:
             busy.discard(key)
-            if isinstance(node, SequenceNode):
-                children = node.value
-            elif isinstance(node, MappingNode):
-                children = [n for pair in node.value for n in pair]
-            else:
-                children = []
-            total = 1 + sum(sizes[id(c)] for c in children)
+            total = 1 + sum(sizes[id(c)] for c in _children(node))
             if total > MAX_NODES:
                 raise _Refused(
                     f"the document expands to more than {MAX_NODES:,} values (alias bomb?)", node
@@ -146,13 +148,7 @@ def _check_expanded_size(root: Node) -> None:
             raise _Refused("recursive alias (a value contains itself)", node)
         busy.add(key)
         stack.append((node, True))
-        if isinstance(node, SequenceNode):
-            children = node.value
-        elif isinstance(node, MappingNode):
-            children = [n for pair in node.value for n in pair]
-        else:
-            children = []
-        for child in children:
+        for child in _children(node):
             if not isinstance(child, ScalarNode) or id(child) not in sizes:
                 if id(child) in busy:
                     raise _Refused("recursive alias (a value contains itself)", child)

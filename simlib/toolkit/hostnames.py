@@ -59,6 +59,19 @@ def nsc_select(policies: Iterable[PinPolicy], hostname: str) -> PinPolicy | None
     host = hostname.lower()
     if host.endswith("."):
         host = host[:-1]
+    return _exact_or_longest_parent(policies, host)
+
+
+def trustkit_android_select(policies: Iterable[PinPolicy], hostname: str) -> PinPolicy | None:
+    """``TrustKitConfiguration.getPolicyForHostname`` (datatheorem/TrustKit-Android).
+
+    Same shape as NSC but case-sensitive and without trailing-dot handling.
+    """
+    return _exact_or_longest_parent(policies, hostname)
+
+
+def _exact_or_longest_parent(policies: Iterable[PinPolicy], host: str) -> PinPolicy | None:
+    """An exact domain at once; else the longest ``includeSubdomains`` parent at any depth."""
     best: PinPolicy | None = None
     for policy in policies:
         domain = policy.pattern
@@ -69,27 +82,6 @@ def nsc_select(policies: Iterable[PinPolicy], hostname: str) -> PinPolicy | None
             and len(host) > len(domain)
             and host.endswith(domain)
             and host[len(host) - len(domain) - 1] == "."
-            and (best is None or len(domain) > len(best.pattern))
-        ):
-            best = policy
-    return best
-
-
-def trustkit_android_select(policies: Iterable[PinPolicy], hostname: str) -> PinPolicy | None:
-    """``TrustKitConfiguration.getPolicyForHostname`` (datatheorem/TrustKit-Android).
-
-    Same shape as NSC but case-sensitive and without trailing-dot handling.
-    """
-    best: PinPolicy | None = None
-    for policy in policies:
-        domain = policy.pattern
-        if domain == hostname:
-            return policy
-        if (
-            policy.include_subdomains
-            and len(hostname) > len(domain)
-            and hostname.endswith(domain)
-            and hostname[len(hostname) - len(domain) - 1] == "."
             and (best is None or len(domain) > len(best.pattern))
         ):
             best = policy
