@@ -28,9 +28,9 @@ _WHERE = {
     "SweepSpec": "spec",
     "load_sweep": "spec",
     "run_id": "identity",
-    "load_manifest": "store",
-    "load_results": "store",
-    "load_timeseries": "store",
+    "load_manifest": "reading",
+    "load_results": "reading",
+    "load_timeseries": "reading",
 }
 
 

@@ -33,11 +33,11 @@ import numpy as np
 import pandas as pd
 
 from simlib.batch.executors import Runner, SweepError, make_runner
+from simlib.batch.reading import load_results
 from simlib.batch.spec import SweepPlan, sweep_from_dict
 from simlib.batch.store import (
     RunIdSet,
     SweepStore,
-    load_results,
     manifest_table,
     results_table,
     timeseries_table,
