@@ -46,6 +46,7 @@ CSV_FILES: tuple[str, ...] = (
     "adoption-points.csv",
     "trust-store-coverage.csv",
     "ca-roadmap.csv",
+    "cost-defaults.csv",
 )
 YAML_FILES: tuple[str, ...] = ("ca-catalogue.yaml",)
 

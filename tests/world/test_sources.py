@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from simlib.errors import ScenarioError
+from simlib.report.decision import load_cost_defaults
 from simlib.world.adoption import load_curves, load_points
 from simlib.world.caps import load_caps
 from simlib.world.catalogue import load_catalogue
@@ -27,6 +28,7 @@ LOADERS: dict[str, Callable[[Path], Any]] = {
     "adoption-points.csv": load_points,
     "trust-store-coverage.csv": load_coverage,
     "ca-roadmap.csv": load_roadmap,
+    "cost-defaults.csv": lambda d: not load_cost_defaults(d).empty,
     "ca-catalogue.yaml": lambda d: load_catalogue(d, CERTS_DIR),
 }
 

@@ -1,0 +1,151 @@
+"""Decision numbers: ranking, recommendation, recovery, Pareto and findings on small scenarios."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import simlib
+from simlib.report import decision
+from simlib.report.findings import findings
+from tests.conftest import make
+
+TWO_PLATFORMS = {"fleet.platforms": {"android": 0.5, "ios": 0.5}}
+STRATEGIES = [
+    {"name": "leaf + backup CA", "pin": "leaf_spki", "backup": ["ca:ca2"]},
+    {"name": "root", "pin": "root_spki"},
+    {"name": "leaf", "pin": "leaf_spki"},
+    {"name": "none", "pin": "none"},
+]
+
+
+@pytest.fixture(scope="module")
+def res():
+    return simlib.simulate(
+        make(TWO_PLATFORMS, strategies=STRATEGIES, attacks=["rogue_ca", "user_installed_ca"])
+    )
+
+
+def test_recovery_days_by_hand() -> None:
+    rate = np.array([0.0, 0.5, 0.2, 0.05, 0.009, 0.0005, 0.3, 0.3])
+    assert decision.recovery_days(rate, np.array([1]), 0.01).tolist() == [3.0]
+    assert decision.recovery_days(rate, np.array([1]), 0.001).tolist() == [4.0]
+    assert decision.recovery_days(rate, np.array([6]), 0.01).tolist() == [np.inf]
+    assert decision.recovery_days(rate, np.array([5]), 0.01).tolist() == [0.0]
+
+
+def test_recovery_table_matches_the_timeseries(res) -> None:
+    rec = decision.recovery_table(res)
+    g = res.timeseries[res.timeseries.strategy == "leaf"].reset_index(drop=True)
+    first = rec[rec.strategy == "leaf"].iloc[0]
+    e = int(np.flatnonzero(g["date"] == first["event_date"])[0])
+    later = np.flatnonzero(g["lockout_rate"].to_numpy()[e:] < 0.01)
+    assert first["days_below_1%"] == (later[0] if len(later) else np.inf)
+    assert g.loc[e, "newly_locked_users"] > 0
+
+
+def test_ranked_table_equals_simulate_and_recommendation_is_its_top(res) -> None:
+    table = decision.ranked_table(res)
+    summary = res.summary.set_index("strategy")
+    for row in table.itertuples():
+        assert row.locked_user_days == pytest.approx(summary.loc[row.strategy, "locked_user_days"])
+        assert row.peak_lockout == pytest.approx(summary.loc[row.strategy, "peak_lockout_rate"])
+    # no economics: fewest locked user-days, then most protection
+    assert list(table["locked_user_days"]) == sorted(table["locked_user_days"])
+    assert table.iloc[0]["strategy"] == "root"
+    rec = decision.recommendation(table)
+    assert rec.strategy == table.iloc[0]["strategy"]
+    assert rec.why.count(". ") == 1 and "root" in rec.why
+    assert "0 locked user-days" in rec.why
+
+
+def test_cost_ranking_uses_the_scenario_economics() -> None:
+    sc = make(
+        TWO_PLATFORMS,
+        strategies=STRATEGIES,
+        attacks=["rogue_ca"],
+        economics={
+            "cost_per_locked_user_day": 1.0,
+            "attack_probability_per_day": {"rogue_ca": 0.5},
+            "loss_per_successful_attack": 1000.0,
+        },
+    )
+    res = simlib.simulate(sc)
+    inputs = decision.cost_inputs(sc)
+    assert inputs.from_scenario and (inputs.assumptions["confidence"] == "scenario input").all()
+    table = decision.ranked_table(res, inputs)
+    summary = res.summary.set_index("strategy")
+    for row in table.itertuples():
+        assert row.expected_cost == pytest.approx(summary.loc[row.strategy, "expected_total_cost"])
+    assert list(table["expected_cost"]) == sorted(table["expected_cost"])
+    assert decision.recommendation(table).strategy == table.iloc[0]["strategy"]
+
+
+def test_default_costs_are_labelled_assumptions() -> None:
+    sc = make(strategies=STRATEGIES, attacks=["rogue_ca"])
+    inputs = decision.cost_inputs(sc)
+    assert not inputs.from_scenario
+    a = inputs.assumptions
+    assert set(a["parameter"]) == {
+        "cost_per_locked_user_day",
+        "attack_probability_per_day",
+        "loss_per_successful_attack",
+    }
+    assert a["source"].str.len().gt(0).all()
+    assert (a.loc[a.parameter == "cost_per_locked_user_day", "confidence"] == "assumption").all()
+    assert set(decision.load_cost_defaults()["confidence"]) <= {
+        "primary",
+        "secondary",
+        "unconfirmed",
+    }
+
+
+def test_pareto_flags_dominated_strategies(res) -> None:
+    front = decision.pareto(decision.ranked_table(res))
+    rogue = front[front.attack == "rogue_ca"].set_index("strategy")
+    assert not rogue.loc["root", "dominated"]
+    assert rogue.loc["none", "dominated"] and rogue.loc["leaf", "dominated"]
+
+
+def test_ats_trap_fires_for_leaf_plus_backup_ca_only(res) -> None:
+    kinds = {(f.kind, f.strategy) for f in findings(res)}
+    assert ("ats_trap", "leaf + backup CA") in kinds
+    assert not any(s in ("root", "leaf") for k, s in kinds if k == "ats_trap")
+    text = next(f.text for f in findings(res) if f.kind == "ats_trap")
+    assert "100%" in text  # iOS never matches both lists
+
+
+def test_ats_trap_needs_an_ats_platform() -> None:
+    res = simlib.simulate(make(strategies=STRATEGIES))  # android only
+    assert not [f for f in findings(res) if f.kind == "ats_trap"]
+
+
+def test_pin_expiry_and_no_fix_findings() -> None:
+    sc = make(
+        strategies=[
+            {"name": "leaf, expires", "pin": "leaf_spki", "expires_after_days": 60},
+            {"name": "root", "pin": "root_spki"},
+        ],
+        attacks=["rogue_ca"],
+    )
+    kinds = {(f.kind, f.strategy) for f in findings(simlib.simulate(sc))}
+    assert ("pin_expiry", "leaf, expires") in kinds
+    assert not any(k == "no_fix" for k, _ in kinds)  # a later release always pins the new key
+
+
+def test_pinned_update_check_finding() -> None:
+    ir = {"forced_update": {"comply_share": 0.8}}
+    strategies = [{"name": "leaf", "pin": "leaf_spki"}]
+    pinned = simlib.simulate(make(strategies=strategies, incident_response=ir))
+    assert [f.kind for f in findings(pinned)] == ["pinned_update_check"]
+    unpinned = simlib.simulate(
+        make(strategies=strategies, incident_response={**ir, "update_check_host": None})
+    )
+    assert not [f for f in findings(unpinned) if f.kind == "pinned_update_check"]
+
+
+def test_no_fix_finding_on_a_trust_store_change() -> None:
+    res = simlib.simulate(simlib.load_scenario("data/scenarios/trust-store-change.yaml"))
+    assert any(f.kind == "no_fix" for f in findings(res))
+    assert isinstance(decision.recovery_table(res), pd.DataFrame)
