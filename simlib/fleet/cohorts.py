@@ -94,10 +94,12 @@ class Cohorts:
             return cls(days, base.astype(float), base_c.astype(float))
         totals = rng.poisson(installs_per_day, size=days)
         table = _multinomial_by_day(totals, pmf, rng)
-        table_c = rng.binomial(table, comply_share) if comply_share > 0 else np.zeros_like(table)
+        if comply_share > 0:
+            table_c = rng.binomial(table.astype(np.int64), comply_share).astype(np.float32)
+        else:  # nobody obeys prompts: a zero view, no second table
+            table_c = np.broadcast_to(np.float32(0.0), table.shape)
         return cls(days, base.astype(float), base_c.astype(float), totals.astype(float),
-                   table.astype(float), table_c.astype(float),
-                   complier_totals=table_c.sum(axis=1).astype(float))
+                   table, table_c, complier_totals=table_c.sum(axis=1, dtype=float))
 
     # ------------------------------------------------------------------ installs, by lag
     def install_parts(self, which: str = "all") -> tuple[np.ndarray, np.ndarray] | None:
@@ -193,7 +195,7 @@ class Cohorts:
 
 
 def _multinomial_by_day(n: np.ndarray, pmf: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """(len(n), L+2): row a ~ Multinomial(n[a], pmf) over lags 0..L and "never" (pmf's last
+    """(len(n), L+2) float32: row a ~ Multinomial(n[a], pmf) over lags 0..L and "never" (pmf's last
     entry), drawn as binomials lag after lag for all rows at once until nobody is left (L: the
     largest lag drawn). Exactly multinomial: P(X_ℓ | earlier) = Bin(left, p_ℓ / Σ_{m ≥ ℓ} p_m)."""
     never = rng.binomial(n, min(1.0, max(0.0, pmf[-1])))
@@ -206,11 +208,11 @@ def _multinomial_by_day(n: np.ndarray, pmf: np.ndarray, rng: np.random.Generator
             break
         p = 1.0 if lag == len(finite) - 1 or tail[lag] <= 0 else min(1.0, finite[lag] / tail[lag])
         x = rng.binomial(left, p)
-        cols.append(x)
+        cols.append(x.astype(np.float32))  # counts per day and lag are far below 2**24: exact
         left = left - x
     if not cols:
-        cols = [np.zeros_like(n)]
-    return np.column_stack([*cols, never])
+        cols = [np.zeros(len(n), dtype=np.float32)]
+    return np.column_stack([*cols, never.astype(np.float32)])
 
 
 def exact_counts(at_least: np.ndarray) -> np.ndarray:
