@@ -99,14 +99,16 @@ class _Breakpoints:
         hi = np.searchsorted(plan.seg, n_seg, side="right")
         first = np.maximum(lo[s], np.searchsorted(plan.t0, plan.release_days[k], side="left"))
         n = np.maximum(hi[s] - first, 0)
-        self.pair = np.repeat(np.arange(len(k)), n)
-        self.piece = np.repeat(first, n) + _ramp(n)
-        self.k = k[self.pair]
+        # plans live as long as a Monte Carlo calendar: compact integer types
+        self.pair = np.repeat(np.arange(len(k), dtype=np.int32), n)
+        self.piece = (np.repeat(first, n) + _ramp(n)).astype(np.int32)
+        self.k = k[self.pair].astype(np.int32)
         # every (column, entry) with a non-zero sign, and its (piece, column) cell
         Q = len(plan.cols)
-        self.q, self.e = np.nonzero(self.signs[:, self.pair])
-        self.w = self.signs[self.q, self.pair[self.e]]
-        self.cell = self.piece[self.e] * Q + self.q
+        q, e = np.nonzero(self.signs[:, self.pair])
+        self.w = self.signs[q, self.pair[e]].astype(np.int8)
+        self.q, self.e = q.astype(np.int32), e.astype(np.int32)
+        self.cell = self.piece[self.e].astype(np.int64) * Q + self.q
 
     def evaluate(self, counts: AtLeast) -> np.ndarray:
         plan, T = self.plan, self.plan.days
