@@ -12,6 +12,9 @@ import matplotlib.pyplot as plt
 
 from simlib.api import simulate
 from simlib.model import Scenario
+from simlib.report.decision import cost_inputs, ranked_table
+from simlib.report.findings import findings
+from simlib.report.html import build_html
 from simlib.report.plots import figure_png, plot_coverage, plot_lockout
 from simlib.results.io import atomic_write, atomic_write_text
 from simlib.results.metrics import display_summary
@@ -70,7 +73,8 @@ def lockout_figure(result, path: str | Path) -> Path:
 
 
 def write_report(scenario: Scenario, out: str | Path) -> list[Path]:
-    """Simulate ``scenario`` and write results, figures and ``report.md`` into ``out``.
+    """Simulate ``scenario`` and write results, figures, ``report.md`` and the self-contained
+    decision report ``report.html`` into ``out``.
 
     Everything (tables, figures, the page) is computed first and written last, so a failure
     leaves nothing behind; each file is written atomically.
@@ -84,8 +88,12 @@ def write_report(scenario: Scenario, out: str | Path) -> list[Path]:
     if any(c.startswith("mean_protected_") for c in summary.columns):
         figures["coverage.png"] = coverage_png(summary)
     page = summary_markdown(scenario, summary)
+    inputs = cost_inputs(scenario)
+    table = ranked_table(res, inputs)
+    decision_page = build_html(scenario, res, table, inputs, findings(res))
     paths = res.write(out, ("csv", "parquet"))
     for name, data in figures.items():
         paths.append(atomic_write(out / name, lambda p, data=data: p.write_bytes(data)))
     paths.append(atomic_write_text(out / "report.md", page))
+    paths.append(atomic_write_text(out / "report.html", decision_page))
     return paths

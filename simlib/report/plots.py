@@ -7,6 +7,7 @@ from pathlib import Path
 
 # No backend is chosen here: notebooks keep their inline backend, and without a display
 # matplotlib falls back to Agg by itself (figures are saved with Figure.savefig).
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
@@ -20,7 +21,9 @@ def text_label(text: object) -> str:
     return str(text).replace("$", r"\$")
 
 
-def plot_lockout(timeseries: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None) -> Axes:
+def plot_lockout(
+    timeseries: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None
+) -> Axes:
     """Lockout rate over time, one line per strategy (strategies that never lock are listed)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 5), layout="constrained")
@@ -73,3 +76,181 @@ def save_figure(fig, path: str | Path) -> Path:
     """Render, then save atomically (see :func:`figure_png`)."""
     data = figure_png(fig)
     return atomic_write(path, lambda p: p.write_bytes(data))
+
+
+# ------------------------------------------------------------------ decision-report figures
+#: One style for every decision figure.
+STYLE: dict[str, str] = {
+    "line": "#1f4e79",
+    "renewal": "#b0b0b0",
+    "ca_change": "#d9822b",
+    "fix": "#2e8b57",
+    "dominated": "#b8b8b8",
+    "frontier": "#1f4e79",
+}
+_ATTACK_NAMES = {
+    "rogue_ca": "rogue CA",
+    "same_ca_misissuance": "mis-issuance by own CA",
+    "user_installed_ca": "user-installed CA",
+    "stolen_leaf_key": "stolen leaf key",
+}
+
+
+def readable(name: object) -> str:
+    """A column or attack name as words (no snake_case)."""
+    text = str(name)
+    for prefix in ("mean_protected_", "protected_", "locked_users_"):
+        text = text.removeprefix(prefix)
+    return text_label(_ATTACK_NAMES.get(text, text.replace("_", " ")))
+
+
+def _percent_axis(ax: Axes) -> None:
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+
+
+def _num(dates: pd.Series):
+    return mdates.date2num(pd.to_datetime(dates).to_numpy())
+
+
+def chain_changes(issuances: pd.DataFrame) -> pd.DataFrame:
+    """Issuances after the first, with ``ca_change`` True when the CA or intermediate changed."""
+    if issuances.empty:
+        return issuances.assign(ca_change=[])
+    frame = issuances.sort_values(["host", "date"]).copy()
+    prev = frame.groupby("host")[["ca", "intermediate"]].shift()
+    frame["ca_change"] = prev["ca"].notna() & (
+        (frame["ca"] != prev["ca"]) | (frame["intermediate"] != prev["intermediate"])
+    )
+    return frame[prev["ca"].notna()]
+
+
+def plot_lockout_panels(
+    timeseries: pd.DataFrame,
+    issuances: pd.DataFrame,
+    releases: pd.DataFrame,
+    fig=None,
+    ncols: int = 3,
+):
+    """Small multiples: lockout over time, one panel per strategy, with certificate renewals
+    (grey), CA/intermediate changes (orange) and fix releases (green) marked. Returns the figure."""
+    names = list(dict.fromkeys(timeseries["strategy"]))
+    nrows = max(1, -(-len(names) // ncols))
+    if fig is None:
+        fig = plt.figure(figsize=(4 * ncols, 2.4 * nrows + 0.8), layout="constrained")
+    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
+    changes = chain_changes(issuances)
+    any_fix = False
+    for ax, name in zip(axes, names, strict=False):
+        g = timeseries[timeseries["strategy"] == name]
+        dates = mdates.date2num(pd.to_datetime(g["date"]).to_numpy())
+        ax.fill_between(dates, g["lockout_rate"], color=STYLE["line"], alpha=0.25, linewidth=0)
+        ax.plot(dates, g["lockout_rate"], color=STYLE["line"], linewidth=1.0)
+        for when, ca in zip(_num(changes["date"]), changes["ca_change"], strict=True):
+            ax.axvline(when, color=STYLE["ca_change" if ca else "renewal"], linewidth=0.8, zorder=0)
+        if len(releases):
+            fixes = releases[(releases["strategy"] == name) & (releases["kind"] != "regular")]
+            for when in _num(fixes["release_date"]):
+                any_fix = True
+                ax.axvline(when, color=STYLE["fix"], linestyle="--", linewidth=1.0, zorder=0)
+        ax.set_title(text_label(name), fontsize=10)
+        _percent_axis(ax)
+        ax.xaxis_date()
+        ax.tick_params(axis="x", labelrotation=30, labelsize=8)
+    for ax in axes[len(names) :]:
+        ax.set_visible(False)
+    handles = [
+        plt.Line2D([], [], color=STYLE["line"], label="users locked out"),
+        plt.Line2D([], [], color=STYLE["renewal"], label="certificate renewal"),
+        plt.Line2D([], [], color=STYLE["ca_change"], label="CA / intermediate change"),
+    ]
+    if any_fix:
+        handles.append(plt.Line2D([], [], color=STYLE["fix"], linestyle="--", label="fix release"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=4, frameon=False, fontsize=9)
+    fig.suptitle("Share of users locked out, by strategy")
+    return fig
+
+
+def plot_platform_split(
+    timeseries: pd.DataFrame, strategy: str, shares: dict[str, float], ax: Axes | None = None
+) -> Axes:
+    """Lockout of one strategy per platform, as a share of that platform's users."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
+    g = timeseries[timeseries["strategy"] == strategy]
+    for platform, share in shares.items():
+        col = f"locked_users_{platform}"
+        if share > 0 and col in g:
+            ax.plot(
+                pd.to_datetime(g["date"]),
+                g[col] / (g["active_users"] * share),
+                label=readable(platform),
+            )
+    _percent_axis(ax)
+    ax.set_ylabel("platform's users locked out")
+    ax.set_title(text_label(f"{strategy}: lockout by platform"))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    return ax
+
+
+def plot_pareto(front: pd.DataFrame, attack: str, ax: Axes | None = None) -> Axes:
+    """Locked user-days vs protected share for one attack class; dominated strategies grey."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    f = front[front["attack"] == attack]
+    good = f[~f["dominated"]].sort_values("locked_user_days")
+    ax.scatter(
+        f.loc[f["dominated"], "locked_user_days"],
+        f.loc[f["dominated"], "protected"],
+        color=STYLE["dominated"],
+        label="dominated",
+    )
+    ax.plot(
+        good["locked_user_days"],
+        good["protected"],
+        "o-",
+        color=STYLE["frontier"],
+        label="Pareto frontier",
+    )
+    for row in f.itertuples():
+        color = STYLE["dominated"] if row.dominated else "black"
+        ax.annotate(
+            text_label(row.strategy),
+            (row.locked_user_days, row.protected),
+            fontsize=8,
+            color=color,
+            xytext=(4, 4),
+            textcoords="offset points",
+        )
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylim(-0.02, 1.08)
+    ax.set_xlabel("locked user-days (fewer is better)")
+    ax.set_ylabel(f"users protected against {readable(attack)}")
+    ax.set_title(f"Lockout vs protection: {readable(attack)}")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    return ax
+
+
+def plot_coverage_readable(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Mean share protected per attack and strategy, readable labels, no all-zero series,
+    legend outside the bars."""
+    cols = [c for c in summary.columns if c.startswith("mean_protected_") and summary[c].max() > 0]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 4), layout="constrained")
+    data = summary.set_index("strategy")[cols]
+    data.index = [text_label(s) for s in data.index]
+    data.columns = [readable(c) for c in cols]
+    if cols:
+        data.plot.bar(ax=ax, width=0.8)
+        ax.legend(title="attack", loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("users protected (mean over days)")
+    ax.set_xlabel("")
+    ax.set_title("Who would reject each attack")
+    ax.tick_params(axis="x", labelrotation=30)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+    return ax
