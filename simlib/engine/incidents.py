@@ -1,4 +1,11 @@
-"""Incident response: detect a lockout, build and ship an out-of-cycle fix, repeat."""
+"""Incident response: detect a lockout, build and ship an out-of-cycle fix, repeat.
+
+A fix is shipped only for a lockout an app release can cure: on the detection day d, a release
+built on d with the fix strategy (``incident_response.fix_strategy``, default the strategy
+itself) must work for some client kind that has locked users on d. Otherwise (a distrusted CA,
+a trust-store change that cuts the pinned key out of every built chain) the day is *incurable*
+and nothing is shipped; ``incurable_lockout_days`` counts such days with locked users.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +14,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simlib.engine.aggregate import fleet_counts, latest_locked, series_many
-from simlib.engine.tables import StrategyRun
+from simlib.engine.tables import StrategyRun, StrategyTables
 from simlib.fleet.cohorts import Cohorts
+from simlib.fleet.counts import AtLeast
 from simlib.fleet.releases import Release, sort_releases
+from simlib.strategies.switch import SwitchedStrategy
 
 if TYPE_CHECKING:
     from simlib.engine.simulation import Simulation
@@ -26,34 +35,98 @@ def run_strategy(
 
     An incident is detected on day d when the newest release fails for some clients, or when
     the lockout rate rises above ``threshold``; none is detected while a fix is in
-    preparation. The fix is built ``detect_days`` later with the pins of that day and
-    released ``review_days`` after the build.
+    preparation, and none on a day no release could cure (:func:`curable`). The fix is built
+    ``detect_days`` later with the pins of that day — the fix strategy's pins, for the fix and
+    every later build, when ``fix_strategy`` is set — and released ``review_days`` after the
+    build.
     """
     ir = sim.scenario.incident_response
     releases = list(sim.base_releases)
     fixes: list[Release] = []
+    current = strategy
+    learn = sim.fix_strategy if strategy.dynamic is None else None
+    probe = learn or strategy
     guard = -1
     while True:
-        tables = sim.tables(strategy, releases)
+        tables = sim.tables(current, releases)
         counts = fleet_counts(sim, tables, cohorts)
         series = series_many(sim, [tables], counts, active=active)[0]
         if ir is None:
-            break
+            return StrategyRun(tables, counts, series, fixes)
         rate = series["locked"] / active
         above = rate > ir.threshold
         crossing = above & ~np.concatenate([[False], above[:-1]])
         trigger = crossing | latest_locked(sim, tables, ir.threshold)
         trigger[: guard + 1] = False
-        hits = np.flatnonzero(trigger)
-        if not len(hits):
+        fresh = fresh_locks(sim, probe, "fix" if learn else "own", ir.threshold)
+        hits = [int(d) for d in np.flatnonzero(trigger)]
+        d = next((d for d in hits if curable(sim, tables, counts, fresh, d)), None)
+        if d is None:
             break
-        d = int(hits[0])
         build = d + ir.detect_days
         release = build + ir.review_days
         if release > sim.days - 1:
             break
+        if learn is not None and not fixes:
+            current = SwitchedStrategy(strategy, learn, build)
         fix = Release(f"fix{len(fixes) + 1}", build, release, "fix")
         fixes.append(fix)
         releases = sort_releases([*releases, fix])
         guard = release - 1
-    return StrategyRun(tables, counts, series, fixes)
+    incurable = incurable_days(sim, tables, counts, fresh, series["locked"])
+    return StrategyRun(tables, counts, series, fixes, incurable)
+
+
+def fresh_locks(
+    sim: Simulation, strategy: PinningStrategy, kind: str, threshold: float
+) -> dict[str, np.ndarray]:
+    """client -> (T,) whether a release built on day t with ``strategy`` is locked on day t.
+
+    One table over daily builds, kept on the simulation (it does not depend on the fleet, so
+    Monte Carlo replications share it)."""
+    key = (kind, strategy.name)
+    if key not in sim.fresh_locks:
+        T = sim.days
+        daily = [Release(f"probe{t}", t, t, "probe") for t in range(T)]
+        tables = sim.tables(strategy, daily)
+        t = np.arange(T)
+        out = {}
+        for c in sim.clients:
+            lk = np.asarray(tables.lock[c.name][t, tables.seg_of_day[t]])
+            out[c.name] = lk > threshold if tables.per_day else lk.astype(bool)
+        sim.fresh_locks[key] = out
+    return sim.fresh_locks[key]
+
+
+def locked_users(tables: StrategyTables, A: AtLeast, client: str, days: np.ndarray) -> np.ndarray:
+    """(len(days),) users of one client kind locked on each of ``days``, over all versions
+    (users on exactly k = A(k, t) − A(k + 1, t))."""
+    k = np.arange(len(tables.releases))[:, None]
+    at_least = np.vstack([A(k, days[None, :]), np.zeros((1, len(days)))])
+    lock = tables.lock[client][k, tables.seg_of_day[days][None, :]]
+    return ((at_least[:-1] - at_least[1:]) * np.asarray(lock, dtype=np.float64)).sum(axis=0)
+
+
+def curable(sim: Simulation, tables, counts, fresh: dict[str, np.ndarray], day: int) -> bool:
+    """Whether a release built on ``day`` (with the fix strategy) would work for some client
+    kind that has locked users on that day."""
+    days = np.array([day])
+    return any(
+        not fresh[c.name][day] and locked_users(tables, counts[c.name], c.name, days)[0] > 0
+        for c in sim.clients
+    )
+
+
+def incurable_days(sim: Simulation, tables, counts, fresh: dict[str, np.ndarray], locked) -> int:
+    """Days with locked users on which no release built that day would unlock any of them."""
+    some = np.logical_or.reduce([fresh[c.name] for c in sim.clients])
+    candidates = np.flatnonzero(some & (locked > 0))
+    if not len(candidates):
+        return 0
+    cured = np.zeros(len(candidates), dtype=bool)
+    for c in sim.clients:
+        free = ~fresh[c.name][candidates]
+        if free.any():
+            n = locked_users(tables, counts[c.name], c.name, candidates[free])
+            cured[np.flatnonzero(free)[n > 0]] = True
+    return int((~cured).sum())

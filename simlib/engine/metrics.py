@@ -66,3 +66,9 @@ def summary_row(
         row["expected_attack_loss"] = loss
         row["expected_total_cost"] = outage + loss
     return row
+
+
+def incurable_column(scenario: Scenario, days: int) -> dict[str, int]:
+    """``incurable_lockout_days`` (with incident response only): days with locked users that no
+    app release built that day could cure (engine/incidents.py)."""
+    return {} if scenario.incident_response is None else {"incurable_lockout_days": days}

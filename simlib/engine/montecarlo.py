@@ -28,7 +28,7 @@ from simlib._rng import child
 from simlib.engine.aggregate import fleet_counts, series_many
 from simlib.engine.durations import SpellTable, spell_stats, spell_table
 from simlib.engine.incidents import run_strategy
-from simlib.engine.metrics import summary_row
+from simlib.engine.metrics import incurable_column, summary_row
 from simlib.engine.prompts import prompt_days
 from simlib.engine.simulation import Simulation
 from simlib.engine.tables import StrategyTables
@@ -128,11 +128,12 @@ class MonteCarlo:
             batch_series = dict(zip([st.name for st in batched], series_list, strict=True))
         for st in sim.strategies:
             tables = prep.tables.get(st.name)
-            fixes = 0
+            fixes = incurable = 0
             spells = prep.spells.get(st.name)
             if tables is None:  # incident response: fixes depend on this fleet's lockout
                 run = run_strategy(sim, st, cohorts, active)
                 tables, series, fixes = run.tables, run.series, len(run.fixes)
+                incurable = run.incurable_days
                 spells = None if tables.per_day else spell_table(sim, tables)
             else:
                 series = batch_series.get(st.name)
@@ -145,6 +146,7 @@ class MonteCarlo:
                 "certificate_changes": sim.certificate_changes,
                 **summary_row(self.scenario, series, active, labels),
                 "fix_releases": fixes,
+                **incurable_column(self.scenario, incurable),
                 **stats,
             }
             rows.append(row)

@@ -36,8 +36,14 @@ class Simulation:
         self.clients: list[ClientKind] = client_kinds(scenario)
         self.trust = TrustModel(self.calendar)
         self.strategies = build_strategies(scenario.strategies)
+        fix = scenario.fix_strategy_spec()
+        #: The strategy fix releases switch to (incident_response.fix_strategy), if any.
+        self.fix_strategy = PinningStrategy.from_spec(fix) if fix is not None else None
+        #: (probe kind, strategy name) -> client -> (T,) whether a release built on day t with
+        #: that strategy is locked on day t (incident response; see engine/incidents.py).
+        self.fresh_locks: dict[tuple[str, str], dict[str, np.ndarray]] = {}
         # Literal pins need ids before the chain table fixes the id space.
-        for st in self.strategies:
+        for st in [*self.strategies, *([self.fix_strategy] if self.fix_strategy else [])]:
             for entry in st.backup:
                 if isinstance(entry, LiteralPin):
                     literal_identity(self.calendar, entry.pin)

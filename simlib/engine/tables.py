@@ -51,3 +51,5 @@ class StrategyRun:
     counts: dict[str, np.ndarray]  # client -> (V, T) users on each version
     series: dict[str, np.ndarray]  # column -> (T,)
     fixes: list[Release] = field(default_factory=list)
+    #: incident response: days with locked users that no app release built that day could cure
+    incurable_days: int = 0

@@ -11,7 +11,7 @@ from simlib.model.base import (
 from simlib.model.budget import budget_problem
 from simlib.model.scenario import Scenario
 from simlib.model.server import CADistrust, CASpec, IntermediateChange, TrustStoreChange
-from simlib.model.strategies import CAIntermediates, CARoot, NextKey
+from simlib.model.strategies import CAIntermediates, CARoot, NextKey, StrategySpec
 
 
 def _semantic_checks(sc: Scenario) -> None:
@@ -107,22 +107,7 @@ def _semantic_checks(sc: Scenario) -> None:
         where = f"strategies[{i}]"
         if st.name in names[:i]:
             fail(f"{where}.name", f"duplicate strategy name '{clip(st.name)}'")
-        pinned_hosts = st.hosts if st.hosts is not None else host_names
-        for j, ref in enumerate(st.hosts or []):
-            if ref not in host_names:
-                fail(f"{where}.hosts[{j}]", f"unknown host '{clip(ref)}'")
-        for j, entry in enumerate(st.backup):
-            if isinstance(entry, CARoot | CAIntermediates) and entry.ca not in cas:
-                fail(f"{where}.backup[{j}]", f"unknown CA '{clip(entry.ca)}'")
-            if isinstance(entry, NextKey):
-                for h in sc.hosts:
-                    if h.name in pinned_hosts and not h.pregenerate_next_key:
-                        fail(
-                            f"{where}.backup[{j}]",
-                            f"next_key needs pregenerate_next_key: true on host {h.name}",
-                        )
-        if st.intermediates == "all" and st.pin != "intermediate_spki":
-            fail(f"{where}.intermediates", "applies to pin: intermediate_spki only")
+        _check_strategy(sc, st, where, fail)
 
     labels = [a.label for a in sc.attacks]
     for i, a in enumerate(sc.attacks):
@@ -136,6 +121,14 @@ def _semantic_checks(sc: Scenario) -> None:
     ir = sc.incident_response
     if ir is not None and ir.update_check_host not in (None, *host_names):
         fail("incident_response.update_check_host", f"unknown host '{clip(ir.update_check_host)}'")
+    if ir is not None and isinstance(ir.fix_strategy, str) and ir.fix_strategy not in names:
+        fail("incident_response.fix_strategy", f"unknown strategy '{clip(ir.fix_strategy)}'")
+    if ir is not None and ir.fix_strategy is not None:
+        fix = sc.fix_strategy_spec()
+        if fix is not None and fix.dynamic is not None:
+            fail("incident_response.fix_strategy", "must be a static strategy (no dynamic)")
+        if fix is not None and not isinstance(ir.fix_strategy, str):
+            _check_strategy(sc, fix, "incident_response.fix_strategy", fail)
 
     if sc.economics is not None:
         for label in sc.economics.attack_probability_per_day:
@@ -156,6 +149,28 @@ def _semantic_checks(sc: Scenario) -> None:
     problem = budget_problem(sc)
     if problem is not None:
         fail(*problem)
+
+
+def _check_strategy(sc: Scenario, st: StrategySpec, where: str, fail) -> None:
+    """A strategy's references to hosts and CAs (scenario strategies and inline fix strategies)."""
+    host_names = [h.name for h in sc.hosts]
+    cas = {c.name for c in sc.cas}
+    pinned_hosts = st.hosts if st.hosts is not None else host_names
+    for j, ref in enumerate(st.hosts or []):
+        if ref not in host_names:
+            fail(f"{where}.hosts[{j}]", f"unknown host '{clip(ref)}'")
+    for j, entry in enumerate(st.backup):
+        if isinstance(entry, CARoot | CAIntermediates) and entry.ca not in cas:
+            fail(f"{where}.backup[{j}]", f"unknown CA '{clip(entry.ca)}'")
+        if isinstance(entry, NextKey):
+            for h in sc.hosts:
+                if h.name in pinned_hosts and not h.pregenerate_next_key:
+                    fail(
+                        f"{where}.backup[{j}]",
+                        f"next_key needs pregenerate_next_key: true on host {h.name}",
+                    )
+    if st.intermediates == "all" and st.pin != "intermediate_spki":
+        fail(f"{where}.intermediates", "applies to pin: intermediate_spki only")
 
 
 def _anchor_ref_problem(ref: str, cas: Mapping[str, CASpec]) -> str | None:

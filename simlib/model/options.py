@@ -10,8 +10,10 @@ from pydantic import (
 
 from simlib.model.base import (
     MAX_DAYS,
+    Name,
     _Model,
 )
+from simlib.model.strategies import StrategySpec
 
 
 class ForcedUpdate(_Model):
@@ -27,6 +29,9 @@ class IncidentResponse(_Model):
     forced_update: ForcedUpdate | None = None
     #: Host serving the update check; ``null`` = an unpinned endpoint. Default: the first host.
     update_check_host: str | None = "__first__"
+    #: The strategy whose pins fix releases (and every later release) ship: the name of one of
+    #: the scenario's strategies or an inline strategy. Default: each strategy keeps its own.
+    fix_strategy: Name | StrategySpec | None = None
 
 
 class Economics(_Model):

@@ -115,6 +115,15 @@ class Scenario(_Model):
 
     __hash__ = _Model.__hash__
 
+    def fix_strategy_spec(self) -> StrategySpec | None:
+        """The strategy fix releases switch to (``incident_response.fix_strategy``), if any."""
+        ir = self.incident_response
+        if ir is None or ir.fix_strategy is None:
+            return None
+        if isinstance(ir.fix_strategy, str):
+            return next((s for s in self.strategies if s.name == ir.fix_strategy), None)
+        return ir.fix_strategy
+
     @property
     def days(self) -> int:
         """Number of simulated days (start and end inclusive)."""

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from simlib.engine.durations import SpellTable, spell_table
-from simlib.engine.metrics import summary_row
+from simlib.engine.metrics import incurable_column, summary_row
 from simlib.fleet.releases import windows
 from simlib.results.io import write_results
 from simlib.results.metrics import rank_costs, timeseries_frame
@@ -62,6 +62,7 @@ class SimulationResult:
                 "certificate_changes": self.simulation.certificate_changes,
                 **summary_row(self.scenario, run.series, self.active, labels),
                 "fix_releases": len(run.fixes),
+                **incurable_column(self.scenario, run.incurable_days),
             }
             for name, run in self.runs.items()
         ]

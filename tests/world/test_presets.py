@@ -160,11 +160,26 @@ def test_brave_root_pin_breaks_without_server_change_and_no_fix_cures_it() -> No
     assert dt.date(2026, 1, 16) not in renewals(name)
     assert rate(name, "root", "2026-01-15") == 0
     assert rate(name, "root", "2026-01-16") == 1.0
-    assert rate(name, "root", "2026-04-30") == 1.0  # still everyone, after every fix
+    assert rate(name, "root", "2026-04-30") == 1.0  # still everyone: no app release cures it
     s = summary(name)
-    assert s.loc["root", "fix_releases"] >= 5
+    assert s.loc["root", "fix_releases"] == 0  # no useless fix is shipped
+    assert s.loc["root", "incurable_lockout_days"] == 105  # 2026-01-16 … 2026-04-30
     for safe in ("root + intermediates", "all intermediates", "no pinning"):
         assert s.loc[safe, "lockout_events"] == 0
+
+
+def test_brave_fix_that_learns_to_pin_the_intermediates_cures_it() -> None:
+    from simlib.model.overrides import apply_overrides
+
+    sc = apply_overrides(load_preset("brave-2026-root-pin"), {"incident_response.fix_strategy": "root + intermediates"})
+    res = simlib.simulate(sc)
+    s = res.summary.set_index("strategy")
+    assert s.loc["root", "fix_releases"] == 1
+    assert s.loc["root", "incurable_lockout_days"] == 0
+    ts = res.timeseries
+    root = ts[ts.strategy == "root"].set_index("date")["lockout_rate"]
+    assert root[pd.Timestamp("2026-01-16")] == 1.0
+    assert root[pd.Timestamp("2026-04-30")] < 0.1  # users move to the fix by their lag
 
 
 def test_barclays_intermediate_retirement_and_slow_fix() -> None:
