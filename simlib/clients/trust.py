@@ -35,6 +35,7 @@ class ClientKind:
     trusts_user_cas: bool
     checks_anchor_expiry: bool
     changes: tuple[int, ...]  # indexes (into scenario.events) of trust-store changes it received
+    path_building: str = "first_anchor"  # or "legacy" (OpenSSL 1.0.x: the served chain to its end)
 
 
 def client_kinds(scenario: Scenario) -> list[ClientKind]:
@@ -67,6 +68,7 @@ def client_kinds(scenario: Scenario) -> list[ClientKind]:
                     trusts_user_cas=bool(spec.trusts_user_cas),
                     checks_anchor_expiry=bool(spec.checks_anchor_expiry),
                     changes=tuple(applied),
+                    path_building=spec.path_building,
                 )
             )
     return out
@@ -100,12 +102,15 @@ class TrustModel:
         }
         self.base_anchors = frozenset([k.root_key for k in cal.cas.values()] + [cal.rogue_root])
         self._changes: list[tuple[int, int, frozenset[int], frozenset[int]]] = []
+        self._path_changes: list[tuple[int, int, str]] = []
         self._distrust: list[tuple[int, str, tuple[str, ...] | None]] = []
         for i, ev in enumerate(sc.events):
             if isinstance(ev, TrustStoreChange):
                 self._changes.append(
                     (i, sc.day(ev.date), self._refs(ev.add), self._refs(ev.remove))
                 )
+                if ev.path_building is not None:
+                    self._path_changes.append((i, sc.day(ev.date), ev.path_building))
             elif isinstance(ev, CADistrust):
                 self._distrust.append(
                     (sc.day(ev.date), ev.ca, tuple(ev.platforms) if ev.platforms else None)
@@ -137,6 +142,14 @@ class TrustModel:
                 anchors -= remove
         return frozenset(anchors)
 
+    def path_building(self, client: ClientKind, day: int) -> str:
+        """``first_anchor`` or ``legacy`` on ``day``: the platform's, or the latest received change's."""
+        mode = client.path_building
+        for i, d, pb in sorted(self._path_changes, key=lambda c: c[1]):
+            if i in client.changes and day >= d:
+                mode = pb
+        return mode
+
     def distrusted(self, client: ClientKind, ca: str, issue_day: int, day: int) -> bool:
         """Certificates from a distrusted CA issued on or after the distrust date are refused."""
         return any(
@@ -158,6 +171,8 @@ class TrustModel:
             return (keys.int_keys[intermediate],), False
         int_key = keys.int_keys[intermediate]
         int_exp = self._int_expiry.get((ca, intermediate))
+        if self.path_building(client, day) == "legacy":
+            return self._legacy_path(ca, int_key, int_exp, anchors, day)
         if int_key in anchors:
             # An intermediate trusted as an anchor (expiry is then the anchor rule).
             ok = not (client.checks_anchor_expiry and int_exp is not None and day > int_exp)
@@ -178,3 +193,28 @@ class TrustModel:
                 if other_root in anchors and not (client.checks_anchor_expiry and other_expired):
                     return (int_key, keys.root_key, other_root), True
         return (int_key, keys.root_key), False
+
+    def _legacy_path(
+        self, ca: str, int_key: int, int_exp: int | None, anchors: frozenset[int], day: int
+    ) -> tuple[tuple[int, ...], bool]:
+        """OpenSSL 1.0.x: follow the served chain to its last certificate and look up *its*
+        issuer among the self-signed anchors; no shorter path is tried. The served chain is the
+        intermediate and, when the CA is cross-signed, the cross-certificate: then the chain
+        ends at the cross-signing root, fails once the cross-certificate has expired (even if
+        the CA's own root is trusted), and fails once that root has expired (OpenSSL checks every
+        certificate's validity, the anchor's included, whatever ``checks_anchor_expiry`` says).
+        An intermediate trusted as an anchor does not end the chain."""
+        keys = self.calendar.cas[ca]
+        if int_exp is not None and day > int_exp:
+            return (int_key,), False
+        cross = self._cross.get(ca)
+        if cross is None:
+            top, top_ca, path = keys.root_key, ca, (int_key, keys.root_key)
+        else:
+            top, top_ca, until = cross
+            path = (int_key, keys.root_key, top)
+            if until is not None and day > until:
+                return path[:2], False
+        exp = self._root_expiry.get(top_ca)
+        expired = exp is not None and day > exp
+        return path, top in anchors and not expired

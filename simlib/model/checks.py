@@ -81,8 +81,8 @@ def _semantic_checks(sc: Scenario) -> None:
                     msg = _anchor_ref_problem(ref, cas)
                     if msg:
                         fail(f"{where}.{field}[{j}]", msg)
-            if not ev.add and not ev.remove:
-                fail(where, "a trust_store_change needs 'add' or 'remove'")
+            if not ev.add and not ev.remove and ev.path_building is None:
+                fail(where, "a trust_store_change needs 'add', 'remove' or 'path_building'")
         if isinstance(ev, CADistrust) and ev.migrate_on is not None and ev.migrate_on > ev.date:
             fail(f"{where}.migrate_on", "must be on or before the distrust date")
 

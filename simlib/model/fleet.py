@@ -130,6 +130,9 @@ class PlatformSpec(_Model):
     trusts_user_cas: bool | None = None
     #: Whether an expired trust anchor is refused (Android ignores anchor expiry; Apple does not).
     checks_anchor_expiry: bool | None = None
+    #: ``first_anchor``: stop at the first certificate whose key is a trust anchor (Android,
+    #: Chromium, Apple); ``legacy``: follow the served chain to its end (OpenSSL 1.0.x).
+    path_building: Literal["first_anchor", "legacy"] = "first_anchor"
 
 
 _PLATFORM_DEFAULTS = {

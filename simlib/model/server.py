@@ -227,6 +227,8 @@ class TrustStoreChange(_DatedEvent):
     share: Annotated[float, Field(gt=0, le=1)] = 1.0
     add: list[str] = Field(default_factory=list)
     remove: list[str] = Field(default_factory=list)
+    #: The reached devices build paths this way from the date on (default: unchanged).
+    path_building: Literal["first_anchor", "legacy"] | None = None
 
 
 Event = Annotated[
