@@ -118,12 +118,22 @@ def _ca_entry(name: str, ca: str, key_type: str, profile: str, start: dt.date, e
     sets = _active_sets(ca, key_type, profile, start, end, where)
     names = list(dict.fromkeys(n for _day, members in sets for n in members))
     root = cat.certificate(cat.certificate(sets[0][1][0]).issuer)
+    # intermediates published ahead of use (same root and key type) are pinnable before they issue
+    first = cat.certificate(sets[0][1][0])
+    names += [
+        n for n in cat.ca(ca).intermediates
+        if n not in names and (c := cat.certificate(n)).announced is not None
+        and c.announced <= end and c.issuer == first.issuer and c.key_type == first.key_type
+        and (c.active_from is None or c.active_from > start)  # not retired before the start
+    ]
     intermediates = []
     for n in names:
         cert = cat.certificate(n)
         entry: dict[str, Any] = {"name": n, "key": _algorithm(cert, key_type)}
         if cert.not_after is not None:
             entry["not_after"] = cert.not_after.date()
+        if cert.announced is not None:
+            entry["announced"] = cert.announced
         intermediates.append(entry)
     spec: dict[str, Any] = {
         "name": name,

@@ -35,6 +35,9 @@ class IntermediateSpec(_Named):
     active_until: Date | None = None
     #: Expiry of the intermediate certificate itself (clients reject chains through it afterwards).
     not_after: Date | None = None
+    #: Day the CA published it ahead of use: from then on "all intermediates" pins and
+    #: ``intermediates:<ca>`` backups include it, before it issues anything.
+    announced: Date | None = None
 
 
 class CrossSign(_Model):

@@ -179,6 +179,36 @@ class CertificateCalendar:
             out.append(spec.name)
         return out
 
+    def pinnable_intermediates(self, ca: str, day: int) -> list[str]:
+        """What an app built on ``day`` pins as "all intermediates": the active ones plus those
+        announced on or before ``day`` that have not issued yet (not active on any day up to
+        ``day``) and have not expired."""
+        out = self.active_intermediates(ca, day)
+        date = self.scenario.date(day)
+        for spec in self.cas[ca].spec.intermediates:
+            if spec.name in out or spec.announced is None or spec.announced > date:
+                continue
+            if spec.not_after and date > spec.not_after:
+                continue
+            if self._first_active(ca).get(spec.name, self.days) > day:
+                out.append(spec.name)
+        return out
+
+    def _first_active(self, ca: str) -> dict[str, int]:
+        """Each intermediate's first active day (the active set changes only on these days)."""
+        cache = self.__dict__.setdefault("_first_active_cache", {})
+        if ca not in cache:
+            keys, sc = self.cas[ca], self.scenario
+            days = {0, *(d for d, _ in keys.overrides)}
+            for spec in keys.spec.intermediates:
+                days |= {sc.day(d) for d in (spec.active_from, spec.active_until) if d is not None}
+            first: dict[str, int] = {}
+            for d in sorted(x for x in days if 0 <= x < self.days):
+                for name in self.active_intermediates(ca, d):
+                    first.setdefault(name, d)
+            cache[ca] = first
+        return cache[ca]
+
     def _lifetime(self, host: HostSpec, ca: CASpec, day: int) -> int:
         date = self.scenario.date(day)
         days = host.validity_days

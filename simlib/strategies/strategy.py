@@ -128,7 +128,7 @@ class PinningStrategy:
             if self.intermediates == "all":
                 keys = calendar.cas[issuance.ca].int_keys
                 on = issuance.day if day is None else day
-                active = calendar.active_intermediates(issuance.ca, max(on, 0))
+                active = calendar.pinnable_intermediates(issuance.ca, max(on, 0))
                 return frozenset(keys[n] for n in active) | {issuance.int_key}
             return frozenset([issuance.int_key])
         if self.pin == "root_spki":
@@ -154,7 +154,7 @@ class PinningStrategy:
                 ca.add(calendar.cas[entry.ca].root_key)
             elif isinstance(entry, CAIntermediates):
                 keys = calendar.cas[entry.ca].int_keys
-                ca.update(keys[n] for n in calendar.active_intermediates(entry.ca, max(day, 0)))
+                ca.update(keys[n] for n in calendar.pinnable_intermediates(entry.ca, max(day, 0)))
             elif isinstance(entry, LiteralPin):
                 ident, level = literal_identity(calendar, entry.pin)
                 (ca if level == "ca" or (level is None and self.level == "ca") else leaf).add(ident)

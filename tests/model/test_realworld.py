@@ -35,7 +35,9 @@ class TestBank:
         sc = load_scenario(BANK)
         (ca,) = sc.cas
         assert (ca.name, ca.root, ca.selection) == ("letsencrypt", "ISRG Root X1", "random")
-        assert [i.name for i in ca.intermediates] == ["R12", "R13", "YR1", "YR2"]
+        # R14 (the emergency backup) is announced but never issues: pinnable, never active
+        assert [i.name for i in ca.intermediates] == ["R12", "R13", "YR1", "YR2", "R14"]
+        assert ca.intermediates[-1].announced == dt.date(2024, 3, 19)
         assert ca.intermediates[0].not_after == dt.date(2027, 3, 12)
         assert ca.validity_days == 90
         assert [(s.from_, s.days) for s in ca.validity_schedule] == [

@@ -147,7 +147,7 @@ def real_pins(real: RealPki, strategy, host: str, build_day: int):
     elif level == "leaf_spki":
         leaf.add(spki_pin(leaf_cert))
     elif level == "intermediate_spki":
-        names = cal.active_intermediates(it.ca, build_day) if strategy.intermediates == "all" else [it.intermediate]
+        names = cal.pinnable_intermediates(it.ca, build_day) if strategy.intermediates == "all" else [it.intermediate]
         ca |= {spki_pin(real.intermediate_cert(it.ca, n)) for n in {*names, it.intermediate}}
     elif level == "root_spki":
         ca.add(spki_pin(root))
@@ -158,7 +158,7 @@ def real_pins(real: RealPki, strategy, host: str, build_day: int):
         elif kind == "ca":
             ca.add(spki_pin(real.root_cert(ref)))
         elif kind == "intermediates":
-            ca |= {spki_pin(real.intermediate_cert(ref, n)) for n in cal.active_intermediates(ref, build_day)}
+            ca |= {spki_pin(real.intermediate_cert(ref, n)) for n in cal.pinnable_intermediates(ref, build_day)}
         elif kind == "spki":
             (ca if strategy.level == "ca" else leaf).add(ref)
     return leaf, ca
