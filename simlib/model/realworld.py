@@ -10,6 +10,10 @@ names a catalogue CA (``simlib.world.catalogue()``) not declared under ``cas``, 
   expiry), the root they chain to at ``start``, the catalogue's ``selection``, and the profile's
   validity schedule (``data/world/validity-caps.csv``); the dated active sets become
   ``intermediate_change`` events;
+* a catalogue CA named only by a strategy's backup (``ca:<name>``, ``intermediates:<name>``),
+  neither declared nor served by a host, becomes a ``cas`` entry the same way (RSA, the CA's
+  default profile; a CA issuing nothing on ``start`` gets its first root and the intermediates
+  the catalogue lists under it) — real certificates no host uses (:func:`resolve_pinned_cas`);
 * the host's ``key`` from ``key_type``, and its ``key_policy`` and renewal rule from the tool's
   defaults on ``start`` (``simlib.world.defaults_on``); a default that changes inside the horizon
   becomes a ``policy_schedule`` step on its date.
@@ -24,7 +28,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["KEY_TYPES", "PROFILES", "SHORTHAND", "TOOLS", "resolve_hosts"]
+__all__ = ["KEY_TYPES", "PROFILES", "SHORTHAND", "TOOLS", "resolve_hosts", "resolve_pinned_cas"]
 
 SHORTHAND = ("profile", "tool", "key_type")
 KEY_TYPES = ("rsa", "ecdsa")
@@ -262,4 +266,85 @@ def resolve_hosts(data: Mapping[str, Any]) -> Mapping[str, Any]:
         new_hosts.append(host)
     events = data.get("events") or []
     return {**data, "cas": new_cas, "hosts": new_hosts,
+            "events": [*new_events, *events] if isinstance(events, list) else events}
+
+
+def _backup_refs(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(where, CA name) of every ``ca:``/``intermediates:`` backup of the scenario's strategies
+    and of an inline ``incident_response.fix_strategy``."""
+    found: list[tuple[str, Any]] = []
+    strategies = data.get("strategies")
+    if isinstance(strategies, list):
+        found += [(f"strategies[{i}]", st) for i, st in enumerate(strategies)]
+    ir = data.get("incident_response")
+    if isinstance(ir, Mapping) and isinstance(ir.get("fix_strategy"), Mapping):
+        found.append(("incident_response.fix_strategy", ir["fix_strategy"]))
+    out = []
+    for where, st in found:
+        backup = st.get("backup") if isinstance(st, Mapping) else None
+        for j, entry in enumerate(backup if isinstance(backup, list) else []):
+            kind, sep, ref = entry.partition(":") if isinstance(entry, str) else ("", "", "")
+            if sep and ref and kind in ("ca", "intermediates"):
+                out.append((f"{where}.backup[{j}]", ref))
+    return out
+
+
+def _pinned_ca_entry(ca: str, start: dt.date, end: dt.date,
+                     where: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A ``cas`` entry for a catalogue CA that only pins name: as a host on it would see it
+    (RSA, default profile); if it issues nothing on ``start``, its first root and the
+    intermediates the catalogue lists under that root."""
+    from simlib.world import catalogue
+
+    try:
+        return _ca_entry(ca, ca, "rsa", DEFAULT_PROFILE.get(ca, "default"), start, end, where)
+    except ValueError:
+        pass
+    cat = catalogue()
+    root = cat.certificate(cat.ca(ca).roots[0])
+    spec: dict[str, Any] = {"name": ca, "key": _algorithm(root, root.key_type), "root": root.name,
+                            "selection": cat.ca(ca).selection, "validity_days": OTHER_VALIDITY_DAYS}
+    if root.not_after is not None:
+        spec["root_not_after"] = root.not_after.date()
+    ints = [cat.certificate(n) for n in cat.ca(ca).intermediates]
+    spec["intermediates"] = [
+        {"name": c.name, "key": _algorithm(c, c.key_type),
+         **({"not_after": c.not_after.date()} if c.not_after is not None else {})}
+        for c in ints if c.issuer == root.name
+    ]
+    if not spec["intermediates"]:
+        del spec["intermediates"]  # the default stand-in "<ca> Int 1"
+    return spec, []
+
+
+def resolve_pinned_cas(data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``data`` with every catalogue CA that a backup names, but that no ``cas`` entry declares,
+    added to ``cas`` (run after :func:`resolve_hosts`; unchanged if there is none)."""
+    cas = data.get("cas", [])
+    start, end = _date(data.get("start")), _date(data.get("end"))
+    if not isinstance(cas, list) or start is None or end is None:
+        return data
+    declared = {c.get("name") for c in cas if isinstance(c, Mapping)}
+    missing = [(w, n) for w, n in _backup_refs(data) if n not in declared]
+    if not missing:
+        return data
+    from simlib.world import catalogue
+
+    known = tuple(catalogue().cas)
+    new_cas, new_events = list(cas), []
+    for where, name in missing:
+        if name in declared:
+            continue
+        if name not in known:
+            raise ValueError(
+                f"{where}: unknown CA {name!r}; valid: a name under cas "
+                f"({', '.join(sorted(str(d) for d in declared)) or 'none'}) or a catalogue CA "
+                f"({', '.join(known)})"
+            )
+        spec, events = _pinned_ca_entry(name, start, end, where)
+        new_cas.append(spec)
+        new_events.extend(events)
+        declared.add(name)
+    events = data.get("events") or []
+    return {**data, "cas": new_cas,
             "events": [*new_events, *events] if isinstance(events, list) else events}

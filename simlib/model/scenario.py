@@ -66,12 +66,13 @@ class Scenario(_Model):
     @classmethod
     def _resolve_real_world(cls, data: Any) -> Any:
         """A pure resolve step: the host shorthand (``ca: letsencrypt``, ``profile``, ``tool``,
-        ``key_type``) becomes ordinary CAs, events and host fields (simlib/model/realworld.py)."""
+        ``key_type``) becomes ordinary CAs, events and host fields, and a catalogue CA named only by a
+        backup pin becomes a ``cas`` entry (simlib/model/realworld.py)."""
         if not isinstance(data, Mapping):
             return data
-        from simlib.model.realworld import resolve_hosts
+        from simlib.model.realworld import resolve_hosts, resolve_pinned_cas
 
-        return resolve_hosts(data)
+        return resolve_pinned_cas(resolve_hosts(data))
 
     @model_validator(mode="before")
     @classmethod
