@@ -86,6 +86,8 @@ def display_summary(summary: pd.DataFrame) -> pd.DataFrame:
     table["peak locked"] = summary["peak_lockout_rate"].map(lambda v: f"{v:.1%}")
     table["locked user-days"] = summary["locked_user_days"].map(lambda v: f"{v:,.0f}")
     table["longest outage (d)"] = summary["longest_outage_days"].astype(str)
+    if "incurable_lockout_days" in summary:
+        table["no fix can cure (d)"] = summary["incurable_lockout_days"].astype(str)
     for col in summary.columns:
         if col.startswith("mean_protected_"):
             table["protected: " + col.removeprefix("mean_protected_")] = summary[col].map(lambda v: f"{v:.0%}")
