@@ -77,22 +77,29 @@ class _CAKeys:
     spec: CASpec
     root_key: int
     int_keys: dict[str, int]
+    #: root/intermediate name -> real certificate file (keys may be shared: the file is per name)
+    files: dict[str, str] = field(default_factory=dict)
     overrides: list[tuple[int, list[str]]] = field(default_factory=list)  # (day, active set)
 
 
-def _real_certificates(ca: CASpec) -> dict[str, tuple[str, str]]:
-    """Root/intermediate name -> (real SPKI pin, file) for a CA named like a catalogue CA whose
-    certificate of that name has a file in data/certs (the real certificate is used)."""
+def _catalogue_keys(ca: CASpec) -> dict[str, tuple[str, tuple[str, str] | None]]:
+    """Root/intermediate name -> (catalogue key, (real SPKI pin, file) or None) for a CA named
+    like a catalogue CA: its own catalogue certificates, and certificates of another catalogue CA
+    issued by its root (``R3/DST`` under ``identrust``). Certificates with one catalogue ``key``
+    (a cross-sign, Authority X3 re-using X1's key) get one key identity."""
     from simlib.world.catalogue import catalogue
 
     cat = catalogue()
     if ca.name not in cat.cas:
         return {}
+    root = ca.root or ca.name
     out = {}
-    for name in (ca.root or ca.name, *(i.name for i in ca.intermediates)):
+    for name in (root, *(i.name for i in ca.intermediates)):
         cert = cat.certificates.get(name)
-        if cert is not None and cert.ca == ca.name and cert.path is not None and cert.spki_pin:
-            out[name] = (cert.spki_pin, str(cert.path))
+        if cert is None or not (cert.ca == ca.name or (name != root and cert.issuer == root)):
+            continue
+        real = (cert.spki_pin, str(cert.path)) if cert.path is not None and cert.spki_pin else None
+        out[name] = (cert.key, real)
     return out
 
 
@@ -108,16 +115,26 @@ class CertificateCalendar:
         self.literal_pins: dict[str, tuple[int, str | None]] = {}
         reg = self.registry
         self.cas: dict[str, _CAKeys] = {}
+        shared: dict[str, int] = {}  # catalogue key -> identity (one key under two issuers)
+
+        def ca_key(known: dict, role: str, name: str, algorithm: str, tag: str) -> int:
+            group, real = known.get(name, (None, None))
+            if group is not None and group in shared:
+                return shared[group]
+            ident = reg.key(role, name, algorithm, tag, real)
+            if group is not None:
+                shared[group] = ident
+            return ident
+
         for ca in scenario.cas:
-            real = _real_certificates(ca)
-            root = reg.key("root", ca.root or ca.name, ca.key, f"ca|{ca.name}|root",
-                           real.get(ca.root or ca.name))
+            known = _catalogue_keys(ca)
+            root = ca_key(known, "root", ca.root or ca.name, ca.key, f"ca|{ca.name}|root")
             ints = {
-                i.name: reg.key("intermediate", i.name, i.key, f"ca|{ca.name}|int|{i.name}",
-                                real.get(i.name))
+                i.name: ca_key(known, "intermediate", i.name, i.key, f"ca|{ca.name}|int|{i.name}")
                 for i in ca.intermediates
             }
-            self.cas[ca.name] = _CAKeys(ca, root, ints)
+            files = {n: real[1] for n, (_g, real) in known.items() if real is not None}
+            self.cas[ca.name] = _CAKeys(ca, root, ints, files)
         for ev in scenario.events:
             if isinstance(ev, IntermediateChange):
                 self.cas[ev.ca].overrides.append((scenario.day(ev.date), list(ev.active)))

@@ -134,9 +134,15 @@ class RealPki:
             if item.real and item.pin
         }
 
+    def _real_named(self, ca: str, name: str) -> x509.Certificate | None:
+        """The real certificate of that name in that CA (a shared key has one file per name)."""
+        path = self.calendar.cas[ca].files.get(name)
+        return None if path is None else read_real_cert(Path(path)).certificate
+
     def root_cert(self, ca: str) -> x509.Certificate:
         key = ("root", ca)
-        real = self.real_cert(self.calendar.cas[ca].root_key)
+        spec = self.calendar.cas[ca].spec
+        real = self._real_named(ca, spec.root or ca)
         if real is not None:
             return real
         if key not in self._certs:
@@ -153,7 +159,7 @@ class RealPki:
 
     def intermediate_cert(self, ca: str, name: str) -> x509.Certificate:
         key = ("int", ca, name)
-        real = self.real_cert(self.calendar.cas[ca].int_keys[name])
+        real = self._real_named(ca, name)
         if real is not None:
             return real
         if key not in self._certs:

@@ -79,3 +79,52 @@ def test_an_unknown_backup_ca_lists_the_valid_names():
 def test_catalogue_r3_and_its_dst_cross_sign_share_one_key():
     assert {c.name for c in catalogue().sharing_key("R3")} == {"R3", "R3/DST"}
     assert catalogue().certificate("R3/DST").published_spki_pin == R3_PIN
+
+
+def _switch(strategies: list[dict], when: str = "immediate") -> dict:
+    """R3 cross-signed by DST Root CA X3 until day 120, then R3 under ISRG Root X1 (same key)."""
+    return _base(
+        strategies,
+        cas=[
+            {"name": "identrust", "root": "DST Root CA X3", "key": "rsa-2048",
+             "intermediates": [{"name": "R3/DST", "key": "rsa-2048"}]},
+            {"name": "letsencrypt", "root": "ISRG Root X1", "key": "rsa-4096",
+             "intermediates": [{"name": "R3", "key": "rsa-2048"}]},
+        ],
+        hosts=[{"name": "api.example.com", "ca": "identrust", "key_policy": "reuse",
+                "validity_days": 90, "renew_before_days": 30}],
+        events=[{"type": "ca_migration", "date": "2021-05-04", "to": "letsencrypt", "when": when}],
+        start="2021-01-01", end="2021-12-31",
+    )
+
+
+def test_r3_under_dst_and_under_x1_is_one_key_identity():
+    sc = scenario_from_dict(_switch([{"name": "int", "pin": "intermediate_spki"}]))
+    cal = CertificateCalendar(sc)
+    r3_dst, r3 = cal.cas["identrust"].int_keys["R3/DST"], cal.cas["letsencrypt"].int_keys["R3"]
+    assert r3_dst == r3
+    real = RealPki.for_calendar(cal)
+    assert real.spki_pin(r3) == R3_PIN
+    # one key, two real certificates: each name keeps its own file (issuer DST vs ISRG Root X1)
+    issuers = {real.intermediate_cert(c, n).issuer.rfc4514_string()
+               for c, n in (("identrust", "R3/DST"), ("letsencrypt", "R3"))}
+    assert len(issuers) == 2
+    assert cal.cas["identrust"].root_key != cal.cas["letsencrypt"].root_key
+
+
+def test_an_intermediate_pin_survives_the_issuer_switch_a_root_pin_does_not():
+    """Day 123 (2021-05-04) the host's chain switches from R3/DST to R3 under ISRG Root X1, same
+    key, reissued at once. R3 pins built under DST keep matching; DST root pins of versions built
+    before the switch lock their users out from day 123 on; certificate pins break at the reissue
+    like at any renewal."""
+    res = simulate(scenario_from_dict(_switch([
+        {"name": "int", "pin": "intermediate_spki"},
+        {"name": "root", "pin": "root_spki"},
+        {"name": "cert", "pin": "leaf_cert"},
+    ])))
+    switch = 123
+    assert _rate(res, "int").max() == 0
+    root = _rate(res, "root")
+    assert root[:switch].max() == 0
+    assert root[switch] > 0.9  # every user is on a version built before the switch
+    assert _rate(res, "cert")[switch] > 0.9
