@@ -24,6 +24,7 @@ of lags with the same prompts; each class has one floor step function
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from simlib.engine.prompts import fix_indices, prompt_days
+from simlib.fleet.adoption import AdoptionCurve
 from simlib.fleet.cohorts import Cohorts
 from simlib.fleet.releases import prompt_floor
 
@@ -119,6 +121,8 @@ class SpellTable:
     ever_lo: np.ndarray
     ever_hi: np.ndarray
     split: bool
+    lag_cap: int | None = None  # lags lag_cap+1..T are left out: they must carry no users
+
 
     def _group_weights(self, sim: Simulation, cohorts: Cohorts | dict[str, Cohorts]):
         for ci, c in enumerate(sim.clients):
@@ -132,6 +136,8 @@ class SpellTable:
     def _sums(self, sim, cohorts, client, complier, lo, hi) -> np.ndarray:
         out = np.zeros(len(lo))
         for ci, comp, w in self._group_weights(sim, cohorts):
+            if self.lag_cap is not None and np.any(w[self.lag_cap + 1 : len(w) - 1] != 0):
+                raise ValueError("cohorts carry users at lags this spell table leaves out")
             m = (client == ci) & (complier == comp)
             if m.any():
                 out[m] = interval_sums(np.clip(w, 0.0, None), lo[m], hi[m])
@@ -178,55 +184,66 @@ def _rows_and_boxes(lock, seg_of_day, r_eff, v_eff, row_start, floor, T):
     return row_end, rows, a, r_ext[k_to]
 
 
-def _sweep(row_start, row_end, box_row, box_a, box_b, T):
-    """Spell families of lags 0..T+1 for one version path; see the module docstring.
+def _sweep(row_start, row_end, box_row, box_a, box_b, T, domain=None):
+    """Spell families of the lags in ``domain`` (ascending disjoint (lo, hi) lag intervals;
+    default: all lags 0..T+1) for one version path; see the module docstring.
 
     Returns tuples (lo, hi, start kind, start day, end kind, end day, censored): for lag ℓ in
     lo..hi the spell runs from start day (+ ℓ if start kind is 1) to end day (+ ℓ if end kind
-    is 1), exclusive.
+    is 1), exclusive. Only the boxes a lag of the domain can reach are visited (bisection: the
+    boxes of a row are sorted and disjoint in u).
     """
-    L = T + 1
-    bounds = np.searchsorted(box_row, np.arange(len(row_start) + 1))
+    domain = [(0, T + 1)] if domain is None else domain
+    bounds = np.searchsorted(box_row, np.arange(len(row_start) + 1)).tolist()
     closed: list[tuple] = []
     opened: list[tuple] = []  # (lo, hi, sk, sc) locked on the last day of the previous row
     box_a, box_b = box_a.tolist(), box_b.tolist()
     for i, (s0, e0) in enumerate(zip(row_start.tolist(), row_end.tolist(), strict=True)):
         pieces: list[tuple] = []
         j = 0
-        for x in range(bounds[i + 1] - 1, bounds[i] - 1, -1):  # bottom entries, ascending in ℓ
-            a, b = box_a[x], box_b[x]
-            p, q = max(0, s0 - b + 1), min(L, s0 - a)
-            if p > q:
-                continue
-            while j < len(opened) and opened[j][1] < p:
-                lo, hi, sk, sc = opened[j]
-                closed.append((lo, hi, sk, sc, 0, s0, False))
-                j += 1
-            cur = p
-            while j < len(opened) and opened[j][0] <= q:
-                lo, hi, sk, sc = opened[j]
-                if lo < p:
-                    closed.append((lo, p - 1, sk, sc, 0, s0, False))
-                    lo = p
-                if lo > cur:
-                    pieces.append((cur, lo - 1, 0, s0, b))
-                top = min(hi, q)
-                pieces.append((lo, top, sk, sc, b))
-                cur = top + 1
-                if hi > q:
-                    opened[j] = (q + 1, hi, sk, sc)
-                    break
-                j += 1
-            if cur <= q:
-                pieces.append((cur, q, 0, s0, b))
+        x0, x1 = bounds[i], bounds[i + 1]
+        for dlo, dhi in domain:
+            # boxes a lag dlo..dhi enters from below: b > s0 − dhi and a ≤ s0 − dlo
+            first = bisect_right(box_b, s0 - dhi, x0, x1)
+            last = bisect_right(box_a, s0 - dlo, x0, x1)
+            for x in range(last - 1, first - 1, -1):  # bottom entries, ascending in ℓ
+                a, b = box_a[x], box_b[x]
+                p, q = max(dlo, s0 - b + 1), min(dhi, s0 - a)
+                if p > q:
+                    continue
+                while j < len(opened) and opened[j][1] < p:
+                    lo, hi, sk, sc = opened[j]
+                    closed.append((lo, hi, sk, sc, 0, s0, False))
+                    j += 1
+                cur = p
+                while j < len(opened) and opened[j][0] <= q:
+                    lo, hi, sk, sc = opened[j]
+                    if lo < p:
+                        closed.append((lo, p - 1, sk, sc, 0, s0, False))
+                        lo = p
+                    if lo > cur:
+                        pieces.append((cur, lo - 1, 0, s0, b))
+                    top = min(hi, q)
+                    pieces.append((lo, top, sk, sc, b))
+                    cur = top + 1
+                    if hi > q:
+                        opened[j] = (q + 1, hi, sk, sc)
+                        break
+                    j += 1
+                if cur <= q:
+                    pieces.append((cur, q, 0, s0, b))
         for lo, hi, sk, sc in opened[j:]:
             closed.append((lo, hi, sk, sc, 0, s0, False))
-        for x in range(bounds[i], bounds[i + 1]):  # left entries: updating into a locked version
-            a, b = box_a[x], box_b[x]
-            if a > -_FAR:
-                lo, hi = max(0, s0 - a + 1), min(L, e0 - a - 1)
-                if lo <= hi:
-                    pieces.append((lo, hi, 1, a, b))
+        for dlo, dhi in domain:  # left entries: updating into a locked version
+            # lags s0 − a + 1 .. e0 − a − 1 meet dlo..dhi: s0 − dhi < a < e0 − dlo
+            first = bisect_right(box_a, s0 - dhi, x0, x1)
+            last = bisect_left(box_a, e0 - dlo, x0, x1)
+            for x in range(first, last):
+                a, b = box_a[x], box_b[x]
+                if a > -_FAR:
+                    lo, hi = max(dlo, s0 - a + 1), min(dhi, e0 - a - 1)
+                    if lo <= hi:
+                        pieces.append((lo, hi, 1, a, b))
         opened = []
         for lo, hi, sk, sc, b in pieces:
             thr = e0 - b  # lags ≥ thr are still in the box on day e0 − 1
@@ -242,7 +259,7 @@ def _sweep(row_start, row_end, box_row, box_a, box_b, T):
     return closed
 
 
-def _path_spells(lock, seg_start, seg_of_day, r_eff, v_eff, T, floor_days=None, floor_vals=None):
+def _path_spells(lock, seg_start, seg_of_day, r_eff, v_eff, T, domain, floor_days=None, floor_vals=None):
     """Families of one version path: the normal path, or a prompted class whose floor steps to
     ``floor_vals[n]`` on ``floor_days[n]``."""
     if floor_days is None or not len(floor_days):
@@ -251,7 +268,7 @@ def _path_spells(lock, seg_start, seg_of_day, r_eff, v_eff, T, floor_days=None, 
         row_start = np.union1d(seg_start, floor_days[floor_days < T])
         floor = floor_vals(row_start)
     row_end, box_row, a, b = _rows_and_boxes(lock, seg_of_day, r_eff, v_eff, row_start, floor, T)
-    return _sweep(row_start, row_end, box_row, a, b, T)
+    return _sweep(row_start, row_end, box_row, a, b, T, domain)
 
 
 def _intervals(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -272,8 +289,25 @@ def _clip_to(fams: list[tuple], lo_c: np.ndarray, hi_c: np.ndarray) -> list[tupl
     return out
 
 
-def spell_table(sim: Simulation, tables: StrategyTables) -> SpellTable:
-    """Exact outage spells of every start-of-simulation user group for one strategy."""
+def lag_domain(sim: Simulation) -> tuple[int, list[tuple[int, int]]]:
+    """(cap, lag intervals): the lags that can carry users. Expected and sampled cohorts both
+    weigh lag ℓ ≤ T by the adoption curve's P(ℓ), so lags above the last ℓ with P(ℓ) > 0 (cap)
+    hold exactly 0 users in every fleet, except "never within T" (T + 1). A curve whose
+    tail underflows (exponential components: P(ℓ) = 0.0 from about 40 mean lags on) then
+    gives a lag range that does not grow with the horizon, and so do the spell families."""
+    T = sim.days
+    pmf = AdoptionCurve(sim.scenario.fleet.adoption).lag_pmf(T)
+    nz = np.flatnonzero(pmf[: T + 1] > 0)
+    cap = int(nz[-1]) if len(nz) else -1
+    if cap >= T:
+        return T, [(0, T + 1)]
+    return cap, ([(0, cap)] if cap >= 0 else []) + [(T + 1, T + 1)]
+
+
+def spell_table(sim: Simulation, tables: StrategyTables, full: bool = False) -> SpellTable:
+    """Exact outage spells of every start-of-simulation user group for one strategy: of the
+    lags that can carry users (:func:`lag_domain`), or of all lags 0..T+1 if ``full``."""
+    cap, domain = (sim.days, [(0, sim.days + 1)]) if full else lag_domain(sim)
     if tables.per_day:
         raise ValueError(
             f"{tables.strategy.name}: dynamic strategies lock users at random; "
@@ -291,7 +325,7 @@ def spell_table(sim: Simulation, tables: StrategyTables) -> SpellTable:
     ever: list[tuple] = []
     for ci, c in enumerate(sim.clients):
         lock = np.asarray(tables.lock[c.name], dtype=bool)
-        groups = [(False, _path_spells(lock, tables.seg_start, tables.seg_of_day, r_eff, v_eff, T))]
+        groups = [(False, _path_spells(lock, tables.seg_start, tables.seg_of_day, r_eff, v_eff, T, domain))]
         if split:
             E = prompt_days(sim, tables, c, np.zeros(len(lags), dtype=int), lags, fixes)
             pattern, cls = np.unique(E, axis=0, return_inverse=True)
@@ -300,7 +334,7 @@ def spell_table(sim: Simulation, tables: StrategyTables) -> SpellTable:
                 lo_c, hi_c = _intervals(cls.ravel() == n)
                 days = np.unique(prompted[prompted < T])
                 floor = lambda d, p=prompted: prompt_floor(p[None, :], fixes, d)[0]  # noqa: E731
-                path = _path_spells(lock, tables.seg_start, tables.seg_of_day, r_eff, v_eff, T, days, floor)
+                path = _path_spells(lock, tables.seg_start, tables.seg_of_day, r_eff, v_eff, T, domain, days, floor)
                 fams += _clip_to(path, lo_c, hi_c)
             groups.append((True, fams))
         for complier, fams in groups:
@@ -324,10 +358,10 @@ def spell_table(sim: Simulation, tables: StrategyTables) -> SpellTable:
             starts = np.flatnonzero(new)
             ends = np.append(starts[1:], len(e_lo)) - 1
             ever.append((ci, complier, e_lo[starts], run_hi[ends]))
-    return _assemble(rows, ever, split)
+    return _assemble(rows, ever, split, cap)
 
 
-def _assemble(rows: list[tuple], ever: list[tuple], split: bool) -> SpellTable:
+def _assemble(rows: list[tuple], ever: list[tuple], split: bool, cap: int) -> SpellTable:
     def col(parts, i, dtype):
         vals = [np.broadcast_to(np.asarray(p[i], dtype=dtype), np.shape(p[2])) for p in parts]
         return np.concatenate(vals) if vals else np.zeros(0, dtype=dtype)
@@ -336,5 +370,5 @@ def _assemble(rows: list[tuple], ever: list[tuple], split: bool) -> SpellTable:
         col(rows, 0, np.int64), col(rows, 1, bool), col(rows, 2, np.int64), col(rows, 3, np.int64),
         col(rows, 4, np.int64), col(rows, 5, bool),
         col(ever, 0, np.int64), col(ever, 1, bool), col(ever, 2, np.int64), col(ever, 3, np.int64),
-        split,
+        split, cap,
     )
