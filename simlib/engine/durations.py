@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from simlib.engine.prompts import fix_indices, prompt_days
+from simlib.engine.views import VerdictView
 from simlib.fleet.adoption import AdoptionCurve
 from simlib.fleet.cohorts import Cohorts
 from simlib.fleet.releases import prompt_floor
@@ -324,7 +325,8 @@ def spell_table(sim: Simulation, tables: StrategyTables, full: bool = False) -> 
     rows: list[tuple] = []  # (client, complier, lo, hi, length, censored)
     ever: list[tuple] = []
     for ci, c in enumerate(sim.clients):
-        lock = np.asarray(tables.lock[c.name], dtype=bool)
+        lock = tables.lock[c.name]  # indexed per (window, row) only: a VerdictView stays compact
+        lock = lock if isinstance(lock, VerdictView) else np.asarray(lock, dtype=bool)
         groups = [(False, _path_spells(lock, tables.seg_start, tables.seg_of_day, r_eff, v_eff, T, domain))]
         if split:
             E = prompt_days(sim, tables, c, np.zeros(len(lags), dtype=int), lags, fixes)
