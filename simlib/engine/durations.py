@@ -169,20 +169,50 @@ class SpellTable:
 
 
 # ----------------------------------------------------------------------------- the sweep
-def _rows_and_boxes(lock, seg_of_day, r_eff, v_eff, row_start, floor, T):
-    """Locked boxes of every row: (row index, u from, u to) with u = t − ℓ."""
+def _rows_and_boxes(lock, seg_of_day, r_eff, v_eff, row_start, floor, T, domain):
+    """Locked boxes of every row: (row index, u from, u to) with u = t − ℓ.
+
+    Only the release windows a lag of ``domain`` runs during the row are read (u from
+    row start − dhi to row end − 1 − dlo), so the work is rows × (windows a lag range spans),
+    not rows × all windows. A run of locked windows cut at the edge of that range gets the
+    edge as its end: the sweep only compares it with days no lag of the domain reaches there.
+    """
     row_end = np.append(row_start[1:], T)
-    seg = seg_of_day[row_start]
-    versions = v_eff[None, :] if floor is None else np.maximum(v_eff[None, :], floor[:, None])
-    M = lock[versions, seg[:, None]] & (r_eff[None, :] < row_end[:, None])  # (rows, windows)
-    P = np.zeros((len(row_start), len(r_eff) + 2), dtype=np.int8)
-    P[:, 1:-1] = M
-    D = np.diff(P, axis=1)
-    rows, k_from = np.nonzero(D == 1)
-    _rows, k_to = np.nonzero(D == -1)  # nonzero walks row by row: starts and ends pair up
+    rows = np.arange(len(row_start))
+    parts = [
+        (rows,
+         np.maximum(np.searchsorted(r_eff, row_start - dhi, side="right") - 1, 0),
+         np.maximum(np.searchsorted(r_eff, row_end - 1 - dlo, side="right") - 1, 0))
+        for dlo, dhi in domain
+    ]
+    R, K0, K1 = (np.concatenate(c) for c in zip(*parts, strict=True))
+    order = np.lexsort((K0, R))
+    R, K0, K1 = R[order], K0[order], K1[order]
+    big = len(r_eff) + 2
+    reach = np.maximum.accumulate(R * big + K1) - R * big  # highest window so far in the row
+    new = np.ones(len(R), dtype=bool)
+    new[1:] = (R[1:] != R[:-1]) | (K0[1:] > reach[:-1] + 1)
+    g = np.flatnonzero(new)
+    R, K0 = R[g], K0[g]
+    K1 = np.maximum.reduceat(K1, g) if len(g) else K1[g]
+    n = K1 - K0 + 1
+    offset = np.cumsum(n) - n
+    row = np.repeat(R, n)
+    k = np.repeat(K0 - offset, n) + np.arange(int(n.sum()))
+    versions = v_eff[k] if floor is None else np.maximum(v_eff[k], floor[row])
+    locked = np.asarray(lock[versions, seg_of_day[row_start][row]], dtype=bool) & (r_eff[k] < row_end[row])
+    head = np.zeros(len(k), dtype=bool)
+    head[offset] = True
+    tail = np.zeros(len(k), dtype=bool)
+    tail[offset + n - 1] = True
+    prev = np.concatenate([[False], locked[:-1]])
+    nxt = np.concatenate([locked[1:], [False]])
+    starts = np.flatnonzero(locked & (head | ~prev))
+    ends = np.flatnonzero(locked & (tail | ~nxt))
     r_ext = np.concatenate([r_eff, [_FAR]])
-    a = np.where(k_from == 0, -_FAR, r_eff[np.minimum(k_from, len(r_eff) - 1)])
-    return row_end, rows, a, r_ext[k_to]
+    k_from = k[starts]
+    a = np.where(k_from == 0, -_FAR, r_eff[k_from])
+    return row_end, row[starts], a, r_ext[k[ends] + 1]
 
 
 def _sweep(row_start, row_end, box_row, box_a, box_b, T, domain=None):
@@ -268,7 +298,7 @@ def _path_spells(lock, seg_start, seg_of_day, r_eff, v_eff, T, domain, floor_day
     else:
         row_start = np.union1d(seg_start, floor_days[floor_days < T])
         floor = floor_vals(row_start)
-    row_end, box_row, a, b = _rows_and_boxes(lock, seg_of_day, r_eff, v_eff, row_start, floor, T)
+    row_end, box_row, a, b = _rows_and_boxes(lock, seg_of_day, r_eff, v_eff, row_start, floor, T, domain)
     return _sweep(row_start, row_end, box_row, a, b, T, domain)
 
 
