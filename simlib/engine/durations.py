@@ -24,6 +24,7 @@ of lags with the same prompts; each class has one floor step function
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -226,7 +227,8 @@ def _sweep(row_start, row_end, box_row, box_a, box_b, T, domain=None):
     """
     domain = [(0, T + 1)] if domain is None else domain
     bounds = np.searchsorted(box_row, np.arange(len(row_start) + 1)).tolist()
-    closed: list[tuple] = []
+    closed = array("q")  # flat 7-tuples of int64: a family costs 56 bytes, not a tuple of ints
+    put = closed.extend
     opened: list[tuple] = []  # (lo, hi, sk, sc) locked on the last day of the previous row
     box_a, box_b = box_a.tolist(), box_b.tolist()
     for i, (s0, e0) in enumerate(zip(row_start.tolist(), row_end.tolist(), strict=True)):
@@ -244,13 +246,13 @@ def _sweep(row_start, row_end, box_row, box_a, box_b, T, domain=None):
                     continue
                 while j < len(opened) and opened[j][1] < p:
                     lo, hi, sk, sc = opened[j]
-                    closed.append((lo, hi, sk, sc, 0, s0, False))
+                    put((lo, hi, sk, sc, 0, s0, 0))
                     j += 1
                 cur = p
                 while j < len(opened) and opened[j][0] <= q:
                     lo, hi, sk, sc = opened[j]
                     if lo < p:
-                        closed.append((lo, p - 1, sk, sc, 0, s0, False))
+                        put((lo, p - 1, sk, sc, 0, s0, 0))
                         lo = p
                     if lo > cur:
                         pieces.append((cur, lo - 1, 0, s0, b))
@@ -264,7 +266,7 @@ def _sweep(row_start, row_end, box_row, box_a, box_b, T, domain=None):
                 if cur <= q:
                     pieces.append((cur, q, 0, s0, b))
         for lo, hi, sk, sc in opened[j:]:
-            closed.append((lo, hi, sk, sc, 0, s0, False))
+            put((lo, hi, sk, sc, 0, s0, 0))
         for dlo, dhi in domain:  # left entries: updating into a locked version
             # lags s0 − a + 1 .. e0 − a − 1 meet dlo..dhi: s0 − dhi < a < e0 − dlo
             first = bisect_right(box_a, s0 - dhi, x0, x1)
@@ -279,15 +281,15 @@ def _sweep(row_start, row_end, box_row, box_a, box_b, T, domain=None):
         for lo, hi, sk, sc, b in pieces:
             thr = e0 - b  # lags ≥ thr are still in the box on day e0 − 1
             if lo < thr:
-                closed.append((lo, min(hi, thr - 1), sk, sc, 1, b, False))
+                put((lo, min(hi, thr - 1), sk, sc, 1, b, 0))
             lo = max(lo, thr)
             if lo <= hi:
                 if e0 >= T:
-                    closed.append((lo, hi, sk, sc, 0, T, True))
+                    put((lo, hi, sk, sc, 0, T, 1))
                 else:
                     opened.append((lo, hi, sk, sc))
         opened.sort()
-    return closed
+    return np.frombuffer(closed, dtype=np.int64).reshape(-1, 7)
 
 
 def _path_spells(lock, seg_start, seg_of_day, r_eff, v_eff, T, domain, floor_days=None, floor_vals=None):
@@ -307,16 +309,17 @@ def _intervals(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1
 
 
-def _clip_to(fams: list[tuple], lo_c: np.ndarray, hi_c: np.ndarray) -> list[tuple]:
-    """Families restricted to the lags of a class (sorted disjoint intervals)."""
-    out = []
-    for f in fams:
-        lo, hi = f[0], f[1]
-        first = int(np.searchsorted(hi_c, lo))
-        for n in range(first, len(lo_c)):
-            if lo_c[n] > hi:
-                break
-            out.append((max(lo, int(lo_c[n])), min(hi, int(hi_c[n])), *f[2:]))
+def _clip_to(fams: np.ndarray, lo_c: np.ndarray, hi_c: np.ndarray) -> np.ndarray:
+    """Families (rows of :func:`_sweep`) restricted to the lags of a class (sorted disjoint
+    intervals)."""
+    first = np.searchsorted(hi_c, fams[:, 0])
+    count = np.searchsorted(lo_c, fams[:, 1], side="right") - first
+    count = np.maximum(count, 0)
+    row = np.repeat(np.arange(len(fams)), count)
+    n = np.repeat(first - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
+    out = fams[row].copy()
+    out[:, 0] = np.maximum(out[:, 0], lo_c[n])
+    out[:, 1] = np.minimum(out[:, 1], hi_c[n])
     return out
 
 
@@ -361,18 +364,18 @@ def spell_table(sim: Simulation, tables: StrategyTables, full: bool = False) -> 
         if split:
             E = prompt_days(sim, tables, c, np.zeros(len(lags), dtype=int), lags, fixes)
             pattern, cls = np.unique(E, axis=0, return_inverse=True)
-            fams: list[tuple] = []
+            parts: list[np.ndarray] = []
             for n, prompted in enumerate(pattern):
                 lo_c, hi_c = _intervals(cls.ravel() == n)
                 days = np.unique(prompted[prompted < T])
                 floor = lambda d, p=prompted: prompt_floor(p[None, :], fixes, d)[0]  # noqa: E731
                 path = _path_spells(lock, tables.seg_start, tables.seg_of_day, r_eff, v_eff, T, domain, days, floor)
-                fams += _clip_to(path, lo_c, hi_c)
-            groups.append((True, fams))
+                parts.append(_clip_to(path, lo_c, hi_c))
+            groups.append((True, np.concatenate(parts)))
         for complier, fams in groups:
-            if not fams:
+            if not len(fams):
                 continue
-            f = np.array(fams, dtype=np.int64)
+            f = np.asarray(fams, dtype=np.int64)
             lo, hi, sk, sc, ek, ec, cens = f.T
             flat = sk == ek
             length = ec - sc
