@@ -84,7 +84,14 @@ def interval_sums(w: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         prefix = np.concatenate([[0.0], np.cumsum(level)])
         return prefix[np.asarray(hi, dtype=np.int64) + 1] - prefix[np.asarray(lo, dtype=np.int64)]
     out = np.zeros(len(lo))
-    left, right = lo.astype(np.int64), hi.astype(np.int64) + 1
+    lo, hi = np.asarray(lo, dtype=np.int64), np.asarray(hi, dtype=np.int64)
+    one = lo == hi  # one term: the term itself (what the blocks would give), no block arrays
+    out[one] = level[lo[one]]
+    many = np.flatnonzero(~one)
+    if len(many) < len(lo):
+        out[many] = interval_sums(level, lo[many], hi[many]) if len(many) else 0.0
+        return out
+    left, right = lo.copy(), hi + 1
     while len(left):
         m = ((left & 1) == 1) & (left < right)
         out[m] += level[left[m]]
