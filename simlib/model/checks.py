@@ -44,7 +44,7 @@ def _semantic_checks(sc: Scenario) -> None:
         if h.name in host_names[:i]:
             fail(f"hosts[{i}].name", f"duplicate host '{clip(h.name)}'")
         if h.ca not in cas:
-            fail(f"hosts[{i}].ca", f"unknown CA '{clip(h.ca)}' (known: {clip(', '.join(ca_names), 120)})")
+            fail(f"hosts[{i}].ca", _unknown_ca(h.ca, ca_names))
         if h.first_issued is not None and h.first_issued > sc.start:
             fail(f"hosts[{i}].first_issued", "must be on or before start")
         validity = h.validity_days or cas[h.ca].validity_days
@@ -161,7 +161,7 @@ def _check_strategy(sc: Scenario, st: StrategySpec, where: str, fail) -> None:
             fail(f"{where}.hosts[{j}]", f"unknown host '{clip(ref)}'")
     for j, entry in enumerate(st.backup):
         if isinstance(entry, CARoot | CAIntermediates) and entry.ca not in cas:
-            fail(f"{where}.backup[{j}]", f"unknown CA '{clip(entry.ca)}'")
+            fail(f"{where}.backup[{j}]", _unknown_ca(entry.ca, list(cas)))
         if isinstance(entry, NextKey):
             for h in sc.hosts:
                 if h.name in pinned_hosts and not h.pregenerate_next_key:
@@ -185,3 +185,14 @@ def _anchor_ref_problem(ref: str, cas: Mapping[str, CASpec]) -> str | None:
 class _SemanticError(Exception):
     def __init__(self, where: str, message: str) -> None:
         self.where, self.message = where, message
+
+
+def _unknown_ca(name: str, declared: list[str]) -> str:
+    """What a CA reference may name: a ``cas`` entry, or a catalogue CA (the host shorthand)."""
+    from simlib.world import catalogue
+
+    return (
+        f"unknown CA '{clip(name)}'; valid: a name under cas "
+        f"({clip(', '.join(declared), 120) or 'none'}) or a catalogue CA "
+        f"({', '.join(catalogue().cas)})"
+    )
