@@ -126,7 +126,11 @@ class Cohorts:
             per = np.bincount(win, weights=totals, minlength=V)
             return per[:, None] * lags[None, :]
         out = np.zeros((V, lags.shape[1]))
-        np.add.at(out, win, lags)
+        # windows are runs of consecutive days: one block sum per non-empty window
+        starts = np.searchsorted(win, np.arange(V))
+        full = starts < np.append(starts[1:], len(win))
+        if full.any():
+            out[full] = np.add.reduceat(lags, starts[full], axis=0, dtype=float)
         return out
 
     def _dense(self, which: str) -> np.ndarray | None:
