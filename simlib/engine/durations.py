@@ -170,7 +170,9 @@ class SpellTable:
 
     def weighted(self, strategy: str, cohorts, sim: Simulation) -> pd.DataFrame:
         w = self.weights(sim, cohorts)
-        frame = pd.DataFrame({"duration_days": self.length, "censored": self.censored, "spells": w})
+        frame = pd.DataFrame(
+            {"duration_days": self.length.astype(np.int64), "censored": self.censored, "spells": w}
+        )
         frame = frame[frame["spells"] > 0].groupby(["duration_days", "censored"], as_index=False)["spells"].sum()
         frame.insert(0, "strategy", strategy)
         return frame
@@ -408,9 +410,10 @@ def _assemble(rows: list[tuple], ever: list[tuple], split: bool, cap: int) -> Sp
         vals = [np.broadcast_to(np.asarray(p[i], dtype=dtype), np.shape(p[2])) for p in parts]
         return np.concatenate(vals) if vals else np.zeros(0, dtype=dtype)
 
+    # kept for every strategy of a result: compact types (days and lags fit in 32 bits)
     return SpellTable(
-        col(rows, 0, np.int64), col(rows, 1, bool), col(rows, 2, np.int64), col(rows, 3, np.int64),
-        col(rows, 4, np.int64), col(rows, 5, bool),
-        col(ever, 0, np.int64), col(ever, 1, bool), col(ever, 2, np.int64), col(ever, 3, np.int64),
+        col(rows, 0, np.int16), col(rows, 1, bool), col(rows, 2, np.int32), col(rows, 3, np.int32),
+        col(rows, 4, np.int32), col(rows, 5, bool),
+        col(ever, 0, np.int16), col(ever, 1, bool), col(ever, 2, np.int32), col(ever, 3, np.int32),
         split, cap,
     )
