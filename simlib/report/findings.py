@@ -16,10 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simlib.report.decision import incurable_user_days
-
-_LEAF = {"leaf_cert", "leaf_spki"}
-_CA = {"intermediate_spki", "root_spki"}
+from simlib.report.decision import _pct, incurable_user_days
+from simlib.strategies.strategy import PinningStrategy
 
 
 @dataclass(frozen=True)
@@ -29,19 +27,8 @@ class Finding:
     text: str
 
 
-def _pct(v: float) -> str:
-    return f"{v:.1%}" if 0 < v < 0.1 else f"{v:.0%}"
-
-
 def _mixes_leaf_and_ca(spec) -> bool:
-    levels = {spec.pin}
-    for b in spec.backup:
-        levels.add(
-            {"next_key": "leaf_spki", "ca": "root_spki", "intermediates": "intermediate_spki"}.get(
-                b.kind, "other"
-            )
-        )
-    return bool(levels & _LEAF) and bool(levels & _CA)
+    return PinningStrategy.from_spec(spec).ats_lists == {"leaf", "ca"}
 
 
 def platform_lockout(res) -> pd.DataFrame:

@@ -136,6 +136,21 @@ class PinningStrategy:
         return frozenset()
 
     @property
+    def ats_lists(self) -> frozenset[str]:
+        """The Apple ATS lists this strategy's pins fill: ``leaf`` (NSPinnedLeafIdentities) and/or
+        ``ca`` (NSPinnedCAIdentities); ATS needs both to match when both are filled. Literal
+        pins count at the strategy's own level (as foreign keys do in :meth:`backup_pins`)."""
+        if self.pin == "none":
+            return frozenset()
+        lists = {self.level}
+        for b in self.backup:
+            if isinstance(b, NextKey):
+                lists.add("leaf")
+            elif isinstance(b, CARoot | CAIntermediates):
+                lists.add("ca")
+        return frozenset(lists)
+
+    @property
     def pins_by_day(self) -> bool:
         """Whether pins depend on the build day itself, not only on the certificate served."""
         return self.intermediates == "all" or any(
