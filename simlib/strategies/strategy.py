@@ -83,18 +83,12 @@ class PinningStrategy:
         self.hosts = tuple(hosts) if hosts is not None else None
         self.dynamic = dynamic
 
+    #: keyword parameters, named alike on strategies and their scenario specs
+    OPTIONS = ("intermediates", "backup", "expires_after_days", "enforce", "hosts", "dynamic")
+
     @classmethod
     def from_spec(cls, spec: StrategySpec) -> PinningStrategy:
-        return cls(
-            spec.name,
-            spec.pin,
-            intermediates=spec.intermediates,
-            backup=spec.backup,
-            expires_after_days=spec.expires_after_days,
-            enforce=spec.enforce,
-            hosts=spec.hosts,
-            dynamic=spec.dynamic,
-        )
+        return cls(spec.name, spec.pin, **options_of(spec))
 
     def __repr__(self) -> str:
         backup = [str(b) for b in self.backup]
@@ -183,6 +177,11 @@ class PinningStrategy:
         primary = self.targets(calendar, issuance, build_day)
         own = PinSet(primary, frozenset()) if self.level == "leaf" else PinSet(frozenset(), primary)
         return own | self.backup_pins(calendar, issuance, build_day)
+
+
+def options_of(source: StrategySpec | PinningStrategy) -> dict:
+    """The keyword parameters of a strategy spec or strategy (see ``PinningStrategy.OPTIONS``)."""
+    return {name: getattr(source, name) for name in PinningStrategy.OPTIONS}
 
 
 def literal_identity(calendar: CertificateCalendar, pin: str) -> tuple[int, str | None]:

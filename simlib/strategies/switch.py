@@ -8,22 +8,14 @@ earlier builds keep their own pins. Enforcement and pin expiry stay the strategy
 from __future__ import annotations
 
 from simlib.server.calendar import CertificateCalendar
-from simlib.strategies.strategy import PinningStrategy, PinSet
+from simlib.strategies.strategy import PinningStrategy, PinSet, options_of
 
 
 class SwitchedStrategy(PinningStrategy):
     """``base``'s pins for builds before ``switch_day``, ``fix``'s pins from that day on."""
 
     def __init__(self, base: PinningStrategy, fix: PinningStrategy, switch_day: int) -> None:
-        super().__init__(
-            base.name,
-            base.pin,
-            intermediates=base.intermediates,
-            backup=base.backup,
-            expires_after_days=base.expires_after_days,
-            enforce=base.enforce,
-            hosts=base.hosts,
-        )
+        super().__init__(base.name, base.pin, **{**options_of(base), "dynamic": None})
         self.base, self.fix, self.switch_day = base, fix, switch_day
 
     def __repr__(self) -> str:
