@@ -26,7 +26,7 @@ report: $(VENV)/.base-$(SUM)
 
 test: $(VENV)/.test-$(SUM)
 	$(BIN)/ruff check simlib tests benchmarks
-	$(BIN)/python -m pytest tests --nbmake --nbmake-kernel=python3 --nbmake-timeout=600 notebooks
+	$(BIN)/python -m pytest tests
 
 lint: $(VENV)/.test-$(SUM)
 	$(BIN)/ruff check simlib tests benchmarks

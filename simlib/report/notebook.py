@@ -1,0 +1,128 @@
+"""Running notebooks: papermill execution with explicit kernel and timeouts, HTML export.
+
+Every notebook in ``notebooks/`` and the decision-report template start with a cell tagged
+``parameters`` (papermill overrides it) holding at least ``scenario`` (a scenario YAML path, or
+``None`` for the embedded quickstart) and ``preset`` (a real-world preset name, or ``None``);
+:func:`scenario_from` turns those two into a :class:`~simlib.model.Scenario`, so no notebook
+hard-codes a scenario or a strategy name.
+
+papermill and nbconvert are imported inside the functions that need them: ``import simlib``
+stays light.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from simlib.model import Scenario, default_scenario, load_scenario
+
+#: The kernel every notebook runs on (ipykernel's own; resolved to the running interpreter).
+KERNEL = "python3"
+#: Seconds one cell may run before papermill stops the notebook.
+CELL_TIMEOUT = 600
+#: Seconds the kernel may take to start (a cold import of pandas and matplotlib on a busy box).
+START_TIMEOUT = 120
+TEMPLATES = Path(__file__).with_name("templates")
+#: The nbconvert template of the decision report: lab, minus every external script.
+REPORT_TEMPLATE = "simlib-report"
+
+
+class NotebookError(Exception):
+    """A notebook failed to execute; the message names the notebook and the failing cell."""
+
+
+def scenario_from(scenario: str | os.PathLike | Scenario | None = None, preset: str | None = None) -> Scenario:
+    """The scenario a notebook's ``parameters`` cell names.
+
+    ``preset`` (a name from ``simlib presets``) wins over ``scenario``; ``scenario`` may be a path to
+    a YAML file, an already built :class:`Scenario`, or ``None`` for the embedded quickstart.
+    """
+    if preset:
+        from simlib.world.presets import load_preset
+
+        return load_preset(preset)
+    if isinstance(scenario, Scenario):
+        return scenario
+    if scenario is None or str(scenario) == "":
+        return default_scenario()
+    return load_scenario(scenario)
+
+
+def quiet_notebook() -> None:
+    """Notebook set-up shared by every notebook: the report style, and no noise from libraries
+    about things the reader cannot change."""
+    from simlib.report.plots import use_style
+
+    use_style()
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+def _kernel_env() -> None:
+    # The kernel must be this interpreter (the venv's), whatever PATH says: ipykernel's
+    # "python3" spec runs sys.executable when ipykernel is importable here.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+
+def execute(
+    notebook: str | os.PathLike,
+    output: str | os.PathLike,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    cwd: str | os.PathLike | None = None,
+    cell_timeout: int = CELL_TIMEOUT,
+    progress: bool = False,
+) -> Path:
+    """Execute ``notebook`` with papermill into ``output`` and return ``output``'s path.
+
+    Kernel, start-up and per-cell timeouts are explicit (:data:`KERNEL`, :data:`START_TIMEOUT`,
+    ``cell_timeout``); the working directory defaults to the notebook's folder, as in JupyterLab.
+    A failing cell raises :class:`NotebookError` with the notebook and the error's last line.
+    """
+    import papermill as pm
+
+    _kernel_env()
+    notebook, output = Path(notebook), Path(output)
+    try:
+        pm.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters=dict(parameters or {}),
+            kernel_name=KERNEL,
+            cwd=str(cwd or notebook.parent),
+            execution_timeout=cell_timeout,
+            start_timeout=START_TIMEOUT,
+            progress_bar=progress,
+            log_output=False,
+            report_mode=False,
+        )
+    except pm.PapermillExecutionError as exc:
+        last = (exc.evalue or exc.ename).strip().splitlines()
+        raise NotebookError(
+            f"{notebook.name}: cell {exc.exec_count} failed: {exc.ename}: {last[-1] if last else ''}"
+        ) from None
+    return output
+
+
+def to_html(notebook: str | os.PathLike, *, title: str | None = None) -> str:
+    """An executed notebook as one self-contained HTML page: no code (``--no-input``), every
+    figure an embedded PNG, no external script or stylesheet (it opens offline)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    if title:
+        nb.metadata["title"] = title
+    exporter = HTMLExporter(
+        template_name=REPORT_TEMPLATE,
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    body, _ = exporter.from_notebook_node(nb)
+    return body
