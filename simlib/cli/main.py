@@ -177,11 +177,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from simlib.report.markdown import write_report
+    from simlib.report.render import write_report
 
-    scenario = _load(args.scenario, getattr(args, "preset", None))
+    preset = getattr(args, "preset", None)
+    scenario = _load(args.scenario, preset)
     out = output_folder(args.out, scenario)
-    paths = _write(out, lambda: write_report(scenario, out))
+    paths = _write(out, lambda: write_report(scenario, out, preset=preset, pdf=args.pdf))
     if not args.quiet:
         for p in paths:
             print(f"wrote {p}")
@@ -260,10 +261,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.set_defaults(func=cmd_run)
 
-    rep = sub.add_parser("report", help="run a scenario and write the report with figures")
+    rep = sub.add_parser(
+        "report", help="run a scenario and write the decision report (HTML, optional PDF) and results")
     rep.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded quickstart)")
     rep.add_argument("--out", metavar="DIR",
                      help="output folder (default: results/<scenario name as a folder name>)")
+    rep.add_argument("--pdf", action="store_true",
+                     help="also print report.pdf with headless Chromium (apt install chromium)")
     rep.add_argument("--quiet", action="store_true", help="print nothing but errors")
     rep.set_defaults(func=cmd_report)
 

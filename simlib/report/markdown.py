@@ -1,8 +1,5 @@
-"""The report ``make report`` writes: result files, figures and a short Markdown summary.
-
-The full decision report (papermill + nbconvert) builds on this later; this module stays the one
-place that decides what a report contains, so the CLI and notebooks share it.
-"""
+"""The short Markdown summary that comes with the decision report: ``report.md`` and two PNGs
+(:mod:`simlib.report.render` writes them with everything else)."""
 
 from __future__ import annotations
 
@@ -10,13 +7,9 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from simlib.api import simulate
 from simlib.model import Scenario
-from simlib.report.decision import cost_inputs, ranked_table
-from simlib.report.findings import findings
-from simlib.report.html import build_html
 from simlib.report.plots import figure_png, plot_coverage, plot_lockout
-from simlib.results.io import atomic_write, atomic_write_text
+from simlib.results.io import atomic_write
 from simlib.results.metrics import display_summary
 
 
@@ -72,28 +65,12 @@ def lockout_figure(result, path: str | Path) -> Path:
     return atomic_write(path, lambda p: p.write_bytes(data))
 
 
-def write_report(scenario: Scenario, out: str | Path) -> list[Path]:
-    """Simulate ``scenario`` and write results, figures, ``report.md`` and the self-contained
-    decision report ``report.html`` into ``out``.
-
-    Everything (tables, figures, the page) is computed first and written last, so a failure
-    leaves nothing behind; each file is written atomically.
-    """
-    out = Path(out)
-    res = simulate(scenario)
+def summary_files(scenario: Scenario, res) -> dict[str, bytes]:
+    """``report.md`` and its figures (``lockout.png``, ``coverage.png`` when there are attacks),
+    rendered in memory: a short summary to paste into a ticket next to the decision report."""
     summary = res.summary
-    for name in ("timeseries", "duration_stats", "issuances", "releases"):
-        getattr(res, name)
-    figures = {"lockout.png": lockout_png(res)}
+    files = {"lockout.png": lockout_png(res)}
     if any(c.startswith("mean_protected_") for c in summary.columns):
-        figures["coverage.png"] = coverage_png(summary)
-    page = summary_markdown(scenario, summary)
-    inputs = cost_inputs(scenario)
-    table = ranked_table(res, inputs)
-    decision_page = build_html(scenario, res, table, inputs, findings(res))
-    paths = res.write(out, ("csv", "parquet"))
-    for name, data in figures.items():
-        paths.append(atomic_write(out / name, lambda p, data=data: p.write_bytes(data)))
-    paths.append(atomic_write_text(out / "report.md", page))
-    paths.append(atomic_write_text(out / "report.html", decision_page))
-    return paths
+        files["coverage.png"] = coverage_png(summary)
+    files["report.md"] = summary_markdown(scenario, summary).encode("utf-8")
+    return files

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from simlib.errors import SimlibError
 from simlib.model import Scenario, default_scenario, load_scenario
 
 #: The kernel every notebook runs on (ipykernel's own; resolved to the running interpreter).
@@ -31,7 +32,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 REPORT_TEMPLATE = "simlib-report"
 
 
-class NotebookError(Exception):
+class NotebookError(SimlibError, RuntimeError):
     """A notebook failed to execute; the message names the notebook and the failing cell."""
 
 
@@ -55,16 +56,14 @@ def scenario_from(scenario: str | os.PathLike | Scenario | None = None, preset: 
 def quiet_notebook() -> None:
     """Notebook set-up shared by every notebook: the report style, and no noise from libraries
     about things the reader cannot change."""
-    from simlib.report.plots import use_style
+    from simlib.report.style import use_style
 
     use_style()
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 
-def _kernel_env() -> None:
-    # The kernel must be this interpreter (the venv's), whatever PATH says: ipykernel's
-    # "python3" spec runs sys.executable when ipykernel is importable here.
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+#: Kernel log at ERROR: its start-up warnings (transport, debugger) are noise on a user's terminal.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
 
 
 def execute(
@@ -84,7 +83,6 @@ def execute(
     """
     import papermill as pm
 
-    _kernel_env()
     notebook, output = Path(notebook), Path(output)
     try:
         pm.execute_notebook(
@@ -98,6 +96,7 @@ def execute(
             progress_bar=progress,
             log_output=False,
             report_mode=False,
+            extra_arguments=KERNEL_ARGUMENTS,
         )
     except pm.PapermillExecutionError as exc:
         last = (exc.evalue or exc.ename).strip().splitlines()

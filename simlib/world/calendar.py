@@ -161,14 +161,21 @@ def _effects(
 
 
 def calendar(
-    scenario: Scenario, today: dt.date | str | None = None, *, window_days: int = 7
+    scenario: Scenario,
+    today: dt.date | str | None = None,
+    *,
+    window_days: int = 7,
+    result=None,
 ) -> pd.DataFrame:
-    """One row per (dated event from ``today`` to the end, strategy): see the module doc."""
+    """One row per (dated event from ``today`` to the end, strategy): see the module doc.
+
+    ``result``: the expected-mode result of ``scenario`` if the caller has it (else simulated).
+    """
     from simlib._dates import to_date
     from simlib.api import simulate
 
     start = _default_today(scenario) if today is None else to_date(today)
-    res = simulate(scenario)
+    res = simulate(scenario) if result is None else result
     ts = res.timeseries.sort_values(["strategy", "date"])
     series = {}
     for name, g in ts.groupby("strategy", sort=False):

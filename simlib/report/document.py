@@ -1,0 +1,288 @@
+"""The decision report's sections, each a displayable object built from one simulation.
+
+The report notebook (``simlib/report/templates/decision-report.ipynb``, copied as
+``notebooks/05-decision-report.ipynb``) only calls these methods and displays what they return:
+HTML fragments (:class:`Fragment`) and figures (:class:`Picture`, PNG bytes). nbconvert turns the
+executed notebook into one HTML page (:mod:`simlib.report.render`). All text is built from the
+numbers it states; nothing here is canned per scenario.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from simlib.report.decision import (
+    COLUMN_NOTES,
+    CostInputs,
+    cost_inputs,
+    pareto,
+    ranked_table,
+    recommendation,
+)
+from simlib.report.findings import findings, platform_lockout
+from simlib.report.html import fmt, ranked_table_html, table_html
+from simlib.report.plots import (
+    figure_png,
+    plot_coverage_readable,
+    plot_lockout_panels,
+    plot_pareto,
+    plot_platform_split,
+    readable,
+)
+from simlib.report.style import styled
+
+__all__ = ["DecisionReport", "Fragment", "Picture"]
+
+#: Dated events the risk calendar lists at most (renewals that break nothing are left out).
+CALENDAR_ROWS = 25
+#: A platform split is drawn when platforms' locked shares differ by more than this.
+PLATFORM_GAP = 0.005
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A piece of HTML (Jupyter displays it; nbconvert keeps it)."""
+
+    html: str
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A rendered figure: PNG bytes and a description (Jupyter shows the PNG)."""
+
+    png: bytes
+    alt: str
+
+    def _repr_png_(self) -> tuple[bytes, dict[str, str]]:
+        return self.png, {"alt": self.alt}  # the report template writes it as alt text
+
+
+def _picture(build, alt: str, size: tuple[float, float]) -> Picture:
+    with styled():
+        fig = Figure(figsize=size, layout="constrained")
+        build(fig)
+        return Picture(figure_png(fig), alt)
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text))
+
+
+class DecisionReport:
+    """Every number, sentence and figure of the decision report for one simulation result.
+
+    Parameters
+    ----------
+    result : an expected-mode :class:`~simlib.results.expected.SimulationResult`.
+    inputs : cost inputs (default: the scenario's economics, else the labelled defaults).
+    """
+
+    def __init__(self, result, inputs: CostInputs | None = None) -> None:
+        self.result = result
+        self.scenario = result.scenario
+        self.inputs = inputs or cost_inputs(self.scenario)
+        self.table = ranked_table(result, self.inputs)
+        self.recommended = recommendation(self.table)
+        self.findings = findings(result)
+
+    @classmethod
+    def of(cls, scenario) -> DecisionReport:
+        """Simulate ``scenario`` (expected mode) and build its report."""
+        from simlib.api import simulate
+
+        return cls(simulate(scenario))
+
+    # ------------------------------------------------------------------------- text
+    def title(self) -> Fragment:
+        sc = self.scenario
+        desc = f"<p class='simlib-note'>{_e(sc.description.strip())}</p>" if sc.description.strip() else ""
+        return Fragment(
+            f"<h1>{_e(sc.name)}: should we pin certificates, and how?</h1>{desc}"
+            f"<p>{sc.start} → {sc.end} ({sc.days:,} days), {sc.fleet.users:,} users, "
+            f"{len(sc.hosts)} host(s), releases every {sc.fleet.release_every_days} days; "
+            f"{len(self.table)} strategies compared (expected values: exact arithmetic over "
+            "strategy × app version × day).</p>"
+        )
+
+    def answer(self) -> Fragment:
+        rec = self.recommended
+        return Fragment(
+            '<div class="simlib-answer" id="recommendation"><p><b>Recommendation: '
+            f'<span id="recommended">{_e(rec.strategy)}</span></b> ({_e(rec.rule)}).</p>'
+            f"<p>{_e(rec.why)}</p></div>"
+        )
+
+    def ranked(self) -> Fragment:
+        return Fragment(
+            f"<p class='simlib-note'>{_e(self.table.attrs.get('rule', ''))}.</p>"
+            + ranked_table_html(self.table)
+        )
+
+    def findings_list(self) -> Fragment:
+        if not self.findings:
+            return Fragment(
+                "<p>No platform trap, pin expiry, pinned update check or incurable lockout was "
+                "detected in this scenario.</p>"
+            )
+        items = "".join(
+            f"<li><b>{_e(f.kind.replace('_', ' '))}</b>: {_e(f.text)}</li>"
+            for f in self.findings
+        )
+        return Fragment(f"<ul id='findings'>{items}</ul>")
+
+    # ------------------------------------------------------------------------- figures
+    def lockout_figure(self) -> Picture:
+        res = self.result
+        rows = -(-len(self.table) // 3)
+        return _picture(
+            lambda fig: plot_lockout_panels(res.timeseries, res.issuances, res.releases, fig=fig),
+            "lockout over time, one panel per strategy",
+            (12, 2.4 * max(1, rows) + 0.9),
+        )
+
+    def platform_figures(self) -> list[Picture]:
+        """One figure per strategy whose platforms' locked shares differ."""
+        split = platform_lockout(self.result).pivot(
+            index="strategy", columns="platform", values="locked_share"
+        )
+        if split.shape[1] < 2:
+            return []
+        differ = split[(split.max(axis=1) - split.min(axis=1)) > PLATFORM_GAP]
+        shares = {p: s.share for p, s in self.scenario.fleet.platforms.items()}
+        ts = self.result.timeseries
+        return [
+            _picture(
+                lambda fig, n=name: plot_platform_split(ts, n, shares, fig.subplots()),
+                f"{name} by platform",
+                (9, 3.2),
+            )
+            for name in self.table["strategy"]
+            if name in differ.index
+        ]
+
+    def no_platform_difference(self) -> Fragment:
+        platforms = [p for p, s in self.scenario.fleet.platforms.items() if s.share > 0]
+        if len(platforms) < 2:
+            return Fragment(f"<p>The fleet has one platform ({_e(', '.join(platforms))}).</p>")
+        return Fragment(
+            f"<p>{_e(' and '.join(platforms))} users are locked out in the same proportion (within "
+            f"{PLATFORM_GAP:.1%} of user-days) under every strategy.</p>"
+        )
+
+    def pareto_figures(self) -> list[Picture]:
+        front = pareto(self.table)
+        return [
+            _picture(
+                lambda fig, a=a: plot_pareto(front, a, fig.subplots()),
+                f"Pareto frontier, {readable(a)}",
+                (9, 4.3),
+            )
+            for a in dict.fromkeys(front["attack"])
+        ]
+
+    def coverage_figure(self) -> Picture | None:
+        if not any(c.startswith("mean_protected_") for c in self.result.summary):
+            return None
+        return _picture(
+            lambda fig: plot_coverage_readable(self.result.summary, fig.subplots()),
+            "coverage by attack class",
+            (10, 4.3),
+        )
+
+    # ------------------------------------------------------------------------- tables
+    def risk_calendar(self) -> Fragment:
+        """The dated events from the scenario start: which strategies each one breaks."""
+        from simlib.world.calendar import calendar
+
+        cal = calendar(self.scenario, today=self.scenario.start, result=self.result)
+        if cal.empty:
+            return Fragment("<p>No dated event falls within the horizon.</p>")
+        best = self.recommended.strategy
+        rows = []
+        for (date, kind, event), g in cal.groupby(["date", "kind", "event"], sort=True):
+            broken = g[g["breaks"]]
+            if kind == "renewal" and broken.empty:
+                continue
+            mine = g[g["strategy"] == best].iloc[0]
+            effect = "does not break"
+            if bool(mine["breaks"]):
+                rec = mine["days_to_recover"]
+                effect = f"breaks: peak {mine['peak_locked_share']:.1%}, " + (
+                    f"below 1 % after {int(rec)} days" if not pd.isna(rec) else "no recovery within the horizon"
+                )
+            rows.append({
+                "date": str(date), "event": event, "kind": kind.replace("_", " "),
+                "source": g["source"].iloc[0] + (" (unconfirmed: assumption)" if g["assumption"].iloc[0] else ""),
+                "breaks": ", ".join(broken["strategy"]) or "none",
+                f"effect on {best}": effect,
+            })  # fmt: skip
+        if not rows:
+            return Fragment("<p>No dated event breaks any strategy within the horizon.</p>")
+        frame = pd.DataFrame(rows)
+        more = len(frame) - CALENDAR_ROWS
+        note = (
+            f"<p class='simlib-note'>{more} later event(s) not shown: <code>simlib calendar</code> "
+            "lists them all.</p>" if more > 0 else ""
+        )
+        return Fragment(table_html(frame.head(CALENDAR_ROWS), table_id="calendar") + note)
+
+    def assumptions(self) -> Fragment:
+        """Every input (given, derived or default) and the cost inputs, each with its source."""
+        from simlib.report.inputs import scenario_inputs, stated_notes
+
+        inputs = scenario_inputs(self.scenario)
+        cost = self.inputs.assumptions
+        cost_rows = pd.DataFrame({
+            "section": "costs",
+            "input": [p + (f"[{a}]" if a else "") for p, a in zip(cost["parameter"], cost["attack"], strict=True)],
+            "value": [f"{v:g}" for v in cost["value"]],
+            "origin": ["given" if self.inputs.from_scenario else "default"] * len(cost),
+            "source": [f"{s} ({c})" for s, c in zip(cost["source"], cost["confidence"], strict=True)],
+        })  # fmt: skip
+        frame = pd.concat([inputs, cost_rows], ignore_index=True)
+        counts = frame["origin"].value_counts()
+        head = (
+            f"<p>{len(frame)} inputs: {counts.get('given', 0)} given in the scenario, "
+            f"{counts.get('derived', 0)} derived from shorthands and real-world data, "
+            f"<b>{counts.get('default', 0)} defaults — assumptions</b> to check. Cost inputs "
+            + ("come from the scenario's economics." if self.inputs.from_scenario else
+               "are defaults (data/world/cost-defaults.csv): assumptions, not facts — replace them "
+               "with your own figures.")
+            + "</p>"
+        )
+        notes = "".join(
+            f"<p><b>{_e(k)}</b>: {_e(v)}</p>" for k, v in stated_notes(self.scenario).items()
+        )
+        return Fragment(head + notes + table_html(frame, table_id="assumptions"))
+
+    def prerequisites(self) -> Fragment:
+        """What must be in place before shipping the recommended strategy, and its config."""
+        from simlib.report.prerequisites import config_snippet, prerequisites
+
+        best = self.recommended.strategy
+        row = self.table[self.table["strategy"] == best].iloc[0]
+        pre = prerequisites(self.result, best, incurable_user_days=float(row["incurable_user_days"]))
+        parts = [f"<p>For <b>{_e(best)}</b>:</p>", table_html(pre, table_id="prerequisites")]
+        snippet = config_snippet(self.result, best)
+        if snippet is not None:
+            parts.append(f"<p>{_e(snippet.note)}</p><pre class='simlib-snippet'>{_e(snippet.command)}</pre>")
+            for fmt_name, text in snippet.files.items():
+                parts.append(f"<p><b>{_e(fmt_name)}</b></p><pre class='simlib-snippet'>{_e(text)}</pre>")
+            for fmt_name, why in snippet.refused.items():
+                parts.append(f"<p><b>{_e(fmt_name)}</b>: not written — {_e(why)}.</p>")
+        return Fragment("".join(parts))
+
+    def column_notes(self) -> dict[str, str]:
+        return dict(COLUMN_NOTES)
+
+    def cell(self, strategy: str, column: str) -> str:
+        """One ranked-table cell as the report prints it."""
+        row = self.table[self.table["strategy"] == strategy].iloc[0]
+        return fmt(column, row[column])

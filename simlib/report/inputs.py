@@ -1,0 +1,160 @@
+"""Every input of a scenario, with where it came from: the report's assumptions table.
+
+A resolved scenario (defaults filled, host shorthands expanded) is flattened into one row per
+leaf value and compared with the file as written:
+
+* ``given`` — the value is in the scenario file (for a preset: see the preset's sources);
+* ``derived`` — expanded from a shorthand written in the file (a host's ``profile:``/``tool:``/
+  ``key_type:`` from ``data/world/``, or a list item given as a bare name);
+* ``default`` — not in the file: simlib's default, an **assumption** the reader should check.
+
+A preset's own comment header (``Sources:``, ``Assumptions (unconfirmed):``) is quoted verbatim by
+:func:`stated_notes`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from simlib.model import Scenario
+
+__all__ = ["COLUMNS", "scenario_inputs", "stated_notes"]
+
+COLUMNS = ["section", "input", "value", "origin", "source"]
+#: Keys of a host entry that expand into several inputs from ``data/world/``.
+_SHORTHANDS = ("profile", "tool", "key_type")
+#: Notes of a preset header quoted by the report.
+_NOTE_HEADS = ("sources", "assumptions", "documented outcome")
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Leaf paths in the dotted/indexed syntax of overrides (``fleet.adoption.components[1].weight``)."""
+    if isinstance(value, dict):
+        if not value:
+            return {prefix: "{}"} if prefix else {}
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out |= _flatten(v, f"{prefix}.{k}" if prefix else str(k))
+        return out
+    if isinstance(value, list):
+        if not value:
+            return {prefix: "[]"}
+        out = {}
+        for i, v in enumerate(value):
+            out |= _flatten(v, f"{prefix}[{i}]")
+        return out
+    return {prefix: value}
+
+
+def _raw(scenario: Scenario) -> dict[str, Any] | None:
+    """The scenario file as written, or ``None`` when it did not come from a readable file."""
+    from simlib.model.yamlio import parse_yaml, read_yaml_file
+
+    source = scenario.source
+    try:
+        if source == "quickstart.yaml":
+            from importlib.resources import files
+
+            text = files("simlib").joinpath("scenarios/quickstart.yaml").read_text(encoding="utf-8")
+            data = parse_yaml(text, source)
+        elif Path(source).is_file():
+            data = read_yaml_file(source)
+        else:
+            return None
+    except Exception:  # the scenario validated already; an unreadable copy only loses origins
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _prefixes(path: str) -> list[str]:
+    """``a.b[1].c`` → ``["a", "a.b", "a.b[1]"]`` (the enclosing values, outermost first)."""
+    out, i = [], 0
+    while i < len(path):
+        if path[i] in ".[" and i:
+            out.append(path[:i])
+        i += 1
+    return out
+
+
+def _origin(path: str, raw_leaves: dict[str, Any], raw_nodes: dict[str, Any]) -> tuple[str, str]:
+    if path in raw_leaves:
+        return "given", ""
+    for pre in reversed(_prefixes(path)):
+        if pre in raw_leaves:
+            return "derived", f"from {pre}: {raw_leaves[pre]}"
+        node = raw_nodes.get(pre)
+        if isinstance(node, dict) and any(k in node for k in _SHORTHANDS):
+            keys = ", ".join(f"{k}: {node[k]}" for k in _SHORTHANDS if k in node)
+            return "derived", f"from {keys} (data/world)"
+    return "default", "simlib default (docs/scenario.md) — an assumption"
+
+
+def _nodes(value: Any, prefix: str = "") -> dict[str, Any]:
+    out = {prefix: value} if prefix else {}
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out |= _nodes(v, f"{prefix}.{k}" if prefix else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out |= _nodes(v, f"{prefix}[{i}]")
+    return out
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def scenario_inputs(scenario: Scenario) -> pd.DataFrame:
+    """One row per input (``COLUMNS``): every leaf of the resolved scenario except unset
+    optional values, with its origin (given / derived / default) and source."""
+    resolved = _flatten(scenario.to_dict())
+    raw = _raw(scenario)
+    file_label = (
+        "scenario built in Python" if raw is None else f"scenario file {Path(scenario.source).name}"
+    )
+    raw_leaves = _flatten(raw) if raw is not None else {}
+    raw_nodes = _nodes(raw) if raw is not None else {}
+    rows = []
+    for path, value in resolved.items():
+        if value is None:
+            continue  # an optional input left unset: nothing is assumed
+        if raw is None:
+            origin, source = "given", file_label
+        else:
+            origin, source = _origin(path, raw_leaves, raw_nodes)
+            if origin == "given":
+                source = file_label
+        section = path.split(".", 1)[0].split("[", 1)[0]
+        rows.append((section, path, _text(value), origin, source))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def stated_notes(scenario: Scenario) -> dict[str, str]:
+    """The ``Sources:``, ``Assumptions …:`` and ``Documented outcome:`` notes of the scenario
+    file's comment header (presets carry them), joined per note; empty if there are none."""
+    source = Path(scenario.source)
+    if not source.is_file():
+        return {}
+    notes: dict[str, list[str]] = {}
+    current: str | None = None
+    for line in source.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        text = line.lstrip("#").strip()
+        head = text.split(":", 1)[0].lower() if ":" in text else ""
+        key = next((h for h in _NOTE_HEADS if head.startswith(h)), None)
+        if key is not None and not line.startswith("#   "):
+            current = text.split(":", 1)[0]
+            notes[current] = [text.split(":", 1)[1].strip()]
+        elif current is not None and line.startswith("#   ") and text:
+            notes[current].append(text)
+        else:
+            current = None
+    return {k: " ".join(v).strip() for k, v in notes.items()}

@@ -1,0 +1,216 @@
+"""What a team must have in place before shipping a strategy, and the pin config it implies.
+
+:func:`prerequisites` checks the operational prerequisites of one strategy against the scenario
+and its simulated calendar — a backup pin from another CA, a pre-generated next key, monitoring,
+an unpinned update-prompt endpoint, a kill switch — and says for each whether the scenario has it,
+with the numbers that make it matter. :func:`config_snippet` writes the platform configs
+(:func:`simlib.toolkit.emit.emit`) for the chain the simulation served on the first day: real
+X.509 objects and real SPKI pins, of the *simulated* keys — the snippet shows the shape; the
+command it prints makes the same files for the real host.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+
+import pandas as pd
+
+from simlib.model import Scenario, StrategySpec
+from simlib.toolkit.emit import STRATEGIES as EMIT_LEVELS
+
+__all__ = ["COLUMNS", "Snippet", "config_snippet", "prerequisites"]
+
+COLUMNS = ["prerequisite", "status", "why"]
+IN_PLACE, NEEDED, NOT_NEEDED = "in place", "needed", "not needed"
+
+
+def _spec(scenario: Scenario, name: str) -> StrategySpec:
+    for s in scenario.strategies:
+        if s.name == name:
+            return s
+    raise KeyError(name)
+
+
+def _pinned_hosts(scenario: Scenario, spec: StrategySpec) -> list:
+    if spec.pin == "none":
+        return []
+    return [h for h in scenario.hosts if spec.hosts is None or h.name in spec.hosts]
+
+
+def _key_changes(issuances: pd.DataFrame, hosts: list[str]) -> int:
+    """Renewals on ``hosts`` that changed the leaf key (first issuances not counted)."""
+    n = 0
+    for _, g in issuances[issuances["host"].isin(hosts)].groupby("host"):
+        keys = g.sort_values("seq")["key_id"].tolist()
+        n += sum(a != b for a, b in itertools.pairwise(keys))
+    return n
+
+
+def _renewals(issuances: pd.DataFrame, hosts: list[str]) -> int:
+    sub = issuances[issuances["host"].isin(hosts)]
+    return max(0, len(sub) - sub["host"].nunique())
+
+
+def prerequisites(res, strategy: str, *, incurable_user_days: float | None = None) -> pd.DataFrame:
+    """One row per prerequisite of ``strategy`` (``COLUMNS``): status and a reason with numbers."""
+    sc: Scenario = res.scenario
+    spec = _spec(sc, strategy)
+    hosts = _pinned_hosts(sc, spec)
+    names = [h.name for h in hosts]
+    rows: list[tuple[str, str, str]] = []
+    if not hosts:
+        return pd.DataFrame(
+            [("pinning infrastructure", NOT_NEEDED, f"{strategy} pins nothing: no pins to rotate, "
+              "but also no protection against a mis-issued or user-installed certificate.")],
+            columns=COLUMNS,
+        )
+    iss = res.issuances
+    own_cas = {h.ca for h in hosts}
+    other = [c.name for c in sc.cas if c.name not in own_cas]
+    backups = [b for b in spec.backup if b.kind in ("ca", "intermediates") and b.ca not in own_cas]
+    literal = [b for b in spec.backup if b.kind == "spki"]
+    if backups:
+        rows.append(("backup pin from another CA", IN_PLACE,
+                     "backs up to " + ", ".join(str(b) for b in backups)
+                     + f": a move away from {', '.join(sorted(own_cas))} does not lock anyone out."))
+    elif literal:
+        rows.append(("backup pin from another CA", "check",
+                     f"{len(literal)} literal backup pin(s): make sure one is a key of a CA other "
+                     f"than {', '.join(sorted(own_cas))} and that it is kept offline."))
+    else:
+        hint = f" (e.g. ca:{other[0]})" if other else " (the scenario has no second CA)"
+        rows.append(("backup pin from another CA", NEEDED,
+                     f"every pin is under {', '.join(sorted(own_cas))}: a CA migration or distrust "
+                     f"locks every installed version until users update{hint}."))
+    changes = _key_changes(iss, names)
+    if spec.pin == "leaf_cert":
+        rows.append(("pre-generated next key", NEEDED,
+                     f"certificate pins break at every renewal ({_renewals(iss, names)} in the horizon) "
+                     "whatever the key; pin the key (SPKI) and publish the next one instead."))
+    elif spec.pin == "leaf_spki":
+        has_next = any(b.kind == "next_key" for b in spec.backup)
+        ready = has_next and all(h.pregenerate_next_key for h in hosts)
+        rows.append(("pre-generated next key", IN_PLACE if ready else NEEDED,
+                     f"{changes} leaf-key change(s) on the pinned host(s) in the horizon; "
+                     + ("the next key is generated ahead and shipped as a backup pin."
+                        if ready else "each one locks every version built before it unless the "
+                        "next key is generated ahead, shipped as a backup pin, and used at renewal.")))
+    else:
+        rows.append(("pre-generated next key", NOT_NEEDED,
+                     f"{spec.pin.replace('_', ' ')} does not change when the leaf key does "
+                     f"({changes} leaf-key change(s) in the horizon)."))
+    monitored = not spec.enforce
+    rows.append(("monitoring", IN_PLACE if monitored else NEEDED,
+                 ("report-only: pin failures are counted, nobody is blocked — roll out enforcement "
+                  "only when reports stay at zero across a renewal." if monitored else
+                  f"watch pin-failure reports from the app, Certificate Transparency for "
+                  f"{', '.join(names)}, and each CA's roadmap: {_renewals(iss, names)} renewal(s) "
+                  "in the horizon, each a chance to break a pin.")))
+    ir = sc.incident_response
+    check_host = None if ir is None else ir.update_check_host
+    if ir is None:
+        rows.append(("unpinned update-prompt endpoint", NEEDED,
+                     "the scenario has no incident response: locked users wait for organic updates; "
+                     "an update prompt served from an unpinned endpoint is how they are told."))
+    elif check_host is not None and check_host in names:
+        rows.append(("unpinned update-prompt endpoint", NEEDED,
+                     f"the update check runs on {check_host}, which {strategy} pins: a locked user "
+                     "never sees the prompt that would fix them."))
+    else:
+        rows.append(("unpinned update-prompt endpoint", IN_PLACE,
+                     "the update check is not pinned by this strategy, so locked users can be told "
+                     "to update."))
+    incurable = "" if incurable_user_days is None else (
+        f" {incurable_user_days:,.0f} locked user-days in this scenario no release can cure.")
+    if spec.dynamic is not None:
+        rows.append(("kill switch", IN_PLACE,
+                     f"pins come from a remote list refreshed every {spec.dynamic.refresh_days} "
+                     f"day(s) ({spec.dynamic.on_stale.replace('_', ' ')} when stale): publishing an "
+                     "empty or new list turns pinning off or moves it."))
+    elif spec.expires_after_days:
+        rows.append(("kill switch", "partial",
+                     f"pins expire {spec.expires_after_days} days after each build (fail open), so "
+                     "a bad pin ends on its own; there is no faster remote off switch." + incurable))
+    else:
+        rows.append(("kill switch", NEEDED,
+                     "no remote off switch and no pin expiry: a wrong pin is only fixed by a release "
+                     "and by users installing it." + incurable))
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """Pin configs for one host, per platform format, and the command that makes them for real."""
+
+    host: str
+    day: dt.date
+    files: dict[str, str]
+    refused: dict[str, str]  # format -> why it cannot take this pin set
+    command: str
+    note: str
+
+
+def _backup_pins(res, spec: StrategySpec, issuance) -> list[str]:
+    from simlib.server.certificates import RealPki
+
+    real = RealPki.for_calendar(res.calendar)
+    pins: list[str] = []
+    for b in spec.backup:
+        if b.kind == "next_key" and issuance.next_key is not None:
+            pins.append(real.spki_pin(issuance.next_key))
+        elif b.kind == "ca":
+            from simlib.pki import spki_pin
+
+            pins.append(spki_pin(real.root_cert(b.ca).public_key()))
+        elif b.kind == "intermediates":
+            from simlib.pki import spki_pin
+
+            day = res.scenario.start
+            ca = next(c for c in res.scenario.cas if c.name == b.ca)
+            for it in ca.intermediates:
+                if (it.active_from or day) <= day and (it.active_until is None or day < it.active_until):
+                    pins.append(spki_pin(real.intermediate_cert(b.ca, it.name).public_key()))
+        elif b.kind == "spki":
+            pins.append(b.pin)
+    return list(dict.fromkeys(pins))
+
+
+def config_snippet(res, strategy: str) -> Snippet | None:
+    """Configs of ``strategy`` for its first pinned host, from the chain served on the first day;
+    ``None`` when the strategy pins nothing or pins whole certificates (no platform format
+    takes certificate hashes for every client)."""
+    from simlib.server.certificates import RealPki
+    from simlib.toolkit.emit import FORMATS, EmitError, emit
+
+    sc: Scenario = res.scenario
+    spec = _spec(sc, strategy)
+    hosts = _pinned_hosts(sc, spec)
+    if not hosts or spec.pin not in EMIT_LEVELS:
+        return None
+    host = hosts[0].name
+    issuance = res.calendar.serving(host, 0)
+    real = RealPki.for_calendar(res.calendar)
+    chain = real.served_chain(issuance)
+    anchors = (real.root_cert(issuance.ca),)  # servers do not send the root; root pins need it
+    backups = _backup_pins(res, spec, issuance)
+    expires = (
+        sc.start + dt.timedelta(days=spec.expires_after_days) if spec.expires_after_days else None
+    )
+    files: dict[str, str] = {}
+    refused: dict[str, str] = {}
+    for fmt in FORMATS:  # one at a time: a format may refuse the pin set (TrustKit needs two)
+        try:
+            files |= emit(spec.pin, chain, host=host, backups=tuple(backups), expires=expires,
+                          formats=(fmt,), anchors=anchors)
+        except EmitError as exc:
+            refused[fmt] = str(exc)
+    flags = " ".join(f"--backup {p}" for p in backups)
+    command = f"simlib emit --strategy {spec.pin} --host {host}" + (f" {flags}" if flags else "")
+    note = (
+        f"Pins of the simulated {sc.start} chain of {host} (stand-in keys): the shape of the "
+        "config, not your pins. Run the command against your real host to get yours; "
+        "it audits what it writes."
+    )
+    return Snippet(host, sc.start, files, refused, command, note)

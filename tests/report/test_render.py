@@ -1,0 +1,165 @@
+"""The decision report made through papermill and nbconvert: self-contained, no code, numbers
+equal to simulate(), every input listed, nothing written when it fails."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import matplotlib
+import pytest
+
+import simlib
+from simlib.report import decision
+from simlib.report.html import fmt
+from simlib.report.inputs import scenario_inputs
+from simlib.report.notebook import NotebookError
+from simlib.report.plots import plot_coverage_readable, plot_lockout_panels, plot_pareto, readable
+from simlib.report.render import TEMPLATE, write_report
+from tests.conftest import ROOT, make
+
+matplotlib.use("Agg")  # tests only
+
+STRATEGIES: list[dict] = [
+    {"name": "leaf + backup CA", "pin": "leaf_spki", "backup": ["ca:ca2"]},
+    {"name": "root", "pin": "root_spki"},
+    {"name": "none", "pin": "none"},
+]
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.imgs: list[str] = []
+        self.tags: set[str] = set()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._table: str | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.add(tag)
+        if tag == "img":
+            self.imgs.append(a.get("src") or "")
+        if tag == "table":
+            self._table = a.get("id") or f"t{len(self.tables)}"
+            self.tables[self._table] = []
+        if tag == "tr" and self._table:
+            self.tables[self._table].append([])
+        if tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None and self._table:
+            self.tables[self._table][-1].append("".join(self._cell))
+            self._cell = None
+        if tag == "table":
+            self._table = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _cells(table: list[list[str]], column: str) -> list[str]:
+    return [r[table[0].index(column)] for r in table[1:]]
+
+
+def test_html_report_is_self_contained_and_matches_simulate(tmp_path) -> None:
+    sc = make(
+        {"fleet.platforms": {"android": 0.5, "ios": 0.5}},
+        strategies=STRATEGIES,
+        attacks=["rogue_ca"],
+    )
+    written = write_report(sc, tmp_path)
+    assert {p.name for p in written} >= {"report.html", "report.ipynb", "report.md", "summary.csv"}
+    assert not [p for p in tmp_path.parent.iterdir() if ".report-" in p.name]  # staging removed
+    text = (tmp_path / "report.html").read_text(encoding="utf-8")
+    page = _Page()
+    page.feed(text)
+    # No code: nbconvert --no-input drops every input area; the page loads nothing from outside.
+    body = re.sub(r"<style.*?</style>", "", text, flags=re.S)
+    assert "jp-CodeMirrorEditor" not in body and "highlight" not in body
+    assert "import simlib" not in body and "DecisionReport" not in body
+    assert "script" not in page.tags or not re.search(r"<script[^>]*\bsrc=", text)
+    assert not re.search(r'(?:src|href)="(?!data:|#)', text)
+    assert len(page.imgs) >= 3 and all(src.startswith("data:image/png;base64,") for src in page.imgs)
+    executed = json.loads((tmp_path / "report.ipynb").read_text())
+    assert not [o for c in executed["cells"] if c["cell_type"] == "code" for o in c["outputs"]
+                if o["output_type"] in ("error", "stream")]
+    res = simlib.simulate(sc)
+    table = decision.ranked_table(res)
+    rows = page.tables["ranked"]
+    header, body = rows[0], rows[1:]
+    assert [r[header.index("strategy")] for r in body] == list(table["strategy"])
+    for col in ("locked_user_days", "peak_lockout", "users_ever_locked", "protected_rogue_ca"):
+        label = (
+            f"protected: {readable(col)}" if col.startswith("protected_") else col.replace("_", " ")
+        )
+        assert [r[header.index(label)] for r in body] == [fmt(col, v) for v in table[col]]
+    rec = re.search(r'<span id="recommended">([^<]*)</span>', text).group(1)
+    assert rec == table.iloc[0]["strategy"] == body[0][header.index("strategy")]
+    # Every input is listed with its origin; every cost assumption too, labelled as default.
+    listed = _cells(page.tables["assumptions"], "input")
+    assert set(scenario_inputs(sc)["input"]) <= set(listed)
+    cost = decision.cost_inputs(sc).assumptions
+    assert {p + (f"[{a}]" if a else "") for p, a in zip(cost["parameter"], cost["attack"], strict=True)} <= set(listed)
+    origins = dict(zip(listed, _cells(page.tables["assumptions"], "origin"), strict=True))
+    assert origins["cost_per_locked_user_day"] == "default"
+    assert "ats trap" in text  # the platform finding is on the page
+    for section in ("calendar", "prerequisites"):
+        assert page.tables.get(section), section
+    assert rec in " ".join(page.tables["prerequisites"][0]) or rec in text
+
+
+def test_report_of_a_file_marks_given_and_default_inputs(tmp_path) -> None:
+    out = tmp_path / "out"
+    write_report(simlib.load_scenario(ROOT / "data/scenarios/quickstart.yaml"), out)
+    page = _Page()
+    page.feed((out / "report.html").read_text(encoding="utf-8"))
+    table = page.tables["assumptions"]
+    origin = dict(zip(_cells(table, "input"), _cells(table, "origin"), strict=True))
+    assert origin["fleet.users"] == "given"
+    assert origin["metrics.outage_threshold"] == "default"
+
+
+def test_failed_report_writes_nothing(tmp_path, monkeypatch) -> None:
+    from simlib.report import render
+
+    broken = tmp_path / "broken.ipynb"
+    nb = json.loads(TEMPLATE.read_text())
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "id": "boom", "execution_count": None,
+                        "outputs": [], "source": ["raise RuntimeError('boom')"]})
+    broken.write_text(json.dumps(nb))
+    monkeypatch.setattr(render, "TEMPLATE", broken)
+    out = tmp_path / "out"
+    with pytest.raises(NotebookError, match=r"broken.ipynb: cell .* RuntimeError: boom"):
+        write_report(make(strategies=STRATEGIES), out)
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["broken.ipynb"]
+
+
+def test_notebook_05_is_the_report_template() -> None:
+    copy = json.loads((ROOT / "notebooks/05-decision-report.ipynb").read_text())
+    template = json.loads(TEMPLATE.read_text())
+    assert copy["cells"] == template["cells"]
+
+
+def test_figures_render_with_readable_labels() -> None:
+    sc = make(strategies=STRATEGIES, attacks=["rogue_ca", "same_ca_misissuance"])
+    res = simlib.simulate(sc)
+    table = decision.ranked_table(res)
+    fig = plot_lockout_panels(res.timeseries, res.issuances, res.releases)
+    assert [ax.get_title() for ax in fig.axes if ax.get_visible()] == list(res.summary["strategy"])
+    fig.canvas.draw()
+    ax = plot_coverage_readable(res.summary)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels and all("_" not in t for t in labels)
+    nonzero = [
+        c for c in res.summary if c.startswith("mean_protected_") and res.summary[c].max() > 0
+    ]
+    assert labels == [readable(c) for c in nonzero]  # all-zero series dropped
+    ax = plot_pareto(decision.pareto(table), "rogue_ca")
+    assert "_" not in ax.get_title() and ax.get_legend() is not None
+    ax.figure.canvas.draw()
