@@ -1,4 +1,4 @@
-"""Run every benchmark (``make bench``): engine expected mode and batch runs.
+"""Run every benchmark (``make bench``): engine expected mode, batch runs and the explorer.
 
 Each benchmark writes ``benchmarks/results/<name>.json``; this script prints their summaries.
 ``--quick`` scales everything down for a smoke check.
@@ -11,7 +11,13 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["bench_engine.py", "bench_scaling.py", "bench_scaling_engine_parts.py", "bench_batch.py"]
+BENCHMARKS = [
+    "bench_engine.py",
+    "bench_scaling.py",
+    "bench_scaling_engine_parts.py",
+    "bench_batch.py",
+    "bench_explorer.py",
+]
 
 
 def main() -> int:
