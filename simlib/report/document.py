@@ -176,16 +176,27 @@ class DecisionReport:
             f"{PLATFORM_GAP:.1%} of user-days) under every strategy.</p>"
         )
 
-    def pareto_figures(self) -> list[Picture]:
+    def pareto_figures(self) -> list[Picture | Fragment]:
+        """One frontier per attack class some strategy protects against; a note names the
+        attack classes no strategy stops (their chart would be a row of zeros)."""
         front = pareto(self.table)
-        return [
+        attacks = list(dict.fromkeys(front["attack"]))
+        stopped = [a for a in attacks if front.loc[front["attack"] == a, "protected"].max() > 0]
+        out: list[Picture | Fragment] = [
             _picture(
                 lambda fig, a=a: plot_pareto(front, a, fig.subplots()),
                 f"Pareto frontier, {readable(a)}",
                 (9, 4.3),
             )
-            for a in dict.fromkeys(front["attack"])
+            for a in stopped
         ]
+        nobody = [readable(a) for a in attacks if a not in stopped]
+        if nobody:
+            out.append(Fragment(
+                f"<p>No strategy in this scenario protects against {_e(', '.join(nobody))}, so "
+                "there is no trade-off to chart.</p>"
+            ))
+        return out
 
     def coverage_figure(self) -> Picture | None:
         if not any(c.startswith("mean_protected_") for c in self.result.summary):

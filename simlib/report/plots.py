@@ -11,7 +11,7 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from simlib.results.io import atomic_write
 
@@ -213,16 +213,16 @@ def plot_pareto(front: pd.DataFrame, attack: str, ax: Axes | None = None) -> Axe
         color=STYLE["frontier"],
         label="Pareto frontier",
     )
-    for row in f.itertuples():
-        color = STYLE["dominated"] if row.dominated else "black"
+    for (x, y, dominated), names in _label_groups(f).items():
         ax.annotate(
-            text_label(row.strategy),
-            (row.locked_user_days, row.protected),
+            text_label(" · ".join(names)),
+            (x, y),
             fontsize=8,
-            color=color,
+            color=STYLE["dominated"] if dominated else "black",
             xytext=(4, 4),
             textcoords="offset points",
         )
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: human_count(v)))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylim(-0.02, 1.08)
     ax.set_xlabel("locked user-days (fewer is better)")
@@ -231,6 +231,33 @@ def plot_pareto(front: pd.DataFrame, attack: str, ax: Axes | None = None) -> Axe
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     return ax
+
+
+def human_count(value: float) -> str:
+    """1234567 → ``1.2M``: axis ticks a manager reads without an offset like ``1e8``."""
+    v = abs(value)
+    for div, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if v >= div:
+            return f"{value / div:.3g}{unit}"
+    return f"{value:.3g}"
+
+
+def _label_groups(front: pd.DataFrame) -> dict[tuple[float, float, bool], list[str]]:
+    """Strategies whose points coincide (within 1 % of each axis' range) share one label, so
+    names never print on top of each other."""
+    xs = front["locked_user_days"].astype(float)
+    dx, dy = max(float(xs.max() - xs.min()), 1e-12) * 0.01, 0.01
+    groups: dict[tuple[float, float, bool], list[str]] = {}
+    for row in front.itertuples():
+        key = next(
+            (k for k in groups if abs(k[0] - row.locked_user_days) <= dx and abs(k[1] - row.protected) <= dy),
+            None,
+        )
+        if key is None:
+            groups[(float(row.locked_user_days), float(row.protected), bool(row.dominated))] = [row.strategy]
+        else:
+            groups[key].append(row.strategy)
+    return groups
 
 
 def plot_coverage_readable(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
