@@ -17,6 +17,7 @@ BENCHMARKS = [
     "bench_scaling_engine_parts.py",
     "bench_batch.py",
     "bench_explorer.py",
+    "bench_report.py",
 ]
 
 

@@ -115,15 +115,13 @@ class DecisionReport:
         rec = self.recommended
         return Fragment(
             '<div class="simlib-answer" id="recommendation"><p><b>Recommendation: '
-            f'<span id="recommended">{_e(rec.strategy)}</span></b> ({_e(rec.rule)}).</p>'
+            f'<span id="recommended">{_e(rec.strategy)}</span></b>.</p>'
             f"<p>{_e(rec.why)}</p></div>"
         )
 
     def ranked(self) -> Fragment:
-        return Fragment(
-            f"<p class='simlib-note'>{_e(self.table.attrs.get('rule', ''))}.</p>"
-            + ranked_table_html(self.table)
-        )
+        rule = str(self.table.attrs.get("rule", ""))
+        return Fragment(f"<p>{_e(rule[:1].upper() + rule[1:])}.</p>" + ranked_table_html(self.table))
 
     def findings_list(self) -> Fragment:
         if not self.findings:
