@@ -131,23 +131,12 @@ class SpellTable:
     lag_cap: int | None = None  # lags lag_cap+1..T are left out: they must carry no users
 
 
-    def _group_weights(self, sim: Simulation, cohorts: Cohorts | dict[str, Cohorts]):
-        for ci, c in enumerate(sim.clients):
-            coh = cohorts if isinstance(cohorts, Cohorts) else cohorts[c.name]
-            scale = c.share if isinstance(cohorts, Cohorts) else 1.0
-            comp = scale * coh.base_complier if self.split else np.zeros_like(coh.base)
-            rest = scale * coh.base - comp
-            yield ci, False, rest
-            yield ci, True, comp
-
     def _sums(self, sim, cohorts, client, complier, lo, hi) -> np.ndarray:
         out = np.zeros(len(lo))
-        for ci, comp, w in self._group_weights(sim, cohorts):
-            if self.lag_cap is not None and np.any(w[self.lag_cap + 1 : len(w) - 1] != 0):
-                raise ValueError("cohorts carry users at lags this spell table leaves out")
+        for (ci, comp), w in group_weights(sim, cohorts, self.split, self.lag_cap).items():
             m = (client == ci) & (complier == comp)
             if m.any():
-                out[m] = interval_sums(np.clip(w, 0.0, None), lo[m], hi[m])
+                out[m] = interval_sums(w, lo[m], hi[m])
         return out
 
     def weights(self, sim: Simulation, cohorts: Cohorts | dict[str, Cohorts]) -> np.ndarray:
@@ -191,10 +180,25 @@ def lag_domain(sim: Simulation) -> tuple[int, list[tuple[int, int]]]:
     return cap, ([(0, cap)] if cap >= 0 else []) + [(T + 1, T + 1)]
 
 
-def spell_table(sim: Simulation, tables: StrategyTables, full: bool = False) -> SpellTable:
-    """Exact outage spells of every start-of-simulation user group for one strategy: of the
-    lags that can carry users (:func:`lag_domain`), or of all lags 0..T+1 if ``full``."""
-    cap, domain = (sim.days, [(0, sim.days + 1)]) if full else lag_domain(sim)
+def group_weights(sim: Simulation, cohorts: Cohorts | dict[str, Cohorts], split: bool,
+                  lag_cap: int | None) -> dict[tuple[int, bool], np.ndarray]:
+    """Users by lag of each group (client index, complier), clipped at 0; refuses cohorts with
+    users at lags lag_cap+1..T (a table built for the lag domain leaves them out)."""
+    out = {}
+    for ci, c in enumerate(sim.clients):
+        coh = cohorts if isinstance(cohorts, Cohorts) else cohorts[c.name]
+        scale = c.share if isinstance(cohorts, Cohorts) else 1.0
+        comp = scale * coh.base_complier if split else np.zeros_like(coh.base)
+        for complier, w in ((False, scale * coh.base - comp), (True, comp)):
+            if lag_cap is not None and np.any(w[lag_cap + 1 : len(w) - 1] != 0):
+                raise ValueError("cohorts carry users at lags this spell table leaves out")
+            out[(ci, complier)] = np.clip(w, 0.0, None)
+    return out
+
+
+def _families(sim: Simulation, tables: StrategyTables, domain):
+    """(client index, complier, families) block by block (:func:`path_spells` rows), for every
+    group of start-of-simulation users; also tells whether compliers form their own groups."""
     if tables.per_day:
         raise ValueError(
             f"{tables.strategy.name}: dynamic strategies lock users at random; "
@@ -208,45 +212,117 @@ def spell_table(sim: Simulation, tables: StrategyTables, full: bool = False) -> 
     fixes = fix_indices(tables)
     split = bool(fixes) and sim.comply_share > 0
     lags = np.arange(T + 2)
-    rows: list[tuple] = []  # (client, complier, lo, hi, length, censored)
-    ever: list[tuple] = []
-    for ci, c in enumerate(sim.clients):
-        lock = tables.lock[c.name]  # indexed per (window, row) only: a VerdictView stays compact
-        lock = lock if isinstance(lock, VerdictView) else np.asarray(lock, dtype=bool)
-        groups = [(False, path_spells(lock, tables.seg_start, tables.seg_of_day, r_eff, v_eff, T, domain))]
-        if split:
+
+    def blocks():
+        for ci, c in enumerate(sim.clients):
+            lock = tables.lock[c.name]  # indexed per (window, row) only: a VerdictView stays compact
+            lock = lock if isinstance(lock, VerdictView) else np.asarray(lock, dtype=bool)
+            path = (lock, tables.seg_start, tables.seg_of_day, r_eff, v_eff, T, domain)
+            for fams in path_spells(*path):
+                yield ci, False, fams
+            if not split:
+                continue
             E = prompt_days(sim, tables, c, np.zeros(len(lags), dtype=int), lags, fixes)
             pattern, cls = np.unique(E, axis=0, return_inverse=True)
-            parts: list[np.ndarray] = []
             for n, prompted in enumerate(pattern):
                 lo_c, hi_c = intervals(cls.ravel() == n)
                 days = np.unique(prompted[prompted < T])
                 floor = lambda d, p=prompted: prompt_floor(p[None, :], fixes, d)[0]  # noqa: E731
-                path = path_spells(lock, tables.seg_start, tables.seg_of_day, r_eff, v_eff, T, domain, days, floor)
-                parts.append(clip_to(path, lo_c, hi_c))
-            groups.append((True, np.concatenate(parts)))
-        for complier, fams in groups:
-            if not len(fams):
-                continue
-            f = np.asarray(fams, dtype=np.int64)
-            lo, hi, sk, sc, ek, ec, cens = f.T
-            flat = sk == ek
-            length = ec - sc
-            rows.append((ci, complier, lo[flat], hi[flat], length[flat], cens[flat].astype(bool)))
-            # lengths that grow or shrink with ℓ: one row per lag (families one row high)
-            width = hi[~flat] - lo[~flat] + 1
-            lag = np.repeat(lo[~flat], width) + np.arange(width.sum()) - np.repeat(np.cumsum(width) - width, width)
-            slope = np.repeat((ek - sk)[~flat], width)
-            rows.append((ci, complier, lag, lag, np.repeat(length[~flat], width) + slope * lag,
-                         np.repeat(cens[~flat].astype(bool), width)))
-            order = np.argsort(lo, kind="stable")
-            e_lo, e_hi = lo[order], hi[order]
-            run_hi = np.maximum.accumulate(e_hi)
-            new = np.concatenate([[True], e_lo[1:] > run_hi[:-1] + 1])
-            starts = np.flatnonzero(new)
-            ends = np.append(starts[1:], len(e_lo)) - 1
-            ever.append((ci, complier, e_lo[starts], run_hi[ends]))
-    return _assemble(rows, ever, split, cap)
+                for fams in path_spells(*path, days, floor):
+                    yield ci, True, clip_to(fams, lo_c, hi_c)
+
+    return split, blocks()
+
+
+def _spell_rows(fams: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(lag lo, lag hi, length, censored) of families: one row per family whose length does not
+    depend on ℓ, one row per lag for the others (families one row high)."""
+    lo, hi, sk, sc, ek, ec, cens = fams.T
+    flat = sk == ek
+    length = ec - sc
+    width = hi[~flat] - lo[~flat] + 1
+    lag = np.repeat(lo[~flat], width) + np.arange(width.sum()) - np.repeat(np.cumsum(width) - width, width)
+    slope = np.repeat((ek - sk)[~flat], width)
+    return (
+        np.concatenate([lo[flat], lag]),
+        np.concatenate([hi[flat], lag]),
+        np.concatenate([length[flat], np.repeat(length[~flat], width) + slope * lag]),
+        np.concatenate([cens[flat], np.repeat(cens[~flat], width)]).astype(bool),
+    )
+
+
+class _Coverage:
+    """Lags of each group with at least one spell, as merged intervals (a difference array per
+    group: memory grows with lags, not families)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.diff: dict[tuple[int, bool], np.ndarray] = {}
+
+    def add(self, group: tuple[int, bool], fams: np.ndarray) -> None:
+        d = self.diff.setdefault(group, np.zeros(self.size + 1, dtype=np.int64))
+        np.add.at(d, fams[:, 0], 1)
+        np.add.at(d, fams[:, 1] + 1, -1)
+
+    def intervals(self) -> list[tuple]:
+        return [(ci, comp, *intervals(np.cumsum(d[:-1]) > 0)) for (ci, comp), d in sorted(self.diff.items())]
+
+
+def spell_table(sim: Simulation, tables: StrategyTables, full: bool = False) -> SpellTable:
+    """Exact outage spells of every start-of-simulation user group for one strategy: of the
+    lags that can carry users (:func:`lag_domain`), or of all lags 0..T+1 if ``full``."""
+    cap, domain = (sim.days, [(0, sim.days + 1)]) if full else lag_domain(sim)
+    split, blocks = _families(sim, tables, domain)
+    rows: list[tuple] = []  # (client, complier, lo, hi, length, censored)
+    cover = _Coverage(sim.days + 2)
+    for ci, complier, fams in blocks:
+        rows.append((ci, complier, *_spell_rows(fams)))
+        cover.add((ci, complier), fams)
+    return _assemble(rows, cover.intervals(), split, cap)
+
+
+@dataclass(frozen=True)
+class SpellHistogram:
+    """Weighted outage spells of one strategy for one fleet: users' spells per (length,
+    censored) and the users locked at least once."""
+
+    length: np.ndarray
+    censored: np.ndarray
+    spells: np.ndarray
+    ever: float
+
+    def summary(self) -> dict[str, float]:
+        return spell_stats(self.length, self.censored, self.spells, self.ever)
+
+    def weighted(self, strategy: str) -> pd.DataFrame:
+        frame = pd.DataFrame({"duration_days": self.length.astype(np.int64), "censored": self.censored,
+                              "spells": self.spells})
+        frame.insert(0, "strategy", strategy)
+        return frame
+
+
+def spell_histogram(sim: Simulation, tables: StrategyTables, cohorts: Cohorts | dict[str, Cohorts]) -> SpellHistogram:
+    """The spells of :func:`spell_table` weighted by ``cohorts`` as they are found, block by
+    block: memory grows with days (lengths, lags), not with spell families."""
+    cap, domain = lag_domain(sim)
+    split, blocks = _families(sim, tables, domain)
+    size = sim.days + 1  # spell lengths 1..T
+    hist = np.zeros((2, size))
+    weights = None
+    cover = _Coverage(sim.days + 2)
+    for ci, complier, fams in blocks:
+        if weights is None:
+            weights = group_weights(sim, cohorts, split, cap)
+        lo, hi, length, cens = _spell_rows(fams)
+        w = interval_sums(weights[(ci, complier)], lo, hi)
+        hist += np.bincount(cens * size + length, weights=w, minlength=2 * size).reshape(2, size)
+        cover.add((ci, complier), fams)
+        del fams, lo, hi, length, cens, w  # not held while the next block is swept
+    ever = 0.0
+    for ci, comp, lo, hi in cover.intervals():
+        ever += float(interval_sums(weights[(ci, comp)], lo, hi).sum())
+    length, censored = np.nonzero(hist.T > 0)  # by length, then censored (as a groupby)
+    return SpellHistogram(length, censored.astype(bool), hist[censored, length], ever)
 
 
 def _assemble(rows: list[tuple], ever: list[tuple], split: bool, cap: int) -> SpellTable:

@@ -5,6 +5,10 @@ one verdict segment); a user of lag ℓ walks the diagonal u = t − ℓ through
 row by row (one segment per row) and carries open spells as families — an interval of lags whose
 spell starts on a fixed day or on day + ℓ — so cost follows families, not lags × days
 (:mod:`simlib.engine.durations` turns families into weighted spell statistics).
+
+Rows are swept in *blocks* of bounded work (:data:`BLOCK` (row, release window) cells): the
+boxes of a block are found, swept with the families still open from the previous block, and
+its closed families handed on, so transient memory does not grow with the horizon.
 """
 
 from __future__ import annotations
@@ -15,9 +19,21 @@ from bisect import bisect_left, bisect_right
 import numpy as np
 
 _FAR = 1 << 62  # an unbounded release window (before version 1 / after the newest)
+#: (row, release window) cells read per block of rows (bounds the transient memory).
+BLOCK = 1 << 13
 
 
-def _rows_and_boxes(lock, seg_of_day, r_eff, v_eff, row_start, floor, T, domain):
+def _reach(r_eff, row_start, row_end, domain):
+    """Per row and lag interval of ``domain``, the first and last release window a lag of it
+    runs during the row (u from row start − dhi to row end − 1 − dlo)."""
+    return [
+        (np.maximum(np.searchsorted(r_eff, row_start - dhi, side="right") - 1, 0),
+         np.maximum(np.searchsorted(r_eff, row_end - 1 - dlo, side="right") - 1, 0))
+        for dlo, dhi in domain
+    ]
+
+
+def _rows_and_boxes(lock, seg_of_day, r_eff, v_eff, row_start, row_end, floor, domain):
     """Locked boxes of every row: (row index, u from, u to) with u = t − ℓ.
 
     Only the release windows a lag of ``domain`` runs during the row are read (u from
@@ -25,14 +41,8 @@ def _rows_and_boxes(lock, seg_of_day, r_eff, v_eff, row_start, floor, T, domain)
     not rows × all windows. A run of locked windows cut at the edge of that range gets the
     edge as its end: the sweep only compares it with days no lag of the domain reaches there.
     """
-    row_end = np.append(row_start[1:], T)
     rows = np.arange(len(row_start))
-    parts = [
-        (rows,
-         np.maximum(np.searchsorted(r_eff, row_start - dhi, side="right") - 1, 0),
-         np.maximum(np.searchsorted(r_eff, row_end - 1 - dlo, side="right") - 1, 0))
-        for dlo, dhi in domain
-    ]
+    parts = [(rows, k0, k1) for k0, k1 in _reach(r_eff, row_start, row_end, domain)]
     R, K0, K1 = (np.concatenate(c) for c in zip(*parts, strict=True))
     order = np.lexsort((K0, R))
     R, K0, K1 = R[order], K0[order], K1[order]
@@ -60,23 +70,22 @@ def _rows_and_boxes(lock, seg_of_day, r_eff, v_eff, row_start, floor, T, domain)
     r_ext = np.concatenate([r_eff, [_FAR]])
     k_from = k[starts]
     a = np.where(k_from == 0, -_FAR, r_eff[k_from])
-    return row_end, row[starts], a, r_ext[k[ends] + 1]
+    return row[starts], a, r_ext[k[ends] + 1]
 
 
-def _sweep(row_start, row_end, box_row, box_a, box_b, T, domain=None):
-    """Spell families of the lags in ``domain`` (ascending disjoint (lo, hi) lag intervals;
-    default: all lags 0..T+1) for one version path; see the module docstring.
+def _sweep(row_start, row_end, box_row, box_a, box_b, T, domain, opened):
+    """Spell families of the lags in ``domain`` (ascending disjoint (lo, hi) lag intervals)
+    for one version path, over a block of rows; see the module docstring.
 
-    Returns tuples (lo, hi, start kind, start day, end kind, end day, censored): for lag ℓ in
-    lo..hi the spell runs from start day (+ ℓ if start kind is 1) to end day (+ ℓ if end kind
-    is 1), exclusive. Only the boxes a lag of the domain can reach are visited (bisection: the
-    boxes of a row are sorted and disjoint in u).
+    Returns (families, opened): families as rows (lo, hi, start kind, start day, end kind,
+    end day, censored): for lag ℓ in lo..hi the spell runs from start day (+ ℓ if start kind
+    is 1) to end day (+ ℓ if end kind is 1), exclusive; ``opened``: the spells still running
+    at the end of the block (pass them to the next block). Only the boxes a lag of the domain
+    can reach are visited (bisection: the boxes of a row are sorted and disjoint in u).
     """
-    domain = [(0, T + 1)] if domain is None else domain
     bounds = np.searchsorted(box_row, np.arange(len(row_start) + 1)).tolist()
     closed = array("q")  # flat 7-tuples of int64: a family costs 56 bytes, not a tuple of ints
     put = closed.extend
-    opened: list[tuple] = []  # (lo, hi, sk, sc) locked on the last day of the previous row
     box_a, box_b = box_a.tolist(), box_b.tolist()
     for i, (s0, e0) in enumerate(zip(row_start.tolist(), row_end.tolist(), strict=True)):
         pieces: list[tuple] = []
@@ -136,19 +145,31 @@ def _sweep(row_start, row_end, box_row, box_a, box_b, T, domain=None):
                 else:
                     opened.append((lo, hi, sk, sc))
         opened.sort()
-    return np.frombuffer(closed, dtype=np.int64).reshape(-1, 7)
+    return np.frombuffer(closed, dtype=np.int64).reshape(-1, 7), opened
 
 
 def path_spells(lock, seg_start, seg_of_day, r_eff, v_eff, T, domain, floor_days=None, floor_vals=None):
-    """Families of one version path: the normal path, or a prompted class whose floor steps to
-    ``floor_vals[n]`` on ``floor_days[n]``."""
+    """Families of one version path, block by block (arrays of :func:`_sweep` rows): the normal
+    path, or a prompted class whose floor steps to ``floor_vals[n]`` on ``floor_days[n]``."""
     if floor_days is None or not len(floor_days):
         row_start, floor = seg_start, None
     else:
         row_start = np.union1d(seg_start, floor_days[floor_days < T])
         floor = floor_vals(row_start)
-    row_end, box_row, a, b = _rows_and_boxes(lock, seg_of_day, r_eff, v_eff, row_start, floor, T, domain)
-    return _sweep(row_start, row_end, box_row, a, b, T, domain)
+    row_end = np.append(row_start[1:], T)
+    cells = sum(k1 - k0 + 1 for k0, k1 in _reach(r_eff, row_start, row_end, domain))
+    cuts = np.searchsorted(np.cumsum(cells), np.arange(BLOCK, int(cells.sum()), BLOCK), side="right")
+    edges = np.unique(np.concatenate([[0], cuts, [len(row_start)]]))
+    opened: list[tuple] = []  # (lo, hi, sk, sc) locked on the last day of the previous row
+    for i0, i1 in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+        rs, re = row_start[i0:i1], row_end[i0:i1]
+        fl = None if floor is None else floor[i0:i1]
+        box_row, a, b = _rows_and_boxes(lock, seg_of_day, r_eff, v_eff, rs, re, fl, domain)
+        fams, opened = _sweep(rs, re, box_row, a, b, T, domain, opened)
+        del box_row, a, b
+        if len(fams):
+            yield fams
+        del fams  # not held while the next block is swept
 
 
 def intervals(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

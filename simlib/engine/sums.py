@@ -14,7 +14,13 @@ not once per day. Two ways to group the work, chosen per table:
   (leaf pins: the versions built before and after a renewal);
 * **classes** (:class:`_Classes`): when versions fall into a few pin classes that alternate (one
   per randomly chosen intermediate), users per class U_j(t) are carried from piece to piece by a
-  recurrence, and a column is Σ_j X[j, s] · U_j(t).
+  recurrence, and a column is Σ_j X[j, s] · U_j(t). With a closed form for every released
+  version (expected mode, mixture curve) the recurrence runs over pieces; with *saturating*
+  counts (sampled lags: A(k, t) = const_k + I(t) once t − r_k exceeds the largest lag drawn) a
+  class boundary is looked up day by day while it is young and enters a running constant once
+  saturated, so the work is days × (boundaries younger than the largest lag), not versions ×
+  segments. That way is taken only when every term is an integer (sampled fleets), where float
+  sums are exact and it returns the very numbers of the breakpoint way.
 
 Both are exact in real arithmetic; pieces where no closed form exists (forced-update prompts) are
 looked up day by day.
@@ -30,6 +36,8 @@ from simlib.fleet.counts import AtLeast
 
 #: Version classes up to which the class recurrence is used (its cost is pieces × classes).
 MAX_CLASSES = 64
+#: Day-by-day lookups of young class boundaries done at once (bounds the transient memory).
+CHUNK = 1 << 18
 
 
 class SumPlan:
@@ -49,18 +57,29 @@ class SumPlan:
         self.t1 = np.append(self.t0[1:], T)
         self.seg = tb.seg_of_day[self.t0]
         self.seg_start = tb.seg_start
+        self.seg_of_day = tb.seg_of_day
         self._bp: _Breakpoints | None = None
         self._cls: _Classes | None = None
         cls = cols[0].cls
         uniform = all(np.all(v.first == v.first[0]) and v.first[0] in (0, len(cls)) for v in cols)
         self.class_ok = uniform and cols[0].classes <= MAX_CLASSES
-        self.newly = [_flips(tb.lock[n], tb.seg_start) for n in names]
+        self.flip_views = [tb.lock[n] for n in names]
+        self._newly: list | None = None
+
+    @property
+    def newly(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """(k, day, sign) breakpoints of "newly locked" per client (built on first use)."""
+        if self._newly is None:
+            self._newly = [_flips(v, self.seg_start) for v in self.flip_views]
+        return self._newly
 
     def evaluate(self, counts: AtLeast, days: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        if self.class_ok and self._cls is None:
+            self._cls = _Classes(self)
         if self.class_ok and counts.exact_closed_form:
-            if self._cls is None:
-                self._cls = _Classes(self)
             out = self._cls.evaluate(counts)
+        elif self.class_ok and (found := self._cls.saturating(counts)) is not None:
+            return found
         else:
             if self._bp is None:
                 self._bp = _Breakpoints(self)
@@ -91,8 +110,8 @@ class _Breakpoints:
         q, k, s, sign = breakpoints(plan.cols)
         S = len(plan.seg_start)
         pairs, inverse = np.unique(k * S + s, return_inverse=True)
-        self.signs = np.zeros((len(plan.cols), len(pairs)))
-        self.signs[q, inverse] = sign
+        signs = np.zeros((len(plan.cols), len(pairs)), dtype=np.int8)  # ±1 per (column, pair)
+        signs[q, inverse] = sign
         k, s = pairs // S, pairs % S
         n_seg = np.arange(S)
         lo = np.searchsorted(plan.seg, n_seg, side="left")
@@ -105,9 +124,11 @@ class _Breakpoints:
         self.k = k[self.pair].astype(np.int32)
         # every (column, entry) with a non-zero sign, and its (piece, column) cell
         Q = len(plan.cols)
-        q, e = np.nonzero(self.signs[:, self.pair])
-        self.w = self.signs[q, self.pair[e]].astype(np.int8)
-        self.q, self.e = q.astype(np.int32), e.astype(np.int32)
+        # (column by column: no (columns × entries) temporary)
+        es = [np.flatnonzero(signs[c, self.pair]).astype(np.int32) for c in range(Q)]
+        self.e = np.concatenate(es)
+        self.q = np.repeat(np.arange(Q, dtype=np.int32), [len(x) for x in es])
+        self.w = signs[self.q, self.pair[self.e]]
         self.cell = self.piece[self.e].astype(np.int64) * Q + self.q
 
     def evaluate(self, counts: AtLeast) -> np.ndarray:
@@ -150,15 +171,15 @@ class _Classes:
         self.j = np.concatenate([[cls[0]], cls[change], cls[change - 1]])
         self.sign = np.concatenate([[1.0], np.ones(len(change)), -np.ones(len(change))])
         self.J, self.V = J, V
-        # verdict of class j on each piece, per column (classes J = "versions whose pins do not
-        # apply": the whole fleet, weighted by the off verdict)
-        P = len(plan.t0)
-        M = np.zeros((len(plan.cols), P, J + 1))
+        # verdict of class j on each segment, per column (classes J = "versions whose pins do
+        # not apply": the whole fleet, weighted by the off verdict)
+        S = len(plan.seg_start)
+        M = np.zeros((len(plan.cols), S, J + 1), dtype=bool)
         for q, v in enumerate(plan.cols):
             if v.first[0] == 0:
-                M[q, :, :J] = v.X[:, plan.seg].T
+                M[q, :, :J] = v.X.T
             else:
-                M[q, :, J] = v.off[plan.seg]
+                M[q, :, J] = v.off
         self.M = M
 
     def evaluate(self, counts: AtLeast) -> np.ndarray:
@@ -187,10 +208,86 @@ class _Classes:
         _, c0, i0, _, _ = counts.piece_terms(np.zeros(1, dtype=np.int64), plan.t0[:1])
         cst[:, J] = c0[0]
         ins[:, J] = i0[0]
-        const = np.einsum("qpj,pj->pq", self.M, cst)
-        installs = np.einsum("qpj,pj->pq", self.M, ins)
-        decays = np.einsum("qpj,pjc->pqc", self.M, dec)
+        M = self.M[:, plan.seg, :].astype(float)
+        const = np.einsum("qpj,pj->pq", M, cst)
+        installs = np.einsum("qpj,pj->pq", M, ins)
+        decays = np.einsum("qpj,pjc->pqc", M, dec)
         return plan.daily(counts, const, installs, decays, tau)
+
+    def saturating(self, counts: AtLeast) -> tuple[np.ndarray, list[np.ndarray]] | None:
+        """(columns, newly locked) from users per class day by day, for counts whose closed form
+        holds once a version is old enough (:meth:`AtLeast.piece_terms` valid from some day on).
+        ``None`` (use the breakpoints) unless every term is an integer below 2**53, so that
+        every sum is exact whatever its order."""
+        plan = self.plan
+        T, J, W = plan.days, self.J, self.J + 1
+        if not counts.piece_terms(np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))[0][0]:
+            return None  # no closed form at all (prompt steps)
+        r = plan.release_days[self.k]
+        live = r < T
+        k, j, sign, r = self.k[live], self.j[live], self.sign[live], np.maximum(r[live], 0)
+        e = _first_closed(counts, k, r, T)
+        t = np.arange(T)
+        whole = counts(np.zeros(T, dtype=np.int64), t)  # A(0, t): bounds every term
+        _, const, inst, _, tau = counts.piece_terms(k, np.minimum(e, T - 1))
+        if len(tau) or not (_integral(const) and _integral(inst) and _integral(whole)):
+            return None
+        if float(np.abs(whole).max(initial=0.0)) * (len(k) + 1) >= 2.0**53:
+            return None
+        # saturated boundaries: a constant (and the installs so far) from day e on
+        sat = e < T
+        key = e[sat] * W + j[sat]
+        U = np.cumsum(np.bincount(key, sign[sat] * const[sat], T * W).reshape(T, W), axis=0)
+        per_install = np.cumsum(np.bincount(key, sign[sat] * inst[sat], T * W).reshape(T, W), axis=0)
+        U += per_install * counts.installs_to(t)[:, None]
+        # young boundaries: day by day from release to saturation, a chunk at a time
+        n = e - r
+        ends = np.cumsum(n)
+        a = 0
+        while a < len(n):
+            b = max(int(np.searchsorted(ends, ends[a] - n[a] + CHUNK, side="right")), a + 1)
+            m = n[a:b]
+            day = np.repeat(r[a:b], m) + _ramp(m)
+            which = np.repeat(np.arange(a, b), m)
+            values = counts(k[which], day)
+            if not _integral(values):
+                return None
+            U += np.bincount(day * W + j[which], sign[which] * values, T * W).reshape(T, W)
+            a = b
+        U[:, J] = whole
+        seg = plan.seg_of_day
+        out = np.empty((T, len(plan.cols)))
+        for q in range(len(plan.cols)):
+            out[:, q] = np.einsum("tj,tj->t", self.M[q][seg].astype(float), U)
+        # newly locked on a segment's first day: classes locked there and not the day before
+        newly = []
+        for lock in plan.flip_views:
+            F = np.zeros((len(plan.seg_start), W))
+            if lock.first[0] == 0:
+                F[1:, :J] = lock.X[:, 1:].T & ~lock.X[:, :-1].T
+            else:
+                F[1:, J] = lock.off[1:] & ~lock.off[:-1]
+            d = plan.seg_start
+            newly.append(np.bincount(d, weights=(F * U[np.minimum(d, T - 1)]).sum(axis=1), minlength=T))
+        return out, newly
+
+
+def _first_closed(counts: AtLeast, k: np.ndarray, r: np.ndarray, T: int) -> np.ndarray:
+    """First day ≥ r from which A(k, t) has its closed form (T: not within the horizon), by
+    bisection: a closed form that holds from t0 holds from every later day."""
+    lo, hi = r.astype(np.int64), np.full(len(k), T, dtype=np.int64)
+    while np.any(lo < hi):
+        mid = (lo + hi) // 2
+        open_ = lo < hi
+        valid = counts.piece_terms(k, np.minimum(mid, T - 1))[0]
+        hi = np.where(open_ & valid, mid, hi)
+        lo = np.where(open_ & ~valid, mid + 1, lo)
+    return lo
+
+
+def _integral(x: np.ndarray) -> bool:
+    x = np.asarray(x)
+    return bool(np.all(np.isfinite(x)) and np.array_equal(x, np.round(x)))
 
 
 def _ramp(lengths: np.ndarray) -> np.ndarray:

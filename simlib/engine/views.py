@@ -59,7 +59,9 @@ class VerdictView:
         elif isinstance(key[1], slice):
             k = k[..., None]
         k, s = np.broadcast_arrays(k, s)
-        return np.where(k >= self.first[s], self.X[self.cls[k], s], self.off[s])
+        c = self.cls[k]  # read the packed bits in place: no (classes × S) unpacking per lookup
+        bit = (self._packed[c >> 3, s] >> (7 - (c & 7)).astype(np.uint8)) & 1
+        return np.where(k >= self.first[s], bit.astype(bool), self.off[s])
 
     def dense(self) -> np.ndarray:
         """The (V, S) table it stands for (built on each call: callers keep what they need)."""

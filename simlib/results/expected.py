@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from simlib.engine.durations import SpellTable, spell_table
+from simlib.engine.durations import SpellHistogram, spell_histogram
 from simlib.engine.metrics import incurable_column, summary_row
 from simlib.fleet.releases import windows
 from simlib.results.io import write_results
@@ -45,7 +45,7 @@ class SimulationResult:
         self.runs = runs
         self.active = active
         self.mode = mode
-        self._spell_cache: dict[str, SpellTable] = {}
+        self._spell_cache: dict[str, SpellHistogram] = {}
 
     @cached_property
     def timeseries(self) -> pd.DataFrame:
@@ -100,10 +100,11 @@ class SimulationResult:
         return frame
 
     # ------------------------------------------------------------------ outage durations
-    def _spells(self, strategy: str) -> SpellTable:
-        """Exact outage spells of one strategy, built once and shared."""
+    def _spells(self, strategy: str) -> SpellHistogram:
+        """Exact expected outage spells of one strategy, built once and shared."""
         if strategy not in self._spell_cache:
-            self._spell_cache[strategy] = spell_table(self.simulation, self.runs[strategy].tables)
+            tables = self.runs[strategy].tables
+            self._spell_cache[strategy] = spell_histogram(self.simulation, tables, self._expected_cohorts)
         return self._spell_cache[strategy]
 
     @cached_property
@@ -118,7 +119,7 @@ class SimulationResult:
         """
         names = [strategy] if strategy else list(self.runs)
         frames = [
-            self._spells(name).weighted(name, self._expected_cohorts, self.simulation) for name in names
+            self._spells(name).weighted(name) for name in names
         ]
         return pd.concat(frames, ignore_index=True)
 
@@ -133,7 +134,7 @@ class SimulationResult:
                 rows.append({"strategy": name})
                 continue
             spells = self._spells(name)
-            rows.append({"strategy": name, **spells.summary(self.simulation, self._expected_cohorts)})
+            rows.append({"strategy": name, **spells.summary()})
         return pd.DataFrame(rows)
 
     def locked_versions(self, strategy: str, date) -> pd.DataFrame:
