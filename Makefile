@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # Reinstall when pyproject.toml changes (the stamp name carries its checksum).
 SUM    := $(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: report test lint bench figure lab clean
+.PHONY: report test lint bench lab clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,9 +38,6 @@ bench: $(VENV)/.test-$(SUM)
 # JupyterLab on the notebooks; root (containers, CI boxes) needs --allow-root.
 lab: $(VENV)/.base-$(SUM)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
-
-figure: $(VENV)/.base-$(SUM)
-	$(BIN)/python -W ignore -c "import simlib; from simlib.report.markdown import lockout_figure; lockout_figure(simlib.simulate(simlib.default_scenario()), 'docs/img/quickstart-lockout.png')"
 
 clean:
 	rm -rf $(VENV) results .pytest_cache build *.egg-info

@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 from simlib.model import Scenario
-from simlib.report.plots import figure_png, plot_coverage, plot_lockout
-from simlib.results.io import atomic_write
+from simlib.report.plots import figure_png, plot_coverage_readable, plot_lockout
+from simlib.report.style import styled
 from simlib.results.metrics import display_summary
 
 
@@ -41,28 +39,18 @@ def _cell(value: object) -> str:
 
 def lockout_png(result) -> bytes:
     """The lockout-rate figure of a result as PNG bytes."""
-    fig, ax = plt.subplots(figsize=(10, 5), layout="constrained")
-    try:
-        plot_lockout(result.timeseries, ax, title=f"{result.scenario.name}: users locked out, by strategy")
+    with styled():
+        fig = Figure(figsize=(11, 5), layout="constrained")
+        plot_lockout(result.timeseries, fig.subplots(), title=f"{result.scenario.name}: users locked out, by strategy")
         return figure_png(fig)
-    finally:
-        plt.close(fig)
 
 
 def coverage_png(summary) -> bytes:
     """The coverage figure of a summary as PNG bytes."""
-    fig, ax = plt.subplots(figsize=(10, 4), layout="constrained")
-    try:
-        plot_coverage(summary, ax)
+    with styled():
+        fig = Figure(figsize=(10, 4.3), layout="constrained")
+        plot_coverage_readable(summary, fig.subplots())
         return figure_png(fig)
-    finally:
-        plt.close(fig)
-
-
-def lockout_figure(result, path: str | Path) -> Path:
-    """Save the lockout-rate figure of a result (used by reports and the README image)."""
-    data = lockout_png(result)
-    return atomic_write(path, lambda p: p.write_bytes(data))
 
 
 def summary_files(scenario: Scenario, res) -> dict[str, bytes]:

@@ -40,25 +40,8 @@ def plot_lockout(
     ax.grid(alpha=0.3)
     if never:
         ax.plot([], [], " ", label=text_label("never locks: " + ", ".join(never)))
-    ax.legend(loc="upper left", fontsize=8, ncols=2, frameon=False)
-    return ax
-
-
-def plot_coverage(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
-    """Mean share of users protected against each attack, per strategy (grouped bars)."""
-    cols = [c for c in summary.columns if c.startswith("mean_protected_")]
-    if ax is None:
-        _, ax = plt.subplots(figsize=(10, 4), layout="constrained")
-    data = summary.set_index("strategy")[cols]
-    data.index = [text_label(s) for s in data.index]
-    data.columns = [text_label(c.removeprefix("mean_protected_")) for c in cols]
-    data.plot.bar(ax=ax, width=0.8)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_ylabel("users protected (mean over days)")
-    ax.set_xlabel("")
-    ax.set_ylim(0, 1)
-    ax.legend(fontsize=8, frameon=False)
-    ax.tick_params(axis="x", labelrotation=30)
+    # Outside the axes: every strategy's curve reaches 100 % somewhere, a legend inside hides it.
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     return ax
 
 
