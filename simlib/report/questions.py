@@ -209,6 +209,16 @@ def _row(table: pd.DataFrame, strategy: str, world: str = AS_GIVEN) -> pd.Series
     return table[(table["world"] == world) & (table["strategy"] == strategy)].iloc[0]
 
 
+def _over(table: pd.DataFrame) -> str:
+    """A sentence saying what a protected share is averaged over."""
+    names = _attack_names(table)
+    what = f"the {len(names)} attacks scored" if len(names) > 1 else "the one attack scored"
+    return (
+        f"Protected shares are averaged over days and over {what} ({_join(names)}); "
+        "locked users count as unprotected."
+    )
+
+
 def _attack_names(table: pd.DataFrame) -> list[str]:
     return [readable(c) for c in table if c.startswith("protected_") and c != "protected_mean"]
 
@@ -261,10 +271,7 @@ def spki_vs_certificate(sc: Scenario) -> Answer:
         + ("" if w == AS_GIVEN else " with keys reused")
         for w in worlds
     ]
-    parts.append(
-        f"Users protected (mean over days and {_join(_attack_names(table))}; locked users count "
-        f"as unprotected), certificate vs key pin: {'; '.join(prot)}."
-    )
+    parts.append(f"Users protected, certificate vs key pin: {'; '.join(prot)} ({_over(table)}).")
     return Answer("Pin the certificate or its public key (SPKI)?", table, " ".join(parts))
 
 
@@ -359,9 +366,7 @@ def backup_other_ca(sc: Scenario) -> Answer:
             f" Without the move the backup changes locked user-days by "
             f"{_join([_n(x) for x in extra])} for the root and the intermediate pin."
         )
-    text += (
-        f" Protected: mean over days and {_join(_attack_names(table))}, locked users unprotected."
-    )
+    text += f" {_over(table)}"
     return Answer(f"Add a backup pin from a different CA ({target})?", table, text)
 
 
