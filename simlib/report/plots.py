@@ -13,6 +13,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from simlib.report.style import MUTED, PALETTE
 from simlib.results.io import atomic_write
 
 
@@ -62,14 +63,14 @@ def save_figure(fig, path: str | Path) -> Path:
 
 
 # ------------------------------------------------------------------ decision-report figures
-#: One style for every decision figure.
-STYLE: dict[str, str] = {
-    "line": "#1f4e79",
-    "renewal": "#b0b0b0",
-    "ca_change": "#d9822b",
-    "fix": "#2e8b57",
-    "dominated": "#b8b8b8",
-    "frontier": "#1f4e79",
+#: Colours of the marks every decision figure shares (the rest is :mod:`simlib.report.style`).
+MARKS: dict[str, str] = {
+    "line": PALETTE[0],
+    "renewal": MUTED,
+    "ca_change": PALETTE[4],
+    "fix": PALETTE[2],
+    "dominated": MUTED,
+    "frontier": PALETTE[0],
 }
 _ATTACK_NAMES = {
     "rogue_ca": "rogue CA",
@@ -128,15 +129,15 @@ def plot_lockout_panels(
     for ax, name in zip(axes, names, strict=False):
         g = timeseries[timeseries["strategy"] == name]
         dates = mdates.date2num(pd.to_datetime(g["date"]).to_numpy())
-        ax.fill_between(dates, g["lockout_rate"], color=STYLE["line"], alpha=0.25, linewidth=0)
-        ax.plot(dates, g["lockout_rate"], color=STYLE["line"], linewidth=1.0)
+        ax.fill_between(dates, g["lockout_rate"], color=MARKS["line"], alpha=0.25, linewidth=0)
+        ax.plot(dates, g["lockout_rate"], color=MARKS["line"], linewidth=1.0)
         for when, ca in zip(_num(changes["date"]), changes["ca_change"], strict=True):
-            ax.axvline(when, color=STYLE["ca_change" if ca else "renewal"], linewidth=0.8, zorder=0)
+            ax.axvline(when, color=MARKS["ca_change" if ca else "renewal"], linewidth=0.8, zorder=0)
         if len(releases):
             fixes = releases[(releases["strategy"] == name) & (releases["kind"] != "regular")]
             for when in _num(fixes["release_date"]):
                 any_fix = True
-                ax.axvline(when, color=STYLE["fix"], linestyle="--", linewidth=1.0, zorder=0)
+                ax.axvline(when, color=MARKS["fix"], linestyle="--", linewidth=1.0, zorder=0)
         ax.set_title(text_label(name), fontsize=10)
         _percent_axis(ax)
         ax.xaxis_date()
@@ -144,12 +145,12 @@ def plot_lockout_panels(
     for ax in axes[len(names) :]:
         ax.set_visible(False)
     handles = [
-        plt.Line2D([], [], color=STYLE["line"], label="users locked out"),
-        plt.Line2D([], [], color=STYLE["renewal"], label="certificate renewal"),
-        plt.Line2D([], [], color=STYLE["ca_change"], label="CA / intermediate change"),
+        plt.Line2D([], [], color=MARKS["line"], label="users locked out"),
+        plt.Line2D([], [], color=MARKS["renewal"], label="certificate renewal"),
+        plt.Line2D([], [], color=MARKS["ca_change"], label="CA / intermediate change"),
     ]
     if any_fix:
-        handles.append(plt.Line2D([], [], color=STYLE["fix"], linestyle="--", label="fix release"))
+        handles.append(plt.Line2D([], [], color=MARKS["fix"], linestyle="--", label="fix release"))
     fig.legend(handles=handles, loc="outside lower center", ncols=4, frameon=False, fontsize=9)
     fig.suptitle("Share of users locked out, by strategy")
     return fig
@@ -186,14 +187,14 @@ def plot_pareto(front: pd.DataFrame, attack: str, ax: Axes | None = None) -> Axe
     ax.scatter(
         f.loc[f["dominated"], "locked_user_days"],
         f.loc[f["dominated"], "protected"],
-        color=STYLE["dominated"],
+        color=MARKS["dominated"],
         label="dominated",
     )
     ax.plot(
         good["locked_user_days"],
         good["protected"],
         "o-",
-        color=STYLE["frontier"],
+        color=MARKS["frontier"],
         label="Pareto frontier",
     )
     for (x, y, dominated), names in _label_groups(f).items():
@@ -201,7 +202,7 @@ def plot_pareto(front: pd.DataFrame, attack: str, ax: Axes | None = None) -> Axe
             text_label(" · ".join(names)),
             (x, y),
             fontsize=8,
-            color=STYLE["dominated"] if dominated else "black",
+            color=MARKS["dominated"] if dominated else "black",
             xytext=(4, 4),
             textcoords="offset points",
         )
