@@ -77,13 +77,13 @@ class SumPlan:
         if self.class_ok and self._cls is None:
             self._cls = _Classes(self)
         if self.class_ok and counts.exact_closed_form:
-            out = self._cls.evaluate(counts)
-        elif self.class_ok and (found := self._cls.saturating(counts)) is not None:
+            out = self._cls.evaluate(self, counts)
+        elif self.class_ok and (found := self._cls.saturating(self, counts)) is not None:
             return found
         else:
             if self._bp is None:
                 self._bp = _Breakpoints(self)
-            out = self._bp.evaluate(counts)
+            out = self._bp.evaluate(self, counts)
         newly = [
             np.bincount(day, weights=sign * counts(k, day), minlength=days)
             for k, day, sign in self.newly
@@ -106,7 +106,7 @@ class _Breakpoints:
     """Each breakpoint (version k, segment s) of any column, on every piece of s after r_k."""
 
     def __init__(self, plan: SumPlan) -> None:
-        self.plan = plan
+        # the plan is passed to evaluate, not kept: no reference cycle (plans are freed at once)
         q, k, s, sign = breakpoints(plan.cols)
         S = len(plan.seg_start)
         pairs, inverse = np.unique(k * S + s, return_inverse=True)
@@ -131,8 +131,8 @@ class _Breakpoints:
         self.w = signs[self.q, self.pair[self.e]]
         self.cell = self.piece[self.e].astype(np.int64) * Q + self.q
 
-    def evaluate(self, counts: AtLeast) -> np.ndarray:
-        plan, T = self.plan, self.plan.days
+    def evaluate(self, plan: SumPlan, counts: AtLeast) -> np.ndarray:
+        T = plan.days
         P, Q = len(plan.t0), len(plan.cols)
         valid, const, inst, decay, tau = counts.piece_terms(self.k, plan.t0[self.piece])
         e, w = self.e, self.w
@@ -161,7 +161,7 @@ class _Classes:
     """Users per version class U_j(t), carried across pieces; a column is Σ_j X[j, s] · U_j(t)."""
 
     def __init__(self, plan: SumPlan) -> None:
-        self.plan = plan
+        # the plan is passed to evaluate, not kept: no reference cycle (plans are freed at once)
         cls = plan.cols[0].cls
         V, J = len(cls), plan.cols[0].classes
         # class j covers the versions where cls == j: +A(k) where a run of j starts, −A(k) where
@@ -182,8 +182,7 @@ class _Classes:
                 M[q, :, J] = v.off
         self.M = M
 
-    def evaluate(self, counts: AtLeast) -> np.ndarray:
-        plan = self.plan
+    def evaluate(self, plan: SumPlan, counts: AtLeast) -> np.ndarray:
         P, J = len(plan.t0), self.J
         r = plan.release_days[self.k]
         # each boundary enters on the piece that starts on its release day
@@ -214,12 +213,11 @@ class _Classes:
         decays = np.einsum("qpj,pjc->pqc", M, dec)
         return plan.daily(counts, const, installs, decays, tau)
 
-    def saturating(self, counts: AtLeast) -> tuple[np.ndarray, list[np.ndarray]] | None:
+    def saturating(self, plan: SumPlan, counts: AtLeast) -> tuple[np.ndarray, list[np.ndarray]] | None:
         """(columns, newly locked) from users per class day by day, for counts whose closed form
         holds once a version is old enough (:meth:`AtLeast.piece_terms` valid from some day on).
         ``None`` (use the breakpoints) unless every term is an integer below 2**53, so that
         every sum is exact whatever its order."""
-        plan = self.plan
         T, J, W = plan.days, self.J, self.J + 1
         if not counts.piece_terms(np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))[0][0]:
             return None  # no closed form at all (prompt steps)

@@ -80,13 +80,19 @@ class _HostPins:
     """One host's distinct pin sets, which one each version class uses, and whether it pins."""
 
     def __init__(self, PL: np.ndarray, PC: np.ndarray, column: np.ndarray, of_class: np.ndarray) -> None:
-        self.PL, self.PC, self.column, self.of_class = PL, PC, column, of_class
+        # (sets × pinned ids) grows with renewals²: kept packed, 8 ids a byte, for the
+        # per-host views a result builds on demand
+        self._n = PL.shape[1]
+        self._PL, self._PC = np.packbits(PL, axis=1), np.packbits(PC, axis=1)
+        self.column, self.of_class = column, of_class
         self.pinned = (PL.any(axis=1) | PC.any(axis=1))[of_class][:, None]  # (J, 1)
 
     def fails(self, chains: Chains, glob: np.ndarray, matcher: str) -> tuple[np.ndarray, np.ndarray]:
         """(J, S) pinned and not accepting the segment's chain; (S,) chain validates."""
         leaf, ca = self.column[chains.rows_leaf], self.column[chains.rows_ca]
-        acc = accept(self.PL, self.PC, leaf, ca, matcher)
+        PL = np.unpackbits(self._PL, axis=1, count=self._n).view(bool)
+        PC = np.unpackbits(self._PC, axis=1, count=self._n).view(bool)
+        acc = accept(PL, PC, leaf, ca, matcher)
         rows = chains.spread[glob]
         return self.pinned & ~acc[self.of_class][:, rows], chains.rows_trusted[rows]
 

@@ -59,7 +59,9 @@ class VerdictView:
         elif isinstance(key[1], slice):
             k = k[..., None]
         k, s = np.broadcast_arrays(k, s)
-        c = self.cls[k]  # read the packed bits in place: no (classes × S) unpacking per lookup
+        if k.size >= self._packed.size * 8:  # as many cells as the table: unpack it once
+            return np.where(k >= self.first[s], self.X[self.cls[k], s], self.off[s])
+        c = self.cls[k]  # a few cells: read the packed bits in place, no unpacking
         bit = (self._packed[c >> 3, s] >> (7 - (c & 7)).astype(np.uint8)) & 1
         return np.where(k >= self.first[s], bit.astype(bool), self.off[s])
 

@@ -70,9 +70,9 @@ def test_saturating_classes_equal_breakpoints_and_dense_product(sampled, monkeyp
             A = counts[name]
             got, got_newly = plan.evaluate(A, sim.days)
             if plan.class_ok:
-                taken += plan._cls.saturating(A) is not None
+                taken += plan._cls.saturating(plan, A) is not None
             with monkeypatch.context() as m:
-                m.setattr(sums._Classes, "saturating", lambda self, counts: None)
+                m.setattr(sums._Classes, "saturating", lambda self, plan, counts: None)
                 ref_plan = SumPlan(sim, tb, verdict_columns_of(sim, tb, [name]), [name])
                 ref, ref_newly = ref_plan.evaluate(A, sim.days)
             np.testing.assert_array_equal(got, ref)
@@ -93,7 +93,7 @@ def test_saturating_classes_refuse_non_integer_counts(sampled):
     tb = tables[0]
     plan = SumPlan(sim, tb, verdict_columns_of(sim, tb, names[:1]), names[:1])
     assert plan.class_ok
-    assert sums._Classes(plan).saturating(counts[names[0]]) is None
+    assert sums._Classes(plan).saturating(plan, counts[names[0]]) is None
 
 
 def test_young_boundaries_in_chunks(sampled, monkeypatch):
