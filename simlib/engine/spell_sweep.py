@@ -20,7 +20,7 @@ import numpy as np
 
 _FAR = 1 << 62  # an unbounded release window (before version 1 / after the newest)
 #: (row, release window) cells read per block of rows (bounds the transient memory).
-BLOCK = 1 << 13
+BLOCK = 1 << 14
 
 
 def _reach(r_eff, row_start, row_end, domain):

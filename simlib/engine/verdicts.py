@@ -80,18 +80,24 @@ class _HostPins:
     """One host's distinct pin sets, which one each version class uses, and whether it pins."""
 
     def __init__(self, PL: np.ndarray, PC: np.ndarray, column: np.ndarray, of_class: np.ndarray) -> None:
-        # (sets × pinned ids) grows with renewals²: kept packed, 8 ids a byte, for the
-        # per-host views a result builds on demand
-        self._n = PL.shape[1]
-        self._PL, self._PC = np.packbits(PL, axis=1), np.packbits(PC, axis=1)
-        self.column, self.of_class = column, of_class
+        self._n, self._packed = PL.shape[1], False
+        self._PL, self._PC, self.column, self.of_class = PL, PC, column, of_class
         self.pinned = (PL.any(axis=1) | PC.any(axis=1))[of_class][:, None]  # (J, 1)
+
+    def pack(self) -> None:
+        """(sets × pinned ids) grows with renewals²: once the tables are built, keep it packed
+        (8 ids a byte) for the per-host views a result builds on demand."""
+        if not self._packed:
+            self._PL, self._PC = np.packbits(self._PL, axis=1), np.packbits(self._PC, axis=1)
+            self._packed = True
 
     def fails(self, chains: Chains, glob: np.ndarray, matcher: str) -> tuple[np.ndarray, np.ndarray]:
         """(J, S) pinned and not accepting the segment's chain; (S,) chain validates."""
         leaf, ca = self.column[chains.rows_leaf], self.column[chains.rows_ca]
-        PL = np.unpackbits(self._PL, axis=1, count=self._n).view(bool)
-        PC = np.unpackbits(self._PC, axis=1, count=self._n).view(bool)
+        PL, PC = self._PL, self._PC
+        if self._packed:
+            PL = np.unpackbits(PL, axis=1, count=self._n).view(bool)
+            PC = np.unpackbits(PC, axis=1, count=self._n).view(bool)
         acc = accept(PL, PC, leaf, ca, matcher)
         rows = chains.spread[glob]
         return self.pinned & ~acc[self.of_class][:, rows], chains.rows_trusted[rows]
@@ -201,4 +207,6 @@ def static_tables(sim: Simulation, strategy: PinningStrategy, releases) -> Strat
             if key not in shared:
                 shared[key] = view(~X_lock & rej_on[a], ~untrusted & rej_off[a])
             protect[c.name][a] = shared[key]
+    for p in pins.values():
+        p.pack()
     return StrategyTables(strategy, releases, seg_start, seg_of_day, lock, violate, protect, lock_host)
