@@ -113,7 +113,7 @@ def _text(value: Any) -> str:
 
 def scenario_inputs(scenario: Scenario) -> pd.DataFrame:
     """One row per input (``COLUMNS``): every leaf of the resolved scenario except unset
-    optional values, with its origin (given / derived / default) and source."""
+    optional values and empty defaults, with its origin (given / derived / default) and source."""
     resolved = _flatten(scenario.to_dict())
     raw = _raw(scenario)
     file_label = (
@@ -131,6 +131,8 @@ def scenario_inputs(scenario: Scenario) -> pd.DataFrame:
             origin, source = _origin(path, raw_leaves, raw_nodes)
             if origin == "given":
                 source = file_label
+            elif origin == "default" and value in ("", "[]", "{}"):
+                continue  # an empty default (no events, no backups): nothing is assumed
         section = path.split(".", 1)[0].split("[", 1)[0]
         rows.append((section, path, _text(value), origin, source))
     return pd.DataFrame(rows, columns=COLUMNS)
