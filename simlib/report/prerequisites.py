@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from simlib.model import Scenario, StrategySpec
-from simlib.toolkit.emit import STRATEGIES as EMIT_LEVELS
+from simlib.toolkit.emit import FORMATS
 
 __all__ = ["COLUMNS", "Snippet", "config_snippet", "prerequisites"]
 
@@ -152,65 +152,70 @@ class Snippet:
     note: str
 
 
-def _backup_pins(res, spec: StrategySpec, issuance) -> list[str]:
-    from simlib.server.certificates import RealPki
-
-    real = RealPki.for_calendar(res.calendar)
-    pins: list[str] = []
-    for b in spec.backup:
-        if b.kind == "next_key" and issuance.next_key is not None:
-            pins.append(real.spki_pin(issuance.next_key))
-        elif b.kind == "ca":
-            from simlib.pki import spki_pin
-
-            pins.append(spki_pin(real.root_cert(b.ca).public_key()))
-        elif b.kind == "intermediates":
-            from simlib.pki import spki_pin
-
-            day = res.scenario.start
-            ca = next(c for c in res.scenario.cas if c.name == b.ca)
-            for it in ca.intermediates:
-                if (it.active_from or day) <= day and (it.active_until is None or day < it.active_until):
-                    pins.append(spki_pin(real.intermediate_cert(b.ca, it.name).public_key()))
-        elif b.kind == "spki":
-            pins.append(b.pin)
-    return list(dict.fromkeys(pins))
-
-
 def config_snippet(res, strategy: str) -> Snippet | None:
-    """Configs of ``strategy`` for its first pinned host, from the chain served on the first day;
-    ``None`` when the strategy pins nothing or pins whole certificates (no platform format
-    takes certificate hashes for every client)."""
+    """Configs of ``strategy`` for its first pinned host: exactly the pins a release built on
+    the first day ships (primary and backup, split into ATS's leaf and CA lists); ``None`` when
+    the strategy pins nothing. Certificate pins have no format on these platforms (all four
+    formats are then refused, with the reason)."""
     from simlib.server.certificates import RealPki
-    from simlib.toolkit.emit import FORMATS, EmitError, emit
+    from simlib.strategies.strategy import PinningStrategy
+    from simlib.toolkit.emit import (
+        EmitError,
+        ats_plist_lists,
+        nsc_xml,
+        okhttp_kotlin,
+        trustkit_json,
+    )
 
     sc: Scenario = res.scenario
     spec = _spec(sc, strategy)
     hosts = _pinned_hosts(sc, spec)
-    if not hosts or spec.pin not in EMIT_LEVELS:
+    if not hosts:
         return None
     host = hosts[0].name
-    issuance = res.calendar.serving(host, 0)
-    real = RealPki.for_calendar(res.calendar)
-    chain = real.served_chain(issuance)
-    anchors = (real.root_cert(issuance.ca),)  # servers do not send the root; root pins need it
-    backups = _backup_pins(res, spec, issuance)
+    cal = res.calendar
+    if spec.pin == "leaf_cert":
+        why = "certificate pins have no format here (NSC, ATS, OkHttp and TrustKit pin keys)"
+        return Snippet(host, sc.start, {}, dict.fromkeys(FORMATS, why), "", "")
+    strat = PinningStrategy.from_spec(spec)
+    pinset = strat.pins(cal, host, 0)
+    primary = strat.targets(cal, cal.serving(host, 0), 0)
+    real = RealPki.for_calendar(cal)
     expires = (
         sc.start + dt.timedelta(days=spec.expires_after_days) if spec.expires_after_days else None
     )
+    # `simlib emit` finds the primary pin in the live chain; the rest are backups to pass.
+    flags = [f"--backup {real.spki_pin(i)}" for i in sorted((pinset.leaf | pinset.ca) - primary)]
+    command = " ".join([f"simlib emit --strategy {spec.pin} --host {host}", *flags])
+
+    def pins(ids) -> list[tuple[str, str]]:
+        return [(real.spki_pin(i), cal.registry[i].label) for i in sorted(ids)]
+
+    leaf, ca = pins(pinset.leaf), pins(pinset.ca)
+    both = leaf + ca
+    makers = {
+        "android": lambda: nsc_xml(host, both, expires=expires),
+        "ios": lambda: ats_plist_lists(host, leaf, ca),
+        "okhttp": lambda: okhttp_kotlin(host, both),
+        "trustkit": lambda: trustkit_json(host, both, expires=expires),
+    }
     files: dict[str, str] = {}
     refused: dict[str, str] = {}
-    for fmt in FORMATS:  # one at a time: a format may refuse the pin set (TrustKit needs two)
+    for fmt, make in makers.items():
         try:
-            files |= emit(spec.pin, chain, host=host, backups=tuple(backups), expires=expires,
-                          formats=(fmt,), anchors=anchors)
-        except EmitError as exc:
+            files[fmt] = make()
+        except EmitError as exc:  # TrustKit refuses a single pin
             refused[fmt] = str(exc)
-    flags = " ".join(f"--backup {p}" for p in backups)
-    command = f"simlib emit --strategy {spec.pin} --host {host}" + (f" {flags}" if flags else "")
-    note = (
-        f"Pins of the simulated {sc.start} chain of {host} (stand-in keys): the shape of the "
-        "config, not your pins. Run the command against your real host to get yours; "
-        "it audits what it writes."
+    simulated = [label for _, label in both if not _is_real(cal, label)]
+    note = f"The pins a release built on {sc.start} ships for {host}. " + (
+        "Every one is the pin of a real CA certificate."
+        if not simulated
+        else ("Pins of real CA certificates are real; " if len(simulated) < len(both) else "")
+        + f"{', '.join(simulated)}: simulated stand-in key(s) — run the command against your "
+        "real host for yours (it audits what it writes)."
     )
     return Snippet(host, sc.start, files, refused, command, note)
+
+
+def _is_real(cal, label: str) -> bool:
+    return any(item.real and item.label == label for item in cal.registry.items)

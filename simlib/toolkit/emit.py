@@ -95,8 +95,25 @@ def ats_plist(
     host: str, pins: list[tuple[str, str]], *, leaf: bool, include_subdomains: bool = False
 ) -> str:
     """A plist holding only ``NSAppTransportSecurity``: merge it into the app's Info.plist."""
-    key = "NSPinnedLeafIdentities" if leaf else "NSPinnedCAIdentities"
-    entry: dict = {key: [{"SPKI-SHA256-BASE64": v} for v, _ in pins]}
+    return ats_plist_lists(
+        host, pins if leaf else [], [] if leaf else pins, include_subdomains=include_subdomains
+    )
+
+
+def ats_plist_lists(
+    host: str,
+    leaf_pins: list[tuple[str, str]],
+    ca_pins: list[tuple[str, str]],
+    *,
+    include_subdomains: bool = False,
+) -> str:
+    """ATS pins with both lists: a connection needs a match in *each* non-empty list."""
+    entry: dict = {}
+    if leaf_pins:
+        entry["NSPinnedLeafIdentities"] = [{"SPKI-SHA256-BASE64": v} for v, _ in leaf_pins]
+    if ca_pins:
+        entry["NSPinnedCAIdentities"] = [{"SPKI-SHA256-BASE64": v} for v, _ in ca_pins]
+    pins = [*leaf_pins, *ca_pins]
     if include_subdomains:
         entry["NSIncludesSubdomains"] = True  # one extra label only, unlike Android
     doc = {"NSAppTransportSecurity": {"NSPinnedDomains": {host: entry}}}

@@ -8,7 +8,7 @@ import simlib
 from simlib.pki import spki_pin
 from simlib.report.prerequisites import config_snippet, prerequisites
 from simlib.server.certificates import RealPki
-from tests.conftest import make
+from tests.conftest import DATA, make
 
 # One host renewed every 90 - 30 = 60 days from day 0 over 365 days: issued on days 0, 60, …,
 # 360, so 6 renewals, each with a new key under key_policy rotate.
@@ -95,3 +95,24 @@ def test_snippet_says_which_format_refuses_a_single_pin():
     snippet = config_snippet(res, "s")
     assert "trustkit" in snippet.refused and "2 pins" in snippet.refused["trustkit"]
     assert "android" in snippet.files
+
+
+def test_ats_gets_leaf_and_ca_lists_for_a_mixed_strategy():
+    res = _res([{"name": "s", "pin": "leaf_spki", "backup": ["ca:ca2"]}])
+    ios = config_snippet(res, "s").files["ios"]
+    assert "NSPinnedLeafIdentities" in ios and "NSPinnedCAIdentities" in ios
+
+
+def test_certificate_pins_have_no_config_format():
+    snippet = config_snippet(_res([{"name": "c", "pin": "leaf_cert"}]), "c")
+    assert not snippet.files and set(snippet.refused) == {"android", "ios", "okhttp", "trustkit"}
+
+
+def test_real_ca_pins_are_the_real_ones():
+    # ISRG Root X1's SPKI pin, as `openssl x509 -pubkey | openssl pkey -pubin -outform der |
+    # openssl dgst -sha256 -binary | base64` prints it for the real certificate.
+    isrg_x1 = "C5+lpZ7tcVwmwQIMcRtPbsQtWLABXhQzejna0wHFr8M="
+    res = simlib.simulate(simlib.load_scenario(DATA / "presets/le-2025-intermediate-rotation.yaml"))
+    snippet = config_snippet(res, "root")
+    assert all(isrg_x1 in text for text in snippet.files.values())
+    assert "Every one is the pin of a real CA certificate" in snippet.note
