@@ -280,12 +280,13 @@ class DecisionReport:
         pre = prerequisites(self.result, best, incurable_user_days=float(row["incurable_user_days"]))
         parts = [f"<p>For <b>{_e(best)}</b>:</p>", table_html(pre, table_id="prerequisites")]
         snippet = config_snippet(self.result, best)
-        if snippet is not None:
+        if snippet is not None and snippet.command:
             parts.append(f"<p>{_e(snippet.note)}</p><pre class='simlib-snippet'>{_e(snippet.command)}</pre>")
+        if snippet is not None:
             for fmt_name, text in snippet.files.items():
                 parts.append(f"<p><b>{_e(fmt_name)}</b></p><pre class='simlib-snippet'>{_e(text)}</pre>")
             for fmt_name, why in snippet.refused.items():
-                parts.append(f"<p><b>{_e(fmt_name)}</b>: not written — {_e(why)}.</p>")
+                parts.append(f"<p><b>{_e(fmt_name)}</b>: not written — {_e(why.rstrip('.'))}.</p>")
         return Fragment("".join(parts))
 
     def column_notes(self) -> dict[str, str]:
