@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import simlib
-from simlib.report import sensitivity
+from simlib.report import sensitivity, sweeps
 from tests.conftest import make
 
 LIFETIME, LAG = "hosts[0].validity_days", "fleet.adoption.components[1].mean_lag_days"
@@ -35,32 +35,15 @@ def stored(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def stats(stored):
-    return sensitivity.load_stats(stored)
+    return sweeps.load_stats(stored)
 
 
 def _lockout(stats, strategy="leaf"):
     return stats[(stats["metric"] == "mean_lockout_rate") & (stats["strategy"] == strategy)]
 
 
-def test_axes_and_fixed_values(stored, stats):
-    assert sensitivity.sweep_axes(stored) == [LIFETIME, LAG]
-    assert sensitivity.varying(stats, [LIFETIME, LAG, "strategy"]) == [LIFETIME, LAG, "strategy"]
-    fixed = sensitivity.fixed_values(stored, stats)
-    assert fixed == {LIFETIME: 90, LAG: 20}  # the base's values, both visited
-    assert sensitivity.base_scenario(stored).hosts[0].validity_days == 90
-    assert sensitivity.strategies_of(stats) == ["none", "leaf", "intermediate"]
-
-
-def test_pivot_and_heatmap_hold_the_stored_means(stored, stats):
-    raw = simlib.load_results(stored)
-    means = raw[raw["strategy"] == "leaf"].groupby([LAG, LIFETIME])["mean_lockout_rate"].mean()
-    table = sensitivity.pivot(_lockout(stats), LIFETIME, LAG)
-    assert table.columns.tolist() == [90, 40, 60]  # sweep order, not sorted
-    assert table.index.tolist() == [20, 5]
-    for lag in (20, 5):
-        for life in (90, 40, 60):
-            assert table.loc[lag, life] == pytest.approx(means.loc[(lag, life)], rel=1e-12)
-    assert table.to_numpy().max() > 0
+def test_heatmap_cells_are_the_pivot(stats):
+    table = sweeps.pivot(_lockout(stats), LIFETIME, LAG)
     fig, ax = plt.subplots()
     sensitivity.plot_heatmap(_lockout(stats), LIFETIME, LAG, ax=ax)
     np.testing.assert_allclose(ax.images[0].get_array(), table.to_numpy())
@@ -72,13 +55,8 @@ def test_pivot_and_heatmap_hold_the_stored_means(stored, stats):
     plt.close(fig)
 
 
-def test_pivot_refuses_an_axis_left_free(stats):
-    with pytest.raises(ValueError, match="hosts"):
-        sensitivity.pivot(_lockout(stats), LAG, "strategy")
-
-
 def test_bands_are_the_stored_percentiles(stats):
-    part = sensitivity.at(stats[stats["metric"] == "mean_lockout_rate"], {LAG: 20}, keep=[LIFETIME])
+    part = sweeps.at(stats[stats["metric"] == "mean_lockout_rate"], {LAG: 20}, keep=[LIFETIME])
     part = part[part["strategy"].isin(["leaf", "intermediate"])]
     fig, ax = plt.subplots()
     sensitivity.plot_bands(part, LIFETIME, group="strategy", ax=ax)
@@ -101,30 +79,6 @@ def test_bands_are_the_stored_percentiles(stats):
     plt.close(fig)
 
 
-def test_effect_table_is_last_minus_first(stored, stats):
-    fixed = sensitivity.fixed_values(stored, stats)
-    table = sensitivity.effect_table(stats, [LIFETIME, LAG], fixed)
-    row = table[
-        (table["factor"] == sensitivity.axis_label(LIFETIME)) & (table["strategy"] == "leaf")
-    ]
-    piece = _lockout(stats)
-    piece = piece[piece[LAG] == 20].set_index(LIFETIME)["mean"]
-    assert row["change"].item() == pytest.approx(piece.loc[60] - piece.loc[90])
-    assert table["change"].abs().is_monotonic_decreasing
-
-
-def test_labels_are_words():
-    assert sensitivity.axis_label("fleet.release_every_days") == "days between app releases"
-    assert sensitivity.axis_label("strategies[3].dynamic.refresh_days") == "refresh (days)"
-    assert sensitivity.axis_label("fleet.users") == "users"
-    assert sensitivity.metric_label("mean_protected_rogue_ca").startswith(
-        "users protected against rogue CA"
-    )
-    assert sensitivity.is_share("mean_lockout_rate") and not sensitivity.is_share(
-        "locked_user_days"
-    )
-
-
 def test_expected_mode_draws_lines_without_bars(tmp_path):
     out = tmp_path / "exp"
     simlib.sweep(
@@ -135,7 +89,7 @@ def test_expected_mode_draws_lines_without_bars(tmp_path):
         out=out,
         progress=False,
     )
-    stats = sensitivity.load_stats(out, "mean_lockout_rate")
+    stats = sweeps.load_stats(out, "mean_lockout_rate")
     fig, ax = plt.subplots()
     sensitivity.plot_bands(stats, LIFETIME, group="strategy", ax=ax)
     assert not ax.containers and len(ax.get_lines()) == 3
