@@ -23,7 +23,7 @@ def fmt(column: str, value: object) -> str:
         return "never"
     if column == "peak_lockout" or column.startswith("protected_"):
         return f"{v:.1%}"
-    if column.startswith(("worst_recovery", "outage_p")):
+    if column.startswith(("median_recovery", "outage_p")):
         return f"{v:.0f}"
     return f"{v:,.0f}"
 
