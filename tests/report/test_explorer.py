@@ -160,7 +160,7 @@ def test_redraw_moves_the_same_artists(sc):
     axes = list(fig.axes)
     lines = [list(ax.lines) for ax in axes]
     patches = [list(ax.patches) for ax in axes]
-    leaf = ex._artists["lines"]["leaf"]
+    leaf = ex.drawing_.artists["lines"]["leaf"]
     before = leaf.get_ydata().copy()
     ex.update(
         lifetime_days=30, key_policy="reuse", strategy="root", android_share=0.2, update_speed=3
@@ -188,7 +188,7 @@ def test_headline_equals_simulate_of_the_overridden_scenario(sc):
     assert head.protected_share == pytest.approx(row["mean_protected_stolen_leaf_key"])
     assert head.users_ever_locked == pytest.approx(ever)
     assert head.locked_user_days > 0
-    line = ex._artists["lines"]["leaf"].get_ydata()
+    line = ex.drawing_.artists["lines"]["leaf"].get_ydata()
     assert list(line) == pytest.approx(
         list(res.timeseries.query("strategy == 'leaf'")["lockout_rate"])
     )
