@@ -82,7 +82,8 @@ class _HostPins:
     def __init__(self, PL: np.ndarray, PC: np.ndarray, column: np.ndarray, of_class: np.ndarray) -> None:
         self._n, self._packed = PL.shape[1], False
         self._PL, self._PC, self.column, self.of_class = PL, PC, column, of_class
-        self.pinned = (PL.any(axis=1) | PC.any(axis=1))[of_class][:, None]  # (J, 1)
+        self._pinned_sets = (PL.any(axis=1) | PC.any(axis=1))[:, None]  # (sets, 1)
+        self.pinned = self._pinned_sets[of_class]  # (J, 1)
 
     def pack(self) -> None:
         """(sets × pinned ids) grows with renewals²: once the tables are built, keep it packed
@@ -98,9 +99,9 @@ class _HostPins:
         if self._packed:
             PL = np.unpackbits(PL, axis=1, count=self._n).view(bool)
             PC = np.unpackbits(PC, axis=1, count=self._n).view(bool)
-        acc = accept(PL, PC, leaf, ca, matcher)
+        fail = self._pinned_sets & ~accept(PL, PC, leaf, ca, matcher)  # (sets, chains): small
         rows = chains.spread[glob]
-        return self.pinned & ~acc[self.of_class][:, rows], chains.rows_trusted[rows]
+        return fail[self.of_class][:, rows], chains.rows_trusted[rows]
 
 
 class _HostViews(Mapping):
