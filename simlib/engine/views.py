@@ -26,7 +26,9 @@ class VerdictView:
     def __init__(self, cls: np.ndarray, X: np.ndarray, off: np.ndarray, first: np.ndarray) -> None:
         self.cls = cls  # (V,) class of each version
         self._J = X.shape[0]
-        self._packed = np.packbits(X, axis=0)  # (C, S) verdicts where pins apply, 8 classes a byte
+        # (C, S) verdicts where pins apply, 8 classes a byte (packed through the transpose:
+        # packing along contiguous rows is about 3× faster than down the columns)
+        self._packed = np.ascontiguousarray(np.packbits(np.ascontiguousarray(np.asarray(X, dtype=bool).T), axis=1).T)
         self.off = off  # (S,) verdict where they do not
         self.first = first  # (S,) first version whose pins apply
 
@@ -45,6 +47,8 @@ class VerdictView:
 
     def __getitem__(self, key):
         k, s = key
+        if isinstance(k, slice) and isinstance(s, slice) and k == s == slice(None):
+            return self.dense()
         V, S = self.shape
         k = np.arange(V)[k] if isinstance(k, slice) else np.asarray(k)
         s = np.arange(S)[s] if isinstance(s, slice) else np.asarray(s)
@@ -67,7 +71,8 @@ class VerdictView:
 
     def dense(self) -> np.ndarray:
         """The (V, S) table it stands for (built on each call: callers keep what they need)."""
-        return self[:, :]
+        applies = np.arange(len(self.cls))[:, None] >= self.first[None, :]
+        return np.where(applies, self.X[self.cls], self.off[None, :])  # whole rows gathered
 
     def __array__(self, dtype=None, copy=None):
         out = self.dense()
