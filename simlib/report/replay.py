@@ -28,7 +28,6 @@ __all__ = [
     "case",
     "chain_marks",
     "question_for",
-    "question_of",
     "replay_cases",
     "replay_table",
     "replay_text",
@@ -165,20 +164,10 @@ class ReplayCase:
     scenario: Scenario
 
 
-def question_of(path: str | Path) -> str:
-    """The ``# Question:`` line of a scenario file's opening comment block, or ""."""
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if not line.startswith("#"):
-            break
-        text = line.lstrip("#").strip()
-        if text.lower().startswith("question:"):
-            return text.split(":", 1)[1].strip()
-    return ""
-
-
 def question_for(scenario=None, preset: str | None = None) -> str:
     """The question of a preset, or of a scenario file (its ``# Question:`` line), or ""."""
     from simlib.world.presets import preset as find_preset
+    from simlib.world.presets import question_of
 
     if preset:
         return find_preset(preset).question

@@ -17,7 +17,7 @@ from simlib.world.data import _data_root
 if TYPE_CHECKING:
     from simlib.model import Scenario
 
-__all__ = ["Preset", "load_preset", "preset", "preset_names", "presets", "presets_dir"]
+__all__ = ["Preset", "load_preset", "preset", "preset_names", "presets", "presets_dir", "question_of"]
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,9 @@ def presets_dir() -> Path:
     return _data_root() / "presets"
 
 
-def _question(path: Path) -> str:
-    for line in path.read_text(encoding="utf-8").splitlines():
+def question_of(path: str | Path) -> str:
+    """The ``# Question:`` line of a scenario file's opening comment block, or ""."""
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
         if not line.startswith("#"):
             break
         text = line.lstrip("#").strip()
@@ -50,7 +51,7 @@ def presets() -> tuple[Preset, ...]:
     if not folder.is_dir():
         return ()
     return tuple(
-        Preset(p.stem, _question(p), p) for p in sorted(folder.glob("*.yaml")) if p.is_file()
+        Preset(p.stem, question_of(p), p) for p in sorted(folder.glob("*.yaml")) if p.is_file()
     )
 
 

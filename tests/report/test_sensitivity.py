@@ -9,43 +9,17 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pytest
 
 import simlib
 from simlib.report import sensitivity, sweeps
 from tests.conftest import make
-
-LIFETIME, LAG = "hosts[0].validity_days", "fleet.adoption.components[1].mean_lag_days"
-STRATEGIES = [
-    {"name": "none", "pin": "none"},
-    {"name": "leaf", "pin": "leaf_spki"},
-    {"name": "intermediate", "pin": "intermediate_spki"},
-]
-
-
-@pytest.fixture(scope="module")
-def stored(tmp_path_factory):
-    """A stored Monte Carlo sweep: lifetime 90 / 40 / 60 (base 90) × slow lag 20 / 5, 4 fleets."""
-    out = tmp_path_factory.mktemp("sweep") / "mc"
-    base = make(strategies=STRATEGIES)
-    grid = {LIFETIME: [90, 40, 60], LAG: [20, 5]}
-    simlib.sweep(base, grid, replications=4, seed=5, executor=None, out=out, progress=False)
-    return out
-
-
-@pytest.fixture(scope="module")
-def stats(stored):
-    return sweeps.load_stats(stored)
-
-
-def _lockout(stats, strategy="leaf"):
-    return stats[(stats["metric"] == "mean_lockout_rate") & (stats["strategy"] == strategy)]
+from tests.report.stored_sweep import LAG, LIFETIME, STRATEGIES, lockout
 
 
 def test_heatmap_cells_are_the_pivot(stats):
-    table = sweeps.pivot(_lockout(stats), LIFETIME, LAG)
+    table = sweeps.pivot(lockout(stats), LIFETIME, LAG)
     fig, ax = plt.subplots()
-    sensitivity.plot_heatmap(_lockout(stats), LIFETIME, LAG, ax=ax)
+    sensitivity.plot_heatmap(lockout(stats), LIFETIME, LAG, ax=ax)
     np.testing.assert_allclose(ax.images[0].get_array(), table.to_numpy())
     assert ax.get_xlabel() == "leaf certificate lifetime (days)"
     assert ax.get_ylabel() == "slow adopters' mean update lag (days)"

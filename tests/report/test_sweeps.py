@@ -6,33 +6,7 @@ import pytest
 
 import simlib
 from simlib.report import sweeps
-from tests.conftest import make
-
-LIFETIME, LAG = "hosts[0].validity_days", "fleet.adoption.components[1].mean_lag_days"
-STRATEGIES = [
-    {"name": "none", "pin": "none"},
-    {"name": "leaf", "pin": "leaf_spki"},
-    {"name": "intermediate", "pin": "intermediate_spki"},
-]
-
-
-@pytest.fixture(scope="module")
-def stored(tmp_path_factory):
-    """A stored Monte Carlo sweep: lifetime 90 / 40 / 60 (base 90) × slow lag 20 / 5, 4 fleets."""
-    out = tmp_path_factory.mktemp("sweep") / "mc"
-    base = make(strategies=STRATEGIES)
-    grid = {LIFETIME: [90, 40, 60], LAG: [20, 5]}
-    simlib.sweep(base, grid, replications=4, seed=5, executor=None, out=out, progress=False)
-    return out
-
-
-@pytest.fixture(scope="module")
-def stats(stored):
-    return sweeps.load_stats(stored)
-
-
-def _lockout(stats, strategy="leaf"):
-    return stats[(stats["metric"] == "mean_lockout_rate") & (stats["strategy"] == strategy)]
+from tests.report.stored_sweep import LAG, LIFETIME, lockout
 
 
 def test_axes_and_fixed_values(stored, stats):
@@ -47,7 +21,7 @@ def test_axes_and_fixed_values(stored, stats):
 def test_pivot_holds_the_stored_means(stored, stats):
     raw = simlib.load_results(stored)
     means = raw[raw["strategy"] == "leaf"].groupby([LAG, LIFETIME])["mean_lockout_rate"].mean()
-    table = sweeps.pivot(_lockout(stats), LIFETIME, LAG)
+    table = sweeps.pivot(lockout(stats), LIFETIME, LAG)
     assert table.columns.tolist() == [90, 40, 60]  # sweep order, not sorted
     assert table.index.tolist() == [20, 5]
     for lag in (20, 5):
@@ -58,14 +32,14 @@ def test_pivot_holds_the_stored_means(stored, stats):
 
 def test_pivot_refuses_an_axis_left_free(stats):
     with pytest.raises(ValueError, match="hosts"):
-        sweeps.pivot(_lockout(stats), LAG, "strategy")
+        sweeps.pivot(lockout(stats), LAG, "strategy")
 
 
 def test_effect_table_is_last_minus_first(stored, stats):
     fixed = sweeps.fixed_values(stored, stats)
     table = sweeps.effect_table(stats, [LIFETIME, LAG], fixed)
     row = table[(table["factor"] == sweeps.axis_label(LIFETIME)) & (table["strategy"] == "leaf")]
-    piece = _lockout(stats)
+    piece = lockout(stats)
     piece = piece[piece[LAG] == 20].set_index(LIFETIME)["mean"]
     assert row["change"].item() == pytest.approx(piece.loc[60] - piece.loc[90])
     assert table["change"].abs().is_monotonic_decreasing
