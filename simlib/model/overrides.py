@@ -69,3 +69,24 @@ def apply_overrides(base: Scenario | Mapping[str, Any], overrides: Mapping[str, 
         except (KeyError, ValueError) as exc:
             raise ScenarioError("<overrides>", path, str(exc.args[0]).split(": ", 1)[-1]) from None
     return scenario_from_dict(data, source="<overrides>")
+
+
+def lifetime_overrides(scenario: Scenario, days: int) -> dict[str, Any]:
+    """The dotted-path overrides of "certificates of ``days`` days" (the one rule of the what-if
+    question and the explorer's lifetime control).
+
+    Every host requests ``days``-day certificates (still capped by ``validity_cap``) and renews at
+    most a third of the lifetime before expiry (at least 1 day): a host's own
+    ``renew_before_days`` is kept when it is shorter, and so is each of its ``policy_schedule``
+    steps'. ``renew_at_fraction`` is relative to the lifetime already and stays.
+    """
+    cap = max(1, days // 3)
+    out: dict[str, Any] = {}
+    for i, host in enumerate(scenario.hosts):
+        out[f"hosts[{i}].validity_days"] = days
+        if host.renew_before_days is not None and host.renew_before_days > cap:
+            out[f"hosts[{i}].renew_before_days"] = cap
+        for j, step in enumerate(host.policy_schedule):
+            if step.renew_before_days is not None and step.renew_before_days > cap:
+                out[f"hosts[{i}].policy_schedule[{j}].renew_before_days"] = cap
+    return out

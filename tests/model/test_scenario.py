@@ -17,6 +17,7 @@ from simlib.model import (
     scenario_from_dict,
     set_path,
 )
+from simlib.model.overrides import lifetime_overrides
 from tests.conftest import BASE, DATA, make
 
 QUICKSTART = DATA / "scenarios" / "quickstart.yaml"
@@ -172,6 +173,27 @@ class TestOverrides:
         assert v.fleet.adoption.components[1].mean_lag_days == 60
         assert v.hosts[0].validity_days == 47
         assert sc.hosts[0].validity_days == 90  # the base stays frozen
+
+    def test_lifetime_overrides_renew_at_most_a_third_before_expiry(self):
+        sc = make(hosts=[
+            {"name": "a.test", "ca": "ca1", "validity_days": 90, "renew_before_days": 30,
+             "policy_schedule": [{"from": "2025-06-01", "renew_before_days": 20},
+                                 {"from": "2025-09-01", "renew_before_days": 10}]},
+            {"name": "b.test", "ca": "ca1", "validity_days": 90, "renew_before_days": 5},
+            {"name": "c.test", "ca": "ca1", "renew_at_fraction": 0.5},
+        ])  # fmt: skip
+        # 47 // 3 = 15: 30 and 20 become 15; 10 and 5 are shorter and kept
+        assert lifetime_overrides(sc, 47) == {
+            "hosts[0].validity_days": 47,
+            "hosts[0].renew_before_days": 15,
+            "hosts[0].policy_schedule[0].renew_before_days": 15,
+            "hosts[1].validity_days": 47,
+            "hosts[2].validity_days": 47,
+        }
+        short = apply_overrides(sc, lifetime_overrides(sc, 6))  # 6 // 3 = 2
+        assert [h.renew_before_days for h in short.hosts] == [2, 2, None]
+        assert [st.renew_before_days for st in short.hosts[0].policy_schedule] == [2, 2]
+        assert apply_overrides(sc, lifetime_overrides(sc, 2)).hosts[0].renew_before_days == 1
 
     def test_bad_paths_and_values(self):
         sc = make()

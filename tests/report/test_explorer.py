@@ -8,6 +8,8 @@ import pytest
 
 import simlib
 from simlib.errors import ScenarioError
+from simlib.model.overrides import lifetime_overrides
+from simlib.report import questions
 from simlib.report.explorer import CONTROLS, Explorer
 from tests.conftest import make
 
@@ -67,14 +69,17 @@ def test_update_speed_scales_an_empirical_curve():
     assert [tuple(p) for p in points] == [(0.0, 0.1), (20.0, 0.5), (80.0, 0.9)]
 
 
-def test_lifetime_applies_to_every_host_keeping_the_renewal_point(sc):
+def test_lifetime_applies_to_every_host_renewing_at_most_a_third_before_expiry(sc):
     ex = Explorer(sc)
     assert ex.overrides(lifetime_days=45) == {
         "hosts[0].validity_days": 45,
-        "hosts[0].renew_before_days": 15,  # 30 of 90 days → 15 of 45
+        "hosts[0].renew_before_days": 15,  # 45 // 3, shorter than the host's own 30
         "hosts[1].validity_days": 45,  # renew_at_fraction is already relative
     }
-    # renew_before_days stays between 1 and the lifetime − 1, so the scenario stays valid
+    # the same rule as the what-if question's
+    assert ex.scenario_for(lifetime_days=47) == questions.with_validity(sc, 47)
+    assert ex.overrides(lifetime_days=47) == lifetime_overrides(sc, 47)
+    # renew_before_days stays at least 1, so the scenario stays valid
     short = ex.scenario_for(lifetime_days=2)
     assert (short.hosts[0].validity_days, short.hosts[0].renew_before_days) == (2, 1)
 

@@ -5,9 +5,9 @@ dotted-path overrides (:func:`simlib.apply_overrides`) it produces.
   (a mixture's ``mean_lag_days``, an empirical curve's ``days``; the never-update share and the
   curve's shares are kept). 2 = twice as fast, 0.5 = half as fast.
 * ``lifetime_days`` — the requested certificate lifetime of every host (still capped by
-  ``validity_cap``). A host that renews ``renew_before_days`` before expiry keeps renewing at the
-  same point of the lifetime (the days are scaled with it, and stay between 1 and the lifetime − 1);
-  ``renew_at_fraction`` is a fraction already.
+  ``validity_cap``), renewed at most a third of the lifetime before expiry (a host's own earlier
+  renewal is kept when shorter; ``renew_at_fraction`` is a fraction already): the rule of
+  :func:`~simlib.model.overrides.lifetime_overrides`, the same as the what-if question's.
 * ``key_policy`` — ``reuse`` or ``rotate`` (a new key at every renewal) for every host, or a
   mapping host name → policy; ``None`` keeps a host as configured. A chosen policy replaces the
   host's dated key-policy steps too (renewal steps stay).
@@ -31,6 +31,7 @@ import numpy as np
 
 from simlib.errors import ScenarioError, clip
 from simlib.model import Scenario
+from simlib.model.overrides import lifetime_overrides
 
 #: The controls, in the order the widget shows them.
 CONTROLS: tuple[str, ...] = (
@@ -171,24 +172,7 @@ class Controls:
                     [d_ / speed, share] for d_, share in adoption.points
                 ]
         if settings["lifetime_days"] != d["lifetime_days"]:
-            life = settings["lifetime_days"]
-            for i, host in enumerate(sc.hosts):
-                old = self.requested_lifetime(i)
-                out[f"hosts[{i}].validity_days"] = life
-                if host.renew_before_days is not None:
-                    out[f"hosts[{i}].renew_before_days"] = self._scaled_before(
-                        host.renew_before_days, old, life, f"hosts[{i}]"
-                    )
-                for j, step in enumerate(host.policy_schedule):
-                    if step.renew_before_days is not None:
-                        out[f"hosts[{i}].policy_schedule[{j}].renew_before_days"] = (
-                            self._scaled_before(
-                                step.renew_before_days,
-                                old,
-                                life,
-                                f"hosts[{i}].policy_schedule[{j}]",
-                            )
-                        )
+            out.update(lifetime_overrides(sc, settings["lifetime_days"]))
         for host, policy in (settings["key_policy"] or {}).items():
             i = self.hosts.index(host)
             spec = sc.hosts[i]
@@ -198,9 +182,11 @@ class Controls:
                 continue  # already so
             out[f"hosts[{i}].key_policy"] = policy
             if any(st.key_policy is not None for st in spec.policy_schedule):
+                # the steps' renewal, as the lifetime control may have set it
                 steps = [
                     {k: v for k, v in step.items() if k != "key_policy"}
-                    for step in sc.to_dict()["hosts"][i]["policy_schedule"]
+                    | _popped(out, f"hosts[{i}].policy_schedule[{j}].renew_before_days")
+                    for j, step in enumerate(sc.to_dict()["hosts"][i]["policy_schedule"])
                 ]
                 out[f"hosts[{i}].policy_schedule"] = [
                     st for st in steps if st.get("renew_before_days") or st.get("renew_at_fraction")
@@ -211,8 +197,7 @@ class Controls:
             out["fleet.platforms.ios.share"] = 1.0 - share
         return out
 
-    @staticmethod
-    def _scaled_before(before: int, old: int, life: int, where: str) -> int:
-        if life < 2:
-            raise fail("lifetime_days", f"{where} renews before expiry: needs at least 2 days")
-        return int(min(max(1, round(before * life / old)), life - 1))
+
+def _popped(overrides: dict[str, Any], path: str) -> dict[str, Any]:
+    """``{"renew_before_days": value}`` of ``path`` taken out of ``overrides``, or ``{}``."""
+    return {"renew_before_days": overrides.pop(path)} if path in overrides else {}

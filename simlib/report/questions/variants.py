@@ -14,6 +14,7 @@ import pandas as pd
 
 from simlib.api import simulate
 from simlib.model import Scenario, ScenarioWarning, apply_overrides
+from simlib.model.overrides import lifetime_overrides
 from simlib.report.questions.wording import iso_date
 
 #: World label of the scenario as given.
@@ -106,19 +107,10 @@ def spare_ca(sc: Scenario) -> str | None:
 
 # ------------------------------------------------------------------------------ what-if
 def with_validity(sc: Scenario, days: int) -> Scenario:
-    """``sc`` with every host requesting ``days``-day certificates, renewed at most a third of
-    the lifetime before expiry (a host's own earlier renewal is kept when shorter)."""
-    data = resolved(sc)
-    cap = max(1, days // 3)
-    hosts = copy.deepcopy(data["hosts"])
-    for h in hosts:
-        h["validity_days"] = days
-        if h.get("renew_before_days") is not None:
-            h["renew_before_days"] = min(h["renew_before_days"], cap)
-        for step in h.get("policy_schedule") or []:
-            if step.get("renew_before_days") is not None:
-                step["renew_before_days"] = min(step["renew_before_days"], cap)
-    return variant(data, {"hosts": hosts})
+    """``sc`` with every host requesting ``days``-day certificates
+    (:func:`~simlib.model.overrides.lifetime_overrides`: renewed at most a third of the lifetime
+    before expiry, a host's own earlier renewal kept when shorter)."""
+    return variant(resolved(sc), lifetime_overrides(sc, days))
 
 
 # ------------------------------------------------------------------------------ simulating
