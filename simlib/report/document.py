@@ -16,7 +16,6 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from simlib.report.decision import (
-    COLUMN_NOTES,
     CostInputs,
     cost_inputs,
     pareto,
@@ -24,7 +23,7 @@ from simlib.report.decision import (
     recommendation,
 )
 from simlib.report.findings import findings, platform_lockout
-from simlib.report.html import fmt, ranked_table_html, table_html
+from simlib.report.html import ranked_table_html, table_html
 from simlib.report.plots import (
     figure_png,
     plot_coverage_readable,
@@ -98,6 +97,20 @@ class DecisionReport:
         from simlib.api import simulate
 
         return cls(simulate(scenario))
+
+    def write_results(self, out) -> list:
+        """The result files of this simulation (CSV, Parquet, resolved scenario) and the short
+        Markdown summary with its figures, into ``out`` (each file atomically)."""
+        from pathlib import Path
+
+        from simlib.report.markdown import summary_files
+        from simlib.results.io import atomic_write
+
+        files = summary_files(self.scenario, self.result)  # rendered before anything is written
+        paths = self.result.write(out, ("csv", "parquet"))
+        for name, data in files.items():
+            paths.append(atomic_write(Path(out) / name, lambda p, data=data: p.write_bytes(data)))
+        return paths
 
     # ------------------------------------------------------------------------- text
     def title(self) -> Fragment:
@@ -223,9 +236,13 @@ class DecisionReport:
             effect = "does not break"
             if bool(mine["breaks"]):
                 rec = mine["days_to_recover"]
-                effect = f"breaks: peak {mine['peak_locked_share']:.1%}, " + (
-                    f"below 1 % after {int(rec)} days" if not pd.isna(rec) else "no recovery within the horizon"
-                )
+                if not pd.isna(rec):
+                    after = f"below 1 % after {int(rec)} days"
+                elif bool(mine["cut_by_next_break"]):
+                    after = "not below 1 % before its next break"
+                else:
+                    after = "not below 1 % within the horizon"
+                effect = f"breaks: peak {mine['peak_locked_share']:.1%}, {after}"
             rows.append({
                 "date": str(date), "event": event, "kind": kind.replace("_", " "),
                 "source": g["source"].iloc[0] + (" (unconfirmed: assumption)" if g["assumption"].iloc[0] else ""),
@@ -257,10 +274,16 @@ class DecisionReport:
         })  # fmt: skip
         frame = pd.concat([inputs, cost_rows], ignore_index=True)
         counts = frame["origin"].value_counts()
+        origins = (
+            f"{counts.get('unknown', 0)} of a scenario built in Python or changed by overrides "
+            "(which are defaults cannot be told; check them all)"
+            if counts.get("unknown")
+            else f"{counts.get('given', 0)} given in the scenario, {counts.get('derived', 0)} "
+            f"derived from shorthands and real-world data, <b>{counts.get('default', 0)} defaults "
+            "— assumptions</b> to check"
+        )
         head = (
-            f"<p>{len(frame)} inputs: {counts.get('given', 0)} given in the scenario, "
-            f"{counts.get('derived', 0)} derived from shorthands and real-world data, "
-            f"<b>{counts.get('default', 0)} defaults — assumptions</b> to check. Cost inputs "
+            f"<p>{len(frame)} inputs: {origins}. Cost inputs "
             + ("come from the scenario's economics." if self.inputs.from_scenario else
                "are defaults (data/world/cost-defaults.csv): assumptions, not facts — replace them "
                "with your own figures.")
@@ -288,11 +311,3 @@ class DecisionReport:
             for fmt_name, why in snippet.refused.items():
                 parts.append(f"<p><b>{_e(fmt_name)}</b>: not written — {_e(why.rstrip('.'))}.</p>")
         return Fragment("".join(parts))
-
-    def column_notes(self) -> dict[str, str]:
-        return dict(COLUMN_NOTES)
-
-    def cell(self, strategy: str, column: str) -> str:
-        """One ranked-table cell as the report prints it."""
-        row = self.table[self.table["strategy"] == strategy].iloc[0]
-        return fmt(column, row[column])

@@ -6,7 +6,9 @@ leaf value and compared with the file as written:
 * ``given`` — the value is in the scenario file (for a preset: see the preset's sources);
 * ``derived`` — expanded from a shorthand written in the file (a host's ``profile:``/``tool:``/
   ``key_type:`` from ``data/world/``, or a list item given as a bare name);
-* ``default`` — not in the file: simlib's default, an **assumption** the reader should check.
+* ``default`` — not in the file: simlib's default, an **assumption** the reader should check;
+* ``unknown`` — the scenario was built in Python or changed since it was read: its values are
+  listed, but which were chosen and which are defaults is not known.
 
 A preset's own comment header (``Sources:``, ``Assumptions (unconfirmed):``) is quoted verbatim by
 :func:`stated_notes`.
@@ -28,6 +30,8 @@ COLUMNS = ["section", "input", "value", "origin", "source"]
 _SHORTHANDS = ("profile", "tool", "key_type")
 #: Notes of a preset header quoted by the report.
 _NOTE_HEADS = ("sources", "assumptions", "documented outcome")
+#: First line :mod:`simlib.report.render` gives a resolved scenario it writes out.
+RESOLVED_MARK = "# simlib: resolved scenario"
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -55,6 +59,8 @@ def _raw(scenario: Scenario) -> dict[str, Any] | None:
 
     source = scenario.source
     try:
+        if Path(source).is_file() and Path(source).read_text(encoding="utf-8").startswith(RESOLVED_MARK):
+            return None  # every default written out: given and default cannot be told apart
         if source == "quickstart.yaml":
             from importlib.resources import files
 
@@ -116,9 +122,8 @@ def scenario_inputs(scenario: Scenario) -> pd.DataFrame:
     optional values and empty defaults, with its origin (given / derived / default) and source."""
     resolved = _flatten(scenario.to_dict())
     raw = _raw(scenario)
-    file_label = (
-        "scenario built in Python" if raw is None else f"scenario file {Path(scenario.source).name}"
-    )
+    file_label = f"scenario file {Path(scenario.source).name}"
+    unknown = "built in Python or changed by overrides: given and default values cannot be told apart"
     raw_leaves = _flatten(raw) if raw is not None else {}
     raw_nodes = _nodes(raw) if raw is not None else {}
     rows = []
@@ -126,7 +131,7 @@ def scenario_inputs(scenario: Scenario) -> pd.DataFrame:
         if value is None:
             continue  # an optional input left unset: nothing is assumed
         if raw is None:
-            origin, source = "given", file_label
+            origin, source = "unknown", unknown
         else:
             origin, source = _origin(path, raw_leaves, raw_nodes)
             if origin == "given":
@@ -140,23 +145,10 @@ def scenario_inputs(scenario: Scenario) -> pd.DataFrame:
 
 def stated_notes(scenario: Scenario) -> dict[str, str]:
     """The ``Sources:``, ``Assumptions …:`` and ``Documented outcome:`` notes of the scenario
-    file's comment header (presets carry them), joined per note; empty if there are none."""
+    file's comment header (presets carry them); empty if there are none."""
+    from simlib.world.presets import header_notes
+
     source = Path(scenario.source)
     if not source.is_file():
         return {}
-    notes: dict[str, list[str]] = {}
-    current: str | None = None
-    for line in source.read_text(encoding="utf-8").splitlines():
-        if not line.startswith("#"):
-            break
-        text = line.lstrip("#").strip()
-        head = text.split(":", 1)[0].lower() if ":" in text else ""
-        key = next((h for h in _NOTE_HEADS if head.startswith(h)), None)
-        if key is not None and not line.startswith("#   "):
-            current = text.split(":", 1)[0]
-            notes[current] = [text.split(":", 1)[1].strip()]
-        elif current is not None and line.startswith("#   ") and text:
-            notes[current].append(text)
-        else:
-            current = None
-    return {k: " ".join(v).strip() for k, v in notes.items()}
+    return {k: v for k, v in header_notes(source).items() if k.lower().startswith(_NOTE_HEADS)}

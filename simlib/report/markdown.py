@@ -27,9 +27,9 @@ def summary_markdown(scenario: Scenario, summary) -> str:
         "",
         "![lockout](lockout.png)",
         "",
-        "![coverage](coverage.png)",
-        "",
     ]
+    if any(c.startswith("mean_protected_") for c in summary.columns):  # coverage.png exists
+        lines += ["![coverage](coverage.png)", ""]
     return "\n".join(lines)
 
 

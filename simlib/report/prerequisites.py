@@ -69,38 +69,11 @@ def prerequisites(res, strategy: str, *, incurable_user_days: float | None = Non
     iss = res.issuances
     own_cas = {h.ca for h in hosts}
     other = [c.name for c in sc.cas if c.name not in own_cas]
-    backups = [b for b in spec.backup if b.kind in ("ca", "intermediates") and b.ca not in own_cas]
-    literal = [b for b in spec.backup if b.kind == "spki"]
-    if backups:
-        rows.append(("backup pin from another CA", IN_PLACE,
-                     "backs up to " + ", ".join(str(b) for b in backups)
-                     + f": a move away from {', '.join(sorted(own_cas))} does not lock anyone out."))
-    elif literal:
-        rows.append(("backup pin from another CA", "check",
-                     f"{len(literal)} literal backup pin(s): make sure one is a key of a CA other "
-                     f"than {', '.join(sorted(own_cas))} and that it is kept offline."))
-    else:
-        hint = f" (e.g. ca:{other[0]})" if other else " (the scenario has no second CA)"
-        rows.append(("backup pin from another CA", NEEDED,
-                     f"every pin is under {', '.join(sorted(own_cas))}: a CA migration or distrust "
-                     f"locks every installed version until users update{hint}."))
     changes = _key_changes(iss, names)
-    if spec.pin == "leaf_cert":
-        rows.append(("pre-generated next key", NEEDED,
-                     f"certificate pins break at every renewal ({_renewals(iss, names)} in the horizon) "
-                     "whatever the key; pin the key (SPKI) and publish the next one instead."))
-    elif spec.pin == "leaf_spki":
-        has_next = any(b.kind == "next_key" for b in spec.backup)
-        ready = has_next and all(h.pregenerate_next_key for h in hosts)
-        rows.append(("pre-generated next key", IN_PLACE if ready else NEEDED,
-                     f"{changes} leaf-key change(s) on the pinned host(s) in the horizon; "
-                     + ("the next key is generated ahead and shipped as a backup pin."
-                        if ready else "each one locks every version built before it unless the "
-                        "next key is generated ahead, shipped as a backup pin, and used at renewal.")))
+    if spec.dynamic is not None:
+        rows += _dynamic_rows(spec, changes)
     else:
-        rows.append(("pre-generated next key", NOT_NEEDED,
-                     f"{spec.pin.replace('_', ' ')} does not change when the leaf key does "
-                     f"({changes} leaf-key change(s) in the horizon)."))
+        rows += _static_rows(spec, hosts, own_cas, other, changes, _renewals(iss, names))
     monitored = not spec.enforce
     rows.append(("monitoring", IN_PLACE if monitored else NEEDED,
                  ("report-only: pin failures are counted, nobody is blocked — roll out enforcement "
@@ -139,6 +112,64 @@ def prerequisites(res, strategy: str, *, incurable_user_days: float | None = Non
                      "and by users installing it." + incurable))
     return pd.DataFrame(rows, columns=COLUMNS)
 
+def _static_rows(spec: StrategySpec, hosts: list, own_cas: set, other: list, changes: int,
+                 renewals: int) -> list[tuple[str, str, str]]:
+    """Backup and next-key rows of a strategy whose pins are fixed at build time."""
+    rows: list[tuple[str, str, str]] = []
+    backups = [b for b in spec.backup if b.kind in ("ca", "intermediates") and b.ca not in own_cas]
+    literal = [b for b in spec.backup if b.kind == "spki"]
+    if backups:
+        rows.append(("backup pin from another CA", IN_PLACE,
+                     "backs up to " + ", ".join(str(b) for b in backups)
+                     + f": a move away from {', '.join(sorted(own_cas))} does not lock anyone out."))
+    elif literal:
+        rows.append(("backup pin from another CA", "check",
+                     f"{len(literal)} literal backup pin(s): make sure one is a key of a CA other "
+                     f"than {', '.join(sorted(own_cas))} and that it is kept offline."))
+    else:
+        hint = f" (e.g. ca:{other[0]})" if other else " (the scenario has no second CA)"
+        rows.append(("backup pin from another CA", NEEDED,
+                     f"every pin is under {', '.join(sorted(own_cas))}: a CA migration or distrust "
+                     f"locks every installed version until users update{hint}."))
+    if spec.pin == "leaf_cert":
+        rows.append(("pre-generated next key", NEEDED,
+                     f"certificate pins break at every renewal ({renewals} in the horizon) "
+                     "whatever the key; pin the key (SPKI) and publish the next one instead."))
+    elif spec.pin == "leaf_spki":
+        has_next = any(b.kind == "next_key" for b in spec.backup)
+        ready = has_next and all(h.pregenerate_next_key for h in hosts)
+        rows.append(("pre-generated next key", IN_PLACE if ready else NEEDED,
+                     f"{changes} leaf-key change(s) on the pinned host(s) in the horizon; "
+                     + ("the next key is generated ahead and shipped as a backup pin."
+                        if ready else "each one locks every version built before it unless the "
+                        "next key is generated ahead, shipped as a backup pin, and used at renewal.")))
+    else:
+        rows.append(("pre-generated next key", NOT_NEEDED,
+                     f"{spec.pin.replace('_', ' ')} does not change when the leaf key does "
+                     f"({changes} leaf-key change(s) in the horizon)."))
+    return rows
+
+
+def _dynamic_rows(spec: StrategySpec, changes: int) -> list[tuple[str, str, str]]:
+    """Pins from a remote list: the list, not backups shipped in the app, moves them."""
+    d = spec.dynamic
+    stale = d.on_stale.replace("_", " ")
+    return [
+        ("signed pin-list endpoint", NEEDED,
+         f"the app refreshes its pins every {d.refresh_days} day(s) (fetches succeed "
+         f"{d.fetch_success:.0%} of the time in this scenario); a list older than "
+         f"{d.max_age_days} days is stale and the app then fails {stale.removeprefix('fail ')}. "
+         "Sign the list, and serve it from an endpoint these pins do not guard."),
+        ("pre-generated next key", NEEDED,
+         f"the list publishes a certificate's pins {d.publish_ahead_days} days before it is "
+         f"served: each of the {changes} leaf-key change(s) in the horizon needs its key that early."),
+        ("backup pin from another CA", NOT_NEEDED if d.on_stale == "fail_open" else "check",
+         "a CA move is published in the list like any rotation"
+         + ("." if d.on_stale == "fail_open" else
+            "; but a stale list fails closed, so a backup from another CA keeps users working "
+            "while the list cannot be fetched.")),
+    ]
+
 
 @dataclass(frozen=True)
 class Snippet:
@@ -174,6 +205,9 @@ def config_snippet(res, strategy: str) -> Snippet | None:
         return None
     host = hosts[0].name
     cal = res.calendar
+    if spec.dynamic is not None:
+        why = "pins come from the remote list at run time; the app ships the list's URL and signing key"
+        return Snippet(host, sc.start, {}, dict.fromkeys(FORMATS, why), "", "")
     if spec.pin == "leaf_cert":
         why = "certificate pins have no format here (NSC, ATS, OkHttp and TrustKit pin keys)"
         return Snippet(host, sc.start, {}, dict.fromkeys(FORMATS, why), "", "")

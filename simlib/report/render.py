@@ -17,12 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simlib.model import Scenario
+from simlib.report.inputs import RESOLVED_MARK
 from simlib.report.notebook import TEMPLATES, execute, to_html
 
 __all__ = ["TEMPLATE", "Timings", "notebook_parameters", "write_report"]
 
 TEMPLATE = TEMPLATES / "decision-report.ipynb"
 EMBEDDED = "quickstart.yaml"
+#: First line of a resolved scenario written for the notebook (see ``inputs.RESOLVED_MARK``).
+RESOLVED_HEADER = RESOLVED_MARK + " (every default written out)\n"
 
 
 @dataclass
@@ -37,20 +40,26 @@ class Timings:
         return now
 
 
-def notebook_parameters(scenario: Scenario, staging: Path, preset: str | None) -> dict[str, object]:
-    """What the report notebook's ``parameters`` cell gets: the preset name, the scenario's own
-    file (so the inputs table can tell given from default), or the resolved copy written in
-    ``staging`` for a scenario built in Python."""
+def notebook_parameters(scenario: Scenario, preset: str | None, folder: Path) -> dict[str, object]:
+    """What the report notebook's ``parameters`` cell gets to rebuild exactly ``scenario``: the
+    preset name or the scenario's own file when it is unchanged (so the inputs table can tell
+    given from default), the embedded quickstart as ``None``; otherwise (built in Python, or
+    changed since it was read) the resolved scenario written to ``folder``."""
+    from simlib.model import default_scenario, load_scenario
+
+    data = scenario.to_dict()
     if preset:
-        return {"preset": preset}
+        from simlib.world.presets import load_preset
+
+        if load_preset(preset).to_dict() == data:
+            return {"preset": preset}
     source = Path(scenario.source)
-    if source.is_file():
+    if source.is_file() and load_scenario(source).to_dict() == data:
         return {"scenario": str(source.resolve())}
-    if scenario.source == EMBEDDED:
+    if scenario.source == EMBEDDED and default_scenario().to_dict() == data:
         return {"scenario": None}
-    path = staging / "scenario.yaml"  # the resolved scenario, one of the result files
-    if not path.is_file():
-        path.write_text(scenario.to_yaml(), encoding="utf-8")
+    path = folder / "scenario.yaml"
+    path.write_text(RESOLVED_HEADER + scenario.to_yaml(), encoding="utf-8")
     return {"scenario": str(path)}
 
 
@@ -73,12 +82,14 @@ def write_report(
     pdf: bool = False,
     timings: Timings | None = None,
 ) -> list[Path]:
-    """Simulate ``scenario``; write result files (CSV, Parquet), ``lockout.png``,
-    ``coverage.png``, ``report.md``, the executed ``report.ipynb`` and the decision report
-    ``report.html`` (and ``report.pdf`` with ``pdf=True``) into ``out``. Returns the paths."""
-    from simlib.api import simulate
-    from simlib.report.markdown import summary_files
+    """Write the decision report ``report.html`` (and ``report.pdf`` with ``pdf=True``), the
+    executed ``report.ipynb``, the result files (CSV, Parquet, the resolved ``scenario.yaml``),
+    ``lockout.png``, ``coverage.png`` and ``report.md`` into ``out``; returns the paths.
 
+    The scenario is simulated once, in the report notebook's kernel, which also writes the
+    result files (its ``results_dir`` parameter), so the page and the files come from the same
+    run.
+    """
     if pdf:
         from simlib.report.browser import find_chromium
 
@@ -86,19 +97,14 @@ def write_report(
     t = timings or Timings()
     now = time.perf_counter()
     out = Path(out)
-    res = simulate(scenario)
-    files = summary_files(scenario, res)
-    now = t.add("simulate", now)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.report-", dir=out.parent))
     try:
-        res.write(staging, ("csv", "parquet"))
-        for name, data in files.items():
-            (staging / name).write_bytes(data)
-        params = notebook_parameters(scenario, staging, preset)
-        now = t.add("result files", now)
-        notebook = execute(TEMPLATE, staging / "report.ipynb", params, cwd=staging)
-        now = t.add("notebook", now)
+        with tempfile.TemporaryDirectory(prefix="simlib-report-input-") as inputs:
+            params = notebook_parameters(scenario, preset, Path(inputs))
+            params["results_dir"] = str(staging)
+            notebook = execute(TEMPLATE, staging / "report.ipynb", params, cwd=staging)
+        now = t.add("notebook (simulation and result files included)", now)
         page = to_html(notebook, title=f"{scenario.name}: decision report")
         (staging / "report.html").write_text(page, encoding="utf-8")
         now = t.add("html", now)

@@ -17,7 +17,7 @@ from simlib.world.data import _data_root
 if TYPE_CHECKING:
     from simlib.model import Scenario
 
-__all__ = ["Preset", "load_preset", "preset", "preset_names", "presets", "presets_dir", "question_of"]
+__all__ = ["Preset", "header_notes", "load_preset", "preset", "preset_names", "presets", "presets_dir", "question_of"]
 
 
 @dataclass(frozen=True)
@@ -34,15 +34,30 @@ def presets_dir() -> Path:
     return _data_root() / "presets"
 
 
-def question_of(path: str | Path) -> str:
-    """The ``# Question:`` line of a scenario file's opening comment block, or ""."""
+def header_notes(path: str | Path) -> dict[str, str]:
+    """The notes of a scenario file's opening comment block: each ``# Key: text`` line (with
+    its ``#   `` continuation lines) as ``{"Key": "text"}`` — ``Question``, ``Sources``,
+    ``Assumptions (unconfirmed)`` … in a preset."""
+    notes: dict[str, list[str]] = {}
+    current: str | None = None
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if not line.startswith("#"):
             break
         text = line.lstrip("#").strip()
-        if text.lower().startswith("question:"):
-            return text.split(":", 1)[1].strip()
-    return ""
+        if line.startswith("#   ") and current is not None:
+            if text:
+                notes[current].append(text)
+            continue
+        key, sep, rest = text.partition(":")
+        current = key if sep and key and not key.startswith(("-", "http")) else None
+        if current is not None:
+            notes[current] = [rest.strip()]
+    return {k: " ".join(v).strip() for k, v in notes.items()}
+
+
+def question_of(path: str | Path) -> str:
+    """The ``# Question:`` line of a scenario file's opening comment block, or ""."""
+    return header_notes(path).get("Question", "")
 
 
 def presets() -> tuple[Preset, ...]:

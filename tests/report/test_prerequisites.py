@@ -116,3 +116,15 @@ def test_real_ca_pins_are_the_real_ones():
     snippet = config_snippet(res, "root")
     assert all(isrg_x1 in text for text in snippet.files.values())
     assert "Every one is the pin of a real CA certificate" in snippet.note
+
+
+def test_dynamic_pins_need_a_signed_list_not_shipped_backups():
+    res = _res([{"name": "dyn", "pin": "leaf_spki",
+                 "dynamic": {"refresh_days": 2, "publish_ahead_days": 20, "on_stale": "fail_open"}}])
+    got = _status(res, "dyn")
+    assert got["signed pin-list endpoint"][0] == "needed" and "every 2 day(s)" in got["signed pin-list endpoint"][1]
+    assert got["pre-generated next key"][0] == "needed" and "20 days before" in got["pre-generated next key"][1]
+    assert f"{RENEWALS} leaf-key change(s)" in got["pre-generated next key"][1]
+    assert got["backup pin from another CA"][0] == "not needed"
+    snippet = config_snippet(res, "dyn")
+    assert not snippet.files and "remote list" in snippet.refused["android"]

@@ -8,6 +8,7 @@ import re
 from html.parser import HTMLParser
 
 import matplotlib
+import pandas as pd
 import pytest
 
 import simlib
@@ -163,3 +164,30 @@ def test_figures_render_with_readable_labels() -> None:
     ax = plot_pareto(decision.pareto(table), "rogue_ca")
     assert "_" not in ax.get_title() and ax.get_legend() is not None
     ax.figure.canvas.draw()
+
+
+def test_the_notebook_rebuilds_exactly_the_scenario_it_was_given(tmp_path) -> None:
+    from simlib.report.render import notebook_parameters
+
+    quick = simlib.default_scenario()
+    assert notebook_parameters(quick, None, tmp_path) == {"scenario": None}
+    preset = simlib.load_scenario(ROOT / "data/presets/dst-root-x3-expiry-2021.yaml")
+    assert notebook_parameters(preset, "dst-root-x3-expiry-2021", tmp_path) == {"preset": "dst-root-x3-expiry-2021"}
+    changed = quick.model_copy(update={"name": "renamed"})  # keeps its source: must not be reloaded
+    params = notebook_parameters(changed, None, tmp_path)
+    assert simlib.load_scenario(params["scenario"]).to_dict() == changed.to_dict()
+
+
+def test_page_and_result_files_come_from_the_same_changed_scenario(tmp_path) -> None:
+    sc = simlib.apply_overrides(simlib.default_scenario(), {"fleet.users": 1234})
+    out = tmp_path / "out"
+    write_report(sc, out)
+    text = (out / "report.html").read_text(encoding="utf-8")
+    assert "1,234 users" in text
+    page = _Page()
+    page.feed(text)
+    csv = pd.read_csv(out / "summary.csv").set_index("strategy")["locked_user_days"]
+    ranked = page.tables["ranked"]
+    for name, cell in zip(_cells(ranked, "strategy"), _cells(ranked, "locked user days"), strict=True):
+        assert cell == fmt("locked_user_days", csv[name])
+    assert set(_cells(page.tables["assumptions"], "origin")) >= {"unknown"}
