@@ -22,6 +22,7 @@ import pandas as pd
 
 from simlib.fleet.releases import windows
 from simlib.model import Scenario
+from simlib.results.recovery import recovery_days
 from simlib.world.data import parse_float, read_csv, world_dir
 
 #: Lockout levels for "time to recover": days until the lockout a break added falls below each.
@@ -113,39 +114,6 @@ def cost_inputs(scenario: Scenario, defaults: pd.DataFrame | None = None) -> Cos
 
 
 # ------------------------------------------------------------------------------ recovery
-def recovery_days(rate: np.ndarray, events: np.ndarray, level: float) -> np.ndarray:
-    """Days from each event day until the lockout *that event added* is first below ``level``:
-    the first day t ≥ e with rate[t] − rate[e − 1] < level (rate[−1] = 0). 0 when already so on
-    the event day; ``inf`` when never within the horizon.
-
-    Measuring the excess over the day before keeps users locked by earlier breaks (those who
-    never update stay locked) from hiding how fast the fleet recovers from this one. A sparse
-    table of range minima makes each event a binary search: O((days + events) · log days).
-    """
-    rate = np.asarray(rate, dtype=float)
-    events = np.asarray(events, dtype=int)
-    n = len(rate)
-    out = np.full(len(events), np.inf)
-    if n == 0 or len(events) == 0:
-        return out
-    base = np.where(events > 0, rate[np.maximum(events - 1, 0)], 0.0)
-    threshold = base + level
-    mins = [rate]  # mins[k][i] = min(rate[i : i + 2**k])
-    while (1 << len(mins)) <= n:
-        prev, half = mins[-1], 1 << (len(mins) - 1)
-        mins.append(np.minimum(prev[:-half], prev[half:]))
-    pos = events.copy()  # first index not yet known to stay at or above the threshold
-    for k in range(len(mins) - 1, -1, -1):
-        table = mins[k]
-        ok = pos < len(table)
-        idx = np.minimum(pos, len(table) - 1)
-        skip = ok & (table[idx] >= threshold)  # the next 2**k days all stay above: jump
-        pos = np.where(skip, pos + (1 << k), pos)
-    found = (pos < n) & (rate[np.minimum(pos, n - 1)] < threshold)
-    out[found] = (pos - events)[found]
-    return out
-
-
 def recovery_table(res, levels: tuple[float, ...] = RECOVERY_LEVELS) -> pd.DataFrame:
     """One row per (strategy, lockout event): event date, users newly locked and the days until
     the lockout the event added falls below each level (``days_below_1%`` …, see

@@ -141,9 +141,11 @@ def _default_today(sc: Scenario) -> dt.date:
 
 
 def _effects(
-    rate: np.ndarray, newly_share: np.ndarray, newly: np.ndarray, i: int, window: int
+    rate: np.ndarray, newly_share: np.ndarray, newly: np.ndarray, i: int, window: int,
+    recover: float,
 ) -> tuple[bool, float, float, int | None, bool]:
-    """(breaks, newly locked, peak share, days to recover, recovery censored by a later break)."""
+    """(breaks, newly locked, peak share, days to recover, recovery censored by a later break);
+    ``recover``: :func:`~simlib.results.recovery.recovery_days` of day ``i`` (no horizon cut)."""
     stop = min(len(rate), i + window)
     breaks = bool((newly_share[i:stop] > BREAK_SHARE).any())
     total = float(newly[i:stop].sum())
@@ -151,12 +153,11 @@ def _effects(
         return False, total, float(rate[i]), None, False
     later = np.flatnonzero(newly_share[stop:] > BREAK_SHARE)
     horizon = len(rate) if later.size == 0 else stop + int(later[0])
-    before = rate[i - 1] if i > 0 else 0.0
-    below = np.flatnonzero(rate[i:horizon] - before < RECOVERED_SHARE)
-    end = horizon if below.size == 0 else i + int(below[0])
+    recovered = i + recover < horizon  # before the strategy's next break
+    end = i + int(recover) if recovered else horizon
     peak = float(rate[i:max(end, stop)].max())
-    if below.size:
-        return True, total, peak, int(below[0]), False
+    if recovered:
+        return True, total, peak, int(recover), False
     return True, total, peak, None, later.size > 0
 
 
@@ -173,6 +174,7 @@ def calendar(
     """
     from simlib._dates import to_date
     from simlib.api import simulate
+    from simlib.results.recovery import recovery_days
 
     start = _default_today(scenario) if today is None else to_date(today)
     res = simulate(scenario) if result is None else result
@@ -183,14 +185,17 @@ def calendar(
         newly = g["newly_locked_users"].to_numpy(dtype=float)
         share = np.divide(newly, active, out=np.zeros_like(newly), where=active > 0)
         series[name] = (g["lockout_rate"].to_numpy(dtype=float), share, newly)
+    events = [ev for ev in dated_events(scenario, res.issuances) if ev.date >= start]
+    days = np.array([(ev.date - scenario.start).days for ev in events], dtype=int)
+    recover = {
+        name: recovery_days(rate, days, RECOVERED_SHARE) for name, (rate, _, _) in series.items()
+    }
     rows = []
-    for ev in dated_events(scenario, res.issuances):
-        if ev.date < start:
-            continue
-        i = (ev.date - scenario.start).days
+    for n, ev in enumerate(events):
+        i = int(days[n])
         for strat in scenario.strategies:
             rate, share, newly = series[strat.name]
-            effects = _effects(rate, share, newly, i, window_days)
+            effects = _effects(rate, share, newly, i, window_days, float(recover[strat.name][n]))
             rows.append((ev.date, ev.kind, ev.event, ev.source, ev.confidence,
                          ev.confidence == "unconfirmed", strat.name, *effects))
     frame = pd.DataFrame(rows, columns=COLUMNS)
