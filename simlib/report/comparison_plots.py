@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import PercentFormatter
 
 from simlib.report.plots import plot_pareto, readable, text_label
 from simlib.report.style import MUTED, PALETTE, styled
@@ -33,14 +33,6 @@ REPORT_PANELS: tuple[tuple[str, str], ...] = (
     ("peak_violation", "pins failing, reported or not (worst day)"),
     ("protected_mean", "users protected (mean)"),
 )
-
-
-def _count(value: float, _pos: object = None) -> str:
-    """An axis count in words: 0, 950, 12k, 3.5M, 1.2bn."""
-    for factor, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= factor:
-            return f"{value / factor:.3g}{suffix}"
-    return f"{value:.3g}"
 
 
 def plot_variant_bars(
@@ -114,7 +106,6 @@ def plot_pareto_panels(front: pd.DataFrame, fig=None, ncols: int = 2):
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         for ax, attack in zip(axes, attacks, strict=False):
             plot_pareto(front, attack, ax)
-            ax.xaxis.set_major_formatter(FuncFormatter(_count))
             handles, labels = ax.get_legend_handles_labels()
             ax.get_legend().remove()
         for ax in axes[len(attacks) :]:

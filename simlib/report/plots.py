@@ -14,6 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from simlib.report.style import MUTED, PALETTE
+from simlib.report.wording import human_count
 from simlib.results.io import atomic_write
 
 
@@ -206,7 +207,7 @@ def plot_pareto(front: pd.DataFrame, attack: str, ax: Axes | None = None) -> Axe
             xytext=(4, 4),
             textcoords="offset points",
         )
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: human_count(v)))
+    ax.xaxis.set_major_formatter(FuncFormatter(human_count))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylim(-0.02, 1.08)
     ax.set_xlabel("locked user-days (fewer is better)")
@@ -215,15 +216,6 @@ def plot_pareto(front: pd.DataFrame, attack: str, ax: Axes | None = None) -> Axe
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     return ax
-
-
-def human_count(value: float) -> str:
-    """1234567 → ``1.2M``: axis ticks a manager reads without an offset like ``1e8``."""
-    v = abs(value)
-    for div, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if v >= div:
-            return f"{value / div:.3g}{unit}"
-    return f"{value:.3g}"
 
 
 def _label_groups(front: pd.DataFrame) -> dict[tuple[float, float, bool], list[str]]:

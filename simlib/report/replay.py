@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from simlib.report.wording import human_count, share
+
 if TYPE_CHECKING:
     from simlib.model import Scenario
 
@@ -247,10 +249,6 @@ def _count(n: int, kind: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def _millions(value: float) -> str:
-    return f"{value / 1e6:,.1f} M" if value >= 1e5 else f"{value:,.0f}"
-
-
 def replay_text(result, question: str = "") -> str:
     """What the numbers of one replay say, as Markdown built from the result (no canned text)."""
     table = replay_table(result)
@@ -274,9 +272,9 @@ def replay_text(result, question: str = "") -> str:
     for r in locked.sort_values("locked user-days", ascending=False).itertuples(index=False):
         trigger = f" after {r.trigger}" if r.trigger else ""
         lines.append(
-            f"- *{r.strategy}*: up to {r[1]:.1%} of users locked out (mean {r[2]:.1%}), first on "
+            f"- *{r.strategy}*: up to {share(r[1])} of users locked out (mean {share(r[2])}), first on "
             f"{r[3]}{trigger}; {r[5]} lockout event{'s' if r[5] != 1 else ''}, "
-            f"{_millions(r[6])} locked user-days."
+            f"{human_count(r[6])} locked user-days."
         )
     if lines:
         parts.append("**Lockout.**\n" + "\n".join(lines))

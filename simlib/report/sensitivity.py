@@ -28,6 +28,8 @@ from simlib.report.sweeps import (
     strategies_of,
     sweep_order,
 )
+from simlib.report.wording import human_count
+from simlib.report.wording import share as share_text
 
 __all__ = ["plot_bands", "plot_heatmap", "plot_heatmaps"]
 
@@ -82,7 +84,7 @@ def plot_heatmap(
         for (i, j), v in np.ndenumerate(data):
             if np.isnan(v):
                 continue
-            text = f"{v:.1%}" if share else f"{v:.3g}"
+            text = share_text(v) if share else human_count(v)
             light = image.norm(v) < 0.6
             ax.text(
                 j,

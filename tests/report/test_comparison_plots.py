@@ -13,6 +13,7 @@ import simlib
 from simlib.report import comparison_plots as cp
 from simlib.report import decision
 from simlib.report.style import MUTED, PALETTE
+from simlib.report.wording import human_count
 from tests.conftest import make
 
 
@@ -73,11 +74,12 @@ def test_pareto_panels_one_per_attack_and_one_legend() -> None:
     assert all(ax.get_legend() is None for ax in visible)
     assert len(fig.legends) == 1
     assert (
-        cp._count(2.5e9) == "2.5bn"
-        and cp._count(2.5e8) == "250M"
-        and cp._count(1200) == "1.2k"
-        and cp._count(0) == "0"
+        human_count(2.5e9) == "2.5B"
+        and human_count(2.5e8) == "250M"
+        and human_count(1200) == "1.2k"
+        and human_count(0) == "0"
     )
+    assert all(ax.xaxis.get_major_formatter().func is human_count for ax in visible)
 
 
 def test_mc_distribution_boxes_per_strategy_grey_when_never_locked() -> None:

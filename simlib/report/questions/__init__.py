@@ -4,7 +4,7 @@ Each question function takes a :class:`~simlib.model.Scenario`, builds the compa
 from the scenario's own hosts, CAs and strategies (``variants``), simulates them in expected mode
 and returns an :class:`Answer` (``answers``): the question, a tidy table (one row per *world* —
 the scenario, or the scenario with one change — and strategy) and an answer built only from the
-numbers in that table (``wording``).
+numbers in that table (:mod:`simlib.report.wording`).
 
 Questions (``choices``): :func:`spki_vs_certificate`, :func:`backup_other_ca`,
 :func:`dynamic_pinning`, :func:`pin_expiry`, :func:`report_only_first`; :func:`what_if_validity`

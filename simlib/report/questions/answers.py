@@ -9,7 +9,7 @@ import pandas as pd
 
 from simlib.report.plots import readable
 from simlib.report.questions.variants import AS_GIVEN
-from simlib.report.questions.wording import join
+from simlib.report.wording import join
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from simlib.report.questions.variants import (
     variant,
     with_validity,
 )
-from simlib.report.questions.wording import article, iso_date, join, num, pct, pp
+from simlib.report.wording import article, iso_date, join, num, pct, pp
 
 #: Pin expiries (days after the build) compared by :func:`pin_expiry`.
 EXPIRY_DAYS: tuple[int, ...] = (90, 180, 365)

@@ -8,7 +8,7 @@ import pandas as pd
 from simlib.model import Scenario
 from simlib.report.plots import readable
 from simlib.report.questions.variants import AS_GIVEN, metrics
-from simlib.report.questions.wording import iso_date, join
+from simlib.report.wording import iso_date, join, num, share
 
 
 def headline(res) -> pd.DataFrame:
@@ -59,7 +59,7 @@ def format_table(table: pd.DataFrame):
         and not pd.api.types.is_bool_dtype(table[c])
     ]
     dates = [c for c in table if pd.api.types.is_datetime64_any_dtype(table[c])]
-    fmt = {c: "{:.1%}" for c in shares} | {c: "{:,.0f}" for c in counts}
+    fmt = {c: share for c in shares} | {c: num for c in counts}
     fmt |= {c: iso_date for c in dates}
     return table.style.format(fmt, na_rep="–").hide(axis="index")
 

@@ -15,7 +15,7 @@ import pandas as pd
 from simlib.api import simulate
 from simlib.model import Scenario, ScenarioWarning, apply_overrides
 from simlib.model.overrides import lifetime_overrides
-from simlib.report.questions.wording import iso_date
+from simlib.report.wording import iso_date
 
 #: World label of the scenario as given.
 AS_GIVEN = "as given"
