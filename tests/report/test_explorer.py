@@ -4,6 +4,7 @@ place, and headline numbers equal to ``simulate`` of the overridden scenario."""
 from __future__ import annotations
 
 import matplotlib
+import numpy as np
 import pytest
 
 import simlib
@@ -211,3 +212,13 @@ def test_widget_controls_drive_the_explorer(sc):
     sliders["key policy: cdn.test"].value = "rotate"
     assert ex.settings_["key_policy"] == {"cdn.test": "rotate"}
     assert sliders["update speed ×"].continuous_update is False
+
+
+def test_headline_says_n_a_for_users_a_dynamic_strategy_does_not_count():
+    dyn = {"name": "dyn", "pin": "leaf_spki", "dynamic": {"on_stale": "fail_closed"}}
+    for strategies in ([dyn, {"name": "leaf", "pin": "leaf_spki"}], [dyn]):
+        head = Explorer(make(strategies=strategies)).update(strategy="dyn")
+        assert np.isnan(head.users_ever_locked)
+        text = str(head)
+        assert text.startswith("dyn: n/a users ever locked, ") and "nan" not in text
+        assert f"{head.locked_user_days:,.0f} locked user-days" in text

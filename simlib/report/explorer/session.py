@@ -20,6 +20,7 @@ from simlib.model.overrides import apply_overrides
 from simlib.report.explorer.controls import Controls, fail
 from simlib.report.explorer.figure import LockoutFigure, canvas_png
 from simlib.report.plots import readable
+from simlib.report.wording import num, share
 
 
 @dataclass(frozen=True)
@@ -42,13 +43,16 @@ class Headline:
 
     def __str__(self) -> str:
         protected = (
-            f", {self.protected_share:.0%} protected against {_plain(readable(self.attack))}"
+            f", {share(self.protected_share, 0)} protected against "
+            f"{_plain(readable(self.attack))}"
             if self.attack is not None
             else ""
         )
+        # users_ever_locked is NaN for dynamic strategies (not tracked per user): "n/a"
         return (
-            f"{self.strategy}: {self.users_ever_locked:,.0f} users ever locked, "
-            f"{self.locked_user_days:,.0f} locked user-days, peak {self.peak_lockout:.1%}{protected}"
+            f"{self.strategy}: {num(self.users_ever_locked)} users ever locked, "
+            f"{num(self.locked_user_days)} locked user-days, "
+            f"peak {share(self.peak_lockout)}{protected}"
         )
 
 
@@ -145,9 +149,9 @@ class Explorer:
         }
         summary = result.summary.set_index("strategy")
         table = pd.DataFrame(index=summary.index)
-        table["users_ever_locked"] = result.duration_stats.set_index("strategy")[
-            "users_ever_locked"
-        ]
+        durations = result.duration_stats.set_index("strategy")
+        # NaN for dynamic strategies; absent when every strategy is dynamic
+        table["users_ever_locked"] = durations.get("users_ever_locked", np.nan)
         table["locked_user_days"] = summary["locked_user_days"]
         table["peak_lockout"] = summary["peak_lockout_rate"]
         table["mean_lockout"] = summary["mean_lockout_rate"]
@@ -236,7 +240,7 @@ class Explorer:
         return (
             f"{self.scenario.name}: updates ×{s['update_speed']:g}, "
             f"{s['lifetime_days']}-day certificates, {keys}, "
-            f"Android {s['android_share']:.0%} / iOS {1 - s['android_share']:.0%}"
+            f"Android {share(s['android_share'], 0)} / iOS {share(1 - s['android_share'], 0)}"
         )
 
     def png(self) -> bytes:
