@@ -60,7 +60,6 @@ class Headline:
 class _Outcome:
     """What the figure and the headline need from one simulation (kept in the cache)."""
 
-    result: Any
     rates: dict[str, np.ndarray]
     table: pd.DataFrame  # per strategy: users_ever_locked, locked_user_days, peak, mean, protected
 
@@ -158,7 +157,7 @@ class Explorer:
         table["protected_share"] = (
             summary[f"mean_protected_{self.attack}"] if self.attack is not None else np.nan
         )
-        outcome = _Outcome(result, rates, table)
+        outcome = _Outcome(rates, table)
         if not overrides:
             self._baseline = outcome  # the scenario as written: kept outside the LRU cache
             return outcome
@@ -193,11 +192,6 @@ class Explorer:
         return self._headline(settings, outcome)
 
     # ----------------------------------------------------------------------- figure
-    @property
-    def figure_(self) -> Figure | None:
-        """The figure once drawn, else None."""
-        return None if self.drawing_ is None else self.drawing_.figure
-
     @property
     def figure(self) -> Figure:
         """The explorer's figure, drawn for the current settings (created once)."""
