@@ -2,13 +2,14 @@
 
 :func:`plot_heatmap` draws one metric over two swept axes, :func:`plot_heatmaps` one heatmap
 per strategy on one colour scale, :func:`plot_bands` the mean with 5th–95th percentile bars
-against one axis. Plot functions take an optional ``ax`` and return it; override paths are
+against one axis. :func:`plot_sweep_heatmaps` and :func:`plot_sweep_bands` draw these for a
+whole stored sweep (what the sensitivity notebook shows for each of its sweeps). Plot functions take an optional ``ax`` and return it; override paths are
 shown as words (:func:`~simlib.report.sweeps.axis_label`), shares as percent.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -20,6 +21,7 @@ from matplotlib.ticker import PercentFormatter
 from simlib.report.plots import text_label
 from simlib.report.style import PALETTE, styled
 from simlib.report.sweeps import (
+    at,
     axis_label,
     check_one_row_each,
     is_share,
@@ -31,7 +33,7 @@ from simlib.report.sweeps import (
 from simlib.report.wording import human_count
 from simlib.report.wording import share as share_text
 
-__all__ = ["plot_bands", "plot_heatmap", "plot_heatmaps"]
+__all__ = ["plot_bands", "plot_heatmap", "plot_heatmaps", "plot_sweep_bands", "plot_sweep_heatmaps"]
 
 
 def _value_text(value: Any) -> str:
@@ -216,3 +218,42 @@ def plot_heatmaps(
             if share:
                 bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     return fig
+
+
+def plot_sweep_heatmaps(
+    frame: pd.DataFrame,
+    axes: Sequence[str],
+    fixed: Mapping[str, Any],
+    strategies: Sequence[str],
+):
+    """:func:`plot_heatmaps` of ``frame`` (one metric of a sweep) over its first two varying
+    ``axes``, the other axes at ``fixed``. Returns the figure, or None when fewer than two axes
+    vary or no strategy is given."""
+    if len(axes) < 2 or not strategies:
+        return None
+    x, y = axes[0], axes[1]
+    return plot_heatmaps(at(frame, fixed, keep=[x, y]), x, y, strategies)
+
+
+def plot_sweep_bands(
+    frame: pd.DataFrame,
+    axes: Sequence[str],
+    fixed: Mapping[str, Any],
+    strategies: Sequence[str],
+) -> list:
+    """One figure per varying axis: :func:`plot_bands` of ``frame`` (one metric of a sweep) for
+    ``strategies`` against that axis, the other axes at ``fixed``. Returns the figures."""
+    figures = []
+    for axis in axes:
+        part = at(frame, fixed, keep=[axis])
+        with styled():
+            fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
+        plot_bands(
+            part[part["strategy"].isin(strategies)],
+            axis,
+            group="strategy",
+            ax=ax,
+            title=f"Lockout vs {axis_label(axis)}",
+        )
+        figures.append(fig)
+    return figures
