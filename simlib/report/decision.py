@@ -22,6 +22,7 @@ import pandas as pd
 
 from simlib.fleet.releases import windows
 from simlib.model import Scenario
+from simlib.report.wording import num, pct
 from simlib.results.recovery import recovery_days
 from simlib.world.data import parse_float, read_csv, world_dir
 
@@ -278,13 +279,6 @@ class Recommendation:
     why: str
 
 
-def _pct(v: float) -> str:
-    return f"{v:.1%}" if 0 < v < 0.1 else f"{v:.0%}"
-
-
-def _n(v: float) -> str:
-    return f"{v:,.0f}"
-
 
 def recommendation(table: pd.DataFrame) -> Recommendation:
     """The top of the ranking and why, in two sentences built from the numbers."""
@@ -295,27 +289,27 @@ def recommendation(table: pd.DataFrame) -> Recommendation:
     by_cost = rule.startswith("ranked by expected total cost")
     if by_cost:
         first = (
-            f"{best['strategy']} has the lowest expected cost, {_n(best['expected_cost'])} "
-            f"({_n(best['outage_cost'])} from lockouts, {_n(best['attack_loss'])} from attacks)."
+            f"{best['strategy']} has the lowest expected cost, {num(best['expected_cost'])} "
+            f"({num(best['outage_cost'])} from lockouts, {num(best['attack_loss'])} from attacks)."
         )
     else:
         first = (
-            f"{best['strategy']} locks out the fewest users ({_n(best['locked_user_days'])} locked "
-            f"user-days, peak {_pct(best['peak_lockout'])}) and, among strategies tied on that, "
-            f"protects the most: {_pct(prot)} of users on average across attack classes."
+            f"{best['strategy']} locks out the fewest users ({num(best['locked_user_days'])} locked "
+            f"user-days, peak {pct(best['peak_lockout'])}) and, among strategies tied on that, "
+            f"protects the most: {pct(prot)} of users on average across attack classes."
         )
     if len(table) > 1:
         nxt = table.iloc[1]
         if by_cost:
             second = (
-                f"The runner-up, {nxt['strategy']}, would cost {_n(nxt['expected_cost'])}: "
-                f"{_n(nxt['locked_user_days'])} locked user-days against {_n(best['locked_user_days'])}."
+                f"The runner-up, {nxt['strategy']}, would cost {num(nxt['expected_cost'])}: "
+                f"{num(nxt['locked_user_days'])} locked user-days against {num(best['locked_user_days'])}."
             )
         else:
             nprot = float(nxt[prot_cols].mean()) if prot_cols else 0.0
             second = (
-                f"The runner-up, {nxt['strategy']}, locks {_n(nxt['locked_user_days'])} user-days "
-                f"(peak {_pct(nxt['peak_lockout'])}) and protects {_pct(nprot)} on average."
+                f"The runner-up, {nxt['strategy']}, locks {num(nxt['locked_user_days'])} user-days "
+                f"(peak {pct(nxt['peak_lockout'])}) and protects {pct(nprot)} on average."
             )
     else:
         second = "It is the only strategy in the scenario."

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simlib.report.decision import _pct, incurable_user_days
+from simlib.report.decision import incurable_user_days
+from simlib.report.wording import pct
 from simlib.strategies.strategy import PinningStrategy
 
 
@@ -71,7 +72,7 @@ def ats_findings(res) -> list[Finding]:
                 Finding(
                     "ats_trap",
                     spec.name,
-                    f"{spec.name} locks out {_pct(a)} of {'/'.join(ats)} user-days against {_pct(o)} on "
+                    f"{spec.name} locks out {pct(a)} of {'/'.join(ats)} user-days against {pct(o)} on "
                     f"{'/'.join(others)}: Apple ATS accepts a connection only when its leaf list and its CA "
                     f"list both match, and this strategy puts a {spec.pin} pin and its backups in different "
                     "lists, so iOS needs both to be in the served chain where Android needs either.",
@@ -101,7 +102,7 @@ def expiry_findings(res) -> list[Finding]:
                 "pin_expiry",
                 spec.name,
                 f"{spec.name}: pins stop being checked {spec.expires_after_days} days after each build, so "
-                f"users who stop updating keep working but lose protection: on average {_pct(exposed[worst])} "
+                f"users who stop updating keep working but lose protection: on average {pct(exposed[worst])} "
                 f"of users are exposed to {worst.replace('_', ' ')} that an unexpired pin would reject.",
             )
         )
@@ -151,7 +152,7 @@ def no_fix_findings(res) -> list[Finding]:
             Finding(
                 "no_fix",
                 name,
-                f"{name}: {days:,.0f} locked user-days ({_pct(days / float(total[name]))} of its lockout) fall on "
+                f"{name}: {days:,.0f} locked user-days ({pct(days / float(total[name]))} of its lockout) fall on "
                 "days when even the newest release, built after the served chain last changed, is locked "
                 "on that platform: no app release can cure them, only a change on the server side can.",
             )
