@@ -98,7 +98,8 @@ def write_report(
     now = time.perf_counter()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.report-", dir=out.parent))
+    # absolute: the kernel runs in the staging folder and writes the result files by this path
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.report-", dir=out.parent)).resolve()
     try:
         with tempfile.TemporaryDirectory(prefix="simlib-report-input-") as inputs:
             params = notebook_parameters(scenario, preset, Path(inputs))
