@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # Reinstall when pyproject.toml changes (the stamp name carries its checksum).
 SUM    := $(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: report test lint bench lab clean
+.PHONY: report test lint bench lab kernel clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ bench: $(VENV)/.test-$(SUM)
 # JupyterLab on the notebooks; root (containers, CI boxes) needs --allow-root.
 lab: $(VENV)/.base-$(SUM)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# A Jupyter kernel named simlib ("Python (simlib)") on this .venv, registered for your user, so
+# your own JupyterLab, Jupyter Notebook or VS Code lists it. Remove: jupyter kernelspec remove simlib
+kernel: $(VENV)/.base-$(SUM)
+	$(BIN)/python -m ipykernel install --user --name simlib --display-name "Python (simlib)"
 
 clean:
 	rm -rf $(VENV) results .pytest_cache build *.egg-info

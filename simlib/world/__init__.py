@@ -1,5 +1,6 @@
 """The real world: CA hierarchies with real certificates, validity caps, tooling defaults,
-adoption curves, trust-store coverage and the CA roadmap, read from ``data/world/``.
+adoption curves, trust-store coverage and the CA roadmap, read from the package's own
+``simlib/_data/world/`` (``data/world/`` in a checkout; see :mod:`simlib.world.data`).
 
 Every value carries a ``source`` and a ``confidence`` (primary / secondary / unconfirmed;
 unconfirmed marks an assumption). Not imported by ``simlib`` itself.

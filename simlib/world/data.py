@@ -1,5 +1,13 @@
 """Where the real-world data lives, and the row checks every world file shares.
 
+The real-world data ships inside the package, in ``simlib/_data/``: ``world/`` (the sourced CSV
+and YAML files), ``certs/`` (the real CA certificates the catalogue names) and ``presets/`` (the
+replay scenarios). It is found with :mod:`importlib.resources`, so an installed wheel, an
+editable install and a source checkout read the same files, and so do Dask workers that have
+simlib installed. In a checkout, ``data/world``, ``data/certs`` and ``data/presets`` are
+symbolic links to those folders (``data/scenarios`` and ``data/sweeps`` are users' examples
+and stay outside the package).
+
 Every row of every file in ``data/world/`` carries a ``source`` and a ``confidence`` (one of
 :data:`CONFIDENCE`; ``unconfirmed`` marks an assumption). Loaders raise
 :class:`simlib.errors.ScenarioError` naming the file and the line (or YAML field) at fault.
@@ -7,16 +15,18 @@ Every row of every file in ``data/world/`` carries a ``source`` and a ``confiden
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from datetime import date
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-import simlib
 from simlib.errors import ScenarioError
 
 __all__ = [
@@ -29,6 +39,7 @@ __all__ = [
     "parse_bool",
     "parse_date",
     "parse_float",
+    "presets_dir",
     "read_csv",
     "read_yaml",
     "sourced",
@@ -53,26 +64,43 @@ YAML_FILES: tuple[str, ...] = ("ca-catalogue.yaml",)
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+#: Keeps the package data extracted for the life of the process when simlib is imported
+#: from a zip file (a wheel on ``sys.path``; Python 3.12+); unused for ordinary installs.
+_EXTRACTED = contextlib.ExitStack()
+
+
+@functools.cache
 def _data_root() -> Path:
-    return Path(simlib.__file__).resolve().parents[1] / "data"
+    """``simlib/_data/``: the package's own data folder, wherever simlib is installed."""
+    root = resources.files("simlib") / "_data"
+    if isinstance(root, Path):
+        return root
+    return Path(_EXTRACTED.enter_context(resources.as_file(root)))  # zipped: extracted once
 
 
-def world_dir() -> Path:
-    """``data/world/`` next to the simlib package; a one-line error if it is missing."""
-    path = _data_root() / "world"
+def _package_dir(name: str, what: str) -> Path:
+    path = _data_root() / name
     if not path.is_dir():
         raise FileNotFoundError(
-            f"real-world data folder not found: {path} (simlib must run from a source checkout)"
+            f"{what} not found: {path} (the simlib installation is incomplete: reinstall simlib)"
         )
     return path
 
 
+def world_dir() -> Path:
+    """``simlib/_data/world/`` (``data/world/`` in a checkout); a one-line error if missing."""
+    return _package_dir("world", "real-world data folder")
+
+
 def certs_dir() -> Path:
-    """``data/certs/``: the real CA certificates the catalogue names."""
-    path = _data_root() / "certs"
-    if not path.is_dir():
-        raise FileNotFoundError(f"certificate folder not found: {path}")
-    return path
+    """``simlib/_data/certs/`` (``data/certs/`` in a checkout): the real CA certificates the
+    catalogue names."""
+    return _package_dir("certs", "certificate folder")
+
+
+def presets_dir() -> Path:
+    """``simlib/_data/presets/`` (``data/presets/`` in a checkout): the real-world presets."""
+    return _package_dir("presets", "preset folder")
 
 
 class Row(dict[str, str]):

@@ -1,4 +1,5 @@
-"""Real-world presets: replay scenarios under ``data/presets/`` (one YAML file each).
+"""Real-world presets: replay scenarios shipped in the package (``simlib/_data/presets/``,
+``data/presets/`` in a checkout; one YAML file each).
 
 Every preset file opens with a comment block giving the question it answers (a
 ``# Question:`` line), a narrative, its sources, its documented outcome and its assumptions.
@@ -12,12 +13,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from simlib.errors import ScenarioError
-from simlib.world.data import _data_root
+from simlib.world.data import presets_dir
 
 if TYPE_CHECKING:
     from simlib.model import Scenario
 
-__all__ = ["Preset", "header_notes", "load_preset", "preset", "preset_names", "presets", "presets_dir", "question_of"]
+__all__ = [
+    "Preset",
+    "header_notes",
+    "load_preset",
+    "preset",
+    "preset_names",
+    "presets",
+    "presets_dir",
+    "question_of",
+]
 
 
 @dataclass(frozen=True)
@@ -27,11 +37,6 @@ class Preset:
     name: str
     question: str
     file: Path
-
-
-def presets_dir() -> Path:
-    """``data/presets/`` next to the simlib package."""
-    return _data_root() / "presets"
 
 
 def header_notes(path: str | Path) -> dict[str, str]:
@@ -63,8 +68,6 @@ def question_of(path: str | Path) -> str:
 def presets() -> tuple[Preset, ...]:
     """Every preset, sorted by name."""
     folder = presets_dir()
-    if not folder.is_dir():
-        return ()
     return tuple(
         Preset(p.stem, question_of(p), p) for p in sorted(folder.glob("*.yaml")) if p.is_file()
     )

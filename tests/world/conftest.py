@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-# Repo-relative on purpose: tests read only the project's own copies.
-WORLD_DIR = Path(__file__).resolve().parents[2] / "data" / "world"
-CERTS_DIR = Path(__file__).resolve().parents[2] / "data" / "certs"
+# Repo-relative on purpose: tests read only the project's own copies. data/world and data/certs
+# are symbolic links into the package (simlib/_data/); resolved, they are the files simlib reads.
+WORLD_DIR = (Path(__file__).resolve().parents[2] / "data" / "world").resolve()
+CERTS_DIR = (Path(__file__).resolve().parents[2] / "data" / "certs").resolve()
 
 
 @pytest.fixture
