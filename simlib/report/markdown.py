@@ -1,7 +1,14 @@
 """The short Markdown summary that comes with the decision report: ``report.md`` and two PNGs
-(:mod:`simlib.report.render` writes them with everything else)."""
+(:mod:`simlib.report.render` writes them with everything else).
+
+Names come from scenario files: :func:`md_text` writes them so that they render as exactly their
+text wherever ``report.md`` is pasted (no link, image, HTML tag, emphasis, code, math or table
+break).
+"""
 
 from __future__ import annotations
+
+import re
 
 from matplotlib.figure import Figure
 
@@ -10,12 +17,25 @@ from simlib.report.plots import figure_png, plot_coverage_readable, plot_lockout
 from simlib.report.style import styled
 from simlib.results.metrics import display_summary
 
+#: ASCII punctuation with a meaning in Markdown: CommonMark (emphasis, code, links, images,
+#: HTML, entities, headings), GitHub's tables, strikethrough, autolinks (``www.``, ``http:``,
+#: ``a@b``) and ``$`` math, and common extensions (``==mark==``, ``^sup^``, ``{attributes}``).
+#: CommonMark reads a backslash before any ASCII punctuation as that character, so each is
+#: written with one.
+_MD_SPECIAL = re.compile(r"[\\`*_{}\[\]()<>#!|~&$:@.=^]")
+
+
+def md_text(text: object) -> str:
+    """``text`` (a name) as Markdown inline text that renders as exactly ``text``."""
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), str(text))
+
 
 def summary_markdown(scenario: Scenario, summary) -> str:
     """The report page: what was simulated, the summary table and the figures."""
     table = display_summary(summary)
+    escape = [md_text if c == "strategy" else _cell for c in table.columns]
     lines = [
-        f"# {scenario.name}: pinning strategies compared",
+        f"# {md_text(scenario.name)}: pinning strategies compared",
         "",
         f"{scenario.start} → {scenario.end}, {scenario.fleet.users:,} users, "
         f"{len(scenario.hosts)} host(s), releases every {scenario.fleet.release_every_days} days. "
@@ -23,7 +43,10 @@ def summary_markdown(scenario: Scenario, summary) -> str:
         "",
         "| " + " | ".join(table.columns) + " |",
         "|" + "---|" * len(table.columns),
-        *("| " + " | ".join(_cell(v) for v in row) + " |" for row in table.itertuples(index=False)),
+        *(
+            "| " + " | ".join(e(v) for e, v in zip(escape, row, strict=True)) + " |"
+            for row in table.itertuples(index=False)
+        ),
         "",
         "![lockout](lockout.png)",
         "",
@@ -34,6 +57,7 @@ def summary_markdown(scenario: Scenario, summary) -> str:
 
 
 def _cell(value: object) -> str:
+    # numbers and fixed column names: only a pipe could break the table
     return str(value).replace("|", "\\|")
 
 
@@ -41,7 +65,11 @@ def lockout_png(result) -> bytes:
     """The lockout-rate figure of a result as PNG bytes."""
     with styled():
         fig = Figure(figsize=(11, 5), layout="constrained")
-        plot_lockout(result.timeseries, fig.subplots(), title=f"{result.scenario.name}: users locked out, by strategy")
+        plot_lockout(
+            result.timeseries,
+            fig.subplots(),
+            title=f"{result.scenario.name}: users locked out, by strategy",
+        )
         return figure_png(fig)
 
 

@@ -36,7 +36,9 @@ class NotebookError(SimlibError, RuntimeError):
     """A notebook failed to execute; the message names the notebook and the failing cell."""
 
 
-def scenario_from(scenario: str | os.PathLike | Scenario | None = None, preset: str | None = None) -> Scenario:
+def scenario_from(
+    scenario: str | os.PathLike | Scenario | None = None, preset: str | None = None
+) -> Scenario:
     """The scenario a notebook's ``parameters`` cell names.
 
     ``preset`` (a name from ``simlib presets``) wins over ``scenario``; ``scenario`` may be a path to
@@ -108,9 +110,12 @@ def execute(
 
 def to_html(notebook: str | os.PathLike, *, title: str | None = None) -> str:
     """An executed notebook as one self-contained HTML page: no code (``--no-input``), every
-    figure an embedded PNG, no external script or stylesheet (it opens offline)."""
+    figure an embedded PNG, no external script or stylesheet (it opens offline), and a
+    Content-Security-Policy that allows no script (:data:`simlib.report.html.PAGE_POLICY`)."""
     import nbformat
     from nbconvert import HTMLExporter
+
+    from simlib.report.html import PAGE_POLICY
 
     nb = nbformat.read(str(notebook), as_version=4)
     if title:
@@ -123,5 +128,5 @@ def to_html(notebook: str | os.PathLike, *, title: str | None = None) -> str:
         exclude_output_prompt=True,
         embed_images=True,
     )
-    body, _ = exporter.from_notebook_node(nb)
+    body, _ = exporter.from_notebook_node(nb, resources={"simlib_policy": PAGE_POLICY})
     return body

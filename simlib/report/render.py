@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from simlib.model import Scenario
+from simlib.report.html import check_page
 from simlib.report.inputs import RESOLVED_MARK
 from simlib.report.notebook import TEMPLATES, execute, to_html
 
@@ -64,14 +65,12 @@ def notebook_parameters(scenario: Scenario, preset: str | None, folder: Path) ->
 
 
 def _move_into(staging: Path, out: Path) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    moved = []
-    for path in sorted(p for p in staging.rglob("*") if p.is_file()):
-        target = out / path.relative_to(staging)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, target)
-        moved.append(target)
-    return moved
+    """The report's files into ``out`` by rename, every target checked first; ``out`` itself is
+    never followed if it is a link, and subfolders of ``staging`` (a browser profile, say) are
+    not moved (see :func:`simlib._files.move_files_into`)."""
+    from simlib._files import move_files_into
+
+    return move_files_into(staging, out)
 
 
 def write_report(
@@ -98,8 +97,10 @@ def write_report(
     now = time.perf_counter()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    # absolute: the kernel runs in the staging folder and writes the result files by this path
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.report-", dir=out.parent)).resolve()
+    # absolute: the kernel runs in the staging folder and writes the result files by this path.
+    # Next to ``out`` (same file system: the files are renamed in), private (0700), its name
+    # bounded whatever the length of ``out``'s.
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name[:40]}.report-", dir=out.parent)).resolve()
     try:
         with tempfile.TemporaryDirectory(prefix="simlib-report-input-") as inputs:
             params = notebook_parameters(scenario, preset, Path(inputs))
@@ -107,7 +108,8 @@ def write_report(
             notebook = execute(TEMPLATE, staging / "report.ipynb", params, cwd=staging)
         now = t.add("notebook (simulation and result files included)", now)
         page = to_html(notebook, title=f"{scenario.name}: decision report")
-        (staging / "report.html").write_text(page, encoding="utf-8")
+        # names are escaped where they enter the page; this refuses a page if one slipped through
+        (staging / "report.html").write_text(check_page(page), encoding="utf-8")
         now = t.add("html", now)
         if pdf:
             from simlib.report.browser import print_pdf

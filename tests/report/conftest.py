@@ -7,6 +7,7 @@ import pytest
 import simlib
 from simlib.report import sweeps
 from tests.conftest import make
+from tests.report.hostile import hostile_report  # noqa: F401 (one report for the session)
 from tests.report.stored_sweep import LAG, LIFETIME, STRATEGIES
 
 
