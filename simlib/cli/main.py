@@ -11,7 +11,6 @@ import argparse
 import os
 import re
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 from typing import NoReturn
@@ -96,39 +95,43 @@ def folder_name(name: str) -> str:
     return slug or "scenario"
 
 
-def output_folder(out: str | None, scenario) -> Path:
-    """``--out`` as given, else ``results/<folder_name(scenario.name)>``; checked writable."""
-    path = Path(out) if out else Path("results") / folder_name(scenario.name)
-    check_writable(path)
-    return path
+def output_folder(out: str | None, scenario, force: bool = False) -> Path:
+    """``--out`` as given, else ``results/<folder_name(scenario.name)>``; checked before any work
+    by :func:`simlib._files.check_results_folder` (never a link, never another scenario's
+    results unless ``force``)."""
+    from simlib._files import check_no_links, check_results_folder
+
+    if out:
+        path = Path(out)
+    else:
+        # nobody typed ``results``: a link planted there (say in a cloned repository) must not
+        # send the results elsewhere
+        check_no_links(".", ["results"])
+        path = Path("results") / folder_name(scenario.name)
+    return check_results_folder(path, scenario.name, force=force)
 
 
 def check_writable(path: Path) -> None:
-    """Refuse an output folder that cannot be created or written, before any work or output.
+    """Refuse an output folder that is a link, not a folder, or cannot be written, before any work
+    (:func:`simlib._files.check_output_folder`)."""
+    from simlib._files import check_output_folder
 
-    Probes for real (a temporary folder, removed at once) in the folder or its nearest existing
-    parent: permission bits alone say nothing for root, read-only mounts or ``/proc``.
-    """
-    target = path
-    while not target.exists() and target != target.parent:
-        if target.is_symlink():
-            raise OutputError(path, f"{target} is a broken symbolic link")
-        target = target.parent
-    if not target.is_dir():
-        where = "exists and is not a folder" if target == path else f"{target} is not a folder"
-        raise OutputError(path, where)
+    check_output_folder(path)
+
+
+def _write(out: Path, write, scenario_name: str | None = None):
+    """Run ``write()``; an OS error (a full disk) becomes one :class:`OutputError` line. With
+    ``scenario_name``, ``out`` is marked as that scenario's results (the mark is undone if the
+    writing fails: :func:`simlib._files.claim_results_folder`)."""
+    from simlib._files import claim_results_folder
+
     try:
-        probe = tempfile.mkdtemp(prefix=".simlib-probe-", dir=target)
-        os.rmdir(probe)
+        if scenario_name is None:
+            return write()
+        with claim_results_folder(out, scenario_name):
+            return write()
     except OSError as exc:
-        raise OutputError(path, f"cannot write in {target} ({exc.strerror or exc})") from None
-
-
-def _write(out: Path, write):
-    try:
-        return write()
-    except OSError as exc:
-        raise OutputError(out, f"cannot write results ({exc.strerror or exc})") from None
+        raise OutputError(out, f"cannot write ({exc.strerror or exc})") from None
 
 
 def _format_summary(summary) -> str:
@@ -148,15 +151,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     from simlib.model.budget import budget_problem
 
     scenario = _load(args.scenario, getattr(args, "preset", None))
-    out = output_folder(args.out, scenario)
+    out = output_folder(args.out, scenario, args.force)
     formats = tuple(dict.fromkeys(["csv", *args.format]))
     if args.mode == "expected":
         res = simulate(scenario)
         res.summary  # noqa: B018 - compute everything before writing anything
-        written = _write(out, lambda: res.write(out, formats))
+        written = _write(out, lambda: res.write(out, formats), scenario.name)
         if not args.quiet:
-            print(f"{scenario.name}: {scenario.start} → {scenario.end}, {scenario.fleet.users:,} users")
-            print(_format_summary(res.summary))
+            # names come from the scenario file: escaped before pandas pads the columns
+            print(f"{escape_controls(scenario.name)}: {scenario.start} → {scenario.end}, "
+                  f"{scenario.fleet.users:,} users")
+            print(_format_summary(res.summary.assign(
+                strategy=res.summary["strategy"].astype(str).map(escape_controls))))
     else:
         reps = args.replications or scenario.monte_carlo.replications
         problem = budget_problem(scenario, reps)
@@ -166,33 +172,39 @@ def cmd_run(args: argparse.Namespace) -> int:
             scenario, mode="monte_carlo", replications=reps, seed=args.seed,
             progress=not args.quiet,
         )
-        written = _write(out, lambda: res.write(out, formats))
+        written = _write(out, lambda: res.write(out, formats), scenario.name)
         if not args.quiet:
             s = res.summary
             show = s[s["metric"].isin(["locked_user_days", "peak_lockout_rate", "p95_outage_days"])]
+            show = show.assign(strategy=show["strategy"].astype(str).map(escape_controls))
             print(show.pivot(index="strategy", columns="metric", values="mean").to_string())
     if not args.quiet:
-        print(f"wrote {len(written)} files to {out}/")
+        print(f"wrote {len(written)} files to {escape_controls(str(out))}/")
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from simlib.report.render import write_report
-
     preset = getattr(args, "preset", None)
     scenario = _load(args.scenario, preset)
-    out = output_folder(args.out, scenario)
-    paths = _write(out, lambda: write_report(scenario, out, preset=preset, pdf=args.pdf))
+    out = output_folder(args.out, scenario, args.force)  # refused before the heavy imports
+    from simlib.report.render import write_report
+
+    paths = _write(out, lambda: write_report(scenario, out, preset=preset, pdf=args.pdf), scenario.name)
     if not args.quiet:
         for p in paths:
-            print(f"wrote {p}")
+            print(f"wrote {escape_controls(str(p))}")
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     scenario = _load(args.scenario)
     if args.resolved:
-        print(scenario.to_yaml(), end="")
+        from simlib.cli.terminal import escaped_yaml, has_controls
+
+        text = scenario.to_yaml()
+        if has_controls(text):  # a name with bidi or separator characters: escaped, still YAML
+            text = escaped_yaml(scenario.to_dict())
+        print(text, end="")
     else:
         print(
             f"{escape_controls(args.scenario or 'quickstart')}: ok — {len(scenario.strategies)} "
@@ -205,9 +217,10 @@ def cmd_pins(args: argparse.Namespace) -> int:
     from simlib.pki.loading import describe, load_certificates
 
     lines: list[str] = []
-    if args.host or not args.files:
-        if not args.host or args.files:
-            raise UsageError("simlib pins: give FILE ... or --host HOST" + ", not both" * bool(args.host))
+    live = args.host is not None  # an empty --host is a bad host name, not a missing option
+    if live or not args.files:
+        if not live or args.files:
+            raise UsageError("simlib pins: give FILE ... or --host HOST" + ", not both" * live)
         from simlib.cli.toolkit import pins_live
 
         lines = pins_live(args)
@@ -244,7 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="simulate a scenario and write result files")
     run.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded quickstart)")
     run.add_argument("--out", metavar="DIR",
-                     help="output folder (default: results/<scenario name as a folder name>)")
+                     help="output folder (default: results/<scenario name as a folder name>); "
+                          "never a symbolic link")
+    run.add_argument("--force", action="store_true",
+                     help="replace results in a folder that holds another scenario's results or files simlib "
+                          "did not write (re-running a scenario into its own folder never needs it)")
     run.add_argument(
         "--format", action="append", default=[], choices=["csv", "parquet"],
         help="also write this format (CSV is always written)",
@@ -265,7 +282,11 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="run a scenario and write the decision report (HTML, optional PDF) and results")
     rep.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded quickstart)")
     rep.add_argument("--out", metavar="DIR",
-                     help="output folder (default: results/<scenario name as a folder name>)")
+                     help="output folder (default: results/<scenario name as a folder name>); "
+                          "never a symbolic link")
+    rep.add_argument("--force", action="store_true",
+                     help="replace results in a folder that holds another scenario's results or files simlib "
+                          "did not write (re-running a scenario into its own folder never needs it)")
     rep.add_argument("--pdf", action="store_true",
                      help="also print report.pdf with headless Chromium (apt install chromium)")
     rep.add_argument("--quiet", action="store_true", help="print nothing but errors")

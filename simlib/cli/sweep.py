@@ -51,7 +51,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("file", type=Path, help="sweep file (YAML), e.g. data/sweeps/lifetime-vs-update-speed.yaml")
-    p.add_argument("--out", required=True, type=Path, metavar="DIR", help="results folder")
+    p.add_argument("--out", required=True, type=Path, metavar="DIR",
+                   help="results folder: new, empty, or this sweep's (then it resumes); never a "
+                        "symbolic link. There is no --force: a folder of another sweep is never "
+                        "replaced (delete it to start over)")
     ex = p.add_mutually_exclusive_group()
     ex.add_argument("--workers", type=_positive_int, metavar="N", help="N local worker processes")
     ex.add_argument(
@@ -104,14 +107,20 @@ def _executor(args: argparse.Namespace) -> Iterator[Any]:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``simlib sweep``; returns the exit code (see module docstring)."""
+    from simlib._files import check_no_links, check_output_folder
+    from simlib.batch import store
     from simlib.batch.run import SweepError, run_sweep
     from simlib.batch.spec import load_sweep
     from simlib.batch.store import SweepStore
-    from simlib.cli.main import check_writable
 
     out = Path(args.out)
     plan = load_sweep(args.file)
-    check_writable(out)
+    # The folder is resumed, never replaced (so no --force): kind checks only, and no link among
+    # the entries the store opens by name (a planted ``.lock`` or ``results`` link would
+    # otherwise send writes outside the folder).
+    check_output_folder(out)
+    check_no_links(out, [store.SWEEP_JSON, store.RESULTS, store.MANIFEST, store.TIMESERIES,
+                         store.MANIFEST_FILE, store.LOCK_FILE])
     SweepStore(out).check(plan)  # before anything is created
     if getattr(args, "dask_local", None) or getattr(args, "scheduler", None):
         try:

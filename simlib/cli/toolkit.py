@@ -91,36 +91,30 @@ def _today(args: argparse.Namespace) -> date:
     return getattr(args, "date", None) or datetime.now(UTC).date()
 
 
-def _leaf_host(cert) -> str | None:
-    from cryptography import x509
-
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        names = san.get_values_for_type(x509.DNSName)
-    except x509.ExtensionNotFound:
-        names = []
-    return names[0] if names else None
-
-
 def chain_and_host(args: argparse.Namespace, command: str):
     """``(host, served chain, anchors)`` from ``--chain`` (file) or ``--host`` (live TLS)."""
     from simlib.cli.main import UsageError
     from simlib.toolkit import load_chain
+    from simlib.toolkit.hostnames import check_hostname, leaf_hostname
 
     anchors = []
     for path in getattr(args, "anchor", None) or ():
         anchors += load_chain(path)
+    # One validator for every host name, typed or read from a certificate (an empty --host
+    # is refused, not taken as "no --host").
+    host = None if args.host is None else check_hostname(args.host, source="--host")
     if args.chain:
         chain = load_chain(args.chain)
-        host = args.host or _leaf_host(chain[0])
+        host = host or leaf_hostname(chain[0], args.chain)
         if not host:
-            raise UsageError(f"simlib {command}: the leaf names no DNS host: give --host")
-        return host.lower(), chain, anchors
-    if not args.host:
+            raise UsageError(f"simlib {command}: the leaf names no single DNS host "
+                             "(none, or wildcards only): give --host")
+        return host, chain, anchors
+    if host is None:
         raise UsageError(f"simlib {command}: give --chain PEM or --host HOST")
     from simlib.toolkit.live import fetch_chain
 
-    live = fetch_chain(args.host, args.port, timeout=args.timeout, ca_file=args.ca_file,
+    live = fetch_chain(host, args.port, timeout=args.timeout, ca_file=args.ca_file,
                        connect_to=getattr(args, "connect_to", None))
     return live.host, live.served, anchors + live.anchors
 
@@ -175,15 +169,17 @@ def resolve_strategy(name: str, scenario_path: str | None, today: date):
 
 
 def cmd_emit(args: argparse.Namespace) -> int:
-    from simlib.cli.main import check_writable
-    from simlib.results.io import atomic_write_text
+    from simlib._files import check_output_file, check_output_folder, write_files
+    from simlib.cli.main import _write
     from simlib.toolkit import audit, emit, parse_config
     from simlib.toolkit.emit import EmitError
 
     today = _today(args)
     strategy, backups, expires = resolve_strategy(args.strategy, args.scenario, today)
-    if args.out:
-        check_writable(Path(args.out))
+    if args.out:  # before any work: the folder, and each file it would replace
+        check_output_folder(args.out)
+        for fmt in args.formats:
+            check_output_file(Path(args.out) / FORMAT_FILES[fmt], force=args.force)
     host, chain, anchors = chain_and_host(args, "emit")
     files = emit(strategy, chain, host=host, backups=(*backups, *args.backup),
                  expires=args.expires or expires, formats=args.formats,
@@ -195,10 +191,11 @@ def cmd_emit(args: argparse.Namespace) -> int:
             report = audit(config, chain, host=host, today=today, anchors=anchors)
             if not report.passed:
                 raise EmitError(f"{fmt}: the emitted config does not pass its own audit for {host}")
-    if args.out:
-        for fmt, text in files.items():
-            path = atomic_write_text(Path(args.out) / FORMAT_FILES[fmt], text)
-            print(f"wrote {path}")
+    if args.out:  # all files or none (a full disk is one error line)
+        out = Path(args.out)
+        named = {FORMAT_FILES[fmt]: text.encode("utf-8") for fmt, text in files.items()}
+        for path in _write(out, lambda: write_files(out, named)):
+            print(f"wrote {escape_controls(str(path))}")
     else:
         for fmt, text in files.items():
             print(f"# --- {fmt}: {FORMAT_FILES[fmt]}")
@@ -260,11 +257,12 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
     from simlib.cli.main import UsageError
     from simlib.errors import ScenarioError
-    from simlib.toolkit.forecast import Shipped, forecast
+    from simlib.toolkit.forecast import Shipped, check_dates, forecast
     from simlib.toolkit.loader import load_config
 
     if args.release_date and len(args.release_date) != len(args.configs):
         raise UsageError("simlib forecast: give one --release-date per CONFIG, in the same order")
+    check_dates(_today(args), args.horizon_days)  # before any file is read
     dates = args.release_date or [None] * len(args.configs)
     shipped = [Shipped(load_config(c, platform=args.platform), d)
                for c, d in zip(args.configs, dates, strict=True)]
@@ -274,7 +272,10 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     try:
         frame = forecast(shipped, chain, host=host, fleet=fleet, tool=args.tool,
                          horizon_days=args.horizon_days, today=today, anchors=anchors)
-    except ScenarioError as exc:  # a bad fleet block: name the fleet file
+    except ScenarioError as exc:
+        if not exc.where.startswith("fleet"):
+            raise
+        # A bad fleet block: name the fleet file, and only for errors in the fleet block.
         raise ScenarioError(args.fleet, exc.where, exc.message) from None
     sc = frame.attrs["scenario"]
     h, ca = sc["hosts"][0], sc["cas"][0]
@@ -293,20 +294,20 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     for r in frame.itertuples():
         first = "-" if pd.isna(r.first_break) else pd.Timestamp(r.first_break).date().isoformat()
         rel = r.release_date.isoformat() if r.release_date else "-"
-        print(escape_controls(f"  {str(r.config)[-44:]:<44} {rel:<10} {r.pin:<17} {first:<11} "
-                              f"{r.locked_share:>10.1%}"))
+        name = escape_controls(str(r.config))[-44:]  # escaped before padding keeps columns
+        print(f"  {name:<44} {rel:<10} {r.pin:<17} {first:<11} {r.locked_share:>10.1%}")
     return 0
 
 
 def cmd_fleet_fit(args: argparse.Namespace) -> int:
     import yaml
 
-    from simlib.cli.main import check_writable
-    from simlib.results.io import atomic_write_text
+    from simlib._files import atomic_write, check_output_file
+    from simlib.cli.main import _write
     from simlib.toolkit.fleetfit import fit_csv
 
-    if args.out:
-        check_writable(Path(args.out).parent)
+    if args.out:  # before any work: never a device, FIFO, folder, link or (without --force) a file
+        check_output_file(args.out, force=args.force)
     result = fit_csv(args.csv, max_components=args.max_components)
     block = result.fleet_block(args.users)
     parts = ", ".join(f"{w:.1%} τ={t:.1f} d" for w, t in
@@ -316,9 +317,9 @@ def cmd_fleet_fit(args: argparse.Namespace) -> int:
             f"RMSE {result.rmse:.4f} over {result.points} points")
     text = escape_controls(head) + "\n" + yaml.safe_dump({"fleet": block}, sort_keys=False)
     if args.out:
-        atomic_write_text(args.out, text)
-        print(head.lstrip("# "))
-        print(f"wrote {args.out}")
+        _write(Path(args.out), lambda: atomic_write(args.out, text.encode("utf-8")))
+        print(escape_controls(head.lstrip("# ")))
+        print(f"wrote {escape_controls(args.out)}")
     else:
         print(text, end="")
     return 0
@@ -364,7 +365,10 @@ def add_parsers(sub) -> None:
                     help="pin expiry where the platform has one (NSC, TrustKit)")
     em.add_argument("--include-subdomains", action="store_true",
                     help="apply the pins to subdomains too (each platform's own rule)")
-    em.add_argument("--out", metavar="DIR", help="write one file per format here (default: print)")
+    em.add_argument("--out", metavar="DIR",
+                    help="write one file per format here (default: print); never a symbolic link")
+    em.add_argument("--force", action="store_true",
+                    help="replace config files already in --out (otherwise they are refused)")
     em.set_defaults(func=cmd_emit, date=None)
 
     fc = sub.add_parser("forecast", help="when shipped pin configs will lock users out")
@@ -392,7 +396,10 @@ def add_parsers(sub) -> None:
                              help="fit: fit the adoption curve to a version-share CSV")
     ff = fsub.add_parser("fit", help="fit the adoption mixture to a version-share CSV")
     ff.add_argument("csv", metavar="CSV", help="columns date, version, share[, release_date]")
-    ff.add_argument("--out", metavar="YAML", help="write the fleet block here (default: print)")
+    ff.add_argument("--out", metavar="YAML",
+                    help="write the fleet block to this new file (default: print); never a device, "
+                         "FIFO, folder or symbolic link")
+    ff.add_argument("--force", action="store_true", help="replace --out if it is an existing file")
     ff.add_argument("--users", type=_users,
                     default=100_000, metavar="N", help="users in the fleet block (default 100000)")
     ff.add_argument("--max-components", type=int, choices=[1, 2, 3], default=3,

@@ -33,7 +33,7 @@ def cmd_presets(args: argparse.Namespace) -> int:
     width = max((len(p.name) for p in items), default=4)
     print(f"{'name':<{width}}  question")
     for p in items:
-        print(f"{p.name:<{width}}  {escape_controls(p.question)}")
+        print(f"{escape_controls(p.name):<{width}}  {escape_controls(p.question)}")
     return 0
 
 
@@ -64,8 +64,9 @@ def format_table(frame: Any) -> str:
         label = escape_controls(event if len(event) <= 70 else event[:69] + "…")
         if assumption:
             label = "[assumption] " + label
-        rows.append({"date": date, "kind": kind, "event": label,
-                     **{s: cells.get(s, "") for s in strategies}})
+        # Strategy names head columns: escaped before pandas pads them, so columns stay aligned.
+        rows.append({"date": date, "kind": escape_controls(str(kind)), "event": label,
+                     **{escape_controls(s): cells.get(s, "") for s in strategies}})
     table = pd.DataFrame(rows)
     with pd.option_context("display.width", 400, "display.max_columns", 60,
                            "display.max_colwidth", 90):
@@ -83,9 +84,11 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     scenario = _load(args.scenario, args.preset)
     frame = calendar(scenario, args.today)
     if args.format == "csv":
-        print(frame.to_csv(index=False), end="")
+        from simlib.results.io import csv_safe  # no cell a spreadsheet would run as a formula
+
+        print(csv_safe(frame).to_csv(index=False), end="")
     else:
-        print(f"{scenario.name}: {scenario.start} → {scenario.end}; "
+        print(f"{escape_controls(scenario.name)}: {scenario.start} → {scenario.end}; "
               f"events from {args.today or 'today (or the start)'}")
         print(format_table(frame))
     return 0

@@ -1,84 +1,130 @@
-"""Atomic file output: write to a temporary name in the same folder, fsync, then rename.
+"""Result files: atomic writing, and CSV cells a spreadsheet never runs as formulas.
 
-A reader (or a resumed sweep) therefore sees either the old file or the complete new one, never a
-half-written file, even if the process is killed mid-write.
+Every file is written to a temporary name in its folder, fsynced, then renamed (see
+:mod:`simlib._files`, the one home of the output rules): a reader (or a resumed sweep) sees either
+the old file or the complete new one, never a half-written file, even if the process is killed
+mid-write. :func:`write_results` writes a whole result set all or nothing.
+
+CSV injection (OWASP): text cells of CSV files start with no formula character; see
+:func:`defuse_formula`. Parquet files keep every value as it is: they are typed data, read by
+programs, never evaluated by a spreadsheet.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable
+import re
 from pathlib import Path
 
 import pandas as pd
 
+from simlib._files import OutputBatch, atomic_write
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+__all__ = [
+    "FORMULA_START",
+    "atomic_write",
+    "atomic_write_frame",
+    "atomic_write_text",
+    "clean_stale_temps",
+    "csv_safe",
+    "defuse_formula",
+    "write_csv",
+    "write_results",
+]
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A cell that is a plain number (``-5``, ``+1.5e3``) is no formula: it stays as it is.
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp_path)`` and move the result to ``path`` atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+def defuse_formula(text: str) -> str:
+    """``text`` as a CSV cell a spreadsheet shows as text: a leading ``=``, ``+``, ``-``, ``@``,
+    tab or carriage return gets a single quote in front (``'=1+1``), as OWASP's CSV-injection
+    guidance recommends. Plain numbers such as ``-5`` and every other text are unchanged."""
+    if text.startswith(FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def _replacements(values: pd.Series | pd.Index) -> dict[str, str]:
+    """``{cell: defused cell}`` for the distinct values that need it."""
     try:
-        write(tmp_path)
-        with open(tmp_path, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; results are ordinary files
-        os.replace(tmp_path, path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
-    return path
+        distinct = values.unique()
+    except TypeError:  # unhashable cells: look at each
+        distinct = values
+    return {v: d for v in distinct if isinstance(v, str) and (d := defuse_formula(v)) != v}
+
+
+def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with :func:`defuse_formula` applied to every text cell (object, string and
+    categorical columns); numeric, boolean and date columns are never touched, so negative
+    numbers stay numbers. Returns ``frame`` itself when no cell needs it (the usual case)."""
+    changed: dict[object, pd.Series] = {}
+    for name, column in frame.items():
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            values = column.cat.categories
+        elif column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+            values = column
+        else:
+            continue
+        repl = _replacements(values)  # distinct values: few names on long daily tables
+        if repl:
+            changed[name] = column.astype(object).map(
+                lambda v, r=repl: r.get(v, v) if isinstance(v, str) else v
+            )
+    if not changed:
+        return frame
+    out = frame.copy()
+    for name, column in changed.items():
+        out[name] = column
+    return out
 
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
-    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+    return atomic_write(path, text.encode("utf-8"))
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     """CSV through Arrow's writer: ~10× faster than ``DataFrame.to_csv`` on long daily tables,
     same values (dates as YYYY-MM-DD, booleans as true/false, strings quoted), read back
-    unchanged by ``pandas.read_csv``."""
+    unchanged by ``pandas.read_csv`` — except text cells :func:`csv_safe` defuses."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = pa.Table.from_pandas(csv_safe(frame), preserve_index=False)
     for i, field in enumerate(table.schema):
         if pa.types.is_timestamp(field.type):
             table = table.set_column(i, field.name, table.column(i).cast(pa.date32()))
     pacsv.write_csv(table, str(path), pacsv.WriteOptions(quoting_style="needed"))
 
 
-def atomic_write_frame(frame: pd.DataFrame, path: str | Path, fmt: str | None = None) -> Path:
-    fmt = fmt or Path(path).suffix.lstrip(".")
+def _frame_writer(frame: pd.DataFrame, fmt: str):
     if fmt == "csv":
-        return atomic_write(path, lambda p: write_csv(frame, p))
+        return lambda p: write_csv(frame, p)
     if fmt == "parquet":
-        return atomic_write(path, lambda p: frame.to_parquet(p, index=False))
+        return lambda p: frame.to_parquet(p, index=False)  # raw values: typed data, no spreadsheet
     raise ValueError(f"unknown format '{fmt}' (csv or parquet)")
 
 
+def atomic_write_frame(frame: pd.DataFrame, path: str | Path, fmt: str | None = None) -> Path:
+    fmt = fmt or Path(path).suffix.lstrip(".")
+    return atomic_write(path, _frame_writer(frame, fmt))
+
+
 def write_results(
-    out_dir: str | Path, tables: dict[str, pd.DataFrame], formats: tuple[str, ...], scenario_yaml: str
+    out_dir: str | Path,
+    tables: dict[str, pd.DataFrame],
+    formats: tuple[str, ...],
+    scenario_yaml: str,
 ) -> list[Path]:
-    """Write result tables (one file per table and format) and the resolved scenario."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written = [
-        atomic_write_frame(frame, out / f"{name}.{fmt}", fmt)
-        for name, frame in tables.items()
-        for fmt in formats
-    ]
-    written.append(atomic_write_text(out / "scenario.yaml", scenario_yaml))
-    return written
+    """Write result tables (one file per table and format) and the resolved scenario, all or
+    nothing: a failure (a full disk) replaces no file and leaves no temporary file."""
+    with OutputBatch(out_dir) as batch:
+        for name, frame in tables.items():
+            for fmt in formats:
+                batch.add(f"{name}.{fmt}", _frame_writer(frame, fmt))
+        batch.add("scenario.yaml", scenario_yaml.encode("utf-8"))
+    return batch.paths
 
 
 def clean_stale_temps(folder: str | Path) -> int:
