@@ -12,8 +12,11 @@ import re
 MAX_QUOTED = 80
 MAX_LINE = 300
 
-# C0/C1 controls (newlines, ANSI escapes), line/paragraph separators and bidi overrides.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+# C0/C1 controls (newlines, ANSI escapes), line/paragraph separators, bidi controls, and lone
+# surrogates (undecodable argv bytes), which cannot even be printed as UTF-8.
+_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
 def escape_controls(text: str) -> str:

@@ -15,9 +15,10 @@ from xml.sax.saxutils import escape
 
 from cryptography import x509
 
-from simlib.errors import SimlibError
+from simlib.errors import SimlibError, escape_controls
 from simlib.pki import parse_pin, spki_pin
 from simlib.toolkit.chain import PathCert, build_path
+from simlib.toolkit.hostnames import check_hostname
 
 STRATEGIES = ("leaf_spki", "intermediate_spki", "root_spki")
 FORMATS = ("android", "ios", "okhttp", "trustkit")
@@ -27,9 +28,41 @@ class EmitError(SimlibError, ValueError):
     """The strategy cannot be written for this chain or format (one line)."""
 
 
+# Comments carry certificate subjects, which strangers choose: each output language gets its
+# own escaping, and control/bidi characters become visible escapes everywhere (XML 1.0 cannot
+# hold C0 controls at all, and a newline would end a Kotlin line comment).
+
+
 def _comment(text: str) -> str:
-    # "--" may not appear inside an XML comment.
-    return text.replace("--", "- -")
+    """Text for inside an XML comment: escaped controls, no ``--``, markup escaped."""
+    text = escape_controls(text)
+    while "--" in text:  # "--" may not appear inside an XML comment ("---" needs two passes)
+        text = text.replace("--", "- -")
+    return escape(text)
+
+
+def _kotlin_comment(text: str) -> str:
+    """Text for a Kotlin ``//`` comment: one line, no controls or bidi characters."""
+    return escape_controls(text)
+
+
+def _kotlin_string(text: str) -> str:
+    """A Kotlin string literal's content: quotes, backslashes, ``$`` templates and anything
+    outside printable ASCII escaped."""
+    out = []
+    for ch in text:
+        if ch in '"\\$':
+            out.append("\\" + ch)
+        elif " " <= ch <= "~":
+            out.append(ch)
+        else:
+            out.extend(f"\\u{u:04x}" for u in _utf16(ch))
+    return "".join(out)
+
+
+def _utf16(ch: str) -> list[int]:
+    b = ch.encode("utf-16-be", "surrogatepass")
+    return [int.from_bytes(b[i : i + 2], "big") for i in range(0, len(b), 2)]
 
 
 def _pinned(strategy: str, path: list[PathCert]) -> PathCert:
@@ -81,7 +114,7 @@ def nsc_xml(
         f"{escape(host)}</domain>",
         f"        <pin-set{exp}>",
         *(
-            f'            <pin digest="SHA-256">{v}</pin> <!-- {escape(_comment(c))} -->'
+            f'            <pin digest="SHA-256">{escape(v)}</pin> <!-- {_comment(c)} -->'
             for v, c in pins
         ),
         "        </pin-set>",
@@ -123,18 +156,21 @@ def ats_plist_lists(
         "change. " + "; ".join(f"{v} = {c}" for v, c in pins)
     )
     head, _, rest = text.partition("<plist")
-    return f"{head}<!-- {escape(note)} -->\n<plist{rest}"
+    return f"{head}<!-- {note} -->\n<plist{rest}"
 
 
 def okhttp_kotlin(
     host: str, pins: list[tuple[str, str]], *, include_subdomains: bool = False
 ) -> str:
-    pattern = f"**.{host}" if include_subdomains else host
+    pattern = _kotlin_string(f"**.{host}" if include_subdomains else host)
     lines = [
         "// OkHttp has no pin expiry: pins stay until an app update replaces them.",
         "val certificatePinner = CertificatePinner.Builder()",
     ]
-    lines += [f'    .add("{pattern}", "sha256/{v}") // {c}' for v, c in pins]
+    lines += [
+        f'    .add("{pattern}", "sha256/{_kotlin_string(v)}") // {_kotlin_comment(c)}'
+        for v, c in pins
+    ]
     lines += ["    .build()"]
     return "\n".join(lines) + "\n"
 
@@ -184,6 +220,8 @@ def emit(
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise EmitError(f"unknown format(s) {unknown}; expected {', '.join(FORMATS)}")
+    # Refuse rather than escape: a name that is not a host name pins nothing anywhere.
+    host = check_hostname(host, source="host")
     pins = pin_set(strategy, chain, tuple(backups), tuple(anchors))
     out = {}
     for fmt in formats:

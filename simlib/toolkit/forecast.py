@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from simlib.errors import clip, escape_controls
 from simlib.toolkit.chain import PathCert, build_path
-from simlib.toolkit.hostnames import select
+from simlib.toolkit.hostnames import check_hostname, select
 from simlib.toolkit.lints import matches
 from simlib.toolkit.policy import ConfigError, PinConfig
 
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from cryptography import x509
 
 TOOLS = ("certbot", "cert-manager", "caddy", "acm")
+#: Longest horizon: a scenario covers at most 40 years (``model.checks``).
+MAX_HORIZON_DAYS = 366 * 40 - 1
 LEVELS = (("root", "root_spki"), ("intermediate", "intermediate_spki"), ("leaf", "leaf_spki"))
 EPSILON = 1e-9
 
@@ -74,8 +77,14 @@ def host_entry(host: str, leaf: x509.Certificate, tool: str, today: date) -> dic
 
     if tool not in TOOLS:
         raise ConfigError("--tool", "", f"unknown tool {tool!r}; expected one of {', '.join(TOOLS)}")
+    from simlib.model.base import MAX_DAYS, MIN_DATE
+
     nb, na = leaf.not_valid_before_utc, leaf.not_valid_after_utc
     validity = max(1, round((na - nb).total_seconds() / 86400))
+    if nb.date() < MIN_DATE or validity > MAX_DAYS:  # X.509 allows years 0001..9999
+        raise ConfigError(f"forecast for {host}", "leaf certificate",
+                          f"valid {nb.date()} to {na.date()}: simlib simulates certificates "
+                          f"issued from {MIN_DATE} and valid at most {MAX_DAYS:,} days")
     d = world.defaults_on("aws-acm" if tool == "acm" else tool, today)
     entry: dict[str, Any] = {
         "name": host,
@@ -124,6 +133,21 @@ def strategy_entry(name: str, config: PinConfig, host: str, path: list[PathCert]
     return entry
 
 
+def check_dates(today: date, horizon_days: int) -> None:
+    """Refuse a start or horizon outside the dates a scenario may use (one line, no overflow)."""
+    from simlib.model.base import MAX_DATE, MIN_DATE
+
+    if not MIN_DATE <= today <= MAX_DATE:
+        raise ConfigError("--date", "", f"{today} is outside the dates simlib simulates "
+                          f"({MIN_DATE} to {MAX_DATE})")
+    if not 1 <= horizon_days <= MAX_HORIZON_DAYS:
+        raise ConfigError("--horizon-days", "", f"{horizon_days} days: give 1 to "
+                          f"{MAX_HORIZON_DAYS:,} (a forecast covers at most 40 years)")
+    if MAX_DATE.toordinal() - today.toordinal() < horizon_days:
+        raise ConfigError("--horizon-days", "", f"{today} + {horizon_days:,} days ends after "
+                          f"{MAX_DATE}, the last day simlib simulates: shorten the horizon")
+
+
 def build_scenario(
     shipped: list[Shipped],
     chain: list[x509.Certificate],
@@ -137,14 +161,20 @@ def build_scenario(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The scenario mapping and, per config, its strategy entry (with ``_broken`` markers)."""
     today = today or datetime.now(UTC).date()
+    check_dates(today, horizon_days)
+    host = check_hostname(host, source="host")
     path = build_path(list(chain), anchors)
     ca = catalogue_ca(path, today)
     h = host_entry(host, path[0].cert, tool, today)
     h["ca"] = ca["name"]
     strategies = []
     for i, item in enumerate(shipped):
-        label = f"{i}: {item.config.source}"[:200]
+        # Config paths are file names anyone may choose: a control character in one must not
+        # make the strategy name invalid (and then be blamed on the fleet file).
+        label = escape_controls(f"{i}: {item.config.source}")[:200]
         strategies.append(strategy_entry(label, item.config, host, path, today))
+    if len(host.rstrip(".")) > 64:  # scenario host names become certificate common names
+        h["name"] = "observed-host"
     scenario = {
         "name": f"forecast {host}"[:200],
         "start": today,
@@ -177,13 +207,22 @@ def forecast(
     import pandas as pd
 
     from simlib.api import simulate
+    from simlib.errors import ScenarioError
     from simlib.model.loading import scenario_from_dict
 
     today = today or datetime.now(UTC).date()
+    host = check_hostname(host, source="host")
     items = [s if isinstance(s, Shipped) else Shipped(s) for s in shipped]
     data, strategies = build_scenario(items, chain, host=host, fleet=fleet, tool=tool,
                                       horizon_days=horizon_days, today=today, anchors=anchors)
-    result = simulate(scenario_from_dict(data, source=f"forecast {host}"))
+    try:
+        scenario = scenario_from_dict(data, source=f"forecast for {host}")
+    except ScenarioError as exc:
+        if exc.where.split(".")[0].split("[")[0] == "fleet":
+            raise  # the caller's fleet block: the CLI names its file
+        # Everything else was derived from the chain and configs (not a file the user wrote).
+        raise ConfigError(f"forecast for {clip(host, 80)}", exc.where, exc.message) from None
+    result = simulate(scenario)
     ts = result.timeseries
     rows = []
     for item, strat in zip(items, strategies, strict=True):

@@ -20,8 +20,11 @@ import ssl
 from dataclasses import dataclass
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 
-from simlib.errors import one_line
+from simlib._files import InputFileError, read_limited
+from simlib.errors import clip, one_line
+from simlib.toolkit.hostnames import check_hostname
 from simlib.toolkit.policy import ConfigError
 
 DEFAULT_TIMEOUT = 10.0
@@ -45,23 +48,26 @@ class LiveChain:
 
 
 def check_host(host: str) -> str:
-    """A host name or IP address as typed; refuses empty, spaced or over-long names."""
-    text = host.strip()
-    if not text or len(text) > 253 or any(ch.isspace() or ord(ch) < 32 for ch in text):
-        raise ConfigError(one_line(host, 60) or "''", "", "not a valid host name")
-    if "/" in text or text.startswith("-"):
-        raise ConfigError(one_line(host, 60), "", "not a valid host name (give HOST, not a URL)")
-    return text.lower()
+    """A host name or IP address as typed, canonical (see :func:`hostnames.check_hostname`)."""
+    return check_hostname(host, source="--host")
 
 
 def _context(ca_file: str | None) -> ssl.SSLContext:
     ctx = ssl.create_default_context()
     if ca_file is not None:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # trust ca_file only
+        # Read bounded like every input file (a FIFO or /dev/zero is refused, never read), then
+        # hand OpenSSL the bytes rather than the path.
         try:
-            ctx.load_verify_locations(cafile=ca_file)
-        except FileNotFoundError:
-            raise ConfigError(ca_file, "", "no such file") from None
+            data = read_limited(ca_file)
+        except InputFileError as exc:
+            why = "no such file" if "No such file" in str(exc) else f"cannot read file: {exc}"
+            raise ConfigError(ca_file, "", why) from None
+        try:
+            if b"-----BEGIN" in data:  # PEM: bytes outside ASCII can only be in comments
+                ctx.load_verify_locations(cadata=data.decode("ascii", "ignore"))
+            else:
+                ctx.load_verify_locations(cadata=data)
         except (ssl.SSLError, OSError, ValueError) as exc:
             raise ConfigError(ca_file, "", f"not a usable CA file ({one_line(exc, 80)})") from None
     ctx.check_hostname = True
@@ -78,11 +84,24 @@ def _chain_methods(sock: ssl.SSLSocket):
     return None
 
 
-def _to_x509(items) -> list[x509.Certificate]:
+def _ders(items) -> list[bytes]:
+    return [item if isinstance(item, bytes) else item.public_bytes(_DER) for item in items or ()]
+
+
+def _to_x509(items: list[bytes], where: str, what: str) -> list[x509.Certificate]:
+    """Certificates as cryptography reads them, fully parsed now: OpenSSL accepts encodings
+    (BER booleans, odd times) that cryptography refuses, and extensions parse lazily."""
     out = []
-    for item in items or ():
-        der = item if isinstance(item, bytes) else item.public_bytes(_DER)
-        out.append(x509.load_der_x509_certificate(der))
+    for i, der in enumerate(items):
+        try:
+            cert = x509.load_der_x509_certificate(der)
+            _ = cert.extensions, cert.public_key(), cert.subject, cert.issuer
+            _ = cert.not_valid_before_utc, cert.not_valid_after_utc
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            raise ConfigError(where, f"{what} certificate [{i}]",
+                              f"OpenSSL accepted it but it is not valid DER X.509 "
+                              f"({clip(exc, 120)})") from None
+        out.append(cert)
     return out
 
 
@@ -121,7 +140,7 @@ def fetch_chain(
                 raise ConfigError(
                     where, "", "this Python cannot read the served chain; save it and use --chain"
                 )
-            served, verified = (_to_x509(m()) for m in methods)
+            raw_served, raw_verified = (_ders(m()) for m in methods)
     except ssl.SSLCertVerificationError as exc:
         why = one_line(exc.verify_message or exc.reason or exc, 120)
         raise ConfigError(where, "", f"certificate verification failed: {why}") from None
@@ -135,6 +154,8 @@ def fetch_chain(
         raise ConfigError(where, "", f"TLS handshake failed ({why or 'connection closed'})") from None
     finally:
         raw.close()
+    served = _to_x509(raw_served, where, "served")
+    verified = _to_x509(raw_verified, where, "verified")
     if not served:
         raise ConfigError(where, "", "the server presented no certificate")
     return LiveChain(host, port, served, verified)

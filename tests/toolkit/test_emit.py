@@ -110,3 +110,45 @@ def test_emit_errors(test_pki):
         emit("leaf_spki", test_pki.chain, host=HOST, backups=["not-a-pin"])
     with pytest.raises(EmitError, match="only the leaf"):
         emit("intermediate_spki", test_pki.chain[:1], host=HOST)
+
+
+@pytest.mark.parametrize("fmt", ["android", "ios", "okhttp", "trustkit"])
+@pytest.mark.parametrize("host", ["api\x1b[2J.example.com", "api\u202e.example.com",
+                                  'api.example.com"\n.add("x'])
+def test_emit_refuses_a_bad_host_in_every_format(test_pki, pin, fmt, host):
+    """Refused, never escaped into a host that pins nothing (ios was a plistlib traceback)."""
+    from simlib.toolkit import ConfigError
+
+    with pytest.raises(ConfigError, match="not a valid host name") as err:
+        emit("leaf_spki", test_pki.chain, host=host, backups=[pin["backup_root"]], formats=(fmt,))
+    assert str(err.value).isprintable()
+
+
+@pytest.mark.parametrize(
+    ("text", "literal"),
+    [
+        ("api.example.com", "api.example.com"),
+        ('a"b', 'a\\"b'),
+        ("a\\b", "a\\\\b"),
+        ("${x}", "\\${x}"),
+        ("a\nb", "a\\u000ab"),
+        ("\u202e", "\\u202e"),
+        ("\U0001f600", "\\ud83d\\ude00"),  # UTF-16 surrogate pair, as Kotlin spells it
+    ],
+)
+def test_kotlin_string_escaping(text, literal):
+    from simlib.toolkit.emit import _kotlin_string
+
+    assert _kotlin_string(text) == literal
+
+
+@pytest.mark.parametrize("subject", ["a---b", "a -->", "x\x00y\x1b", "<!-- -->", "a\u2028b"])
+def test_xml_comment_text_is_always_well_formed(subject):
+    import xml.etree.ElementTree as ET
+
+    from simlib.toolkit.emit import _comment, nsc_xml
+
+    assert "--" not in _comment(subject)
+    text = nsc_xml(HOST, [("A" * 43 + "=", subject)])
+    root = ET.fromstring(text.split("\n", 1)[1])
+    assert [e.text for e in root.iter("domain")] == [HOST]

@@ -98,3 +98,69 @@ def test_forecast_cli(capsys, chain_pem, tmp_path, test_pki, pin):
     assert main([*argv, "--release-date", "2026-01-01"]) == 2
     assert "one --release-date per CONFIG" in capsys.readouterr().err
     assert load_config(CONFIGS / "nsc_basic.xml")  # fixtures untouched
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--date", "9999-12-31"], "--date: 9999-12-31 is outside the dates simlib simulates"),
+        (["--date", "0001-01-01"], "--date: 0001-01-01 is outside"),
+        (["--date", "2200-06-01"], "ends after 2200-12-31"),  # default horizon, 730 days
+        (["--date", "2026-02-01", "--horizon-days", "36500"], "at most 40 years"),
+        (["--date", "2026-02-01", "--horizon-days", "14640"], "give 1 to 14,639"),
+    ],
+)
+def test_forecast_dates_out_of_range_are_one_line(capsys, chain_pem, tmp_path, argv, needle):
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text("fleet: {users: 10, release_every_days: 14, adoption: "
+                     "{components: [{weight: 1.0, mean_lag_days: 10}]}}\n")
+    code = main(["forecast", str(CONFIGS / "nsc_basic.xml"), "--chain", str(chain_pem),
+                 "--fleet", str(fleet), *argv])
+    out = capsys.readouterr()
+    assert code == 2 and out.out == "" and out.err.count("\n") == 1, out
+    assert needle in out.err and str(fleet) not in out.err
+
+
+def test_forecast_api_refuses_dates_and_hosts(test_pki, pin):
+    from simlib.toolkit import ConfigError
+
+    cfg = _config(test_pki, pin, "leaf_spki")
+    with pytest.raises(ConfigError, match="outside the dates"):
+        forecast([cfg], test_pki.chain, host=HOST, fleet=FLEET, today=date(9999, 12, 31))
+    with pytest.raises(ConfigError, match=r"U\+202E"):
+        forecast([cfg], test_pki.chain, host="api\u202e.example.com", fleet=FLEET, today=TODAY)
+
+
+def test_forecast_blames_only_fleet_errors_on_the_fleet_file(capsys, chain_pem, tmp_path):
+    """A config path with a control character used to make the strategy name invalid, and the
+    error named the fleet file; now the path is escaped and the forecast runs."""
+    cfg = tmp_path / "release\x1b[31m\x07.xml"
+    cfg.write_bytes((CONFIGS / "nsc_basic.xml").read_bytes())
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text("fleet: {users: 10, release_every_days: 14, adoption: "
+                     "{components: [{weight: 1.0, mean_lag_days: 10}]}}\n")
+    argv = ["forecast", str(cfg), "--chain", str(chain_pem), "--fleet", str(fleet),
+            "--date", TODAY.isoformat(), "--horizon-days", "90"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "release\\x1b[31m\\x07.xml" in out and "\x1b" not in out
+    fleet.write_text("fleet: {users: 10, release_every_days: 0, adoption: "
+                     "{components: [{weight: 1.0, mean_lag_days: 10}]}}\n")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {fleet}: fleet.release_every_days")
+
+
+def test_forecast_leaf_outside_the_model_is_one_line(test_pki, pin):
+    """X.509 allows leaves valid for centuries; the model does not: named, not a traceback."""
+    from simlib.pki import derive_private_key, make_leaf
+    from simlib.toolkit import ConfigError
+
+    leaf = make_leaf(test_pki.leaf.public_key(), [HOST], issuer_cert=test_pki.intermediate,
+                     issuer_key=derive_private_key(b"toolkit/ca1", "ec-p256"),
+                     not_before=test_pki.leaf.not_valid_before_utc,
+                     not_after=test_pki.leaf.not_valid_before_utc + timedelta(days=40_000),
+                     serial=5)
+    with pytest.raises(ConfigError, match=r"^forecast for api\.example\.com: leaf certificate"):
+        forecast([_config(test_pki, pin, "leaf_spki")], [leaf, test_pki.intermediate],
+                 host=HOST, fleet=FLEET, today=TODAY)

@@ -6,13 +6,14 @@ import pytest
 
 from simlib.toolkit.hostnames import (
     ats_select,
+    check_hostname,
     nsc_select,
     okhttp_matches,
     registry_length,
     trustkit_android_select,
     trustkit_ios_select,
 )
-from simlib.toolkit.policy import PinPolicy
+from simlib.toolkit.policy import ConfigError, PinPolicy
 
 
 def pol(pattern: str, include: bool = False, platform: str = "android") -> PinPolicy:
@@ -88,3 +89,72 @@ def test_registry_length():
     assert registry_length("example.co.uk") == 5
     assert registry_length("co.uk") == 0
     assert registry_length("com") == 0
+
+
+# ------------------------------------------------------------------ one host-name validator
+
+
+@pytest.mark.parametrize(
+    ("name", "canonical"),
+    [
+        ("api.example.com", "api.example.com"),
+        ("API.Example.COM", "api.example.com"),
+        ("api.example.com.", "api.example.com."),  # absolute: kept, platforms differ on it
+        ("b\u00fccher.example", "xn--bcher-kva.example"),  # IDNA (UTS-46) to A-labels
+        ("xn--bcher-kva.example", "xn--bcher-kva.example"),
+        ("\uff41pi.example.com", "api.example.com"),  # full-width letters map (UTS-46)
+        ("localhost", "localhost"),
+        ("127.0.0.1", "127.0.0.1"),
+        ("[::1]", "::1"),
+        ("a" * 63 + ".example.com", "a" * 63 + ".example.com"),
+        (".".join(["a" * 63] * 3) + "." + "b" * 61, ".".join(["a" * 63] * 3) + "." + "b" * 61),
+    ],
+)
+def test_check_hostname_canonical(name, canonical):
+    assert check_hostname(name) == canonical
+
+
+@pytest.mark.parametrize(
+    ("name", "needle"),
+    [
+        ("", "it is empty"),
+        ("a" * 64 + ".com", "label 1 is 64 characters"),
+        (".".join(["a" * 63] * 4), "255 characters as ASCII; at most 253"),
+        ("x\x9by.com", "U+009B (a control character)"),
+        ("x\u202ey.com", "U+202E (a bidi control)"),
+        ("x\u200ey.com", "U+200E (a bidi control)"),
+        ("x\u2069y.com", "U+2069 (a bidi control)"),
+        ("x\u061cy.com", "U+061C (a bidi control)"),
+        ("x\u00ady.com", "U+00AD (an invisible format character)"),
+        ("x\u2028y.com", "U+2028 (a line separator)"),
+        ("x\u00a0y.com", "U+00A0 (a space)"),
+        ("x\ud800y.com", "U+D800 (a lone surrogate)"),
+        ("x\ue000y.com", "U+E000 (a private-use character)"),
+        ("a..com", "label 2 is empty"),
+        (".", "label 1 is empty"),
+        ("*.example.com", "wildcard"),
+        ("a.*.example.com", "label 2"),
+        ("-a.com", "label 1"),
+        ("a-.com", "label 1"),
+        ("a_b.com", "label 1"),
+        ("xn--zz.com", "not valid punycode"),
+        ("\u0661\u0662\u0663.com", "internationalised"),  # IDNA 2008 bidi rule
+        ("a" * 2000, "at most 253"),
+    ],
+)
+def test_check_hostname_refuses(name, needle):
+    with pytest.raises(ConfigError) as err:
+        check_hostname(name)
+    text = str(err.value)
+    assert needle in text and text.startswith("--host: ")
+    assert all(ch.isprintable() for ch in text), text  # the bad name is shown escaped
+
+
+def test_check_hostname_wildcard_and_source():
+    assert check_hostname("*.Example.com", wildcard=True) == "*.example.com"
+    with pytest.raises(ConfigError, match=r"^chain\.pem: certificate \[0\]: 'x\\x1b'"):
+        check_hostname("x\x1b", source="chain.pem", where="certificate [0]")
+    with pytest.raises(ConfigError, match="must be text"):
+        check_hostname(None)
+    with pytest.raises(ConfigError, match="label 1"):  # SANs: an IP is no DNS name
+        check_hostname("::1", ip=False)

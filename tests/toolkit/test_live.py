@@ -6,6 +6,7 @@ import json
 import socket
 
 import pytest
+from cryptography import x509
 
 from simlib.cli.main import main
 from simlib.pki import spki_pin
@@ -126,3 +127,94 @@ def test_audit_host_exit_codes(server, capsys, tmp_path):
     code, _, err = _cli(capsys, "audit", str(cfg), "--host", "127.0.0.1", "--port",
                         str(server.port), "--ca-file", str(server.files["root"]))
     assert code == 2 and err.count("\n") == 1 and "certificate verification failed" in err
+
+
+# ------------------------------------------------ what OpenSSL accepts and cryptography refuses
+
+
+def _der(tag: int, body: bytes) -> bytes:
+    n = len(body)
+    size = bytes([n]) if n < 0x80 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes(
+        (n.bit_length() + 7) // 8, "big")
+    return bytes([tag]) + size + body
+
+
+def _ber_boolean_leaf() -> bytes:
+    """The live leaf with its critical flag written ``01 01 01`` (BER) instead of ``01 01 ff``
+    (DER), re-signed by the live CA: OpenSSL reads and verifies it, cryptography refuses it."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from simlib.pki import derive_private_key
+
+    tbs = bytearray(live_pki().leaf.tbs_certificate_bytes)
+    at = tbs.index(bytes.fromhex("0101ff"))  # BasicConstraints, critical
+    tbs[at + 2] = 0x01
+    key = derive_private_key(b"toolkit-live/ca", "ec-p256")  # as tls_server.live_pki
+    signature = key.sign(bytes(tbs), ec.ECDSA(hashes.SHA256()))
+    algorithm = _der(0x30, _der(0x06, bytes.fromhex("2a8648ce3d040302")))  # ecdsa-with-SHA256
+    return _der(0x30, bytes(tbs) + algorithm + _der(0x03, b"\0" + signature))
+
+
+def test_certificate_openssl_accepts_but_cryptography_refuses(tmp_path, capsys):
+    import ssl
+
+    from cryptography.hazmat.primitives import serialization
+
+    der = _ber_boolean_leaf()
+    with pytest.raises(ValueError):  # the premise: cryptography refuses it
+        x509.load_der_x509_certificate(der)
+    pem = ssl.DER_cert_to_PEM_cert(der).encode()
+    chain = tmp_path / "ber-chain.pem"
+    chain.write_bytes(pem + live_pki().intermediate.public_bytes(serialization.Encoding.PEM))
+    srv = Server(tmp_path)
+    srv.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    srv.ctx.load_cert_chain(chain, srv.files["key"])  # OpenSSL takes it as a server cert
+    with srv:
+        with pytest.raises(ConfigError) as err:
+            fetch_chain("localhost", srv.port, ca_file=str(srv.files["root"]), timeout=5)
+        text = str(err.value)
+        assert text.startswith(f"localhost:{srv.port}: served certificate [0]: ")
+        assert "not valid DER X.509" in text and "\n" not in text
+        code = main(["pins", "--host", "localhost", "--port", str(srv.port),
+                     "--ca-file", str(srv.files["root"]), "--timeout", "5"])
+        out = capsys.readouterr()
+        assert code == 2 and out.out == "" and out.err.count("\n") == 1
+        assert "served certificate [0]" in out.err
+
+
+@pytest.mark.parametrize(
+    ("kind", "needle"),
+    [("fifo", "not a regular file"), ("device", "not a regular file"),
+     ("folder", "is a folder"), ("huge", "larger than 10 MB")],
+)
+def test_ca_file_is_read_bounded(tmp_path, kind, needle):
+    """Refused from fstat, before a byte is read: a FIFO used to hang OpenSSL's reader and
+    /dev/zero to be read without end."""
+    import os
+
+    path = tmp_path / "ca.pem"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        path = "/dev/zero"
+    elif kind == "folder":
+        path = tmp_path
+    else:
+        with open(path, "wb") as f:
+            f.truncate(11 * 1024 * 1024)
+    with pytest.raises(ConfigError, match=f"cannot read file: {needle}"):
+        fetch_chain("localhost", 1, ca_file=str(path), timeout=1)
+
+
+def test_ca_file_der_and_garbage(tmp_path, server):
+    from cryptography.hazmat.primitives import serialization
+
+    der = tmp_path / "root.der"
+    der.write_bytes(live_pki().root.public_bytes(serialization.Encoding.DER))
+    live = fetch_chain("localhost", server.port, ca_file=str(der), timeout=5)
+    assert live.anchors == [live_pki().root]
+    junk = tmp_path / "junk.pem"
+    junk.write_bytes(b"-----BEGIN CERTIFICATE-----\n\xff\xfe\n-----END CERTIFICATE-----\n")
+    with pytest.raises(ConfigError, match="not a usable CA file"):
+        fetch_chain("localhost", server.port, ca_file=str(junk), timeout=5)
