@@ -97,9 +97,9 @@ def folder_name(name: str) -> str:
 
 def output_folder(out: str | None, scenario, force: bool = False) -> Path:
     """``--out`` as given, else ``results/<folder_name(scenario.name)>``; checked before any work
-    by :func:`simlib._files.check_results_folder` (never a link, never another scenario's
+    by :func:`simlib._outputs.check_results_folder` (never a link, never another scenario's
     results unless ``force``)."""
-    from simlib._files import check_no_links, check_results_folder
+    from simlib._outputs import check_no_links, check_results_folder
 
     if out:
         path = Path(out)
@@ -113,8 +113,8 @@ def output_folder(out: str | None, scenario, force: bool = False) -> Path:
 
 def check_writable(path: Path) -> None:
     """Refuse an output folder that is a link, not a folder, or cannot be written, before any work
-    (:func:`simlib._files.check_output_folder`)."""
-    from simlib._files import check_output_folder
+    (:func:`simlib._outputs.check_output_folder`)."""
+    from simlib._outputs import check_output_folder
 
     check_output_folder(path)
 
@@ -122,8 +122,8 @@ def check_writable(path: Path) -> None:
 def _write(out: Path, write, scenario_name: str | None = None):
     """Run ``write()``; an OS error (a full disk) becomes one :class:`OutputError` line. With
     ``scenario_name``, ``out`` is marked as that scenario's results (the mark is undone if the
-    writing fails: :func:`simlib._files.claim_results_folder`)."""
-    from simlib._files import claim_results_folder
+    writing fails: :func:`simlib._atomic.claim_results_folder`)."""
+    from simlib._atomic import claim_results_folder
 
     try:
         if scenario_name is None:

@@ -107,7 +107,7 @@ def _executor(args: argparse.Namespace) -> Iterator[Any]:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``simlib sweep``; returns the exit code (see module docstring)."""
-    from simlib._files import check_no_links, check_output_folder
+    from simlib._outputs import check_no_links, check_output_folder
     from simlib.batch import store
     from simlib.batch.run import SweepError, run_sweep
     from simlib.batch.spec import load_sweep

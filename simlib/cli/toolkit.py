@@ -169,7 +169,8 @@ def resolve_strategy(name: str, scenario_path: str | None, today: date):
 
 
 def cmd_emit(args: argparse.Namespace) -> int:
-    from simlib._files import check_output_file, check_output_folder, write_files
+    from simlib._atomic import write_files
+    from simlib._outputs import check_output_file, check_output_folder
     from simlib.cli.main import _write
     from simlib.toolkit import audit, emit, parse_config
     from simlib.toolkit.emit import EmitError
@@ -302,7 +303,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 def cmd_fleet_fit(args: argparse.Namespace) -> int:
     import yaml
 
-    from simlib._files import atomic_write, check_output_file
+    from simlib._atomic import atomic_write
+    from simlib._outputs import check_output_file
     from simlib.cli.main import _write
     from simlib.toolkit.fleetfit import fit_csv
 

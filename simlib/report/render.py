@@ -67,8 +67,8 @@ def notebook_parameters(scenario: Scenario, preset: str | None, folder: Path) ->
 def _move_into(staging: Path, out: Path) -> list[Path]:
     """The report's files into ``out`` by rename, every target checked first; ``out`` itself is
     never followed if it is a link, and subfolders of ``staging`` (a browser profile, say) are
-    not moved (see :func:`simlib._files.move_files_into`)."""
-    from simlib._files import move_files_into
+    not moved (see :func:`simlib._atomic.move_files_into`)."""
+    from simlib._atomic import move_files_into
 
     return move_files_into(staging, out)
 

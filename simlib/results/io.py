@@ -1,7 +1,7 @@
 """Result files: atomic writing, and CSV cells a spreadsheet never runs as formulas.
 
 Every file is written to a temporary name in its folder, fsynced, then renamed (see
-:mod:`simlib._files`, the one home of the output rules): a reader (or a resumed sweep) sees either
+:mod:`simlib._outputs`, the one home of the output rules): a reader (or a resumed sweep) sees either
 the old file or the complete new one, never a half-written file, even if the process is killed
 mid-write. :func:`write_results` writes a whole result set all or nothing.
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from simlib._files import OutputBatch, atomic_write
+from simlib._atomic import OutputBatch, atomic_write
 
 __all__ = [
     "FORMULA_START",

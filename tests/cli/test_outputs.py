@@ -23,7 +23,7 @@ import pytest
 import yaml
 from cryptography.hazmat.primitives import serialization
 
-from simlib._files import MARKER
+from simlib._outputs import MARKER
 from simlib.cli.main import main
 from tests.conftest import BASE
 from tests.toolkit.pki import pki

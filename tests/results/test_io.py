@@ -18,14 +18,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from simlib._files import (
-    OutputBatch,
-    atomic_write,
-    check_output_file,
-    check_output_folder,
-    move_files_into,
-    write_files,
-)
+from simlib._atomic import OutputBatch, atomic_write, move_files_into, write_files
+from simlib._outputs import check_output_file, check_output_folder
 from simlib.cli.main import main
 from simlib.errors import OutputError
 from simlib.results.io import FORMULA_START, csv_safe, defuse_formula, write_csv
