@@ -122,17 +122,30 @@ def _load_pem(path: str, data: bytes) -> list[LoadedItem]:
     return items
 
 
+# What cryptography raises for DER that OpenSSL may accept: a duplicate extension and an
+# unknown general-name type are not ValueErrors.
+_REFUSED = (
+    ValueError,
+    TypeError,
+    UnsupportedAlgorithm,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+)
+
+
 def _parse_der(source: str, der: bytes, *, certificate: bool) -> LoadedItem | None:
     """Parse one DER certificate or SubjectPublicKeyInfo; None if it is neither."""
     try:
         if certificate:
             cert = x509.load_der_x509_certificate(der)
-            # Extensions parse lazily; touch them so a malformed one fails here with
-            # a clear PkiInputError rather than later inside describe().
+            # Names, validity and extensions parse lazily; touch every field describe() and the
+            # audit read, so a malformed one fails here as a PkiInputError, not later.
             _ = cert.extensions
+            _ = (cert.subject.rfc4514_string(), cert.issuer.rfc4514_string())
+            _ = (cert.not_valid_before_utc, cert.not_valid_after_utc)
             return LoadedItem(source, cert, cert.public_key())
         return LoadedItem(source, None, serialization.load_der_public_key(der))
-    except (ValueError, TypeError, UnsupportedAlgorithm):
+    except _REFUSED:
         # cryptography's messages are multi-clause ASN.1 dumps; callers say what failed.
         return None
 

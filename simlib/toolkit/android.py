@@ -15,7 +15,15 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from simlib.toolkit.policy import ConfigError, Finding, Pin, PinPolicy, TrustAnchor, make_pin
+from simlib.toolkit.policy import (
+    ConfigError,
+    Finding,
+    Pin,
+    PinPolicy,
+    TrustAnchor,
+    make_pin,
+    show,
+)
 from simlib.toolkit.xmltree import Node
 
 _DATE_RE = re.compile(r"(\d{1,4})-(\d{1,2})-(\d{1,2})")
@@ -61,7 +69,7 @@ def parse_bool(node: Node, name: str, default: bool, notes: list[Finding], sourc
         Finding(
             "bad-boolean",
             "warning",
-            f"{name}={raw!r} is not true/false; Android uses the default ({str(default).lower()})",
+            f"{name}={show(raw)} is not true/false; Android uses the default ({str(default).lower()})",
             source,
             node.where,
         )
@@ -77,7 +85,7 @@ def parse_date(text: str, source: str, where: str, what: str) -> date:
             return date(int(m[1]), int(m[2]), int(m[3]))
     except ValueError:
         pass
-    raise ConfigError(source, where, f"invalid {what} {text!r}; expected yyyy-MM-dd")
+    raise ConfigError(source, where, f"invalid {what} {show(text)}; expected yyyy-MM-dd")
 
 
 def parse_pin_element(node: Node, source: str, *, exact_digest: bool = False) -> Pin:
@@ -87,7 +95,7 @@ def parse_pin_element(node: Node, source: str, *, exact_digest: bool = False) ->
         raise ConfigError(
             source,
             node.where,
-            f'unsupported pin digest algorithm {digest!r}; only digest="SHA-256" is supported',
+            f'unsupported pin digest algorithm {show(digest)}; only digest="SHA-256" is supported',
         )
     if node.children:
         raise ConfigError(source, node.where, "pin contains additional elements")
@@ -110,7 +118,7 @@ def _parse_anchors(node: Node, source: str, debug: bool) -> tuple[TrustAnchor, .
             raise _fail(
                 source,
                 cert,
-                f"unknown certificates src {src!r}; should be one of system|user|@resourceVal",
+                f"unknown certificates src {show(src)}; should be one of system|user|@resourceVal",
             )
         override = (cert.attrs.get("overridePins") or str(debug)).strip().lower() == "true"
         out.append(TrustAnchor(src, override, cert.where, debug))

@@ -14,17 +14,18 @@ from cryptography import x509
 
 from simlib.toolkit.chain import PathCert, build_path
 from simlib.toolkit.hostnames import select
-from simlib.toolkit.lints import lint_policy, matches
+from simlib.toolkit.lints import lint_policy, matching_pins, pin_table
 from simlib.toolkit.policy import Finding, PinConfig, PinPolicy
 from simlib.toolkit.report import AuditReport, Match, Verdict
 
 
 def _match_list(pins: list, certs: list[PathCert], kind: str) -> list[Match]:
+    """Every (certificate, pin) match, certificates in path order, pins in config order."""
+    table = pin_table(pins)
     return [
-        Match(c.index, c.role, c.subject, p.label, kind)
+        Match(c.index, c.role, c.subject, pins[i].label, kind)
         for c in certs
-        for p in pins
-        if matches(p, c)
+        for i in matching_pins(table, c)
     ]
 
 

@@ -17,6 +17,9 @@ from simlib.pki import PkiInputError, load_certificates, spki_pin, spki_sha1_pin
 from simlib.toolkit.policy import ConfigError
 
 MAX_SIGNERS = 9  # OkHttp BasicCertificateChainCleaner's bound on path length
+# Signatures checked per step: a real pool has one or two certificates per name (a cross-sign);
+# a file of thousands sharing one name would otherwise cost a verification each, per step.
+MAX_CANDIDATES = 16
 
 
 def load_chain(path: str | os.PathLike[str]) -> list[x509.Certificate]:
@@ -73,18 +76,13 @@ def build_path(
     if not served:
         raise ValueError("the chain is empty")
     path = [served[0]]
-    pool = [(c, True) for c in served[1:]] + [(c, False) for c in anchors]
+    # Prefer a supplied anchor over a served copy: the anchor is what the client trusts.
+    pool = [(c, False, c.subject) for c in anchors] + [(c, True, c.subject) for c in served[1:]]
     from_anchor = [False]
     while len(path) <= MAX_SIGNERS and not (len(path) > 1 and is_self_signed(path[-1])):
-        # Prefer a supplied anchor over a served copy: the anchor is what the client trusts.
-        found = next(
-            (
-                (c, s)
-                for c, s in sorted(pool, key=lambda p: p[1])
-                if c not in path and _issued_by(path[-1], c)
-            ),
-            None,
-        )
+        wanted = path[-1].issuer
+        named = [(c, s) for c, s, subject in pool if subject == wanted and c not in path]
+        found = next(((c, s) for c, s in named[:MAX_CANDIDATES] if _issued_by(path[-1], c)), None)
         if found is None:
             break
         path.append(found[0])

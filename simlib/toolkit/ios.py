@@ -14,7 +14,16 @@ import plistlib
 import xml.parsers.expat
 from typing import Any
 
-from simlib.toolkit.policy import ConfigError, Finding, Pin, PinPolicy, make_pin
+from simlib.toolkit.policy import (
+    MAX_DEPTH,
+    ConfigError,
+    Finding,
+    Pin,
+    PinPolicy,
+    check_tree,
+    make_pin,
+    show,
+)
 from simlib.toolkit.xmltree import parse_xml
 
 _ATS = "NSAppTransportSecurity"
@@ -22,17 +31,26 @@ _KEY = "SPKI-SHA256-BASE64"
 
 
 def load_plist(data: bytes, source: str) -> dict[str, Any]:
-    """XML or binary plist; XML is first vetted by defusedxml (no entities, no bombs)."""
+    """XML or binary plist; XML is first vetted by defusedxml (no entities, no bombs, bounded
+    depth), and the parsed value by :func:`check_tree` (depth, expanded size, string keys)."""
     if not data.strip():
         raise ConfigError(source, "", "empty file")
-    if not data.startswith(b"bplist"):
+    binary = data.startswith(b"bplist")
+    if not binary:
         parse_xml(data, source)
     try:
         value = plistlib.loads(data)
+    except RecursionError:  # plistlib's binary reader recurses once per nested container
+        raise ConfigError(
+            source,
+            "",
+            f"binary plist nested more than {MAX_DEPTH} levels deep; a pin config nests a few",
+        ) from None
     except xml.parsers.expat.ExpatError as exc:
         raise ConfigError(source, f"line {exc.lineno}", f"malformed plist XML: {exc}") from None
     except (
         plistlib.InvalidFileException,
+        AttributeError,  # plistlib's <date> reader on text that is not a date
         ValueError,
         TypeError,
         OverflowError,
@@ -41,6 +59,7 @@ def load_plist(data: bytes, source: str) -> dict[str, Any]:
         UnicodeError,
     ) as exc:
         raise ConfigError(source, "", f"not a valid plist: {exc or type(exc).__name__}") from None
+    check_tree(value, source, "binary plist" if binary else "plist")
     if not isinstance(value, dict):
         raise ConfigError(source, "", "the plist's top level is not a dictionary")
     return value
@@ -109,7 +128,7 @@ def parse_ats(plist: dict[str, Any], source: str) -> tuple[list[PinPolicy], list
                 Finding(
                     "bad-boolean",
                     "warning",
-                    f"NSIncludesSubdomains {include!r} is not a Boolean; iOS treats it as NO",
+                    f"NSIncludesSubdomains {show(include)} is not a Boolean; iOS treats it as NO",
                     source,
                     where,
                     ("ios",),

@@ -70,6 +70,26 @@ def matches(pin: Pin, cert: PathCert) -> bool:
     return pin_b64(pin) == (cert.sha256 if pin.algorithm == "sha256" else cert.sha1)
 
 
+def pin_table(pins: list[Pin] | tuple[Pin, ...]) -> dict[tuple[str, bytes], list[int]]:
+    """``(algorithm, digest)`` → indices of the usable pins carrying it.
+
+    One lookup per certificate instead of a comparison per (pin, certificate): a config may
+    hold tens of thousands of pins for one host.
+    """
+    table: dict[tuple[str, bytes], list[int]] = {}
+    for i, pin in enumerate(pins):
+        if pin.valid and pin.digest is not None:
+            table.setdefault((pin.algorithm, pin.digest), []).append(i)
+    return table
+
+
+def matching_pins(table: dict[tuple[str, bytes], list[int]], cert: PathCert) -> list[int]:
+    """Indices (ascending) of the pins of ``table`` that match ``cert``."""
+    sha256 = table.get(("sha256", base64.b64decode(cert.sha256)), [])
+    sha1 = table.get(("sha1", base64.b64decode(cert.sha1)), [])
+    return sorted(sha256 + sha1)
+
+
 def _f(rule: str, severity: str, message: str, policy: PinPolicy, platform: str) -> Finding:
     return Finding(rule, severity, message, policy.source, policy.where, (platform,))  # type: ignore[arg-type]
 
@@ -82,7 +102,14 @@ def lint_policy(
     first = policies[0]
     pins = [p for pol in policies for p in pol.all_pins if p.valid]
     distinct = {(p.algorithm, p.digest) for p in pins}
-    in_path = {(p.algorithm, p.digest): [c for c in path if matches(p, c)] for p in pins}
+    encoded = {p.digest: pin_b64(p) for p in pins}  # each digest encoded once
+    table = pin_table(pins)
+    in_path: dict[tuple[str, bytes | None], list[PathCert]] = {
+        (p.algorithm, p.digest): [] for p in pins
+    }
+    for cert in path:
+        for key in {(pins[i].algorithm, pins[i].digest) for i in matching_pins(table, cert)}:
+            in_path[key].append(cert)
     outside = [p for p in pins if not in_path[(p.algorithm, p.digest)]]
     hit_roles = {c.role for certs in in_path.values() for c in certs}
     exp = first.expiration
@@ -132,15 +159,12 @@ def lint_policy(
         )
     known = known_keys(today)
     families = {
-        known[c.sha256][1]
-        for certs in in_path.values()
-        for c in certs
-        if c.sha256 in known
+        known[c.sha256][1] for certs in in_path.values() for c in certs if c.sha256 in known
     }
     if (
         outside
         and len(families) == 1
-        and all(known.get(pin_b64(p) or "", ("", "", None))[1] in families for p in outside)
+        and all(known.get(encoded[p.digest] or "", ("", "", None))[1] in families for p in outside)
     ):
         out.append(
             _f(
@@ -165,8 +189,9 @@ def lint_policy(
                 platform,
             )
         )
+    all_pinned = set(encoded.values())
     for group, members in random_groups(today).items():
-        pinned = {pin_b64(p) for p in pins} & members
+        pinned = all_pinned & members
         hit = [c for c in path if c.role == "intermediate" and c.sha256 in pinned]
         if hit and pinned != members and not hit_roles & {"root"}:
             out.append(
@@ -181,7 +206,7 @@ def lint_policy(
                     platform,
                 )
             )
-    known_root = any("Root" in known.get(pin_b64(p) or "", ("",))[0] for p in pins)
+    known_root = any("Root" in known.get(b64 or "", ("",))[0] for b64 in encoded.values())
     roots = "root" in hit_roles or known_root
     if roots:
         out.append(

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
-from simlib.toolkit.policy import ConfigError, Finding, PinConfig, PinPolicy, pin_findings
+from simlib._files import InputFileError, read_limited
+from simlib.toolkit.policy import (
+    MAX_DEPTH,
+    ConfigError,
+    Finding,
+    PinConfig,
+    PinPolicy,
+    check_tree,
+    pin_findings,
+)
 
 FORMATS = ("nsc", "ats", "trustkit", "okhttp")
 _PLATFORMS_BY_FORMAT = {
@@ -47,6 +57,8 @@ def detect_format(data: bytes, source: str) -> str:
         raise ConfigError(source, "", "empty file")
     if data.startswith(b"bplist"):
         return "ats"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ConfigError(source, "", "UTF-16 text; save the config as UTF-8")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -146,14 +158,7 @@ def parse_config(
     elif fmt == "trustkit":
         from simlib.toolkit.trustkit import parse_trustkit_dict
 
-        try:
-            doc = json.loads(data.decode("utf-8-sig"))
-        except json.JSONDecodeError as exc:
-            raise ConfigError(
-                source, f"line {exc.lineno} column {exc.colno}", f"malformed JSON: {exc.msg}"
-            ) from None
-        except UnicodeDecodeError:
-            raise ConfigError(source, "", "not UTF-8 text") from None
+        doc = _read_json(data, source)
         platforms = _platforms(fmt, platform, (), source)
         tk, notes, reasons = parse_trustkit_dict(doc, source, platforms[0])
         policies += tk
@@ -191,6 +196,29 @@ def parse_config(
     )  # type: ignore[arg-type]
 
 
+def _read_json(data: bytes, source: str) -> object:
+    """A TrustKit JSON document, checked by :func:`check_tree`; every failure a ConfigError."""
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            source, f"line {exc.lineno} column {exc.colno}", f"malformed JSON: {exc.msg}"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(source, "", "not UTF-8 text") from None
+    except RecursionError:  # the C scanner recurses once per nested array/object
+        raise ConfigError(
+            source, "", f"JSON nested more than {MAX_DEPTH} levels deep; a pin config nests a few"
+        ) from None
+    except ValueError as exc:
+        # An integer past Python's digit limit; its own message suggests a sys call.
+        limit = sys.get_int_max_str_digits()
+        why = f"a number of more than {limit} digits" if "digits" in str(exc) else str(exc)
+        raise ConfigError(source, "", f"JSON cannot be read: {why}") from None
+    check_tree(doc, source, "JSON")
+    return doc
+
+
 def load_config(
     path: str | os.PathLike[str],
     *,
@@ -198,10 +226,14 @@ def load_config(
     platform: str | None = None,
     strict: bool = True,
 ) -> PinConfig:
-    """Read and import a config file (format detected from content unless given)."""
+    """Read and import a config file (format detected from content unless given).
+
+    Only a regular file of at most 10 MB is read: a FIFO, a device or a folder is refused at
+    once, without blocking or reading (``simlib._files.read_limited``).
+    """
     shown = os.fspath(path)
     try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise ConfigError(shown, "", f"cannot read file: {exc.strerror or exc}") from None
+        data = read_limited(path)
+    except InputFileError as exc:
+        raise ConfigError(shown, "", f"cannot read file: {exc}") from None
     return parse_config(data, shown, format=format, platform=platform, strict=strict)

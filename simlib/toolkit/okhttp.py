@@ -6,25 +6,33 @@ Rules from ``CertificatePinner.Pin`` (square/okhttp): a pattern is exact, ``*.``
 ``sha256/`` or ``sha1/`` and be base64 (Okio's decoder: standard or URL-safe alphabet, padding
 optional) — otherwise the builder throws. Hash length is not checked, so a wrong-length pin
 silently never matches.
+
+Pasted source is read by a scanner, not by one regular expression: a repeated group of quoted
+strings with optional spaces on both sides backtracks exponentially on a few hundred bytes of
+unclosed quotes. The scanner looks at every character a bounded number of times and counts line
+numbers forward from the previous call, so reading is linear in the file size.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterator
 
 from simlib.toolkit.hostnames import okhttp_canonical
-from simlib.toolkit.policy import DIGEST_SIZES, ConfigError, Finding, Pin, PinPolicy
+from simlib.toolkit.policy import DIGEST_SIZES, ConfigError, Finding, Pin, PinPolicy, show
 
-_ADD_RE = re.compile(r"\.add\s*\(((?:\s*\"[^\"]*\"\s*,?)+)\s*\)", re.DOTALL)
-_STR_RE = re.compile(r"\"([^\"]*)\"")
+# Each is a single run with nothing after it to backtrack into: matching is linear.
+_SPACE = re.compile(r"\s*")
+_SEPARATOR = re.compile(r"\s*(?:,\s*)?")
 _OKIO_SKIP = str.maketrans("", "", " \t\r\n")
+_BASE64 = re.compile(r"[A-Za-z0-9+/]*")
 
 
 def okio_b64decode(text: str) -> bytes | None:
     """Okio ``String.decodeBase64()``: None where OkHttp would throw "Invalid pin hash"."""
     s = text.translate(_OKIO_SKIP).rstrip("=").replace("-", "+").replace("_", "/")
-    if not re.fullmatch(r"[A-Za-z0-9+/]*", s) or len(s) % 4 == 1:
+    if not _BASE64.fullmatch(s) or len(s) % 4 == 1:
         return None
     return base64.b64decode(s + "=" * (-len(s) % 4))
 
@@ -39,8 +47,18 @@ def _check_pattern(pattern: str, source: str, where: str) -> str:
         raise ConfigError(
             source,
             where,
-            f"unexpected pattern {pattern!r}; OkHttp accepts "
+            f"unexpected pattern {show(pattern)}; OkHttp accepts "
             "host, *.host (one label) or **.host (any labels)",
+        )
+    # toCanonicalHost() rejects a label over 63 characters (an IDN label only grows in ASCII)
+    # and a name over 253: the builder throws. Checked first, as IDNA on a megabyte is slow.
+    name = pattern.strip().removeprefix("**.").removeprefix("*.")
+    if len(name) > 253 or any(len(label) > 63 for label in name.split(".")):
+        raise ConfigError(
+            source,
+            where,
+            f"pattern {show(pattern)} is not a host name (a label is longer than 63 characters "
+            "or the name longer than 253); OkHttp throws",
         )
     return okhttp_canonical(pattern)
 
@@ -51,7 +69,7 @@ def _pin(text: str, source: str, where: str) -> Pin:
             value = text[len(algorithm) + 1 :]
             digest = okio_b64decode(value)
             if digest is None:
-                raise ConfigError(source, where, f"invalid pin hash {text!r} (not base64)")
+                raise ConfigError(source, where, f"invalid pin hash {show(text)} (not base64)")
             want = DIGEST_SIZES[algorithm]
             problem = (
                 f"decodes to {len(digest)} bytes; a {algorithm.upper()} pin is {want} bytes"
@@ -59,21 +77,53 @@ def _pin(text: str, source: str, where: str) -> Pin:
                 else None
             )
             return Pin(algorithm, value, digest, where, problem)  # type: ignore[arg-type]
-    raise ConfigError(source, where, f"pins must start with 'sha256/' or 'sha1/': {text!r}")
+    raise ConfigError(source, where, f"pins must start with 'sha256/' or 'sha1/': {show(text)}")
 
 
-def _line(text: str, offset: int) -> str:
-    return f"line {text.count(chr(10), 0, offset) + 1}"
+def add_calls(text: str) -> Iterator[tuple[int, list[str]]]:
+    """``(offset, string arguments)`` of each ``.add("…", "…", …)`` call whose arguments are all
+    string literals (``"…"``, no escapes: hosts and pins hold no quotes), in file order.
+
+    After a call that does not parse, the search resumes inside its last string literal, not
+    one character on: text the scanner has passed is never scanned again (but a ``.add(`` that
+    a stray quote swallowed is still found), so the work stays linear.
+    """
+    pos = 0
+    while (start := text.find(".add", pos)) != -1:
+        i = _SPACE.match(text, start + 4).end()
+        pos = start + 1
+        if not text.startswith("(", i):
+            continue
+        i = _SPACE.match(text, i + 1).end()
+        args: list[str] = []
+        while text.startswith('"', i):
+            close = text.find('"', i + 1)
+            if close == -1:
+                break
+            args.append(text[i + 1 : close])
+            pos = i + 1
+            i = _SEPARATOR.match(text, close + 1).end()
+        else:
+            if args and text.startswith(")", i):
+                yield start, args
+                pos = i + 1
+
+
+def _lines(text: str, offsets: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[str, list[str]]]:
+    """``("line N", args)``: newlines counted forward from the previous call, not from 0."""
+    line, last = 1, 0
+    for offset, args in offsets:
+        line += text.count("\n", last, offset)
+        last = offset
+        yield f"line {line}", args
 
 
 def parse_okhttp(text: str, source: str) -> tuple[list[PinPolicy], list[Finding]]:
     """One policy per pattern (pins of repeated patterns are merged, as OkHttp unions them)."""
     entries: list[tuple[str, str, str]] = []  # (pattern, pin text, where)
-    calls = list(_ADD_RE.finditer(text))
+    calls = list(_lines(text, add_calls(text)))
     if calls:
-        for call in calls:
-            where = _line(text, call.start())
-            args = _STR_RE.findall(call.group(1))
+        for where, args in calls:
             if len(args) < 2:
                 raise ConfigError(source, where, ".add() needs a pattern and at least one pin")
             entries += [(args[0], pin, where) for pin in args[1:]]
@@ -85,7 +135,9 @@ def parse_okhttp(text: str, source: str) -> tuple[list[PinPolicy], list[Finding]
             tokens = line.replace(",", " ").split()
             where = f"line {number}"
             if len(tokens) < 2:
-                raise ConfigError(source, where, f"expected 'pattern sha256/BASE64', got {line!r}")
+                raise ConfigError(
+                    source, where, f"expected 'pattern sha256/BASE64', got {show(line)}"
+                )
             entries += [(tokens[0].rstrip(":"), pin, where) for pin in tokens[1:]]
     if not entries:
         raise ConfigError(

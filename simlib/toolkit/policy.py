@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from simlib.errors import SimlibError
+from simlib.errors import SimlibError, clip
 
 Severity = Literal["info", "warning", "error"]
 SEVERITIES: tuple[Severity, ...] = ("info", "warning", "error")
@@ -22,6 +22,12 @@ SEVERITIES: tuple[Severity, ...] = ("info", "warning", "error")
 # Platforms whose pin-check rules the audit implements (pinning-semantics reference §1–§4).
 PLATFORMS = ("android", "ios", "okhttp", "trustkit-ios", "trustkit-android")
 DIGEST_SIZES = {"sha256": 32, "sha1": 20}
+
+# Bounds on an imported document (the file itself is at most simlib._files.MAX_INPUT_BYTES).
+# Real configs nest a handful of levels and hold at most a few thousand values; a binary plist
+# can point many slots at one object, so values are counted as expanded, not as stored.
+MAX_DEPTH = 64
+MAX_VALUES = 200_000
 
 
 class ConfigError(SimlibError, ValueError):
@@ -41,6 +47,121 @@ class ConfigError(SimlibError, ValueError):
         parts = [p for p in (self.source, self.where) if p]
         # Messages may embed parser text with newlines; the CLI prints exactly one line.
         return " ".join(": ".join([*parts, self.message]).split())
+
+
+def show(value: object, limit: int = 60) -> str:
+    """A config value for a message: short, one line, never recursive (no ``repr`` of containers).
+
+    A container is named by its size only: ``repr`` of a deep or shared (binary plist) structure
+    would recurse or expand without bound.
+    """
+    if isinstance(value, dict):
+        return f"a dictionary of {len(value)} keys"
+    if isinstance(value, (list, tuple)):
+        return f"an array of {len(value)} items"
+    if isinstance(value, (str, bytes)):
+        value = value[: limit + 1]  # bound repr's cost before escaping
+    return clip(repr(value), limit)
+
+
+def _bad_text(text: str) -> str | None:
+    """Why ``text`` cannot be printed or compared as a name (a lone surrogate), or None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return f"a lone surrogate U+{ord(text[exc.start]):04X} (not valid Unicode text)"
+    return None
+
+
+def _trail_text(trail: tuple | None) -> str:
+    """``a.b[2].c`` from a trail of ``(parent trail, key or index)`` links (at most MAX_DEPTH)."""
+    parts: list[str] = []
+    while trail is not None:
+        trail, step = trail
+        parts.append(f"[{step}]" if isinstance(step, int) else "." + clip(step, 40))
+    return clip("".join(reversed(parts)).lstrip("."), 100)
+
+
+def check_tree(value: object, source: str, what: str) -> None:
+    """Refuse a parsed JSON/plist document that no real config looks like, before it is read.
+
+    A binary plist may point many slots at one object (and even at itself), so a 1 KB file can
+    stand for 40^12 values: sizes are counted as expanded, but each distinct object is walked
+    once and its (expanded size, height) remembered, so the check is linear in the file and
+    never recursive. Refused: more than :data:`MAX_VALUES` expanded values, nesting deeper than
+    :data:`MAX_DEPTH`, a cycle, a dictionary key that is not a string, a string holding a lone
+    surrogate (it cannot be printed). ``what`` names the format in messages.
+    """
+
+    def fail(trail: tuple | None, message: str) -> ConfigError:
+        return ConfigError(source, _trail_text(trail), f"{what} {message}")
+
+    too_deep = f"nested more than {MAX_DEPTH} levels deep; a pin config nests a few"
+    too_big = (
+        f"holds more than {MAX_VALUES:,} values (counting every reference to a shared object); "
+        "a pin config holds a few hundred"
+    )
+    texts: set[int] = set()  # ids of strings already checked
+    done: dict[int, tuple[int, int]] = {}  # id -> (expanded values, height) of a container
+    open_ids: set[int] = set()
+    # One frame per open container: [container, trail, children, values so far, height so far].
+    # Trails are (parent trail, key) links, written out only for a message.
+    frames: list[list] = []
+
+    def enter(item: object, trail: tuple | None) -> tuple[int, int] | None:
+        """(values, height) of ``item`` if known now, else None after opening a frame for it."""
+        if isinstance(item, str):
+            if id(item) not in texts:
+                texts.add(id(item))
+                problem = _bad_text(item)
+                if problem:
+                    raise fail(trail, f"string holds {problem}")
+            return 1, 0
+        if not isinstance(item, (dict, list)):
+            return 1, 0
+        key = id(item)
+        if key in open_ids:
+            raise fail(trail, "refers to itself (a cycle of shared objects)")
+        if key in done:
+            if len(frames) + done[key][1] > MAX_DEPTH:
+                raise fail(trail, too_deep)
+            return done[key]
+        if len(frames) >= MAX_DEPTH:
+            raise fail(trail, too_deep)
+        open_ids.add(key)
+        children = iter(item.items()) if isinstance(item, dict) else enumerate(item)
+        frames.append([item, trail, children, 1, 1])
+        return None
+
+    def add(frame: list, values: int, height: int) -> None:
+        frame[3] += values
+        frame[4] = max(frame[4], height + 1)
+        if frame[3] > MAX_VALUES:
+            raise fail(frame[1], too_big)
+
+    enter(value, None)
+    while frames:
+        frame = frames[-1]
+        step = next(frame[2], None)
+        if step is None:  # every child counted: the container is done
+            frames.pop()
+            open_ids.discard(id(frame[0]))
+            done[id(frame[0])] = (frame[3], frame[4])
+            if frames:
+                add(frames[-1], frame[3], frame[4])
+            continue
+        name, child = step
+        if isinstance(frame[0], dict):
+            if not isinstance(name, str):
+                raise fail(frame[1], f"dictionary key {show(name)} is not a string")
+            if id(name) not in texts:
+                texts.add(id(name))
+                problem = _bad_text(name)
+                if problem:
+                    raise fail(frame[1], f"key holds {problem}")
+        known = enter(child, (frame[1], name))
+        if known is not None:
+            add(frame, *known)
 
 
 @dataclass(frozen=True)

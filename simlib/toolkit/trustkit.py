@@ -19,7 +19,7 @@ from typing import Any
 
 from simlib.toolkit.android import _DATE_RE, parse_date, parse_pin_element
 from simlib.toolkit.hostnames import is_public_suffix
-from simlib.toolkit.policy import ConfigError, Finding, Pin, PinPolicy, make_pin
+from simlib.toolkit.policy import ConfigError, Finding, Pin, PinPolicy, make_pin, show
 from simlib.toolkit.xmltree import Node
 
 _TOO_FEW = "fewer than {n} distinct pins (no backup pin); TrustKit throws at initialisation"
@@ -38,7 +38,7 @@ def _bool(value: Any, source: str, where: str) -> bool | None:
         return value
     if isinstance(value, int):  # NSNumber boolValue
         return value != 0
-    raise ConfigError(source, where, f"expected a Boolean, got {value!r}")
+    raise ConfigError(source, where, f"expected a Boolean, got {show(value)}")
 
 
 def parse_trustkit_dict(
@@ -81,7 +81,7 @@ def parse_trustkit_dict(
                     Finding(
                         "bad-expiration",
                         "warning",
-                        f"TSKExpirationDate {raw_exp!r}"
+                        f"TSKExpirationDate {show(raw_exp)}"
                         " is not yyyy-MM-dd; TrustKit drops it, so the pins never "
                         "expire",
                         source,

@@ -155,3 +155,34 @@ def test_arbitrary_bytes_never_raise_anything_but_config_error(data):
 def test_structured_prefixes_never_raise_anything_but_config_error(prefix, tail):
     with contextlib.suppress(ConfigError):
         parse_config(prefix + tail, "fuzz")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_mutated_binary_plist_never_raises_anything_but_config_error(data):
+    """Flipped bytes in a real binary plist (refs, sizes, trailer): ConfigError or a config."""
+    good = bytearray((CONFIGS / "Info-binary.plist").read_bytes())
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(8, len(good) - 1))
+        good[at] = data.draw(st.integers(0, 255))
+    with contextlib.suppress(ConfigError):
+        parse_config(bytes(good), "Info.plist")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+        lambda kids: (
+            st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=4), kids, max_size=4)
+        ),
+        max_leaves=30,
+    )
+)
+def test_any_json_value_under_a_domain_never_raises_anything_but_config_error(value):
+    import json
+
+    for entry in (value, {"TSKPublicKeyHashes": value}, {"TSKIncludeSubdomains": value}):
+        doc = json.dumps({"TSKPinnedDomains": {"a.example.com": entry}}).encode()
+        with contextlib.suppress(ConfigError):
+            parse_config(doc, "tk.json")

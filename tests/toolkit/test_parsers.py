@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import plistlib
+import re
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simlib.toolkit import ConfigError, load_config, parse_config
 from simlib.toolkit.loader import detect_format
-from simlib.toolkit.okhttp import okio_b64decode
+from simlib.toolkit.okhttp import add_calls, okio_b64decode
+from simlib.toolkit.policy import MAX_DEPTH, check_tree, show
 from tests.toolkit.conftest import CONFIGS
 
 
@@ -205,3 +209,54 @@ def test_detect_format(data, fmt):
 def test_platform_must_fit_the_format():
     with pytest.raises(ConfigError, match="does not apply"):
         load_config(CONFIGS / "okhttp-pins.txt", platform="ios")
+
+
+# The expression the OkHttp reader used before the scanner (exponential on unclosed quotes).
+_OLD_ADD = re.compile(r"\.add\s*\(((?:\s*\"[^\"]*\"\s*,?)+)\s*\)", re.DOTALL)
+_TOKENS = [".add(", '"a.com"', '"sha256/x"', '""', ", ", ",", " ", "\n", ")", "x", "(", '"']
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_TOKENS), max_size=14))
+def test_okhttp_scanner_reads_what_the_old_expression_read(tokens):
+    """Same calls, offsets and arguments wherever no string literal holds ``.add``."""
+    text = "".join(tokens)
+    old = [(m.start(), re.findall(r'"([^"]*)"', m.group(1))) for m in _OLD_ADD.finditer(text)]
+    assert list(add_calls(text)) == old
+
+
+def test_okhttp_line_numbers_count_every_newline_once():
+    text = "\n".join(f'{"x" * i}.add("h{i}.com", "sha256/{"A" * 43}=")' for i in range(50))
+    config = parse_config(text.encode(), "Pins.kt")
+    assert [p.where for p in config.policies] == [f"line {i + 1}" for i in range(50)]
+
+
+def test_show_names_containers_without_walking_them():
+    deep: list = []
+    for _ in range(10_000):
+        deep = [deep]
+    assert show(deep) == "an array of 1 items"
+    assert show({"a": deep}) == "a dictionary of 1 keys"
+    assert show("\x1b[2J" + "x" * 500) == "'\\x1b[2J" + "x" * 51 + "…"
+    assert show(b"\x00" * 10**6).startswith("b'\\x00")
+
+
+def test_check_tree_counts_shared_objects_as_expanded():
+    shared = ["x"] * 1000
+    ok = {"a": [shared] * 150}  # 150 000 values
+    check_tree(ok, "f", "JSON")
+    with pytest.raises(ConfigError, match=r"f: b: JSON holds more than 200,000 values"):
+        check_tree({"a": 1, "b": [ok, ok]}, "f", "JSON")
+
+
+def test_check_tree_names_the_path_of_a_bad_key_or_string():
+    with pytest.raises(ConfigError, match=r"f: a\[1\]: plist dictionary key 5 is not a string"):
+        check_tree({"a": [0, {5: 1}]}, "f", "plist")
+    with pytest.raises(ConfigError, match=r"f: a.b: JSON string holds a lone surrogate U\+D800"):
+        check_tree({"a": {"b": "x\ud800"}}, "f", "JSON")
+    nested: list = []
+    for _ in range(MAX_DEPTH - 1):
+        nested = [nested]
+    check_tree(nested, "f", "JSON")  # exactly MAX_DEPTH levels of containers
+    with pytest.raises(ConfigError, match="nested more than 64 levels"):
+        check_tree([nested], "f", "JSON")
