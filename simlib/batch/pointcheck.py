@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from simlib.batch.identity import apply_point
-from simlib.errors import ScenarioError
+from simlib.errors import ScenarioError, clip
 from simlib.model import parse_path, scenario_from_dict
 
 __all__ = ["axis_where", "check_path", "validate_point"]
@@ -87,8 +87,6 @@ def _blame(where: str, paths: list[str]) -> str | None:
 
 
 def _fmt(value: Any) -> str:
-    return (
-        repr(value)
-        if isinstance(value, str)
-        else json.dumps(value, ensure_ascii=False, default=str)
-    )
+    """A swept value for a message: short enough that the problem after it stays on the line."""
+    text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return clip(text, 60)

@@ -32,6 +32,8 @@ AXIS_STREAM_KEY = 2**32 - 1
 AXIS_KINDS = ("grid", "random", "latin_hypercube")
 DISTRIBUTIONS = ("uniform", "loguniform", "choice", "randint")
 CONTINUOUS = ("uniform", "loguniform")
+#: ``randint`` draws and stores int64 (numpy columns, Parquet).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,8 @@ class Dist:
             return rng.integers(len(self.args), size=n)
         if self.kind == "randint":
             lo, hi = self.args
-            return rng.integers(lo, hi + 1, size=n)
+            # endpoint=True draws the same numbers as (lo, hi + 1) without overflowing at 2**63 - 1
+            return rng.integers(lo, hi, size=n, endpoint=True)
         return self.ppf_array(rng.random(n))
 
     def ppf(self, u: np.ndarray) -> list[Any]:
@@ -97,14 +100,21 @@ def parse_dist(spec: Any) -> Dist:
     if kind == "randint":
         if not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
             raise ValueError("randint: low and high must be integers")
+        if not all(INT64_MIN <= a <= INT64_MAX for a in args):
+            raise ValueError(f"randint: low and high must be 64-bit integers ({INT64_MIN}..{INT64_MAX})")
         if args[0] > args[1]:
             raise ValueError("randint: low must be ≤ high")
         return Dist(kind, (int(args[0]), int(args[1])))
     if not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args):
         raise ValueError(f"{kind}: low and high must be numbers")
-    lo, hi = float(args[0]), float(args[1])
+    try:
+        lo, hi = float(args[0]), float(args[1])
+    except OverflowError:  # an integer beyond any float
+        raise ValueError(f"{kind}: low and high must be finite numbers") from None
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
         raise ValueError(f"{kind}: low must be < high")
+    if not math.isfinite(hi - lo):  # u · (hi − lo) would be inf
+        raise ValueError(f"{kind}: high − low must be a finite number")
     if kind == "loguniform" and lo <= 0:
         raise ValueError("loguniform: low must be > 0")
     return Dist(kind, (lo, hi))

@@ -11,12 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from simlib.model import (
     Scenario,
 )
+from simlib.model.base import Name
 
-#: Refuse sweeps larger than this many points.
 #: Seeds are stored as int64 in manifests.
 MAX_SEED = 2**63 - 1
 #: Refuse sweeps larger than this many points.
 MAX_POINTS = 10_000_000
+#: Largest ``batch_size`` (runs per task).
+MAX_BATCH = 1_000_000_000
 
 
 class _Model(BaseModel):
@@ -48,6 +50,17 @@ class Axes(_Model):
     random: RandomAxes | None = None
     latin_hypercube: LatinHypercubeAxes | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_empty_kind(cls, data: Any) -> Any:
+        # ``random:`` with nothing after it is YAML null: an axis the author meant to fill, not
+        # "no axis" (which is leaving the key out).
+        if isinstance(data, Mapping):
+            for kind in ("grid", "random", "latin_hypercube"):
+                if kind in data and data[kind] is None:
+                    raise ValueError(f"{kind}: is empty (null): give its values or remove the key")
+        return data
+
     @model_validator(mode="after")
     def _check(self) -> Axes:
         if self.grid is None and self.random is None and self.latin_hypercube is None:
@@ -64,7 +77,7 @@ class Axes(_Model):
 class SweepSpec(_Model):
     """The schema of a sweep file (see ``docs/batch.md`` for every field)."""
 
-    name: Annotated[str, Field(min_length=1)]
+    name: Name
     description: str = ""
     #: Path to a scenario file (relative to the sweep file) or an inline scenario mapping.
     base: Any
@@ -76,7 +89,7 @@ class SweepSpec(_Model):
     #: Default: each point scenario's ``monte_carlo.server_draws``.
     server_draws: Literal["fixed", "resample"] | None = None
     #: Runs per task; default: chosen from a timed pilot so tasks take about a second.
-    batch_size: Annotated[int, Field(ge=1)] | None = None
+    batch_size: Annotated[int, Field(ge=1, le=MAX_BATCH)] | None = None
     axes: Axes
     #: Also store each run's daily lockout rate per strategy (``timeseries/``).
     store_timeseries: bool = False

@@ -51,6 +51,21 @@ MAX_CN = 64
 MAX_NAME = 200
 #: Seeds are stored as int64 (manifests, numpy).
 MAX_SEED = 2**63 - 1
+#: Longest lists (docs/scenario.md, Limits): far beyond any real scenario, and small enough that
+#: validation, the cross-field checks and the work estimate stay instant; the work budget
+#: (``budget.py``) bounds what the engine then does with them.
+MAX_STRATEGIES = 1_000
+MAX_HOSTS = 1_000
+MAX_CAS = 1_000
+MAX_EVENTS = 10_000
+MAX_ATTACKS = 100
+#: Exponential components of an adoption mixture (a fit needs 1-3; the engine's closed form
+#: costs one term per component and day piece). An empirical curve takes ``curve``/``points``.
+MAX_COMPONENTS = 32
+#: Points of an empirical adoption curve (a daily curve over 100 years has 36 501).
+MAX_CURVE_POINTS = 100_000
+#: Any other list: intermediates, schedules, backups, references to hosts, CAs, platforms.
+MAX_ITEMS = 1_000
 
 
 def _coerce_date(value: Any) -> Any:

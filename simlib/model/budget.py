@@ -9,12 +9,13 @@ rsa-4096 on a laptop core). docs/scenario.md ("Limits") documents the numbers.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
 from simlib.model.base import CABF_VALIDITY_CAP
 from simlib.model.scenario import Scenario
-from simlib.model.server import TrustStoreChange
+from simlib.model.server import HostSpec, TrustStoreChange, _rotate_every
 
 #: Engine cells (days × versions × strategies × hosts × client kinds) per run.
 MAX_CELLS = 2_000_000_000
@@ -63,6 +64,22 @@ def _shortest_lifetime(sc: Scenario, validity: int) -> int:
     return min([validity, *caps])
 
 
+def _rotations(host: HostSpec, start: dt.date) -> list[int]:
+    """Issuances per key in force on ``start`` and from each ``policy_schedule`` step on.
+
+    What ``host.policy_on`` gives for those dates, in one pass over the schedule (calling it per
+    step is quadratic in the steps).
+    """
+    every, at_start, out = host.rotate_every, None, []
+    for step in host.policy_schedule:
+        if at_start is None and step.from_ > start:
+            at_start = every
+        if step.key_policy is not None:
+            every = _rotate_every(step.key_policy)
+        out.append(every)
+    return [every if at_start is None else at_start, *out]
+
+
 def estimate(sc: Scenario) -> Work:
     """An upper-bound estimate of a scenario's work (no calendar is built)."""
     days = sc.days
@@ -95,8 +112,7 @@ def estimate(sc: Scenario) -> Work:
         span = days + (max(0, (sc.start - host.first_issued).days) if host.first_issued else 0)
         n = span // interval + 1 + int(extra)
         issuances += n
-        everies = [host.policy_on(sc.start)[0]] + [host.policy_on(s.from_)[0] for s in host.policy_schedule]
-        every = min((e for e in everies if e), default=0)  # the most frequent re-keying in force
+        every = min((e for e in _rotations(host, sc.start) if e), default=0)  # most frequent re-keying
         keys = 2 if every == 0 else n // every + 2
         key_seconds += keys * KEY_SECONDS.get(host.key, 1.0)
     return Work(days, versions, len(sc.strategies), len(sc.hosts), kinds, issuances, key_seconds)

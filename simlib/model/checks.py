@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from simlib._dates import add_years
 from simlib.errors import clip
 from simlib.model.base import (
     MAX_TRUST_CHANGES,
+    MIN_DATE,
 )
 from simlib.model.budget import budget_problem
 from simlib.model.scenario import Scenario
@@ -25,11 +27,25 @@ def _semantic_checks(sc: Scenario) -> None:
     if sc.days > 366 * 40:
         fail("end", "simulations are limited to 40 years")
     ca_names = [c.name for c in sc.cas]
-    for i, name in enumerate(ca_names):
-        if name in ca_names[:i]:
-            fail(f"cas[{i}].name", f"duplicate CA name '{clip(name)}'")
+    i = _first_duplicate(ca_names)
+    if i is not None:
+        fail(f"cas[{i}].name", f"duplicate CA name '{clip(ca_names[i])}'")
     cas = {c.name: c for c in sc.cas}
+    # CA certificates are valid from 5 years before start (never before 1950): an expiry before
+    # that is a certificate that ends before it begins (server/certificates.py, _ca_window).
+    ca_from = max(add_years(sc.start, -5), MIN_DATE)
     for i, ca in enumerate(sc.cas):
+        expiries = [("root_not_after", ca.root_not_after)]
+        expiries += [(f"intermediates[{j}].not_after", x.not_after) for j, x in enumerate(ca.intermediates)]
+        if ca.cross_signed_by is not None:
+            expiries.append(("cross_signed_by.until", ca.cross_signed_by.until))
+        for field, day in expiries:
+            if day is not None and day < ca_from:
+                fail(
+                    f"cas[{i}].{field}",
+                    f"{day} is before the CA certificates begin ({ca_from}, 5 years before start): "
+                    "a certificate cannot expire before it is valid",
+                )
         if ca.cross_signed_by is not None and ca.cross_signed_by.ca not in cas:
             fail(f"cas[{i}].cross_signed_by.ca", f"unknown CA '{clip(ca.cross_signed_by.ca)}'")
         if ca.cross_signed_by is not None and ca.cross_signed_by.ca == ca.name:
@@ -40,8 +56,10 @@ def _semantic_checks(sc: Scenario) -> None:
     if not sc.hosts:
         fail("hosts", "at least one host is needed")
     host_names = [h.name for h in sc.hosts]
+    known_hosts = set(host_names)
+    dup = _first_duplicate(host_names)  # found in one pass, reported in its turn
     for i, h in enumerate(sc.hosts):
-        if h.name in host_names[:i]:
+        if i == dup:
             fail(f"hosts[{i}].name", f"duplicate host '{clip(h.name)}'")
         if h.ca not in cas:
             fail(f"hosts[{i}].ca", _unknown_ca(h.ca, ca_names))
@@ -66,7 +84,7 @@ def _semantic_checks(sc: Scenario) -> None:
         hosts = getattr(ev, "hosts", None) or []
         host = getattr(ev, "host", None)
         for j, ref in enumerate([*hosts, *([host] if host else [])]):
-            if ref not in host_names:
+            if ref not in known_hosts:
                 fail(f"{where}.host" + (f"s[{j}]" if hosts else ""), f"unknown host '{clip(ref)}'")
         if isinstance(ev, IntermediateChange):
             known = {x.name for x in cas[ev.ca].intermediates}
@@ -103,19 +121,21 @@ def _semantic_checks(sc: Scenario) -> None:
     if not sc.strategies:
         fail("strategies", "at least one strategy is needed")
     names = [s.name for s in sc.strategies]
+    dup = _first_duplicate(names)
     for i, st in enumerate(sc.strategies):
         where = f"strategies[{i}]"
-        if st.name in names[:i]:
+        if i == dup:
             fail(f"{where}.name", f"duplicate strategy name '{clip(st.name)}'")
         _check_strategy(sc, st, where, fail)
 
     labels = [a.label for a in sc.attacks]
+    dup = _first_duplicate(labels)
     for i, a in enumerate(sc.attacks):
-        if a.label in labels[:i]:
+        if i == dup:
             fail(f"attacks[{i}].label", f"duplicate attack label '{clip(a.label)}' (set 'label')")
         if a.ca is not None and a.ca not in cas:
             fail(f"attacks[{i}].ca", f"unknown CA '{clip(a.ca)}'")
-        if a.host is not None and a.host not in host_names:
+        if a.host is not None and a.host not in known_hosts:
             fail(f"attacks[{i}].host", f"unknown host '{clip(a.host)}'")
 
     ir = sc.incident_response
@@ -151,18 +171,30 @@ def _semantic_checks(sc: Scenario) -> None:
         fail(*problem)
 
 
+def _first_duplicate(values: list[str | None]) -> int | None:
+    """Index of the first value that repeats an earlier one (linear: lists reach thousands)."""
+    seen: set[str | None] = set()
+    for i, value in enumerate(values):
+        if value in seen:
+            return i
+        seen.add(value)
+    return None
+
+
 def _check_strategy(sc: Scenario, st: StrategySpec, where: str, fail) -> None:
     """A strategy's references to hosts and CAs (scenario strategies and inline fix strategies)."""
-    host_names = [h.name for h in sc.hosts]
+    host_names = {h.name for h in sc.hosts}
     cas = {c.name for c in sc.cas}
-    pinned_hosts = st.hosts if st.hosts is not None else host_names
+    pinned_hosts = set(st.hosts) if st.hosts is not None else host_names
     for j, ref in enumerate(st.hosts or []):
         if ref not in host_names:
             fail(f"{where}.hosts[{j}]", f"unknown host '{clip(ref)}'")
+    next_key_checked = False
     for j, entry in enumerate(st.backup):
         if isinstance(entry, CARoot | CAIntermediates) and entry.ca not in cas:
             fail(f"{where}.backup[{j}]", _unknown_ca(entry.ca, list(cas)))
-        if isinstance(entry, NextKey):
+        if isinstance(entry, NextKey) and not next_key_checked:
+            next_key_checked = True  # the same hosts for every next_key of the strategy
             for h in sc.hosts:
                 if h.name in pinned_hosts and not h.pregenerate_next_key:
                     fail(

@@ -16,9 +16,12 @@ from pydantic import (
     model_validator,
 )
 
-from simlib.errors import ScenarioError
+from simlib.errors import ScenarioError, clip
 from simlib.model.base import (
+    MAX_COMPONENTS,
+    MAX_CURVE_POINTS,
     MAX_DAYS,
+    PLATFORMS,
     _Model,
 )
 
@@ -38,10 +41,14 @@ class Adoption(_Model):
     """
 
     never_update_share: Annotated[float, Field(ge=0, lt=1)] = 0.0
-    components: list[AdoptionComponent] | None = None
+    components: Annotated[list[AdoptionComponent], Field(max_length=MAX_COMPONENTS)] | None = None
     curve: str | None = None
     points: (
-        list[tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0, le=1)]]] | None
+        Annotated[
+            list[tuple[Annotated[float, Field(ge=0)], Annotated[float, Field(ge=0, le=1)]]],
+            Field(max_length=MAX_CURVE_POINTS),
+        ]
+        | None
     ) = None
 
     @model_validator(mode="before")
@@ -89,6 +96,10 @@ def read_curve_csv(path: Path) -> list[tuple[float, float]]:
     for lineno, row in enumerate(rows[1:], start=2):
         if not row or all(not c.strip() for c in row):
             continue
+        if len(points) == MAX_CURVE_POINTS:
+            raise ScenarioError(
+                str(path), f"line {lineno}", f"more than {MAX_CURVE_POINTS:,} points: keep one a day"
+            )
         if len(row) != 2:
             raise ScenarioError(str(path), f"line {lineno}", "expected two columns: days,share")
         try:
@@ -165,7 +176,21 @@ class Fleet(_Model):
         if isinstance(value, Mapping):
             out = {}
             for name, spec in value.items():
-                spec = {"share": spec} if isinstance(spec, (int, float)) else dict(spec or {})
+                if name not in PLATFORMS:
+                    known = ", ".join(PLATFORMS)
+                    if isinstance(name, str) and name.isidentifier() and len(name) <= 40:
+                        raise ValueError(f"{name}: not a platform ({known})")  # names the field
+                    raise ValueError(f"'{clip(name, 40)}' is not a platform ({known})")
+                if spec is None:
+                    spec = {}
+                elif isinstance(spec, (int, float)) and not isinstance(spec, bool):
+                    spec = {"share": spec}  # the shorthand ``android: 0.6``
+                elif isinstance(spec, Mapping):
+                    spec = dict(spec)
+                else:
+                    raise ValueError(
+                        f"{name}: must be a share (such as 0.6) or a mapping with share and client"
+                    )
                 for key, default in _PLATFORM_DEFAULTS.get(str(name), {}).items():
                     if spec.get(key) is None:
                         spec[key] = default

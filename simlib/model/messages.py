@@ -32,7 +32,11 @@ _MESSAGES = {
     "string_too_long": lambda c: f"must be at most {c['max_length']} characters",
     "string_too_short": lambda c: "must not be empty",
     "too_short": lambda c: f"needs at least {c['min_length']} item(s)",
-    "too_long": lambda c: f"allows at most {c['max_length']} item(s)",
+    "too_long": lambda c: (
+        f"allows at most {c['max_length']:,} item(s)"
+        + (f", not {c['actual_length']:,}" if c.get("actual_length") else "")
+        + " (docs/scenario.md, Limits): shorten the list"
+    ),
     "dict_attributes_type": lambda c: "must be a mapping",
     "tuple_type": lambda c: "must be a list",
     "list_type": lambda c: "must be a list",
@@ -60,6 +64,14 @@ def describe_validation_error(err: Mapping[str, Any]) -> tuple[str, str]:
     """(field path, one-line message) of one pydantic error, with pydantic's internals removed."""
     loc = [p for p in err["loc"] if not _internal(p)]
     ctx = err.get("ctx") or {}
+    # A mapping key that is not a string (null, 1, true): in a dict field pydantic adds "[key]"
+    # after it, in a model it reports "invalid_key" at it.
+    bad_key = (loc[-2], loc[:-2]) if len(loc) >= 2 and loc[-1] == "[key]" else (
+        (loc[-1], loc[:-1]) if loc and err["type"] == "invalid_key" else None)
+    if bad_key is not None:
+        # pydantic gives the key as text ('None', 'True'); a string key never fails here
+        key = {"None": "null", "True": "true", "False": "false"}.get(str(bad_key[0]), bad_key[0])
+        return format_loc(bad_key[1]), f"key {clip(key, 40)}: keys must be strings"
     make = _MESSAGES.get(err["type"])
     if make is not None:
         try:

@@ -21,7 +21,13 @@ from pydantic import (
 from simlib._dates import to_date
 from simlib.model.base import (
     CABF_VALIDITY_CAP,
+    MAX_ATTACKS,
+    MAX_CAS,
+    MAX_EVENTS,
+    MAX_HOSTS,
+    MAX_ITEMS,
     MAX_SEED,
+    MAX_STRATEGIES,
     Date,
     Name,
     _check_increasing,
@@ -51,12 +57,12 @@ class Scenario(_Model):
     end: Date
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 0
     fleet: Fleet
-    cas: list[CASpec]
-    hosts: list[HostSpec]
-    validity_cap: Literal["cabf", "none"] | list[CapStep] = "cabf"
-    events: list[Event] = Field(default_factory=list)
-    strategies: list[StrategySpec]
-    attacks: list[AttackSpec] = Field(default_factory=list)
+    cas: Annotated[list[CASpec], Field(max_length=MAX_CAS)]
+    hosts: Annotated[list[HostSpec], Field(max_length=MAX_HOSTS)]
+    validity_cap: Literal["cabf", "none"] | Annotated[list[CapStep], Field(max_length=MAX_ITEMS)] = "cabf"
+    events: Annotated[list[Event], Field(max_length=MAX_EVENTS)] = Field(default_factory=list)
+    strategies: Annotated[list[StrategySpec], Field(max_length=MAX_STRATEGIES)]
+    attacks: Annotated[list[AttackSpec], Field(max_length=MAX_ATTACKS)] = Field(default_factory=list)
     incident_response: IncidentResponse | None = None
     economics: Economics | None = None
     metrics: Metrics = Field(default_factory=Metrics)
@@ -70,6 +76,9 @@ class Scenario(_Model):
         backup pin becomes a ``cas`` entry (simlib/model/realworld.py)."""
         if not isinstance(data, Mapping):
             return data
+        limits = (("hosts", MAX_HOSTS), ("cas", MAX_CAS), ("strategies", MAX_STRATEGIES))
+        if any(isinstance(data.get(k), list) and len(data[k]) > n for k, n in limits):
+            return data  # too long: the schema says so before anything is resolved per item
         from simlib.model.realworld import resolve_hosts, resolve_pinned_cas
 
         return resolve_pinned_cas(resolve_hosts(data))

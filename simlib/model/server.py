@@ -15,6 +15,7 @@ from pydantic import (
 from simlib.model.base import (
     MAX_CN,
     MAX_DAYS,
+    MAX_ITEMS,
     CommonName,
     Date,
     HostName,
@@ -66,10 +67,14 @@ class CASpec(_Named):
     key: KeyAlgorithm = "ec-p256"
     root: CommonName | None = None  # common name of the root; default "<name> Root"
     root_not_after: Date | None = None
-    intermediates: list[IntermediateSpec] = Field(default_factory=list)
+    intermediates: Annotated[list[IntermediateSpec], Field(max_length=MAX_ITEMS)] = Field(
+        default_factory=list
+    )
     selection: Literal["fixed", "round_robin", "random"] = "fixed"
     validity_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 90
-    validity_schedule: list[ValidityStep] = Field(default_factory=list)
+    validity_schedule: Annotated[list[ValidityStep], Field(max_length=MAX_ITEMS)] = Field(
+        default_factory=list
+    )
     cross_signed_by: CrossSign | None = None
 
     @model_validator(mode="before")
@@ -133,7 +138,9 @@ class HostSpec(_Named):
     key: KeyAlgorithm = "ec-p256"
     first_issued: Date | None = None
     #: dated changes of key policy / renewal rule, by issue date (e.g. cert-manager 1.18.0)
-    policy_schedule: list[PolicyStep] = Field(default_factory=list)
+    policy_schedule: Annotated[list[PolicyStep], Field(max_length=MAX_ITEMS)] = Field(
+        default_factory=list
+    )
 
     @model_validator(mode="after")
     def _check(self) -> HostSpec:
@@ -194,7 +201,7 @@ class _DatedEvent(_Model):
 class CAMigration(_DatedEvent):
     type: Literal["ca_migration"]
     to: str
-    hosts: list[str] | None = None  # default: every host
+    hosts: Annotated[list[str], Field(max_length=MAX_ITEMS)] | None = None  # default: every host
     when: Literal["immediate", "next_renewal"] = "immediate"
 
 
@@ -212,13 +219,13 @@ class MassRevocation(_Event):
 class IntermediateChange(_DatedEvent):
     type: Literal["intermediate_change"]
     ca: str
-    active: list[str]
+    active: Annotated[list[str], Field(max_length=MAX_ITEMS)]
 
 
 class CADistrust(_DatedEvent):
     type: Literal["ca_distrust"]
     ca: str
-    platforms: list[Literal["android", "ios"]] | None = None
+    platforms: Annotated[list[Literal["android", "ios"]], Field(max_length=MAX_ITEMS)] | None = None
     replacement: str | None = None
     migrate_on: Date | None = None  # default: the distrust date
     when: Literal["immediate", "next_renewal"] = "next_renewal"
@@ -226,10 +233,10 @@ class CADistrust(_DatedEvent):
 
 class TrustStoreChange(_DatedEvent):
     type: Literal["trust_store_change"]
-    platforms: list[Literal["android", "ios"]] | None = None
+    platforms: Annotated[list[Literal["android", "ios"]], Field(max_length=MAX_ITEMS)] | None = None
     share: Annotated[float, Field(gt=0, le=1)] = 1.0
-    add: list[str] = Field(default_factory=list)
-    remove: list[str] = Field(default_factory=list)
+    add: Annotated[list[str], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
+    remove: Annotated[list[str], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
     #: The reached devices build paths this way from the date on (default: unchanged).
     path_building: Literal["first_anchor", "legacy"] | None = None
 

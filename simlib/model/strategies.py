@@ -18,6 +18,7 @@ from pydantic import (
 from simlib.errors import clip
 from simlib.model.base import (
     MAX_DAYS,
+    MAX_ITEMS,
     HostName,
     Name,
     _Model,
@@ -118,10 +119,10 @@ class StrategySpec(_Named):
     name: Name
     pin: Literal["none", "leaf_cert", "leaf_spki", "intermediate_spki", "root_spki"]
     intermediates: Literal["serving", "all"] = "serving"
-    backup: list[BackupPin] = Field(default_factory=list)
+    backup: Annotated[list[BackupPin], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
     expires_after_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
     enforce: bool = True
-    hosts: list[HostName] | None = None
+    hosts: Annotated[list[HostName], Field(max_length=MAX_ITEMS)] | None = None
     dynamic: DynamicSpec | None = None
 
     @model_validator(mode="after")

@@ -114,11 +114,29 @@ def test_lhs_points_stratified_in_parameter_space(seed: int, n: int, lo: float, 
         ({"choice": []}, "choice: needs at least one value"),
         ({"uniform": [0, 1], "choice": [1]}, "must be one of"),
         ([0, 1], "must be one of"),
+        ({"randint": [0, 2**63]}, "randint: low and high must be 64-bit integers"),
+        ({"randint": [-(2**63) - 1, 0]}, "randint: low and high must be 64-bit integers"),
+        ({"randint": [0, 10**30]}, "64-bit integers"),
+        ({"uniform": [-1e308, 1e308]}, "uniform: high − low must be a finite number"),
+        ({"uniform": [0, 10**400]}, "uniform: low and high must be finite numbers"),
+        ({"loguniform": [1, float("inf")]}, "loguniform: low must be < high"),
+        ({"randint": [True, 3]}, "randint: low and high must be integers"),
+        ({"choice": None}, "choice: must be a list"),
     ],
 )
 def test_bad_distributions(spec: object, message: str) -> None:
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
         pts.parse_dist(spec)
+
+
+@pytest.mark.parametrize(("lo", "hi"), [(0, 5), (-(2**63), 2**63 - 1), (2**63 - 1, 2**63 - 1), (-3, 10**12)])
+def test_randint_reaches_the_int64_ends(lo: int, hi: int) -> None:
+    """``endpoint=True`` draws what ``integers(lo, hi + 1)`` drew, without overflowing at 2**63 − 1."""
+    dist = pts.parse_dist({"randint": [lo, hi]})
+    col = dist.sample_array(np.random.default_rng(8), 500)
+    assert col.dtype == np.int64 and lo <= col.min() and col.max() <= hi
+    if hi < 2**63 - 1:
+        assert (col == np.random.default_rng(8).integers(lo, hi + 1, size=500)).all()
 
 
 def test_param_types() -> None:

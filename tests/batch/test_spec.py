@@ -123,6 +123,17 @@ BAD = [
         "axes.grid.hosts[0].validity_days: needs at least one value",
     ),
     ("missing name", sweep_doc(name=None), "name: required field is missing"),
+    ("grid null", sweep_doc(axes={"grid": None, "random": {"n": 2, "params": {"seed": {"randint": [0, 5]}}}}),
+     "axes.grid: is empty (null): give its values or remove the key"),
+    ("random null", sweep_doc(axes={"grid": {"seed": [1]}, "random": None}), "axes.random: is empty (null)"),
+    ("latin hypercube null", sweep_doc(axes={"grid": {"seed": [1]}, "latin_hypercube": None}),
+     "axes.latin_hypercube: is empty (null)"),
+    ("randint beyond int64", sweep_doc(axes={"random": {"n": 2, "params": {"seed": {"randint": [0, 2**64]}}}}),
+     "axes.random.params.seed: randint: low and high must be 64-bit integers"),
+    ("grid key null", sweep_doc(axes={"grid": {None: [1]}}), "axes.grid: key null: keys must be strings"),
+    ("grid key integer", sweep_doc(axes={"grid": {7: [1]}}), "axes.grid: key 7: keys must be strings"),
+    ("name with escape", sweep_doc(name="t\x1b[2J"), "name: 't\\x1b[2J' contains control characters"),
+    ("batch size huge", sweep_doc(batch_size=10**12), "batch_size: must be ≤ 1000000000"),
 ]
 
 

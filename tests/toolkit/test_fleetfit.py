@@ -79,3 +79,163 @@ def test_malformed_csv_one_line(tmp_path, capsys, text, needle):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and needle in err and "bad.csv" in err, err
     assert not out.exists()
+
+
+# ------------------------------------------------------------------ scaling and hostile files
+
+
+def _naive_observations(path):
+    """Every (lag, value) the module docstring defines, one Python loop per (date, version)."""
+    import csv
+
+    rows = list(csv.DictReader(path.open()))
+    released: dict[str, date] = {}
+    shares: dict[tuple[date, str], float] = {}
+    for r in rows:
+        day = date.fromisoformat(r["date"])
+        released[r["version"]] = min(released.get(r["version"], day), day)
+        shares[(day, r["version"])] = float(r["share"])
+    versions = sorted(released, key=lambda v: (released[v], v))
+    out = []
+    for day in sorted({d for d, _ in shares}):
+        total = sum(shares.get((day, v), 0.0) for v in versions)
+        cum = 0.0
+        for v in reversed(versions):
+            cum += shares.get((day, v), 0.0)
+            if released[v] <= day and v != versions[0]:
+                out.append(((day - released[v]).days, cum / total if total > 0 else 0.0))
+    return out
+
+
+def test_grouped_observations_equal_every_observation(tmp_path):
+    """Counts, sums and squares per lag are exactly what the observations one by one give."""
+    from simlib.toolkit.fleetfit import read_observations
+
+    rng = np.random.default_rng(5)
+    start = date(2024, 3, 1)
+    lines = ["date,version,share"]
+    for t in range(0, 90, 3):  # gaps between dates, versions missing on some dates
+        present = [k for k in range(t // 9 + 1) if rng.random() < 0.7] or [0]
+        w = rng.random(len(present))
+        w *= rng.uniform(0.5, 1.0) / w.sum()
+        lines += [f"{start + timedelta(days=t)},v{k:02d},{s:.6f}" for k, s in zip(present, w, strict=True)]
+    path = tmp_path / "vs.csv"
+    path.write_text("\n".join(lines) + "\n")
+    naive = _naive_observations(path)
+    obs = read_observations(path)
+    assert obs.points == len(naive)
+    for lag, count, total, squares in zip(obs.lags, obs.counts, obs.sums, obs.squares, strict=True):
+        values = [v for g, v in naive if g == lag]
+        assert count == len(values)
+        assert total == pytest.approx(sum(values), abs=1e-9)
+        assert squares == pytest.approx(sum(v * v for v in values), abs=1e-9)
+
+
+def _weekly(path, days: int) -> int:
+    """A realistic export: a release a week, each version reported for eight weeks, daily."""
+    start = date(2020, 1, 1)
+    lines = ["date,version,share"]
+    for t in range(days):
+        live = [k for k in range(t // 7 + 1) if t - 7 * k < 56]
+        w = np.exp(-(t - 7 * np.array(live)) / 20.0)
+        lines += [f"{start + timedelta(days=t)},v{k},{s:.6f}" for k, s in zip(live, w / w.sum(), strict=True)]
+    path.write_text("\n".join(lines) + "\n")
+    return len(lines) - 1
+
+
+def test_fit_time_grows_linearly_with_rows(tmp_path):
+    """10x the rows (and 100x the observations) against the base, timed in the same run: the fit
+    groups observations by lag, so it takes about the same time, not 100x (it took 100x)."""
+    import time
+
+    small, big = tmp_path / "small.csv", tmp_path / "big.csv"
+    rows = (_weekly(small, 200), _weekly(big, 2000))
+    assert 9 < rows[1] / rows[0] < 12
+    fit_csv(small, max_components=2)  # warm up imports and numpy
+    timings = []
+    for path in (small, big):
+        started = time.perf_counter()
+        res = fit_csv(path, max_components=2)
+        timings.append(time.perf_counter() - started)
+    assert res.points > 90 * fit_csv(small, max_components=1).points  # the observations grew 100x
+    assert timings[1] < 12 * timings[0], timings
+
+
+@pytest.mark.parametrize(("rows", "needle"), [
+    (3000, "3,000 dates × 3,000 versions = 9,000,000 (date, version) pairs, over the limit"),
+    (20_000, "merge minor versions"),
+])
+def test_one_version_a_day_is_refused_up_front(tmp_path, capsys, rows, needle):
+    """One version per date, each on its own date: 3 000 rows took past 30 s, 20 000 rows 2.9 GB."""
+    import time
+
+    path = tmp_path / "one.csv"
+    start = date(2000, 1, 1)
+    path.write_text("date,version,share\n" + "".join(
+        f"{start + timedelta(days=i)},v{i},1\n" for i in range(rows)))
+    started = time.perf_counter()
+    assert main(["fleet", "fit", str(path)]) == 2
+    elapsed = time.perf_counter() - started
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and needle in err and "one.csv" in err, err
+    assert elapsed < 5, elapsed
+
+
+def test_one_version_a_day_under_the_limit_fits(tmp_path):
+    """500 such rows (19 s before) are 250 000 pairs: fitted, with every observation counted."""
+    path = tmp_path / "one.csv"
+    start = date(2000, 1, 1)
+    path.write_text("date,version,share\n" + "".join(
+        f"{start + timedelta(days=i)},v{i},1\n" for i in range(500)))
+    res = fit_csv(path, max_components=1)
+    assert res.points == 499 * 500 // 2  # version k ≥ 1 is observed on each date from its release
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ("date,version,share\n2025-01-01,v1,0.5\n2025-01-01,v2,0.5\n2025-01-02,v1,0.5\n9025-01-02,v2,0.5\n",
+     "line 5: the data span"),
+    ("date,version,share\n2025-01-01,v1\x1b[2J,0.5\n2025-01-01,v1\x1b[2J,0.5\n", "v1\\x1b[2J on 2025-01-01"),
+    ("date,version,share\n2025-01-01,v1,\u202e1\n", "share '\\u202e1' is not a number"),
+    ("date,version,share\n" + "x" * 300 + ",v1,1\n", "is not YYYY-MM-DD"),
+    ("date,version,share,release_date\n2025-01-01,v1,1,soon\n", "release_date 'soon'"),
+    ("date,version,share,release_date\n2025-01-05,v1,0.5,\n2025-01-05,v2,0.5,2025-03-01\n"
+     "2025-01-06,v1,0.5,\n2025-01-06,v2,0.5,\n", "no date after the second version"),
+    ("date,version,share\n\"2025-01-01,v1,1\n", "line"),
+    ("date,version,share\n" + "2025-01-01,v1,1\n" * 1 + "2025-01-02,v" + "9" * 200_000 + ",1\n", "malformed CSV"),
+])
+def test_hostile_csv_one_line(tmp_path, capsys, text, needle):
+    path = tmp_path / "bad.csv"
+    path.write_text(text)
+    out = tmp_path / "fleet.yaml"
+    assert main(["fleet", "fit", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and needle in err and "bad.csv" in err, err
+    assert "\x1b" not in err and "\u202e" not in err
+    assert not out.exists()
+
+
+def test_too_many_rows(tmp_path, capsys, monkeypatch):
+    import simlib.toolkit.fleetfit as fleetfit
+
+    monkeypatch.setattr(fleetfit, "MAX_ROWS", 1_000)
+    path = tmp_path / "vs.csv"
+    path.write_text("date,version,share\n" + "".join(f"2025-01-01,v{i},0.0001\n" for i in range(1_001)))
+    assert main(["fleet", "fit", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "vs.csv: line 1002: more than 1,000 rows" in err, err
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "dev-zero"])
+def test_csv_that_is_not_a_file(tmp_path, capsys, kind):
+    import os
+
+    path = tmp_path / "vs.csv"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        path.symlink_to("/dev/zero")
+    assert main(["fleet", "fit", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "vs.csv" in err, err
