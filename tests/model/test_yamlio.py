@@ -182,10 +182,13 @@ def test_reading_time_is_linear_in_size() -> None:
     small, big = doc(300), doc(3_000)
     parse_yaml(small, "warm-up")
     timings = []
-    for text in (small, big):
-        started = time.perf_counter()
-        parse_yaml(text, "f")
-        timings.append(time.perf_counter() - started)
+    for text in (small, big):  # best of three: one timing on a shared box is noise
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            parse_yaml(text, "f")
+            best = min(best, time.perf_counter() - started)
+        timings.append(best)
     assert timings[1] < 20 * timings[0], timings
 
 
