@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 from matplotlib.figure import Figure
 
+from simlib.errors import escape_controls
 from simlib.report.decision import (
     CostInputs,
     cost_inputs,
@@ -67,11 +68,13 @@ def _picture(build, alt: str, size: tuple[float, float]) -> Picture:
     with styled():
         fig = Figure(figsize=size, layout="constrained")
         build(fig)
-        return Picture(figure_png(fig), alt)
+        return Picture(figure_png(fig), escape_controls(alt))  # alt text names strategies
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text))
+    # bidi and control characters made visible first: html.escape leaves U+202E free to
+    # reverse the text after a name
+    return html.escape(escape_controls(str(text)))
 
 
 class DecisionReport:
@@ -115,7 +118,11 @@ class DecisionReport:
     # ------------------------------------------------------------------------- text
     def title(self) -> Fragment:
         sc = self.scenario
-        desc = f"<p class='simlib-note'>{_e(sc.description.strip())}</p>" if sc.description.strip() else ""
+        desc = (
+            f"<p class='simlib-note'>{_e(sc.description.strip())}</p>"
+            if sc.description.strip()
+            else ""
+        )
         return Fragment(
             f"<h1>{_e(sc.name)}: should we pin certificates, and how?</h1>{desc}"
             f"<p>{sc.start} → {sc.end} ({sc.days:,} days), {sc.fleet.users:,} users, "
@@ -134,7 +141,9 @@ class DecisionReport:
 
     def ranked(self) -> Fragment:
         rule = str(self.table.attrs.get("rule", ""))
-        return Fragment(f"<p>{_e(rule[:1].upper() + rule[1:])}.</p>" + ranked_table_html(self.table))
+        return Fragment(
+            f"<p>{_e(rule[:1].upper() + rule[1:])}.</p>" + ranked_table_html(self.table)
+        )
 
     def findings_list(self) -> Fragment:
         if not self.findings:
@@ -143,8 +152,7 @@ class DecisionReport:
                 "detected in this scenario.</p>"
             )
         items = "".join(
-            f"<li><b>{_e(f.kind.replace('_', ' '))}</b>: {_e(f.text)}</li>"
-            for f in self.findings
+            f"<li><b>{_e(f.kind.replace('_', ' '))}</b>: {_e(f.text)}</li>" for f in self.findings
         )
         return Fragment(f"<ul id='findings'>{items}</ul>")
 
@@ -203,10 +211,12 @@ class DecisionReport:
         ]
         nobody = [readable(a) for a in attacks if a not in stopped]
         if nobody:
-            out.append(Fragment(
-                f"<p>No strategy in this scenario protects against {_e(', '.join(nobody))}, so "
-                "there is no trade-off to chart.</p>"
-            ))
+            out.append(
+                Fragment(
+                    f"<p>No strategy in this scenario protects against {_e(', '.join(nobody))}, so "
+                    "there is no trade-off to chart.</p>"
+                )
+            )
         return out
 
     def coverage_figure(self) -> Picture | None:
@@ -255,7 +265,9 @@ class DecisionReport:
         more = len(frame) - CALENDAR_ROWS
         note = (
             f"<p class='simlib-note'>{more} later event(s) not shown: <code>simlib calendar</code> "
-            "lists them all.</p>" if more > 0 else ""
+            "lists them all.</p>"
+            if more > 0
+            else ""
         )
         return Fragment(table_html(frame.head(CALENDAR_ROWS), table_id="calendar") + note)
 
@@ -284,9 +296,12 @@ class DecisionReport:
         )
         head = (
             f"<p>{len(frame)} inputs: {origins}. Cost inputs "
-            + ("come from the scenario's economics." if self.inputs.from_scenario else
-               "are defaults (data/world/cost-defaults.csv): assumptions, not facts — replace them "
-               "with your own figures.")
+            + (
+                "come from the scenario's economics."
+                if self.inputs.from_scenario
+                else "are defaults (data/world/cost-defaults.csv): assumptions, not facts — replace them "
+                "with your own figures."
+            )
             + "</p>"
         )
         notes = "".join(
@@ -300,14 +315,20 @@ class DecisionReport:
 
         best = self.recommended.strategy
         row = self.table[self.table["strategy"] == best].iloc[0]
-        pre = prerequisites(self.result, best, incurable_user_days=float(row["incurable_user_days"]))
+        pre = prerequisites(
+            self.result, best, incurable_user_days=float(row["incurable_user_days"])
+        )
         parts = [f"<p>For <b>{_e(best)}</b>:</p>", table_html(pre, table_id="prerequisites")]
         snippet = config_snippet(self.result, best)
         if snippet is not None and snippet.command:
-            parts.append(f"<p>{_e(snippet.note)}</p><pre class='simlib-snippet'>{_e(snippet.command)}</pre>")
+            parts.append(
+                f"<p>{_e(snippet.note)}</p><pre class='simlib-snippet'>{_e(snippet.command)}</pre>"
+            )
         if snippet is not None:
             for fmt_name, text in snippet.files.items():
-                parts.append(f"<p><b>{_e(fmt_name)}</b></p><pre class='simlib-snippet'>{_e(text)}</pre>")
+                parts.append(
+                    f"<p><b>{_e(fmt_name)}</b></p><pre class='simlib-snippet'>{_e(text)}</pre>"
+                )
             for fmt_name, why in snippet.refused.items():
                 parts.append(f"<p><b>{_e(fmt_name)}</b>: not written — {_e(why.rstrip('.'))}.</p>")
         return Fragment("".join(parts))

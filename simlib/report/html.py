@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 
 import pandas as pd
 
-from simlib.errors import SimlibError, clip
+from simlib.errors import SimlibError, clip, escape_controls
 from simlib.report.decision import COLUMN_NOTES
 from simlib.report.plots import readable
 
@@ -138,11 +138,11 @@ def table_html(
     frame: pd.DataFrame, header: list[str] | None = None, *, table_id: str | None = None
 ) -> str:
     """``frame`` as an HTML table, every cell escaped; ``header`` is already-escaped HTML."""
-    header = header or [html.escape(str(c)) for c in frame.columns]
+    header = header or [html.escape(escape_controls(str(c))) for c in frame.columns]
     head = "".join(f"<th>{h}</th>" for h in header)
     rows = []
     for row in frame.itertuples(index=False):
-        cells = [html.escape(str(v)) for v in row]
+        cells = [html.escape(escape_controls(str(v))) for v in row]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     ident = f' id="{html.escape(table_id)}"' if table_id else ""
     return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

@@ -12,6 +12,7 @@ import re
 
 from matplotlib.figure import Figure
 
+from simlib.errors import escape_controls
 from simlib.model import Scenario
 from simlib.report.plots import figure_png, plot_coverage_readable, plot_lockout
 from simlib.report.style import styled
@@ -26,8 +27,9 @@ _MD_SPECIAL = re.compile(r"[\\`*_{}\[\]()<>#!|~&$:@.=^]")
 
 
 def md_text(text: object) -> str:
-    """``text`` (a name) as Markdown inline text that renders as exactly ``text``."""
-    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), str(text))
+    """``text`` (a name) as Markdown inline text that renders as exactly ``text``, with control
+    and bidi characters shown as escapes (``\\u202e``) so a name cannot reorder the text after it."""
+    return _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), escape_controls(str(text)))
 
 
 def summary_markdown(scenario: Scenario, summary) -> str:

@@ -13,14 +13,25 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from simlib.errors import escape_controls
 from simlib.report.style import MUTED, PALETTE
 from simlib.report.wording import human_count
 from simlib.results.io import atomic_write
 
+#: Longest name in a panel title or tick label (three panels a row at 10 pt); longer names are
+#: clipped with an ellipsis so they cannot squeeze the axes to nothing.
+PANEL_TITLE_CHARS = 40
 
-def text_label(text: object) -> str:
-    """A name as literal figure text: ``$`` escaped, so names are never read as mathtext."""
-    return str(text).replace("$", r"\$")
+
+def text_label(text: object, limit: int | None = None) -> str:
+    """A name as literal figure text: ``$`` escaped, so names are never read as mathtext, and
+    control and bidi characters shown as escapes (as everywhere a name is shown); ``limit``
+    clips it with an ellipsis where room is fixed (panel titles), so a long name cannot squeeze
+    the axes to nothing."""
+    shown = escape_controls(str(text))
+    if limit is not None and len(shown) > limit:
+        shown = shown[: limit - 1] + "…"
+    return shown.replace("$", r"\$")
 
 
 def plot_lockout(
@@ -34,14 +45,19 @@ def plot_lockout(
         if g["lockout_rate"].max() <= 0:
             never.append(str(name))
             continue
-        ax.plot(pd.to_datetime(g["date"]), g["lockout_rate"], label=text_label(name), linewidth=1.2)
+        label = text_label(name, PANEL_TITLE_CHARS)  # the legend sits beside the axes: bounded
+        ax.plot(pd.to_datetime(g["date"]), g["lockout_rate"], label=label, linewidth=1.2)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylabel("users locked out")
     ax.set_ylim(0, 1.02)
-    ax.set_title(text_label(title) if title else "Lockout rate by pinning strategy")
+    ax.set_title(
+        text_label(title, 2 * PANEL_TITLE_CHARS) if title else "Lockout rate by pinning strategy"
+    )
     ax.grid(alpha=0.3)
     if never:
-        ax.plot([], [], " ", label=text_label("never locks: " + ", ".join(never)))
+        # one name a line, so the legend stays as narrow as the widest bounded name
+        shown = "\n".join(text_label(n, PANEL_TITLE_CHARS) for n in never)
+        ax.plot([], [], " ", label="never locks:\n" + shown)
     # Outside the axes: every strategy's curve reaches 100 % somewhere, a legend inside hides it.
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     return ax
@@ -139,7 +155,7 @@ def plot_lockout_panels(
             for when in _num(fixes["release_date"]):
                 any_fix = True
                 ax.axvline(when, color=MARKS["fix"], linestyle="--", linewidth=1.0, zorder=0)
-        ax.set_title(text_label(name), fontsize=10)
+        ax.set_title(text_label(name, PANEL_TITLE_CHARS), fontsize=10)
         _percent_axis(ax)
         ax.xaxis_date()
         ax.tick_params(axis="x", labelrotation=30, labelsize=8)
@@ -199,14 +215,15 @@ def plot_pareto(front: pd.DataFrame, attack: str, ax: Axes | None = None) -> Axe
         label="Pareto frontier",
     )
     for (x, y, dominated), names in _label_groups(f).items():
-        ax.annotate(
-            text_label(" · ".join(names)),
+        label = ax.annotate(
+            " · ".join(text_label(n, PANEL_TITLE_CHARS) for n in names),
             (x, y),
             fontsize=8,
             color=MARKS["dominated"] if dominated else "black",
             xytext=(4, 4),
             textcoords="offset points",
         )
+        label.set_in_layout(False)  # a long name may run past the axes, never squeeze them
     ax.xaxis.set_major_formatter(FuncFormatter(human_count))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylim(-0.02, 1.08)
@@ -226,11 +243,17 @@ def _label_groups(front: pd.DataFrame) -> dict[tuple[float, float, bool], list[s
     groups: dict[tuple[float, float, bool], list[str]] = {}
     for row in front.itertuples():
         key = next(
-            (k for k in groups if abs(k[0] - row.locked_user_days) <= dx and abs(k[1] - row.protected) <= dy),
+            (
+                k
+                for k in groups
+                if abs(k[0] - row.locked_user_days) <= dx and abs(k[1] - row.protected) <= dy
+            ),
             None,
         )
         if key is None:
-            groups[(float(row.locked_user_days), float(row.protected), bool(row.dominated))] = [row.strategy]
+            groups[(float(row.locked_user_days), float(row.protected), bool(row.dominated))] = [
+                row.strategy
+            ]
         else:
             groups[key].append(row.strategy)
     return groups
@@ -243,7 +266,7 @@ def plot_coverage_readable(summary: pd.DataFrame, ax: Axes | None = None) -> Axe
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 4), layout="constrained")
     data = summary.set_index("strategy")[cols]
-    data.index = [text_label(s) for s in data.index]
+    data.index = [text_label(s, PANEL_TITLE_CHARS) for s in data.index]  # rotated ticks: bounded
     data.columns = [readable(c) for c in cols]
     if cols:
         data.plot.bar(ax=ax, width=0.8)

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from simlib.errors import escape_controls
 from simlib.model import Scenario
 from simlib.report.html import check_page
 from simlib.report.inputs import RESOLVED_MARK
@@ -107,7 +108,7 @@ def write_report(
             params["results_dir"] = str(staging)
             notebook = execute(TEMPLATE, staging / "report.ipynb", params, cwd=staging)
         now = t.add("notebook (simulation and result files included)", now)
-        page = to_html(notebook, title=f"{scenario.name}: decision report")
+        page = to_html(notebook, title=f"{escape_controls(scenario.name)}: decision report")
         # names are escaped where they enter the page; this refuses a page if one slipped through
         (staging / "report.html").write_text(check_page(page), encoding="utf-8")
         now = t.add("html", now)

@@ -86,6 +86,8 @@ MATH = [
     "$$",
     r"\$x$ and ${}^{}_{}$",
 ]
+#: Bidi payloads (allowed in names): unescaped, they would reorder the text after the name.
+BIDI = ["\u202eright-to-left override\u202c", "\u2066isolate\u2069 \u200fmark \u061c"]
 
 
 def canary_payloads(port: int) -> list[str]:
@@ -106,6 +108,7 @@ def strategy_names(port: int, secret: Path) -> list[str]:
         *HTML,
         *MARKDOWN,
         *MATH,
+        *BIDI,
         *canary_payloads(port),
         f"<iframe src={secret.as_uri()}></iframe>",
     ]
@@ -135,7 +138,7 @@ def scenario_dict(port: int, secret: Path) -> dict:
     scenario name and description, every strategy, CA, root and intermediate name (host names
     must be DNS names, so they stay plain)."""
     data = json.loads(json.dumps(BASE))
-    data["name"] = "</title><svg onload=alert(10)>$\\frac{1}{2}$ [t](javascript:x)"
+    data["name"] = "</title><svg onload=alert(10)>$\\frac{1}{2}$ [t](javascript:x) \u202eevil"
     data["description"] = (
         "<style>*{display:none}</style><script>alert(11)</script> | `d` [d](https://pwn.invalid)"
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
 import struct
 import zlib
@@ -20,6 +21,7 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.text import Text as MplText
 
+from simlib.errors import escape_controls
 from simlib.report import browser, comparison_plots, plots, timelines
 from simlib.report.decision import pareto
 from simlib.report.document import DecisionReport, Fragment, Picture
@@ -54,14 +56,33 @@ def test_names_are_text_in_the_page(hostile_report):
     page = (hostile_report.out / "report.html").read_text(encoding="utf-8")
     assert active_content(page) == []
     text = Text(page, "ranked")
-    assert sorted(text.column("strategy")) == sorted(hostile_report.names)
+    # names are shown exactly, bidi and control characters as visible escapes (\u202e)
+    shown = sorted(escape_controls(n) for n in hostile_report.names)
+    assert sorted(text.column("strategy")) == shown
     scenario = hostile.scenario_dict(hostile_report.canary.port, hostile_report.secret)
-    assert f"{scenario['name']}: should we pin certificates, and how?" in text.text
+    name = escape_controls(scenario["name"])
+    assert f"{name}: should we pin certificates, and how?" in text.text
     assert scenario["description"] in text.text
     by_platform = [a for a in text.alts if a and a.endswith(" by platform")]
-    assert by_platform and all(
-        a.removesuffix(" by platform") in hostile_report.names for a in by_platform
-    )
+    assert by_platform and all(a.removesuffix(" by platform") in shown for a in by_platform)
+
+
+def test_no_name_can_reorder_text_and_no_warning_reaches_the_page(hostile_report):
+    page = (hostile_report.out / "report.html").read_text(encoding="utf-8")
+    markdown = (hostile_report.out / "report.md").read_text(encoding="utf-8")
+    assert any("\u202e" in n for n in hostile_report.names)  # the payload is there to escape
+    for text in (page, markdown):
+        assert escape_controls(text.replace("\n", "").replace("\t", "")) == text.replace(
+            "\n", ""
+        ).replace("\t", ""), "a raw control or bidi character reached the report"
+    notebook = json.loads((hostile_report.out / "report.ipynb").read_text(encoding="utf-8"))
+    streams = [
+        o.get("text")
+        for cell in notebook["cells"]
+        for o in cell.get("outputs", [])
+        if o.get("output_type") == "stream" and o.get("name") == "stderr"
+    ]
+    assert streams == [], streams
 
 
 @needs_chromium
@@ -72,7 +93,8 @@ def test_page_as_chromium_builds_it(hostile_report, tmp_path):
     assert active_content(dom) == []
     assert page_requests(net) == []
     assert hostile_report.canary.hits == []
-    assert sorted(Text(dom, "ranked").column("strategy")) == sorted(hostile_report.names)
+    shown = sorted(escape_controls(n) for n in hostile_report.names)
+    assert sorted(Text(dom, "ranked").column("strategy")) == shown
 
 
 @needs_chromium
@@ -90,9 +112,11 @@ def test_markdown_renders_names_as_text(hostile_report):
     assert tags <= {"h1", "p", "table", "thead", "tbody", "tr", "th", "td", "img"}, tags
     assert Text(rendered).alts == ["lockout", "coverage"]  # the two figures, no payload image
     cells = Text(rendered.replace("<table>", '<table id="t">'), "t")
-    assert sorted(cells.column("strategy")) == sorted(hostile_report.names)
+    assert sorted(cells.column("strategy")) == sorted(
+        escape_controls(n) for n in hostile_report.names
+    )
     scenario = hostile.scenario_dict(hostile_report.canary.port, hostile_report.secret)
-    assert f"{scenario['name']}: pinning strategies compared" in Text(rendered).text
+    assert f"{escape_controls(scenario['name'])}: pinning strategies compared" in Text(rendered).text
 
 
 def test_figure_files_carry_no_names(hostile_report):
@@ -338,6 +362,7 @@ def test_fragments_show_every_name(report):
     sc = report.scenario
     names = [sc.name, sc.description, *(s.name for s in sc.strategies), *(c.name for c in sc.cas),
              *(i.name for c in sc.cas for i in c.intermediates)]  # fmt: skip
+    names = [escape_controls(n) for n in names]  # shown with bidi and controls visible
     assert all(n in text for n in names), [n for n in names if n not in text]
 
 
@@ -383,7 +408,12 @@ def test_figures_draw_names_literally(report, name):
         shown.append(text)
     blob = "\n".join(shown).replace("\n", " ")
     if name in ("lockout", "lockout panels", "coverage", "mc boxes"):  # these show every strategy
-        missing = [s.name for s in report.scenario.strategies if s.name[:40] not in blob]
+        # panel titles clip a name to PANEL_TITLE_CHARS (the last one an ellipsis)
+        missing = [
+            s.name
+            for s in report.scenario.strategies
+            if escape_controls(s.name)[: plots.PANEL_TITLE_CHARS - 1] not in blob
+        ]
         assert not missing or name == "lockout", (
             missing
         )  # lockout lists never-locking ones together
