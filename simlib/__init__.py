@@ -26,22 +26,36 @@ _LAZY = {
     "apply_overrides": "simlib.model",
     "default_scenario": "simlib.model",
     "load_scenario": "simlib.model",
-    "PinningStrategy": "simlib.strategies.strategy",
+    "StrategySpec": "simlib.model",
     "sweep": "simlib.batch",
     "load_results": "simlib.batch",
+}
+
+#: names once exported → what to use instead
+_REMOVED = {
+    "PinningStrategy": "strategies are StrategySpec values (simlib.StrategySpec(name=..., pin=...) "
+    "in Scenario.strategies); the engine builds their behaviour",
 }
 
 if TYPE_CHECKING:
     from simlib.api import simulate
     from simlib.batch import load_results, sweep
-    from simlib.model import Scenario, apply_overrides, default_scenario, load_scenario
-    from simlib.strategies.strategy import PinningStrategy
+    from simlib.model import (
+        Scenario,
+        StrategySpec,
+        apply_overrides,
+        default_scenario,
+        load_scenario,
+    )
 
 
 def __getattr__(name: str):
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError(f"module 'simlib' has no attribute {name!r}")
+        hint = _REMOVED.get(name)
+        raise AttributeError(
+            f"module 'simlib' has no attribute {name!r}" + (f": {hint}" if hint else "")
+        )
     import importlib
 
     value = getattr(importlib.import_module(module), name)
@@ -54,10 +68,10 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "PinningStrategy",
     "Scenario",
     "ScenarioError",
     "SimlibError",
+    "StrategySpec",
     "__version__",
     "apply_overrides",
     "default_scenario",

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from simlib.errors import escape_controls, one_line
+from simlib.vocabulary import SPKI_LEVELS
 
 FORMAT_FILES = {
     "android": "network_security_config.xml",
@@ -19,7 +20,7 @@ FORMAT_FILES = {
     "okhttp": "CertificatePinner.kt",
     "trustkit": "trustkit.json",
 }
-EMIT_STRATEGIES = ("leaf_spki", "intermediate_spki", "root_spki")
+EMIT_STRATEGIES = SPKI_LEVELS  # what emit writes (simlib.vocabulary; no cryptography import)
 
 
 # ------------------------------------------------------------------------ argument types

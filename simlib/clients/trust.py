@@ -22,6 +22,7 @@ from functools import cached_property
 
 from simlib.model import CADistrust, Scenario, TrustStoreChange
 from simlib.server.calendar import CertificateCalendar
+from simlib.vocabulary import PLATFORM_TABLE
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def client_kinds(scenario: Scenario) -> list[ClientKind]:
             for i, ev in enumerate(scenario.events)
             if isinstance(ev, TrustStoreChange) and (ev.platforms is None or platform in ev.platforms)
         ]
-        matcher = "ats" if spec.client == "ats" else "any"
+        matcher = PLATFORM_TABLE[platform].clients[spec.client]  # one home: simlib.vocabulary
         for mask in itertools.product((True, False), repeat=len(changes)):
             share = spec.share
             applied = []

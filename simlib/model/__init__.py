@@ -9,10 +9,7 @@ concept per module: ``fleet``, ``server`` (CAs, hosts, events), ``strategies`` (
 from __future__ import annotations
 
 from simlib.model.base import (
-    ATTACK_CLASSES,
     MAX_TRUST_CHANGES,
-    PIN_LEVELS,
-    PLATFORMS,
     KeyAlgorithm,
     ScenarioWarning,
 )
@@ -56,12 +53,25 @@ from simlib.model.strategies import (
     StrategySpec,
     parse_backup,
 )
+from simlib.vocabulary import (
+    ATTACK_CLASSES,
+    CLIENT_LIBRARIES,
+    PIN_LEVEL_TABLE,
+    PIN_LEVELS,
+    PLATFORM_TABLE,
+    PLATFORMS,
+    PinLevel,
+    Platform,
+)
 
 __all__ = [
     "ATTACK_CLASSES",
+    "CLIENT_LIBRARIES",
     "MAX_TRUST_CHANGES",
     "PIN_LEVELS",
+    "PIN_LEVEL_TABLE",
     "PLATFORMS",
+    "PLATFORM_TABLE",
     "Adoption",
     "AdoptionComponent",
     "AttackSpec",
@@ -90,6 +100,8 @@ __all__ = [
     "MonteCarloSpec",
     "NewInstalls",
     "NextKey",
+    "PinLevel",
+    "Platform",
     "PlatformSpec",
     "RotateEvery",
     "Scenario",

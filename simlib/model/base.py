@@ -18,11 +18,16 @@ from pydantic import (
 
 from simlib._dates import to_date
 from simlib.errors import ScenarioWarning, clip
+from simlib.vocabulary import ATTACK_CLASSES, CLIENT_LIBRARIES, PIN_LEVELS, PLATFORMS
 
 KeyAlgorithm = Literal["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096"]
-PLATFORMS = ("android", "ios")
-ATTACK_CLASSES = ("rogue_ca", "same_ca_misissuance", "user_installed_ca", "stolen_leaf_key")
-PIN_LEVELS = ("none", "leaf_cert", "leaf_spki", "intermediate_spki", "root_spki")
+#: The schema's types for the words of ``simlib.vocabulary`` (pin levels, platforms, client
+#: libraries, attack classes): exactly the registered entries, named by pydantic in errors.
+PinLevelName = Literal[PIN_LEVELS]  # type: ignore[valid-type]
+PlatformName = Literal[PLATFORMS]  # type: ignore[valid-type]
+ClientLibrary = Literal[CLIENT_LIBRARIES]  # type: ignore[valid-type]
+AttackClass = Literal[ATTACK_CLASSES]  # type: ignore[valid-type]
+
 MAX_TRUST_CHANGES = 8  # per platform: device groups double with each change
 
 #: CA/Browser Forum maximum leaf validity by issue date (BR §6.3.2; SC-081v3 adopted 2025-04-11).
@@ -101,7 +106,9 @@ def _check_name(value: str, limit: int = MAX_NAME, what: str = "names") -> str:
     if _CONTROL.search(value):
         raise ValueError(f"'{clip(value, 60)}' contains control characters")
     if len(value) > limit:
-        raise ValueError(f"'{clip(value, 40)}' is {len(value)} characters; {what} allow at most {limit}")
+        raise ValueError(
+            f"'{clip(value, 40)}' is {len(value)} characters; {what} allow at most {limit}"
+        )
     return value
 
 

@@ -22,8 +22,11 @@ from simlib.model.base import (
     MAX_CURVE_POINTS,
     MAX_DAYS,
     PLATFORMS,
+    ClientLibrary,
+    PlatformName,
     _Model,
 )
+from simlib.vocabulary import PLATFORM_TABLE
 
 
 class AdoptionComponent(_Model):
@@ -136,7 +139,7 @@ class PlatformSpec(_Model):
     share: Annotated[float, Field(ge=0, le=1)]
     #: Pinning API: android → Network Security Config / OkHttp (any certificate of the built
     #: chain matches); ios → ``ats`` (NSPinnedDomains: leaf list AND CA list) or ``trustkit``.
-    client: Literal["nsc", "okhttp", "ats", "trustkit"] | None = None
+    client: ClientLibrary | None = None  # default: the platform's first (simlib.vocabulary)
     #: Android apps targeting API 24+ ignore user-installed CAs unless they opt in.
     trusts_user_cas: bool | None = None
     #: Whether an expired trust anchor is refused (Android ignores anchor expiry; Apple does not).
@@ -144,14 +147,6 @@ class PlatformSpec(_Model):
     #: ``first_anchor``: stop at the first certificate whose key is a trust anchor (Android,
     #: Chromium, Apple); ``legacy``: follow the served chain to its end (OpenSSL 1.0.x).
     path_building: Literal["first_anchor", "legacy"] = "first_anchor"
-
-
-_PLATFORM_DEFAULTS = {
-    "android": {"client": "nsc", "trusts_user_cas": False, "checks_anchor_expiry": False},
-    # (unconfirmed) an iOS user who installed a profile and enabled full trust: see
-    # pinning-semantics.md §3 "User or proxy roots".
-    "ios": {"client": "ats", "trusts_user_cas": True, "checks_anchor_expiry": True},
-}
 
 
 class NewInstalls(_Model):
@@ -165,8 +160,8 @@ class Fleet(_Model):
     release_every_days: Annotated[int, Field(ge=1, le=MAX_DAYS)]
     build_lead_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = 0
     adoption: Adoption
-    platforms: dict[Literal["android", "ios"], PlatformSpec] = Field(
-        default_factory=lambda: {"android": {"share": 0.5}, "ios": {"share": 0.5}}  # type: ignore[dict-item]
+    platforms: dict[PlatformName, PlatformSpec] = Field(  # default: equal shares
+        default_factory=lambda: {p: {"share": 1 / len(PLATFORMS)} for p in PLATFORMS}  # type: ignore[misc]
     )
     new_installs: NewInstalls | None = None
 
@@ -191,7 +186,7 @@ class Fleet(_Model):
                     raise ValueError(
                         f"{name}: must be a share (such as 0.6) or a mapping with share and client"
                     )
-                for key, default in _PLATFORM_DEFAULTS.get(str(name), {}).items():
+                for key, default in PLATFORM_TABLE[name].defaults().items():
                     if spec.get(key) is None:
                         spec[key] = default
                 out[name] = spec
@@ -207,7 +202,7 @@ class Fleet(_Model):
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"platform shares must sum to 1 (they sum to {total:g})")
         for name, spec in value.items():
-            allowed = {"android": ("nsc", "okhttp"), "ios": ("ats", "trustkit")}[name]
+            allowed = tuple(PLATFORM_TABLE[name].clients)
             if spec.client not in allowed:
                 raise ValueError(f"{name}.client must be one of {', '.join(allowed)}")
         return value

@@ -21,6 +21,7 @@ from simlib.model.base import (
     HostName,
     KeyAlgorithm,
     Name,
+    PlatformName,
     _check_increasing,
     _Model,
     _Named,
@@ -225,7 +226,7 @@ class IntermediateChange(_DatedEvent):
 class CADistrust(_DatedEvent):
     type: Literal["ca_distrust"]
     ca: str
-    platforms: Annotated[list[Literal["android", "ios"]], Field(max_length=MAX_ITEMS)] | None = None
+    platforms: Annotated[list[PlatformName], Field(max_length=MAX_ITEMS)] | None = None
     replacement: str | None = None
     migrate_on: Date | None = None  # default: the distrust date
     when: Literal["immediate", "next_renewal"] = "next_renewal"
@@ -233,7 +234,7 @@ class CADistrust(_DatedEvent):
 
 class TrustStoreChange(_DatedEvent):
     type: Literal["trust_store_change"]
-    platforms: Annotated[list[Literal["android", "ios"]], Field(max_length=MAX_ITEMS)] | None = None
+    platforms: Annotated[list[PlatformName], Field(max_length=MAX_ITEMS)] | None = None
     share: Annotated[float, Field(gt=0, le=1)] = 1.0
     add: Annotated[list[str], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
     remove: Annotated[list[str], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)

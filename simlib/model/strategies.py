@@ -19,8 +19,10 @@ from simlib.errors import clip
 from simlib.model.base import (
     MAX_DAYS,
     MAX_ITEMS,
+    AttackClass,
     HostName,
     Name,
+    PinLevelName,
     _Model,
     _Named,
 )
@@ -111,13 +113,13 @@ BackupPin = Annotated[
 
 
 def parse_backup(value: str | BackupPin) -> BackupPin:
-    """A backup pin from its spelling (Python API: ``PinningStrategy(..., backup=["ca:x"])``)."""
+    """A backup pin from its spelling (``ca:x``, ``next_key``, ...) or a parsed backup pin."""
     return TypeAdapter(BackupPin).validate_python(value)
 
 
 class StrategySpec(_Named):
     name: Name
-    pin: Literal["none", "leaf_cert", "leaf_spki", "intermediate_spki", "root_spki"]
+    pin: PinLevelName  # the registered levels (simlib.vocabulary.PIN_LEVEL_TABLE)
     intermediates: Literal["serving", "all"] = "serving"
     backup: Annotated[list[BackupPin], Field(max_length=MAX_ITEMS)] = Field(default_factory=list)
     expires_after_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
@@ -133,7 +135,7 @@ class StrategySpec(_Named):
 
 
 class AttackSpec(_Model):
-    name: Literal["rogue_ca", "same_ca_misissuance", "user_installed_ca", "stolen_leaf_key"]
+    name: AttackClass
     label: str | None = None
     #: rogue_ca: misuse this scenario CA instead of a public CA outside the scenario.
     ca: Name | None = None

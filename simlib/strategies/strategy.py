@@ -1,7 +1,9 @@
 """Pinning strategies: what an app version pins, decided at build time.
 
-Parameters live in ``__init__`` (nothing is computed there); behaviour lives in methods that read
-the certificate calendar, as in scikit-learn. A strategy answers two questions:
+A :class:`PinningStrategy` is the behaviour of one validated :class:`simlib.model.StrategySpec`
+(the one strategy type users write, in YAML or Python); the engine builds it with
+:meth:`PinningStrategy.from_spec`, so every parameter it reads went through the schema. Behaviour
+lives in methods that read the certificate calendar. A strategy answers two questions:
 
 * :meth:`PinningStrategy.pins` — the pin set a release built on day *b* ships for a host: the
   identity of the chosen level in the certificate served on day *b*, plus backup pins;
@@ -15,19 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simlib.model import (
-    BackupPin,
-    CAIntermediates,
-    CARoot,
-    DynamicSpec,
-    LiteralPin,
-    NextKey,
-    StrategySpec,
-    parse_backup,
-)
+from simlib.model import CAIntermediates, CARoot, LiteralPin, NextKey, StrategySpec
 from simlib.server.calendar import CertificateCalendar, Issuance
-
-LEAF_LEVELS = ("leaf_cert", "leaf_spki")
+from simlib.vocabulary import PIN_LEVEL_TABLE, PIN_LEVELS
 
 
 @dataclass(frozen=True)
@@ -46,49 +38,34 @@ class PinSet:
 
 
 class PinningStrategy:
-    """One way of pinning, applied at every build.
+    """One way of pinning, applied at every build: the behaviour of a validated ``StrategySpec``.
 
-    Parameters
-    ----------
-    name : label used in results.
-    pin : ``none``, ``leaf_cert``, ``leaf_spki``, ``intermediate_spki`` or ``root_spki``.
-    intermediates : for ``intermediate_spki``: pin the ``serving`` intermediate or ``all``
-        intermediates the CA has active on the build day.
-    backup : extra pins: ``next_key`` (the host's published next key), ``ca:<name>`` (that CA's
-        root), ``intermediates:<name>`` (its active intermediates), ``spki:<base64>`` (a literal).
-    expires_after_days : pinning is switched off from build day + N (fail open, NSC/TrustKit).
-    enforce : ``False`` = report-only: never blocks, never protects, failures are counted.
-    hosts : hosts this strategy pins (default: all).
-    dynamic : refresh pins from a remote list (see :class:`simlib.model.DynamicSpec`).
+    The parameters are the spec's (``name``, ``pin``, ``intermediates``, ``backup``,
+    ``expires_after_days``, ``enforce``, ``hosts``, ``dynamic``: see docs/scenario.md), copied to
+    plain attributes once because the engine reads them in its inner loops.
     """
 
-    def __init__(
-        self,
-        name: str,
-        pin: str = "leaf_spki",
-        *,
-        intermediates: str = "serving",
-        backup: tuple[str | BackupPin, ...] | list[str | BackupPin] = (),
-        expires_after_days: int | None = None,
-        enforce: bool = True,
-        hosts: tuple[str, ...] | list[str] | None = None,
-        dynamic: DynamicSpec | None = None,
-    ) -> None:
-        self.name = name
-        self.pin = pin
-        self.intermediates = intermediates
-        self.backup = tuple(parse_backup(b) for b in backup)
-        self.expires_after_days = expires_after_days
-        self.enforce = enforce
-        self.hosts = tuple(hosts) if hosts is not None else None
-        self.dynamic = dynamic
-
-    #: keyword parameters, named alike on strategies and their scenario specs
-    OPTIONS = ("intermediates", "backup", "expires_after_days", "enforce", "hosts", "dynamic")
+    def __init__(self, spec: StrategySpec) -> None:
+        if not isinstance(spec, StrategySpec):
+            # No second, unvalidated way in: a misspelt level must never silently pin nothing.
+            raise TypeError(
+                f"PinningStrategy is built from a validated StrategySpec, not "
+                f"{type(spec).__name__}: StrategySpec(name=..., pin=one of {', '.join(PIN_LEVELS)})"
+            )
+        self.spec = spec
+        self.name = spec.name
+        self.pin = spec.pin
+        self.level_info = PIN_LEVEL_TABLE[spec.pin]
+        self.intermediates = spec.intermediates
+        self.backup = tuple(spec.backup)
+        self.expires_after_days = spec.expires_after_days
+        self.enforce = spec.enforce
+        self.hosts = frozenset(spec.hosts) if spec.hosts is not None else None
+        self.dynamic = spec.dynamic
 
     @classmethod
     def from_spec(cls, spec: StrategySpec) -> PinningStrategy:
-        return cls(spec.name, spec.pin, **options_of(spec))
+        return cls(spec)
 
     def __repr__(self) -> str:
         backup = [str(b) for b in self.backup]
@@ -96,12 +73,12 @@ class PinningStrategy:
 
     # ----------------------------------------------------------------------------- queries
     def pins_host(self, host: str) -> bool:
-        return self.pin != "none" and (self.hosts is None or host in self.hosts)
+        return self.level_info.position is not None and (self.hosts is None or host in self.hosts)
 
     @property
     def level(self) -> str:
         """``leaf`` or ``ca``: which ATS list the primary pins go to."""
-        return "leaf" if self.pin in LEAF_LEVELS else "ca"
+        return "leaf" if self.level_info.ats_list == "leaf" else "ca"
 
     def targets(
         self, calendar: CertificateCalendar, issuance: Issuance, day: int | None = None
@@ -114,18 +91,19 @@ class PinningStrategy:
         still serves a certificate from the old one — plus the serving intermediate (the app
         was built against that chain, so it always pins it, active or retired).
         """
-        if self.pin == "leaf_cert":
-            return frozenset([issuance.cert])
-        if self.pin == "leaf_spki":
-            return frozenset([issuance.leaf_key])
-        if self.pin == "intermediate_spki":
+        position = self.level_info.position
+        if position == "leaf":
+            return frozenset(
+                [issuance.cert if self.level_info.whole_certificate else issuance.leaf_key]
+            )
+        if position == "intermediate":
             if self.intermediates == "all":
                 keys = calendar.cas[issuance.ca].int_keys
                 on = issuance.day if day is None else day
                 active = calendar.pinnable_intermediates(issuance.ca, max(on, 0))
                 return frozenset(keys[n] for n in active) | {issuance.int_key}
             return frozenset([issuance.int_key])
-        if self.pin == "root_spki":
+        if position == "root":
             return frozenset([issuance.root_key])
         return frozenset()
 
@@ -134,7 +112,7 @@ class PinningStrategy:
         """The Apple ATS lists this strategy's pins fill: ``leaf`` (NSPinnedLeafIdentities) and/or
         ``ca`` (NSPinnedCAIdentities); ATS needs both to match when both are filled. Literal
         pins count at the strategy's own level (as foreign keys do in :meth:`backup_pins`)."""
-        if self.pin == "none":
+        if self.level_info.ats_list is None:
             return frozenset()
         lists = {self.level}
         for b in self.backup:
@@ -177,11 +155,6 @@ class PinningStrategy:
         primary = self.targets(calendar, issuance, build_day)
         own = PinSet(primary, frozenset()) if self.level == "leaf" else PinSet(frozenset(), primary)
         return own | self.backup_pins(calendar, issuance, build_day)
-
-
-def options_of(source: StrategySpec | PinningStrategy) -> dict:
-    """The keyword parameters of a strategy spec or strategy (see ``PinningStrategy.OPTIONS``)."""
-    return {name: getattr(source, name) for name in PinningStrategy.OPTIONS}
 
 
 def literal_identity(calendar: CertificateCalendar, pin: str) -> tuple[int, str | None]:

@@ -8,14 +8,15 @@ earlier builds keep their own pins. Enforcement and pin expiry stay the strategy
 from __future__ import annotations
 
 from simlib.server.calendar import CertificateCalendar
-from simlib.strategies.strategy import PinningStrategy, PinSet, options_of
+from simlib.strategies.strategy import PinningStrategy, PinSet
 
 
 class SwitchedStrategy(PinningStrategy):
     """``base``'s pins for builds before ``switch_day``, ``fix``'s pins from that day on."""
 
     def __init__(self, base: PinningStrategy, fix: PinningStrategy, switch_day: int) -> None:
-        super().__init__(base.name, base.pin, **{**options_of(base), "dynamic": None})
+        # Its own name, level, enforcement and expiry; static pins (the switch replaces the list).
+        super().__init__(base.spec.model_copy(update={"dynamic": None}))
         self.base, self.fix, self.switch_day = base, fix, switch_day
 
     def __repr__(self) -> str:

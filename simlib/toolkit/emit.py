@@ -19,8 +19,9 @@ from simlib.errors import SimlibError, escape_controls
 from simlib.pki import parse_pin, spki_pin
 from simlib.toolkit.chain import PathCert, build_path
 from simlib.toolkit.hostnames import check_hostname
+from simlib.vocabulary import SPKI_LEVELS
 
-STRATEGIES = ("leaf_spki", "intermediate_spki", "root_spki")
+STRATEGIES = SPKI_LEVELS  # the pin levels a config can hold (simlib.vocabulary)
 FORMATS = ("android", "ios", "okhttp", "trustkit")
 
 

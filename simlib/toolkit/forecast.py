@@ -26,6 +26,7 @@ from simlib.toolkit.chain import PathCert, build_path
 from simlib.toolkit.hostnames import check_hostname, select
 from simlib.toolkit.lints import matches
 from simlib.toolkit.policy import ConfigError, PinConfig
+from simlib.vocabulary import PIN_LEVEL_TABLE, SPKI_LEVELS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
 TOOLS = ("certbot", "cert-manager", "caddy", "acm")
 #: Longest horizon: a scenario covers at most 40 years (``model.checks``).
 MAX_HORIZON_DAYS = 366 * 40 - 1
-LEVELS = (("root", "root_spki"), ("intermediate", "intermediate_spki"), ("leaf", "leaf_spki"))
+#: (chain role, pin level), root first: a config is read as pinning the highest level it matches.
+LEVELS = tuple((PIN_LEVEL_TABLE[n].position, n) for n in reversed(SPKI_LEVELS))
 EPSILON = 1e-9
 
 
