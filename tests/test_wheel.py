@@ -421,7 +421,7 @@ def test_the_named_kernel_runs_the_wheel_for_a_jupyter_elsewhere(installed: Inst
     notebook = nbformat.v4.new_notebook()
     notebook.cells.append(
         nbformat.v4.new_code_cell(
-            "import simlib\nfrom simlib.world.presets import preset_names\n"
+            "import simlib\nfrom simlib.analysis.presets import preset_names\n"
             "print(simlib.__file__, len(preset_names()))"
         )
     )

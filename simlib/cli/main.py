@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import NoReturn
 
 from simlib._version import __version__
+from simlib.cli.common import UsageError, positive_int
+from simlib.cli.common import load_input as _load
+from simlib.cli.common import write_guarded as _write
 from simlib.errors import (
-    OutputError,
     ScenarioError,
     ScenarioWarning,
     SimlibError,
@@ -28,12 +30,7 @@ from simlib.errors import (
 EXIT_BAD_INPUT = 2
 #: Exit status after the reader of our output went away (``simlib pins … | head``): 128 + SIGPIPE.
 EXIT_BROKEN_PIPE = 141
-MAX_REPLICATIONS = 1_000_000
 MAX_SEED = 2**63 - 1
-
-
-class UsageError(SimlibError):
-    """Bad command-line arguments (printed as one line, exit code 2)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,16 +41,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ------------------------------------------------------------------------ argument types
-
-
-def positive_int(text: str, limit: int = MAX_REPLICATIONS) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{one_line(text, 40)}' is not a whole number") from None
-    if not 1 <= value <= limit:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {limit:,}, not {value}")
-    return value
 
 
 def seed_int(text: str) -> int:
@@ -77,16 +64,6 @@ def mode_name(text: str) -> str:
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _load(path: str | None, preset: str | None = None):
-    from simlib.model import default_scenario, load_scenario
-
-    if preset is not None:
-        from simlib.cli.world import load_scenario_or_preset
-
-        return load_scenario_or_preset(path, preset)
-    return default_scenario() if path is None else load_scenario(path)
 
 
 def folder_name(name: str) -> str:
@@ -117,21 +94,6 @@ def check_writable(path: Path) -> None:
     from simlib._outputs import check_output_folder
 
     check_output_folder(path)
-
-
-def _write(out: Path, write, scenario_name: str | None = None):
-    """Run ``write()``; an OS error (a full disk) becomes one :class:`OutputError` line. With
-    ``scenario_name``, ``out`` is marked as that scenario's results (the mark is undone if the
-    writing fails: :func:`simlib._atomic.claim_results_folder`)."""
-    from simlib._atomic import claim_results_folder
-
-    try:
-        if scenario_name is None:
-            return write()
-        with claim_results_folder(out, scenario_name):
-            return write()
-    except OSError as exc:
-        raise OutputError(out, f"cannot write ({exc.strerror or exc})") from None
 
 
 def _format_summary(summary) -> str:
@@ -312,7 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     if add_sweep is not None:
         add_sweep(sub)
     toolkit_cli.add_parsers(sub)
-    __import__("simlib.cli.world", fromlist=["add_parsers"]).add_parsers(sub)
+    from simlib.cli import world as world_cli
+
+    world_cli.add_parsers(sub)
     return parser
 
 

@@ -11,6 +11,7 @@ import argparse
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from simlib.cli.common import UsageError, load_input, positive_int, write_guarded
 from simlib.errors import escape_controls, one_line
 from simlib.vocabulary import SPKI_LEVELS
 
@@ -34,20 +35,14 @@ def iso_date(text: str) -> date:
 
 
 def port_number(text: str) -> int:
-    from simlib.cli.main import positive_int
-
     return positive_int(text, 65535)
 
 
 def day_count(text: str) -> int:
-    from simlib.cli.main import positive_int
-
     return positive_int(text, 36_500)
 
 
 def _users(text: str) -> int:
-    from simlib.cli.main import positive_int
-
     return positive_int(text, 10**12)
 
 
@@ -94,7 +89,6 @@ def _today(args: argparse.Namespace) -> date:
 
 def chain_and_host(args: argparse.Namespace, command: str):
     """``(host, served chain, anchors)`` from ``--chain`` (file) or ``--host`` (live TLS)."""
-    from simlib.cli.main import UsageError
     from simlib.toolkit import load_chain
     from simlib.toolkit.hostnames import check_hostname, leaf_hostname
 
@@ -145,9 +139,8 @@ def resolve_strategy(name: str, scenario_path: str | None, today: date):
 
     if name in EMIT_STRATEGIES:
         return name, [], None
-    from simlib.cli.main import _load
 
-    scenario = _load(scenario_path)
+    scenario = load_input(scenario_path)
     spec = next((s for s in scenario.strategies if s.name == name), None)
     if spec is None:
         names = ", ".join([*EMIT_STRATEGIES, *(repr(s.name) for s in scenario.strategies)])
@@ -172,7 +165,6 @@ def resolve_strategy(name: str, scenario_path: str | None, today: date):
 def cmd_emit(args: argparse.Namespace) -> int:
     from simlib._atomic import write_files
     from simlib._outputs import check_output_file, check_output_folder
-    from simlib.cli.main import _write
     from simlib.toolkit import audit, emit, parse_config
     from simlib.toolkit.emit import EmitError
 
@@ -196,7 +188,7 @@ def cmd_emit(args: argparse.Namespace) -> int:
     if args.out:  # all files or none (a full disk is one error line)
         out = Path(args.out)
         named = {FORMAT_FILES[fmt]: text.encode("utf-8") for fmt, text in files.items()}
-        for path in _write(out, lambda: write_files(out, named)):
+        for path in write_guarded(out, lambda: write_files(out, named)):
             print(f"wrote {escape_controls(str(path))}")
     else:
         for fmt, text in files.items():
@@ -257,7 +249,6 @@ def read_fleet(path: str) -> dict:
 def cmd_forecast(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from simlib.cli.main import UsageError
     from simlib.errors import ScenarioError
     from simlib.toolkit.forecast import Shipped, check_dates, forecast
     from simlib.toolkit.loader import load_config
@@ -306,7 +297,6 @@ def cmd_fleet_fit(args: argparse.Namespace) -> int:
 
     from simlib._atomic import atomic_write
     from simlib._outputs import check_output_file
-    from simlib.cli.main import _write
     from simlib.toolkit.fleetfit import fit_csv
 
     if args.out:  # before any work: never a device, FIFO, folder, link or (without --force) a file
@@ -320,7 +310,7 @@ def cmd_fleet_fit(args: argparse.Namespace) -> int:
             f"RMSE {result.rmse:.4f} over {result.points} points")
     text = escape_controls(head) + "\n" + yaml.safe_dump({"fleet": block}, sort_keys=False)
     if args.out:
-        _write(Path(args.out), lambda: atomic_write(args.out, text.encode("utf-8")))
+        write_guarded(Path(args.out), lambda: atomic_write(args.out, text.encode("utf-8")))
         print(escape_controls(head.lstrip("# ")))
         print(f"wrote {escape_controls(args.out)}")
     else:

@@ -1,9 +1,10 @@
 """``simlib presets``, ``simlib calendar`` and the ``--preset NAME`` option of run and report.
 
 ``simlib/cli/main.py`` registers everything with :func:`add_parsers`; argument parsing and
-printing only (presets live in :mod:`simlib.world.presets`, the calendar in
-:mod:`simlib.world.calendar`). Heavy modules are imported inside the commands, so ``--help``
-stays fast.
+printing only (presets live in :mod:`simlib.analysis.presets`, the calendar in
+:mod:`simlib.analysis.risk_calendar`; the scenario-or-preset choice in
+:func:`simlib.cli.common.load_input`). Heavy modules are imported inside the commands, so
+``--help`` stays fast.
 """
 
 from __future__ import annotations
@@ -11,23 +12,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from simlib.cli.common import UsageError, load_input
 from simlib.errors import escape_controls
 
 PRESET_HELP = "run a real-world preset instead of a scenario file (list: simlib presets)"
 
 
-def load_scenario_or_preset(path: str | None, preset: str | None) -> Any:
-    """The scenario of ``--preset NAME`` (refused together with a scenario path)."""
-    from simlib.cli.main import UsageError
-    from simlib.world.presets import load_preset
-
-    if path is not None:
-        raise UsageError("give either a scenario file or --preset NAME, not both")
-    return load_preset(preset or "")
-
-
 def cmd_presets(args: argparse.Namespace) -> int:
-    from simlib.world.presets import presets
+    from simlib.analysis.presets import presets
 
     items = presets()
     width = max((len(p.name) for p in items), default=4)
@@ -74,14 +66,11 @@ def format_table(frame: Any) -> str:
 
 
 def cmd_calendar(args: argparse.Namespace) -> int:
-    from simlib.cli.main import _load
-    from simlib.world.calendar import calendar
+    from simlib.analysis.risk_calendar import calendar
 
     if args.scenario is None and args.preset is None:
-        from simlib.cli.main import UsageError
-
         raise UsageError("simlib calendar: give a scenario file or --preset NAME")
-    scenario = _load(args.scenario, args.preset)
+    scenario = load_input(args.scenario, args.preset)
     frame = calendar(scenario, args.today)
     if args.format == "csv":
         from simlib.results.io import csv_safe  # no cell a spreadsheet would run as a formula

@@ -231,7 +231,7 @@ class DecisionReport:
     # ------------------------------------------------------------------------- tables
     def risk_calendar(self) -> Fragment:
         """The dated events from the scenario start: which strategies each one breaks."""
-        from simlib.world.calendar import calendar
+        from simlib.analysis.risk_calendar import calendar
 
         cal = calendar(self.scenario, today=self.scenario.start, result=self.result)
         if cal.empty:

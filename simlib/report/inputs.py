@@ -146,7 +146,7 @@ def scenario_inputs(scenario: Scenario) -> pd.DataFrame:
 def stated_notes(scenario: Scenario) -> dict[str, str]:
     """The ``Sources:``, ``Assumptions …:`` and ``Documented outcome:`` notes of the scenario
     file's comment header (presets carry them); empty if there are none."""
-    from simlib.world.presets import header_notes
+    from simlib.analysis.presets import header_notes
 
     source = Path(scenario.source)
     if not source.is_file():

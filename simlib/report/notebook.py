@@ -4,7 +4,8 @@ Every notebook in ``notebooks/`` and the decision-report template start with a c
 ``parameters`` (papermill overrides it) holding at least ``scenario`` (a scenario YAML path, or
 ``None`` for the embedded quickstart) and ``preset`` (a real-world preset name, or ``None``);
 :func:`scenario_from` turns those two into a :class:`~simlib.model.Scenario`, so no notebook
-hard-codes a scenario or a strategy name.
+hard-codes a scenario or a strategy name. ``notebooks/05-decision-report.ipynb`` is generated
+from the decision-report template (:func:`write_report_notebook`, ``make notebooks``).
 
 papermill and nbconvert are imported inside the functions that need them: ``import simlib``
 stays light.
@@ -12,6 +13,7 @@ stays light.
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from collections.abc import Mapping
@@ -45,7 +47,7 @@ def scenario_from(
     a YAML file, an already built :class:`Scenario`, or ``None`` for the embedded quickstart.
     """
     if preset:
-        from simlib.world.presets import load_preset
+        from simlib.analysis.presets import load_preset
 
         return load_preset(preset)
     if isinstance(scenario, Scenario):
@@ -130,3 +132,38 @@ def to_html(notebook: str | os.PathLike, *, title: str | None = None) -> str:
     )
     body, _ = exporter.from_notebook_node(nb, resources={"simlib_policy": PAGE_POLICY})
     return body
+
+
+# ------------------------------------------------------------- notebooks/05, made from the template
+#: notebooks/05-decision-report.ipynb's test runs (tests/notebooks): the embedded quickstart and a
+#: real-world preset. The template has none: papermill carries its metadata into every report.
+REPORT_NOTEBOOK_TEST_PARAMETERS: tuple[dict[str, Any], ...] = (
+    {"scenario": None},
+    {"preset": "le-2025-intermediate-rotation"},
+)
+
+
+def report_notebook_text(template: str | os.PathLike | None = None) -> str:
+    """``notebooks/05-decision-report.ipynb`` as generated from the decision-report template (the
+    source, shipped in the package): the same cells without outputs, and the template's metadata
+    plus :data:`REPORT_NOTEBOOK_TEST_PARAMETERS`. Written as nbformat writes (one-space indent,
+    sorted keys) so the stored copy is byte for byte what this returns."""
+    path = Path(template) if template is not None else TEMPLATES / "decision-report.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            # Output-free whatever the template holds: the notebook is read by people, not run.
+            cell["outputs"], cell["execution_count"] = [], None
+    nb["metadata"].setdefault("simlib", {})["test_parameters"] = [
+        dict(p) for p in REPORT_NOTEBOOK_TEST_PARAMETERS
+    ]
+    return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_report_notebook(
+    path: str | os.PathLike, template: str | os.PathLike | None = None
+) -> Path:
+    """Write :func:`report_notebook_text` to ``path`` (``make notebooks`` does, for notebooks/05)."""
+    path = Path(path)
+    path.write_text(report_notebook_text(template), encoding="utf-8")
+    return path

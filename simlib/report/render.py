@@ -51,7 +51,7 @@ def notebook_parameters(scenario: Scenario, preset: str | None, folder: Path) ->
 
     data = scenario.to_dict()
     if preset:
-        from simlib.world.presets import load_preset
+        from simlib.analysis.presets import load_preset
 
         if load_preset(preset).to_dict() == data:
             return {"preset": preset}

@@ -150,7 +150,7 @@ def chain_marks(issuances: pd.DataFrame) -> pd.DataFrame:
 def scenario_events(scenario: Scenario) -> pd.DataFrame:
     """Dated events of the scenario other than renewals (trust-store changes, root expiries,
     CA roadmap steps, validity-cap steps): ``date, kind, event`` (from the risk calendar)."""
-    from simlib.world.calendar import dated_events
+    from simlib.analysis.risk_calendar import dated_events
 
     rows = [{"date": e.date, "kind": e.kind, "event": e.event} for e in dated_events(scenario)]
     return pd.DataFrame(rows, columns=["date", "kind", "event"])
@@ -168,8 +168,8 @@ class ReplayCase:
 
 def question_for(scenario=None, preset: str | None = None) -> str:
     """The question of a preset, or of a scenario file (its ``# Question:`` line), or ""."""
-    from simlib.world.presets import preset as find_preset
-    from simlib.world.presets import question_of
+    from simlib.analysis.presets import preset as find_preset
+    from simlib.analysis.presets import question_of
 
     if preset:
         return find_preset(preset).question
@@ -181,8 +181,8 @@ def question_for(scenario=None, preset: str | None = None) -> str:
 def replay_cases(scenario=None, preset: str | None = None) -> list[ReplayCase]:
     """What a notebook with these parameters replays: every preset (both ``None``), or the one
     scenario :func:`~simlib.report.notebook.scenario_from` gives for them."""
+    from simlib.analysis.presets import presets
     from simlib.report.notebook import scenario_from
-    from simlib.world.presets import presets
 
     if not preset and (scenario is None or str(scenario) == ""):
         return [ReplayCase(p.name, p.question, scenario_from(preset=p.name)) for p in presets()]

@@ -4,6 +4,10 @@ adoption curves, trust-store coverage and the CA roadmap, read from the package'
 
 Every value carries a ``source`` and a ``confidence`` (primary / secondary / unconfirmed;
 unconfirmed marks an assumption). Not imported by ``simlib`` itself.
+
+Base data: this package depends on nothing but :mod:`simlib.errors` (and the package's own
+files), so ``model`` and ``server`` read it. What simulates over it (presets, the risk
+calendar) lives in :mod:`simlib.analysis`.
 """
 
 from __future__ import annotations
@@ -21,20 +25,9 @@ from simlib.world.catalogue import (
     certificate,
 )
 from simlib.world.data import CONFIDENCE, audit, world_dir
-from simlib.world.presets import Preset, load_preset, preset, preset_names, presets
 from simlib.world.roadmap import events
 from simlib.world.tooling import ToolDefaults, defaults_on, tools
 from simlib.world.trust import coverage
-
-
-def __getattr__(name: str) -> object:
-    # The risk calendar runs simulations: loaded on first use (pandas, the engine).
-    if name == "calendar":
-        from simlib.world.calendar import calendar
-
-        return calendar
-    raise AttributeError(f"module 'simlib.world' has no attribute {name!r}")
-
 
 __all__ = [
     "CA",
@@ -42,12 +35,10 @@ __all__ = [
     "ActiveSet",
     "CACertificate",
     "Catalogue",
-    "Preset",
     "ToolDefaults",
     "active_intermediates",
     "audit",
     "ca",
-    "calendar",
     "cap_on",
     "cap_step_on",
     "catalogue",
@@ -58,11 +49,7 @@ __all__ = [
     "curve_names",
     "defaults_on",
     "events",
-    "load_preset",
     "points",
-    "preset",
-    "preset_names",
-    "presets",
     "schedules",
     "tools",
     "world_dir",

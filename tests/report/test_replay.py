@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import simlib
+from simlib.analysis.presets import load_preset, preset_names
 from simlib.report import replay
-from simlib.world.presets import load_preset, preset_names
 
 
 def _issuance(host, seq, key, inter, root, served_from, served_until, ca="ca1"):

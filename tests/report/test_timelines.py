@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 import simlib
+from simlib.analysis.presets import load_preset
 from simlib.report import replay, timelines
-from simlib.world.presets import load_preset
 
 
 @pytest.fixture(scope="module")

@@ -5,14 +5,25 @@ from __future__ import annotations
 
 import html
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import ipywidgets as w
 
 from simlib.report.explorer.controls import LIFETIME_RANGE, SPEED_RANGE
 
-if TYPE_CHECKING:
-    from simlib.report.explorer.session import Explorer
+
+class Explorer(Protocol):
+    """What the widget uses of :class:`~simlib.report.explorer.session.Explorer` (a protocol:
+    ``session`` imports this module, so this one never imports ``session``)."""
+
+    scenario: Any
+    strategies: list[str]
+    hosts: list[str]
+    settings_: dict[str, Any]
+
+    def png(self) -> bytes: ...
+    def headline(self, **values: Any) -> Any: ...
+    def update(self, **values: Any) -> Any: ...
 
 
 def widget(explorer: Explorer) -> w.VBox:

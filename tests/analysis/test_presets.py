@@ -12,14 +12,20 @@ import pandas as pd
 import pytest
 
 import simlib
+from simlib.analysis.presets import load_preset, preset, preset_names, presets
 from simlib.cli.main import main
 from simlib.errors import ScenarioError
-from simlib.world.presets import load_preset, preset, preset_names, presets
 
 NAMES = (
-    "le-2024-random-intermediates", "le-2025-intermediate-rotation", "dst-root-x3-expiry-2021",
-    "entrust-distrust-2024", "acm-rekey-198d", "sc081-2026-2029",
-    "cert-manager-1.18-rotation-default", "brave-2026-root-pin", "barclays-2016-intermediate",
+    "le-2024-random-intermediates",
+    "le-2025-intermediate-rotation",
+    "dst-root-x3-expiry-2021",
+    "entrust-distrust-2024",
+    "acm-rekey-198d",
+    "sc081-2026-2029",
+    "cert-manager-1.18-rotation-default",
+    "brave-2026-root-pin",
+    "barclays-2016-intermediate",
     "le-gen-y-root-inclusion",
 )
 
@@ -175,7 +181,10 @@ def test_brave_root_pin_breaks_without_server_change_and_no_fix_cures_it() -> No
 def test_brave_fix_that_learns_to_pin_the_intermediates_cures_it() -> None:
     from simlib.model.overrides import apply_overrides
 
-    sc = apply_overrides(load_preset("brave-2026-root-pin"), {"incident_response.fix_strategy": "root + intermediates"})
+    sc = apply_overrides(
+        load_preset("brave-2026-root-pin"),
+        {"incident_response.fix_strategy": "root + intermediates"},
+    )
     res = simlib.simulate(sc)
     s = res.summary.set_index("strategy")
     assert s.loc["root", "fix_releases"] == 1
@@ -211,8 +220,10 @@ def test_cli_presets_and_run_preset(tmp_path, capsys) -> None:
     assert main(["presets"]) == 0
     out = capsys.readouterr().out
     assert all(n in out for n in NAMES)
-    assert main(["run", "--preset", "entrust-distrust-2024", "--out", str(tmp_path / "r"),
-                 "--quiet"]) == 0
+    assert (
+        main(["run", "--preset", "entrust-distrust-2024", "--out", str(tmp_path / "r"), "--quiet"])
+        == 0
+    )
     assert (tmp_path / "r" / "summary.csv").exists()
     assert main(["run", "--preset", "nope", "--out", str(tmp_path / "x")]) == 2
     assert "valid: acm-rekey-198d" in capsys.readouterr().err

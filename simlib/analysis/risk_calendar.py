@@ -7,9 +7,10 @@ schedule of a scenario CA named like a catalogue CA), CA roadmap steps
 (``simlib.world.events``) for scenario CAs whose name is a catalogue name, the scenario's own
 dated events and root expiries, and the renewals of the simulated certificate calendar.
 
-For each (event, strategy) the expected-mode time series says whether the strategy *breaks*
-(users newly locked out on the event day or within ``window_days`` after it, above
-``BREAK_SHARE`` of the active users), the peak share locked from the event day until the
+For each (event, strategy) the expected-mode result says whether the strategy *breaks* (one of
+its break days — users newly locked above ``metrics.outage_threshold`` of the active users, the
+days the summary counts as ``lockout_events`` — falls on the event day or within
+``window_days`` after it), the peak share locked from the event day until the
 lockout it added falls back to less than ``RECOVERED_SHARE`` above the day before the event
 (users who never update stay locked by earlier breaks; they are not this event's doing) and how
 many days that took (``None``: not within the horizon, or — ``cut_by_next_break`` — not
@@ -28,10 +29,8 @@ import pandas as pd
 if TYPE_CHECKING:
     from simlib.model import Scenario
 
-__all__ = ["BREAK_SHARE", "COLUMNS", "RECOVERED_SHARE", "calendar", "dated_events"]
+__all__ = ["COLUMNS", "RECOVERED_SHARE", "calendar", "dated_events"]
 
-#: A strategy breaks when newly locked users exceed this share of active users.
-BREAK_SHARE = 1e-4
 #: A lockout counts as over once the locked share is below this (1 %).
 RECOVERED_SHARE = 0.01
 #: World cap schedules of catalogue CAs (used only when the scenario names such a CA).
@@ -141,17 +140,18 @@ def _default_today(sc: Scenario) -> dt.date:
 
 
 def _effects(
-    rate: np.ndarray, newly_share: np.ndarray, newly: np.ndarray, i: int, window: int,
+    rate: np.ndarray, broke: np.ndarray, newly: np.ndarray, i: int, window: int,
     recover: float,
 ) -> tuple[bool, float, float, int | None, bool]:
     """(breaks, newly locked, peak share, days to recover, recovery censored by a later break);
-    ``recover``: :func:`~simlib.results.recovery.recovery_days` of day ``i`` (no horizon cut)."""
+    ``broke``: the strategy's break days; ``recover``:
+    :func:`~simlib.results.recovery.recovery_days` of day ``i`` (no horizon cut)."""
     stop = min(len(rate), i + window)
-    breaks = bool((newly_share[i:stop] > BREAK_SHARE).any())
+    breaks = bool(broke[i:stop].any())
     total = float(newly[i:stop].sum())
     if not breaks:
         return False, total, float(rate[i]), None, False
-    later = np.flatnonzero(newly_share[stop:] > BREAK_SHARE)
+    later = np.flatnonzero(broke[stop:])
     horizon = len(rate) if later.size == 0 else stop + int(later[0])
     recovered = i + recover < horizon  # before the strategy's next break
     end = i + int(recover) if recovered else horizon
@@ -181,10 +181,8 @@ def calendar(
     ts = res.timeseries.sort_values(["strategy", "date"])
     series = {}
     for name, g in ts.groupby("strategy", sort=False):
-        active = g["active_users"].to_numpy(dtype=float)
         newly = g["newly_locked_users"].to_numpy(dtype=float)
-        share = np.divide(newly, active, out=np.zeros_like(newly), where=active > 0)
-        series[name] = (g["lockout_rate"].to_numpy(dtype=float), share, newly)
+        series[name] = (g["lockout_rate"].to_numpy(dtype=float), res.breaks(name), newly)
     events = [ev for ev in dated_events(scenario, res.issuances) if ev.date >= start]
     days = np.array([(ev.date - scenario.start).days for ev in events], dtype=int)
     recover = {
@@ -194,8 +192,8 @@ def calendar(
     for n, ev in enumerate(events):
         i = int(days[n])
         for strat in scenario.strategies:
-            rate, share, newly = series[strat.name]
-            effects = _effects(rate, share, newly, i, window_days, float(recover[strat.name][n]))
+            rate, broke, newly = series[strat.name]
+            effects = _effects(rate, broke, newly, i, window_days, float(recover[strat.name][n]))
             rows.append((ev.date, ev.kind, ev.event, ev.source, ev.confidence,
                          ev.confidence == "unconfirmed", strat.name, *effects))
     frame = pd.DataFrame(rows, columns=COLUMNS)

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 import simlib
+from simlib.analysis.presets import load_preset
+from simlib.analysis.risk_calendar import COLUMNS, calendar
 from simlib.cli.main import main
 from simlib.model import scenario_from_dict
-from simlib.world.calendar import COLUMNS, calendar
-from simlib.world.presets import load_preset
 
 
 def _scenario(**extra: object):
@@ -27,9 +27,16 @@ def _scenario(**extra: object):
             "adoption": {"points": [[2, 0.0], [3, 1.0]]},
         },
         "cas": [{"name": "public-ca"}],
-        "hosts": [{"name": "api.example.com", "ca": "public-ca", "validity_days": 90,
-                   "renew_before_days": 30, "key_policy": "rotate",
-                   "first_issued": "2026-01-01"}],
+        "hosts": [
+            {
+                "name": "api.example.com",
+                "ca": "public-ca",
+                "validity_days": 90,
+                "renew_before_days": 30,
+                "key_policy": "rotate",
+                "first_issued": "2026-01-01",
+            }
+        ],
         "validity_cap": "none",
         "strategies": [{"name": "none", "pin": "none"}, {"name": "leaf key", "pin": "leaf_spki"}],
     }
@@ -95,8 +102,22 @@ def test_cli_calendar(capsys) -> None:
     assert main(["calendar", "--preset", "acm-rekey-198d", "--today", "2026-01-01"]) == 0
     out = capsys.readouterr().out
     assert "2026-04-16" in out and "BREAKS" in out
-    assert main(["calendar", "--preset", "acm-rekey-198d", "--today", "2026-01-01",
-                 "--format", "csv"]) == 0
+    assert (
+        main(["calendar", "--preset", "acm-rekey-198d", "--today", "2026-01-01", "--format", "csv"])
+        == 0
+    )
     assert capsys.readouterr().out.startswith(",".join(COLUMNS))
     assert main(["calendar"]) == 2
     assert main(["calendar", "--preset", "acm-rekey-198d", "--today", "2026-13-01"]) == 2
+
+
+def test_package_calendar_is_the_function_after_the_module_is_imported() -> None:
+    # The module is named risk_calendar so that importing it never replaces the package's
+    # ``calendar`` attribute (as simlib.world.calendar did: a function once, a module after).
+    import simlib.analysis
+    import simlib.analysis.risk_calendar as module
+
+    assert simlib.analysis.calendar is module.calendar
+    assert simlib.analysis.calendar is simlib.analysis.calendar
+    with pytest.raises(AttributeError):
+        simlib.analysis.no_such_name  # noqa: B018
