@@ -4,7 +4,9 @@ A fix is shipped only for a lockout an app release can cure: on the detection da
 built on d with the fix strategy (``incident_response.fix_strategy``, default the strategy
 itself) must work for some client kind that has locked users on d. Otherwise (a distrusted CA,
 a trust-store change that cuts the pinned key out of every built chain) the day is *incurable*
-and nothing is shipped; ``incurable_lockout_days`` counts such days with locked users.
+and nothing is shipped; ``incurable_lockout_days`` counts such days with locked users. A locked
+user is incurable on a day when a release built that day is locked for their client kind too; a
+day is incurable when all its locked users are (:func:`incurable`).
 """
 
 from __future__ import annotations
@@ -44,8 +46,8 @@ def run_strategy(
     releases = list(sim.base_releases)
     fixes: list[Release] = []
     current = strategy
-    learn = sim.fix_strategy if strategy.dynamic is None else None
-    probe = learn or strategy
+    probe, kind = probe_strategy(sim, strategy)
+    learn = probe if kind == "fix" else None
     guard = -1
     while True:
         tables = sim.tables(current, releases)
@@ -58,7 +60,7 @@ def run_strategy(
         crossing = above & ~np.concatenate([[False], above[:-1]])
         trigger = crossing | latest_locked(sim, tables, ir.threshold)
         trigger[: guard + 1] = False
-        fresh = fresh_locks(sim, probe, "fix" if learn else "own", ir.threshold)
+        fresh = fresh_locks(sim, probe, kind, lock_threshold(sim))
         hits = [int(d) for d in np.flatnonzero(trigger)]
         d = next((d for d in hits if curable(sim, tables, counts, fresh, d)), None)
         if d is None:
@@ -117,16 +119,59 @@ def curable(sim: Simulation, tables, counts, fresh: dict[str, np.ndarray], day: 
     )
 
 
+def probe_strategy(sim: Simulation, strategy: PinningStrategy) -> tuple[PinningStrategy, str]:
+    """The strategy a fix would be built with, and its :func:`fresh_locks` key: the fix strategy
+    when ``fix_strategy`` is set (static strategies only), else the strategy itself."""
+    learn = sim.fix_strategy if strategy.dynamic is None else None
+    return (learn, "fix") if learn is not None else (strategy, "own")
+
+
+def lock_threshold(sim: Simulation) -> float:
+    """Share of a fractional (dynamic) lock above which a fresh build counts as locked:
+    ``incident_response.threshold``, or ``metrics.outage_threshold`` without incident response."""
+    ir = sim.scenario.incident_response
+    return ir.threshold if ir is not None else sim.scenario.metrics.outage_threshold
+
+
+def incurable(
+    sim: Simulation, tables, counts, fresh: dict[str, np.ndarray], locked: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The one definition of *incurable* (docs/model.md), as two (T,) arrays:
+
+    * the incurable locked users of each day: those whose client kind is locked on a release
+      built that day too (``fresh``), so no app release can cure them;
+    * the incurable days: days with locked users all of whom are incurable — a release built
+      that day would unlock none of them, so incident response ships nothing.
+    """
+    T = sim.days
+    users = np.zeros(T)
+    some = np.logical_or.reduce([fresh[c.name] for c in sim.clients])  # a fresh build is locked
+    # only days with locked users and a locked fresh build can hold incurable users: counting
+    # users per client kind on those alone keeps this cheap (a fresh build rarely fails)
+    days = np.flatnonzero(some & (np.asarray(locked) > 0))
+    curable = np.zeros(len(days), dtype=bool)
+    for c in sim.clients:
+        if not len(days):
+            break
+        n = locked_users(tables, counts[c.name], c.name, days)
+        stuck = fresh[c.name][days]
+        users[days[stuck]] += n[stuck]
+        curable |= ~stuck & (n > 0)
+    mask = np.zeros(T, dtype=bool)
+    mask[days[~curable]] = True
+    return mask, users
+
+
 def incurable_days(sim: Simulation, tables, counts, fresh: dict[str, np.ndarray], locked) -> int:
     """Days with locked users on which no release built that day would unlock any of them."""
-    some = np.logical_or.reduce([fresh[c.name] for c in sim.clients])
-    candidates = np.flatnonzero(some & (locked > 0))
-    if not len(candidates):
-        return 0
-    cured = np.zeros(len(candidates), dtype=bool)
-    for c in sim.clients:
-        free = ~fresh[c.name][candidates]
-        if free.any():
-            n = locked_users(tables, counts[c.name], c.name, candidates[free])
-            cured[np.flatnonzero(free)[n > 0]] = True
-    return int((~cured).sum())
+    return int(incurable(sim, tables, counts, fresh, locked)[0].sum())
+
+
+def run_incurable(
+    sim: Simulation, strategy: PinningStrategy, run: StrategyRun
+) -> tuple[np.ndarray, np.ndarray]:
+    """(incurable days, incurable locked users) of a finished run (:func:`incurable`), with or
+    without incident response."""
+    probe, kind = probe_strategy(sim, strategy)
+    fresh = fresh_locks(sim, probe, kind, lock_threshold(sim))
+    return incurable(sim, run.tables, run.counts, fresh, run.series["locked"])

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simlib.fleet.releases import windows
 from simlib.model import Scenario
 from simlib.report.wording import num, pct
+from simlib.results.metrics import cost_rates
 from simlib.results.recovery import recovery_days
 from simlib.world.data import parse_float, read_csv, world_dir
 
@@ -74,12 +74,8 @@ def cost_inputs(scenario: Scenario, defaults: pd.DataFrame | None = None) -> Cos
     kinds = {a.label or a.name: a.name for a in scenario.attacks}
     eco = scenario.economics
     if eco is not None:
-        per = eco.loss_per_successful_attack
-        loss = {a: float(per.get(a, 0.0)) if isinstance(per, dict) else float(per) for a in labels}
-        prob = {a: float(eco.attack_probability_per_day.get(a, 0.0)) for a in labels}
-        rows = [
-            ("cost_per_locked_user_day", "", eco.cost_per_locked_user_day, "per locked user-day")
-        ]
+        per_day, prob, loss = cost_rates(eco, labels)
+        rows = [("cost_per_locked_user_day", "", per_day, "per locked user-day")]
         rows += [("attack_probability_per_day", a, prob[a], "probability per day") for a in labels]
         rows += [
             ("loss_per_successful_attack", a, loss[a], "per successful attack") for a in labels
@@ -88,7 +84,7 @@ def cost_inputs(scenario: Scenario, defaults: pd.DataFrame | None = None) -> Cos
         frame["source"] = f"scenario '{scenario.name}' (economics)"
         frame["confidence"] = "scenario input"
         frame["note"] = ""
-        return CostInputs(float(eco.cost_per_locked_user_day), prob, loss, True, frame)
+        return CostInputs(per_day, prob, loss, True, frame)
     d = load_cost_defaults() if defaults is None else defaults
 
     def pick(parameter: str, attack: str = "") -> pd.Series:
@@ -118,13 +114,13 @@ def cost_inputs(scenario: Scenario, defaults: pd.DataFrame | None = None) -> Cos
 def recovery_table(res, levels: tuple[float, ...] = RECOVERY_LEVELS) -> pd.DataFrame:
     """One row per (strategy, lockout event): event date, users newly locked and the days until
     the lockout the event added falls below each level (``days_below_1%`` …, see
-    :func:`recovery_days`; ``inf`` = not within the horizon)."""
-    threshold = res.scenario.metrics.outage_threshold
+    :func:`recovery_days`; ``inf`` = not within the horizon). The events are the strategy's
+    breaks (:meth:`~simlib.results.expected.SimulationResult.breaks`)."""
     rows = []
     for name, g in res.timeseries.groupby("strategy", sort=False):
         rate = g["lockout_rate"].to_numpy()
         newly = g["newly_locked_users"].to_numpy() / g["active_users"].to_numpy()
-        events = np.flatnonzero(newly > threshold)
+        events = np.flatnonzero(res.breaks(name))
         rec = {lv: recovery_days(rate, events, lv) for lv in levels}
         dates = g["date"].to_numpy()
         for i, e in enumerate(events):
@@ -143,57 +139,11 @@ def _level_col(level: float) -> str:
     return f"days_below_{level * 100:g}%"
 
 
-# ------------------------------------------------------------------------------ incurable
-def incurable_user_days(res) -> dict[str, float]:
-    """Per strategy, locked user-days on days when even the newest release — built after the
-    served chain last changed, so it pins what is served — is locked on that platform (for some
-    of its devices): lockouts no app release can cure."""
-    out: dict[str, float] = {}
-    ts = res.timeseries
-    T = res.scenario.days
-    for name, run in res.runs.items():
-        tables = run.tables
-        newest = windows(tables.release_days, T)
-        seg = tables.seg_of_day[:T]
-        informed = tables.build_days[newest] >= np.asarray(tables.seg_start)[seg]
-        total = 0.0
-        g = ts[ts["strategy"] == name]
-        for platform in res.simulation.platforms:
-            col = f"locked_users_{platform}"
-            if col not in g:
-                continue
-            stuck = np.zeros(T, dtype=bool)
-            for client in (c for c in res.simulation.clients if c.platform == platform):
-                lock = tables.lock[client.name]
-                for s in np.unique(seg):
-                    days = seg == s
-                    column = np.asarray(lock[:, int(s)], dtype=float)
-                    stuck[days] |= column[newest[days]] >= 0.999
-            stuck &= informed
-            total += float(g[col].to_numpy()[stuck].sum())
-        out[name] = total
-    return out
-
-
 # ------------------------------------------------------------------------------ costs, table
 def expected_costs(res, inputs: CostInputs) -> pd.DataFrame:
-    """Expected outage cost, attack loss and total per strategy under ``inputs``."""
-    rows = []
-    for name, g in res.timeseries.groupby("strategy", sort=False):
-        outage = inputs.per_locked_user_day * float(g["locked_users"].sum())
-        loss = sum(
-            inputs.attack_probability[a] * inputs.loss[a] * float(g[f"exposed_{a}"].sum())
-            for a in inputs.attack_probability
-        )
-        rows.append(
-            {
-                "strategy": name,
-                "outage_cost": outage,
-                "attack_loss": loss,
-                "expected_cost": outage + loss,
-            }
-        )
-    return pd.DataFrame(rows)
+    """Expected outage cost, attack loss and total per strategy under ``inputs`` (the result's
+    :meth:`~simlib.results.expected.SimulationResult.expected_costs`: one definition)."""
+    return res.expected_costs(inputs.per_locked_user_day, inputs.attack_probability, inputs.loss)
 
 
 #: Column -> one-line explanation (the report prints these under the table).
@@ -206,9 +156,9 @@ COLUMN_NOTES: dict[str, str] = {
     "median_recovery_0.1%": "the same, below 0.1 %",
     "outage_p50_days": "median length of a user's outage, among users who had one",
     "outage_p95_days": "95th percentile of a user's outage length, among users who had one",
-    "incurable_user_days": "locked user-days on days when even the newest release is locked: no app release cures them",
+    "incurable_user_days": "locked user-days of users whose device is locked on a release built that same day too: no app release cures them",
     "protected_<attack>": "mean share of users working and rejecting that attack",
-    "expected_cost": "locked user-days × downtime cost + Σ attacks of daily probability × loss × exposed user-days",
+    "expected_cost": "locked user-days × downtime cost + Σ attacks of daily probability × loss × exposed share summed over days",
 }
 
 
@@ -218,7 +168,7 @@ def ranked_table(res, inputs: CostInputs | None = None) -> pd.DataFrame:
     summary = res.summary.set_index("strategy")
     durations = res.duration_stats.set_index("strategy")
     rec = recovery_table(res)
-    incurable = incurable_user_days(res)
+    incurable = res.incurable_user_days()
     costs = expected_costs(res, inputs).set_index("strategy")
     labels = list(inputs.attack_probability) or [
         c.removeprefix("mean_protected_") for c in summary if c.startswith("mean_protected_")
@@ -277,7 +227,6 @@ class Recommendation:
     strategy: str
     rule: str
     why: str
-
 
 
 def recommendation(table: pd.DataFrame) -> Recommendation:

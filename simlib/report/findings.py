@@ -6,17 +6,16 @@
 * ``pin_expiry``: pins that expire fail open — users on old versions stay working but exposed.
 * ``pinned_update_check``: the forced-update prompt is fetched from a pinned host, so users
   already locked out never see it.
-* ``no_fix``: days on which even the newest release is locked: no app release can cure them.
+* ``no_fix``: incurable lockouts (the user's device is locked on a release built that day too,
+  :meth:`simlib.results.expected.SimulationResult.incurable_users`): no app release cures them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
-from simlib.report.decision import incurable_user_days
 from simlib.report.wording import pct
 from simlib.strategies.strategy import PinningStrategy
 
@@ -35,10 +34,10 @@ def _mixes_leaf_and_ca(spec) -> bool:
 def platform_lockout(res) -> pd.DataFrame:
     """Per strategy and platform, the share of that platform's user-days locked out."""
     sc = res.scenario
-    active = float(np.sum(res.active))
     rows = []
     for name, g in res.timeseries.groupby("strategy", sort=False):
-        for platform in res.simulation.platforms:
+        active = float(g["active_users"].sum())
+        for platform in res.platforms:
             share = sc.fleet.platforms[platform].share
             col = f"locked_users_{platform}"
             if share > 0 and col in g:
@@ -145,16 +144,16 @@ def update_check_findings(res) -> list[Finding]:
 def no_fix_findings(res) -> list[Finding]:
     out = []
     total = res.timeseries.groupby("strategy", sort=False)["locked_users"].sum()
-    for name, days in incurable_user_days(res).items():
+    for name, days in res.incurable_user_days().items():
         if days <= 0:
             continue
         out.append(
             Finding(
                 "no_fix",
                 name,
-                f"{name}: {days:,.0f} locked user-days ({pct(days / float(total[name]))} of its lockout) fall on "
-                "days when even the newest release, built after the served chain last changed, is locked "
-                "on that platform: no app release can cure them, only a change on the server side can.",
+                f"{name}: {days:,.0f} locked user-days ({pct(days / float(total[name]))} of its lockout) are "
+                "of users whose devices are locked on an app release built that same day too: no app "
+                "release can cure them, only a change on the server side can.",
             )
         )
     return out

@@ -62,8 +62,14 @@ def prerequisites(res, strategy: str, *, incurable_user_days: float | None = Non
     rows: list[tuple[str, str, str]] = []
     if not hosts:
         return pd.DataFrame(
-            [("pinning infrastructure", NOT_NEEDED, f"{strategy} pins nothing: no pins to rotate, "
-              "but also no protection against a mis-issued or user-installed certificate.")],
+            [
+                (
+                    "pinning infrastructure",
+                    NOT_NEEDED,
+                    f"{strategy} pins nothing: no pins to rotate, "
+                    "but also no protection against a mis-issued or user-installed certificate.",
+                )
+            ],
             columns=COLUMNS,
         )
     iss = res.issuances
@@ -75,78 +81,155 @@ def prerequisites(res, strategy: str, *, incurable_user_days: float | None = Non
     else:
         rows += _static_rows(spec, hosts, own_cas, other, changes, _renewals(iss, names))
     monitored = not spec.enforce
-    rows.append(("monitoring", IN_PLACE if monitored else NEEDED,
-                 ("report-only: pin failures are counted, nobody is blocked — roll out enforcement "
-                  "only when reports stay at zero across a renewal." if monitored else
-                  f"watch pin-failure reports from the app, Certificate Transparency for "
-                  f"{', '.join(names)}, and each CA's roadmap: {_renewals(iss, names)} renewal(s) "
-                  "in the horizon, each a chance to break a pin.")))
+    rows.append(
+        (
+            "monitoring",
+            IN_PLACE if monitored else NEEDED,
+            (
+                "report-only: pin failures are counted, nobody is blocked — roll out enforcement "
+                "only when reports stay at zero across a renewal."
+                if monitored
+                else f"watch pin-failure reports from the app, Certificate Transparency for "
+                f"{', '.join(names)}, and each CA's roadmap: {_renewals(iss, names)} renewal(s) "
+                "in the horizon, each a chance to break a pin."
+            ),
+        )
+    )
     ir = sc.incident_response
     check_host = None if ir is None else ir.update_check_host
     if ir is None:
-        rows.append(("unpinned update-prompt endpoint", NEEDED,
-                     "the scenario has no incident response: locked users wait for organic updates; "
-                     "an update prompt served from an unpinned endpoint is how they are told."))
+        rows.append(
+            (
+                "unpinned update-prompt endpoint",
+                NEEDED,
+                "the scenario has no incident response: locked users wait for organic updates; "
+                "an update prompt served from an unpinned endpoint is how they are told.",
+            )
+        )
     elif check_host is not None and check_host in names:
-        rows.append(("unpinned update-prompt endpoint", NEEDED,
-                     f"the update check runs on {check_host}, which {strategy} pins: a locked user "
-                     "never sees the prompt that would fix them."))
+        rows.append(
+            (
+                "unpinned update-prompt endpoint",
+                NEEDED,
+                f"the update check runs on {check_host}, which {strategy} pins: a locked user "
+                "never sees the prompt that would fix them.",
+            )
+        )
     else:
-        rows.append(("unpinned update-prompt endpoint", IN_PLACE,
-                     "the update check is not pinned by this strategy, so locked users can be told "
-                     "to update."))
-    incurable = "" if incurable_user_days is None else (
-        f" {incurable_user_days:,.0f} locked user-days in this scenario no release can cure.")
+        rows.append(
+            (
+                "unpinned update-prompt endpoint",
+                IN_PLACE,
+                "the update check is not pinned by this strategy, so locked users can be told "
+                "to update.",
+            )
+        )
+    incurable = (
+        ""
+        if incurable_user_days is None
+        else (f" {incurable_user_days:,.0f} locked user-days in this scenario no release can cure.")
+    )
     if spec.dynamic is not None:
-        rows.append(("kill switch", IN_PLACE,
-                     f"pins come from a remote list refreshed every {spec.dynamic.refresh_days} "
-                     f"day(s) ({spec.dynamic.on_stale.replace('_', ' ')} when stale): publishing an "
-                     "empty or new list turns pinning off or moves it."))
+        rows.append(
+            (
+                "kill switch",
+                IN_PLACE,
+                f"pins come from a remote list refreshed every {spec.dynamic.refresh_days} "
+                f"day(s) ({spec.dynamic.on_stale.replace('_', ' ')} when stale): publishing an "
+                "empty or new list turns pinning off or moves it.",
+            )
+        )
     elif spec.expires_after_days:
-        rows.append(("kill switch", "partial",
-                     f"pins expire {spec.expires_after_days} days after each build (fail open), so "
-                     "a bad pin ends on its own; there is no faster remote off switch." + incurable))
+        rows.append(
+            (
+                "kill switch",
+                "partial",
+                f"pins expire {spec.expires_after_days} days after each build (fail open), so "
+                "a bad pin ends on its own; there is no faster remote off switch." + incurable,
+            )
+        )
     else:
-        rows.append(("kill switch", NEEDED,
-                     "no remote off switch and no pin expiry: a wrong pin is only fixed by a release "
-                     "and by users installing it." + incurable))
+        rows.append(
+            (
+                "kill switch",
+                NEEDED,
+                "no remote off switch and no pin expiry: a wrong pin is only fixed by a release "
+                "and by users installing it." + incurable,
+            )
+        )
     return pd.DataFrame(rows, columns=COLUMNS)
 
-def _static_rows(spec: StrategySpec, hosts: list, own_cas: set, other: list, changes: int,
-                 renewals: int) -> list[tuple[str, str, str]]:
+
+def _static_rows(
+    spec: StrategySpec, hosts: list, own_cas: set, other: list, changes: int, renewals: int
+) -> list[tuple[str, str, str]]:
     """Backup and next-key rows of a strategy whose pins are fixed at build time."""
     rows: list[tuple[str, str, str]] = []
     backups = [b for b in spec.backup if b.kind in ("ca", "intermediates") and b.ca not in own_cas]
     literal = [b for b in spec.backup if b.kind == "spki"]
     if backups:
-        rows.append(("backup pin from another CA", IN_PLACE,
-                     "backs up to " + ", ".join(str(b) for b in backups)
-                     + f": a move away from {', '.join(sorted(own_cas))} does not lock anyone out."))
+        rows.append(
+            (
+                "backup pin from another CA",
+                IN_PLACE,
+                "backs up to "
+                + ", ".join(str(b) for b in backups)
+                + f": a move away from {', '.join(sorted(own_cas))} does not lock anyone out.",
+            )
+        )
     elif literal:
-        rows.append(("backup pin from another CA", "check",
-                     f"{len(literal)} literal backup pin(s): make sure one is a key of a CA other "
-                     f"than {', '.join(sorted(own_cas))} and that it is kept offline."))
+        rows.append(
+            (
+                "backup pin from another CA",
+                "check",
+                f"{len(literal)} literal backup pin(s): make sure one is a key of a CA other "
+                f"than {', '.join(sorted(own_cas))} and that it is kept offline.",
+            )
+        )
     else:
         hint = f" (e.g. ca:{other[0]})" if other else " (the scenario has no second CA)"
-        rows.append(("backup pin from another CA", NEEDED,
-                     f"every pin is under {', '.join(sorted(own_cas))}: a CA migration or distrust "
-                     f"locks every installed version until users update{hint}."))
+        rows.append(
+            (
+                "backup pin from another CA",
+                NEEDED,
+                f"every pin is under {', '.join(sorted(own_cas))}: a CA migration or distrust "
+                f"locks every installed version until users update{hint}.",
+            )
+        )
     if spec.pin == "leaf_cert":
-        rows.append(("pre-generated next key", NEEDED,
-                     f"certificate pins break at every renewal ({renewals} in the horizon) "
-                     "whatever the key; pin the key (SPKI) and publish the next one instead."))
+        rows.append(
+            (
+                "pre-generated next key",
+                NEEDED,
+                f"certificate pins break at every renewal ({renewals} in the horizon) "
+                "whatever the key; pin the key (SPKI) and publish the next one instead.",
+            )
+        )
     elif spec.pin == "leaf_spki":
         has_next = any(b.kind == "next_key" for b in spec.backup)
         ready = has_next and all(h.pregenerate_next_key for h in hosts)
-        rows.append(("pre-generated next key", IN_PLACE if ready else NEEDED,
-                     f"{changes} leaf-key change(s) on the pinned host(s) in the horizon; "
-                     + ("the next key is generated ahead and shipped as a backup pin."
-                        if ready else "each one locks every version built before it unless the "
-                        "next key is generated ahead, shipped as a backup pin, and used at renewal.")))
+        rows.append(
+            (
+                "pre-generated next key",
+                IN_PLACE if ready else NEEDED,
+                f"{changes} leaf-key change(s) on the pinned host(s) in the horizon; "
+                + (
+                    "the next key is generated ahead and shipped as a backup pin."
+                    if ready
+                    else "each one locks every version built before it unless the "
+                    "next key is generated ahead, shipped as a backup pin, and used at renewal."
+                ),
+            )
+        )
     else:
-        rows.append(("pre-generated next key", NOT_NEEDED,
-                     f"{spec.pin.replace('_', ' ')} does not change when the leaf key does "
-                     f"({changes} leaf-key change(s) in the horizon)."))
+        rows.append(
+            (
+                "pre-generated next key",
+                NOT_NEEDED,
+                f"{spec.pin.replace('_', ' ')} does not change when the leaf key does "
+                f"({changes} leaf-key change(s) in the horizon).",
+            )
+        )
     return rows
 
 
@@ -155,19 +238,31 @@ def _dynamic_rows(spec: StrategySpec, changes: int) -> list[tuple[str, str, str]
     d = spec.dynamic
     stale = d.on_stale.replace("_", " ")
     return [
-        ("signed pin-list endpoint", NEEDED,
-         f"the app refreshes its pins every {d.refresh_days} day(s) (fetches succeed "
-         f"{d.fetch_success:.0%} of the time in this scenario); a list older than "
-         f"{d.max_age_days} days is stale and the app then fails {stale.removeprefix('fail ')}. "
-         "Sign the list, and serve it from an endpoint these pins do not guard."),
-        ("pre-generated next key", NEEDED,
-         f"the list publishes a certificate's pins {d.publish_ahead_days} days before it is "
-         f"served: each of the {changes} leaf-key change(s) in the horizon needs its key that early."),
-        ("backup pin from another CA", NOT_NEEDED if d.on_stale == "fail_open" else "check",
-         "a CA move is published in the list like any rotation"
-         + ("." if d.on_stale == "fail_open" else
-            "; but a stale list fails closed, so a backup from another CA keeps users working "
-            "while the list cannot be fetched.")),
+        (
+            "signed pin-list endpoint",
+            NEEDED,
+            f"the app refreshes its pins every {d.refresh_days} day(s) (fetches succeed "
+            f"{d.fetch_success:.0%} of the time in this scenario); a list older than "
+            f"{d.max_age_days} days is stale and the app then fails {stale.removeprefix('fail ')}. "
+            "Sign the list, and serve it from an endpoint these pins do not guard.",
+        ),
+        (
+            "pre-generated next key",
+            NEEDED,
+            f"the list publishes a certificate's pins {d.publish_ahead_days} days before it is "
+            f"served: each of the {changes} leaf-key change(s) in the horizon needs its key that early.",
+        ),
+        (
+            "backup pin from another CA",
+            NOT_NEEDED if d.on_stale == "fail_open" else "check",
+            "a CA move is published in the list like any rotation"
+            + (
+                "."
+                if d.on_stale == "fail_open"
+                else "; but a stale list fails closed, so a backup from another CA keeps users working "
+                "while the list cannot be fetched."
+            ),
+        ),
     ]
 
 
@@ -188,8 +283,6 @@ def config_snippet(res, strategy: str) -> Snippet | None:
     the first day ships (primary and backup, split into ATS's leaf and CA lists); ``None`` when
     the strategy pins nothing. Certificate pins have no format on these platforms (all four
     formats are then refused, with the reason)."""
-    from simlib.server.certificates import RealPki
-    from simlib.strategies.strategy import PinningStrategy
     from simlib.toolkit.emit import (
         EmitError,
         ats_plist_lists,
@@ -204,28 +297,21 @@ def config_snippet(res, strategy: str) -> Snippet | None:
     if not hosts:
         return None
     host = hosts[0].name
-    cal = res.calendar
     if spec.dynamic is not None:
         why = "pins come from the remote list at run time; the app ships the list's URL and signing key"
         return Snippet(host, sc.start, {}, dict.fromkeys(FORMATS, why), "", "")
     if spec.pin == "leaf_cert":
         why = "certificate pins have no format here (NSC, ATS, OkHttp and TrustKit pin keys)"
         return Snippet(host, sc.start, {}, dict.fromkeys(FORMATS, why), "", "")
-    strat = PinningStrategy.from_spec(spec)
-    pinset = strat.pins(cal, host, 0)
-    primary = strat.targets(cal, cal.serving(host, 0), 0)
-    real = RealPki.for_calendar(cal)
+    shipped = res.shipped_pins(strategy, host, 0)
     expires = (
         sc.start + dt.timedelta(days=spec.expires_after_days) if spec.expires_after_days else None
     )
     # `simlib emit` finds the primary pin in the live chain; the rest are backups to pass.
-    flags = [f"--backup {real.spki_pin(i)}" for i in sorted((pinset.leaf | pinset.ca) - primary)]
+    flags = [f"--backup {p.sha256}" for p in shipped.backup]
     command = " ".join([f"simlib emit --strategy {spec.pin} --host {host}", *flags])
-
-    def pins(ids) -> list[tuple[str, str]]:
-        return [(real.spki_pin(i), cal.registry[i].label) for i in sorted(ids)]
-
-    leaf, ca = pins(pinset.leaf), pins(pinset.ca)
+    leaf = [(p.sha256, p.label) for p in shipped.leaf]
+    ca = [(p.sha256, p.label) for p in shipped.ca]
     both = leaf + ca
     makers = {
         "android": lambda: nsc_xml(host, both, expires=expires),
@@ -240,7 +326,7 @@ def config_snippet(res, strategy: str) -> Snippet | None:
             files[fmt] = make()
         except EmitError as exc:  # TrustKit refuses a single pin
             refused[fmt] = str(exc)
-    simulated = [label for _, label in both if not _is_real(cal, label)]
+    simulated = [p.label for p in (*shipped.leaf, *shipped.ca) if not p.real]
     note = f"The pins a release built on {sc.start} ships for {host}. " + (
         "Every one is the pin of a real CA certificate."
         if not simulated
@@ -249,7 +335,3 @@ def config_snippet(res, strategy: str) -> Snippet | None:
         "real host for yours (it audits what it writes)."
     )
     return Snippet(host, sc.start, files, refused, command, note)
-
-
-def _is_real(cal, label: str) -> bool:
-    return any(item.real and item.label == label for item in cal.registry.items)

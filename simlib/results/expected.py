@@ -1,7 +1,14 @@
-"""Results of a simulation: tidy tables, the certificate calendar and writing them to disk."""
+"""Results of a simulation: tidy tables, the certificate calendar and writing them to disk.
+
+The result also answers the questions the decision report and the risk calendar ask — which
+days break a strategy (:meth:`SimulationResult.breaks`), which lockouts no release can cure
+(:meth:`~SimulationResult.incurable`), the expected cost under given inputs, the chain served
+and the pins shipped on a day — so they never read engine tables (tests/results/test_verbs.py).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,7 +17,14 @@ import numpy as np
 import pandas as pd
 
 from simlib.engine.durations import SpellHistogram, spell_histogram
-from simlib.engine.metrics import incurable_column, summary_row
+from simlib.engine.incidents import run_incurable
+from simlib.engine.metrics import (
+    break_mask,
+    expected_cost,
+    exposed_share,
+    incurable_column,
+    summary_row,
+)
 from simlib.fleet.releases import windows
 from simlib.results.io import write_results
 from simlib.results.metrics import rank_costs, timeseries_frame
@@ -19,6 +33,31 @@ from simlib.server.certificates import RealPki
 if TYPE_CHECKING:
     from simlib.engine.simulation import Simulation
     from simlib.engine.tables import StrategyRun
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One key of a chain or pin set: its SPKI pin (base64 SHA-256), label, and whether it is
+    the key of a real CA certificate (else a simulated stand-in)."""
+
+    sha256: str
+    label: str
+    real: bool
+
+
+@dataclass(frozen=True)
+class ShippedPins:
+    """The pins a release of ``strategy`` built on ``day`` ships for ``host``: the ATS leaf and
+    CA lists, and the same pins split into the primary (the pin level's keys in the chain served
+    that day) and the backups (ordered by identity, as ``simlib emit --backup`` takes them)."""
+
+    strategy: str
+    host: str
+    day: int
+    leaf: tuple[Pin, ...]
+    ca: tuple[Pin, ...]
+    primary: tuple[Pin, ...]
+    backup: tuple[Pin, ...]
 
 
 class SimulationResult:
@@ -46,12 +85,25 @@ class SimulationResult:
         self.active = active
         self.mode = mode
         self._spell_cache: dict[str, SpellHistogram] = {}
+        self._incurable: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    @property
+    def platforms(self) -> list[str]:
+        """The platforms simulated (those with a client kind), in scenario order."""
+        return list(self.simulation.platforms)
+
+    @property
+    def strategies(self) -> list[str]:
+        """The strategy names, in scenario order."""
+        return list(self.runs)
 
     @cached_property
     def timeseries(self) -> pd.DataFrame:
         sim = self.simulation
         series = {name: run.series for name, run in self.runs.items()}
-        return timeseries_frame(self.scenario, series, self.active, sim.attack_labels, sim.platforms)
+        return timeseries_frame(
+            self.scenario, series, self.active, sim.attack_labels, sim.platforms
+        )
 
     @cached_property
     def summary(self) -> pd.DataFrame:
@@ -88,7 +140,7 @@ class SimulationResult:
     def issuances(self) -> pd.DataFrame:
         """Every issuance with its real pins (computing them builds the certificates)."""
         cal = self.calendar
-        real = RealPki.for_calendar(cal)
+        real = self._real
         frame = cal.to_frame()
         frame["spki_sha256"] = [real.spki_pin(it.leaf_key) for it in cal.issuances]
         frame["cert_sha256"] = [real.pin(it.cert) for it in cal.issuances]
@@ -99,12 +151,124 @@ class SimulationResult:
         ]
         return frame
 
+    # ------------------------------------------------------------ per-strategy verdicts
+    def breaks(self, strategy: str) -> np.ndarray:
+        """(T,) whether each day breaks ``strategy``: newly locked users above
+        ``metrics.outage_threshold`` of the active users (the summary's ``lockout_events``)."""
+        series = self.runs[strategy].series
+        return break_mask(
+            series["newly_locked"], self.active, self.scenario.metrics.outage_threshold
+        )
+
+    def _incurable_of(self, strategy: str) -> tuple[np.ndarray, np.ndarray]:
+        if strategy not in self._incurable:
+            run = self.runs[strategy]
+            self._incurable[strategy] = run_incurable(
+                self.simulation, self._strategy(strategy), run
+            )
+        return self._incurable[strategy]
+
+    def incurable_users(self, strategy: str) -> np.ndarray:
+        """(T,) locked users of ``strategy`` no app release can cure on each day: their client
+        kind is locked on a release built that day too (with the fix strategy, if incident
+        response sets one)."""
+        return self._incurable_of(strategy)[1]
+
+    def incurable(self, strategy: str) -> np.ndarray:
+        """(T,) whether each day is *incurable* for ``strategy``: users are locked and all of
+        them are incurable (:meth:`incurable_users`), so a fix would help nobody. The summary's
+        ``incurable_lockout_days`` counts these days."""
+        return self._incurable_of(strategy)[0]
+
+    def incurable_user_days(self) -> dict[str, float]:
+        """Per strategy, the incurable locked user-days (:meth:`incurable_users` summed)."""
+        return {name: float(self.incurable_users(name).sum()) for name in self.runs}
+
+    def expected_costs(
+        self,
+        per_locked_user_day: float,
+        attack_probability: dict[str, float],
+        loss: dict[str, float],
+    ) -> pd.DataFrame:
+        """Per strategy ``outage_cost, attack_loss, expected_cost`` under these inputs
+        (:func:`simlib.engine.metrics.expected_cost`, as the summary computes it from the
+        scenario's economics)."""
+        rows = []
+        for name, run in self.runs.items():
+            rate = run.series["locked"] / self.active
+            exposed = {
+                a: exposed_share(rate, run.series[f"protected:{a}"] / self.active)
+                for a in attack_probability
+            }
+            outage, attack = expected_cost(
+                run.series["locked"], exposed, per_locked_user_day, attack_probability, loss
+            )
+            rows.append(
+                {
+                    "strategy": name,
+                    "outage_cost": outage,
+                    "attack_loss": attack,
+                    "expected_cost": outage + attack,
+                }
+            )
+        return pd.DataFrame(
+            rows, columns=["strategy", "outage_cost", "attack_loss", "expected_cost"]
+        )
+
+    # ------------------------------------------------------------- chains and pins
+    def served_chain(self, host: str, day: int) -> tuple[Pin, ...]:
+        """The chain ``host`` served on ``day`` (an index from the start): leaf key,
+        intermediate, root."""
+        it = self.calendar.serving(host, day)
+        return tuple(self._pin(i) for i in (it.leaf_key, it.int_key, it.root_key))
+
+    def shipped_pins(self, strategy: str, host: str, day: int = 0) -> ShippedPins:
+        """The static pins a release of ``strategy`` built on ``day`` ships for ``host`` (empty
+        when the strategy does not pin that host)."""
+        strat = self._strategy(strategy)
+        cal = self.calendar
+        pinset = strat.pins(cal, host, day)
+        primary = (
+            strat.targets(cal, cal.serving(host, day), day)
+            if strat.pins_host(host)
+            else frozenset()
+        )
+
+        def pins(ids) -> tuple[Pin, ...]:
+            return tuple(self._pin(i) for i in sorted(ids))
+
+        return ShippedPins(
+            strategy,
+            host,
+            day,
+            pins(pinset.leaf),
+            pins(pinset.ca),
+            pins(primary),
+            pins((pinset.leaf | pinset.ca) - primary),
+        )
+
+    def _pin(self, ident: int) -> Pin:
+        item = self.calendar.registry[ident]
+        return Pin(self._real.spki_pin(ident), item.label, bool(item.real))
+
+    @cached_property
+    def _real(self) -> RealPki:
+        return RealPki.for_calendar(self.calendar)
+
+    def _strategy(self, name: str):
+        for st in self.simulation.strategies:
+            if st.name == name:
+                return st
+        raise KeyError(name)
+
     # ------------------------------------------------------------------ outage durations
     def _spells(self, strategy: str) -> SpellHistogram:
         """Exact expected outage spells of one strategy, built once and shared."""
         if strategy not in self._spell_cache:
             tables = self.runs[strategy].tables
-            self._spell_cache[strategy] = spell_histogram(self.simulation, tables, self._expected_cohorts)
+            self._spell_cache[strategy] = spell_histogram(
+                self.simulation, tables, self._expected_cohorts
+            )
         return self._spell_cache[strategy]
 
     @cached_property
@@ -118,9 +282,7 @@ class SimulationResult:
         spells of that length. ``censored`` spells were still running on the last day.
         """
         names = [strategy] if strategy else list(self.runs)
-        frames = [
-            self._spells(name).weighted(name) for name in names
-        ]
+        frames = [self._spells(name).weighted(name) for name in names]
         return pd.concat(frames, ignore_index=True)
 
     @cached_property

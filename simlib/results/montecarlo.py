@@ -33,6 +33,11 @@ class MonteCarloResult:
     def summary(self) -> pd.DataFrame:
         return aggregate(self.replications)
 
+    @property
+    def strategies(self) -> list[str]:
+        """The strategy names, in scenario order (as the expected-mode result has them)."""
+        return [s.name for s in self.scenario.strategies]
+
     def write(self, out_dir: str | Path, formats: tuple[str, ...] = ("csv",)) -> list[Path]:
         """Write replications, summary, timeseries and the resolved scenario, each atomically."""
         tables = {
@@ -50,9 +55,7 @@ def aggregate(rows: pd.DataFrame, by: list[str] | None = None) -> pd.DataFrame:
     """
     by = [*(by or []), "strategy"]
     skip = {"replication", "point", "run_id", "seed_entropy", *by}
-    metrics = [
-        c for c in rows.columns if c not in skip and pd.api.types.is_numeric_dtype(rows[c])
-    ]
+    metrics = [c for c in rows.columns if c not in skip and pd.api.types.is_numeric_dtype(rows[c])]
     long = rows.melt(id_vars=by, value_vars=metrics, var_name="metric")
     g = long.groupby([*by, "metric"], sort=False, dropna=False)["value"]
     out = g.agg(
@@ -116,4 +119,3 @@ def monte_carlo(
         )
     timeseries = pd.concat(ts, ignore_index=True) if ts else pd.DataFrame()
     return MonteCarloResult(scenario, frame, timeseries, mc.server_draws)
-

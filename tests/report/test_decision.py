@@ -142,3 +142,22 @@ def test_no_fix_finding_on_a_trust_store_change() -> None:
     res = simlib.simulate(simlib.load_scenario("data/scenarios/trust-store-change.yaml"))
     assert any(f.kind == "no_fix" for f in findings(res))
     assert isinstance(decision.recovery_table(res), pd.DataFrame)
+
+
+def test_incurable_and_recovery_columns_come_from_the_result(res) -> None:
+    """One definition each: the table's incurable user-days are the result's (for leaf + backup
+    CA, every iOS user-day: ATS never matches both lists, on a fresh build either), and the
+    recovery table has one row per break day of the result."""
+    table = decision.ranked_table(res).set_index("strategy")
+    incurable = res.incurable_user_days()
+    for name in table.index:
+        assert table.loc[name, "incurable_user_days"] == pytest.approx(incurable[name])
+    ios = res.timeseries[res.timeseries.strategy == "leaf + backup CA"]["locked_users_ios"].sum()
+    assert incurable["leaf + backup CA"] == pytest.approx(ios) and ios > 0
+    assert incurable["leaf"] == 0 and incurable["none"] == 0
+    assert ("no_fix", "leaf + backup CA") in {(f.kind, f.strategy) for f in findings(res)}
+    rec = decision.recovery_table(res)
+    for name in res.strategies:
+        dates = res.timeseries[res.timeseries.strategy == name]["date"].to_numpy()
+        expected = list(dates[res.breaks(name)])
+        assert list(rec[rec.strategy == name]["event_date"].to_numpy()) == expected
