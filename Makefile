@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # Reinstall when pyproject.toml changes (the stamp name carries its checksum).
 SUM    := $(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: report test lint bench lab kernel clean
+.PHONY: report test lint bench lab kernel notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ lab: $(VENV)/.base-$(SUM)
 # your own JupyterLab, Jupyter Notebook or VS Code lists it. Remove: jupyter kernelspec remove simlib
 kernel: $(VENV)/.base-$(SUM)
 	$(BIN)/python -m ipykernel install --user --name simlib --display-name "Python (simlib)"
+
+# notebooks/05-decision-report.ipynb is generated from the report template (the source, shipped in
+# the package): edit simlib/report/templates/decision-report.ipynb, then run this.
+notebooks: $(VENV)/.base-$(SUM)
+	$(BIN)/python -c "from simlib.report.notebook import write_report_notebook as w; w('notebooks/05-decision-report.ipynb')"
 
 clean:
 	rm -rf $(VENV) results .pytest_cache build *.egg-info

@@ -19,7 +19,7 @@ import importlib
 from typing import Any
 
 _WHERE = {
-    "SweepError": "run",
+    "SweepError": "executors",
     "SweepReport": "run",
     "run_sweep": "run",
     "run_task": "worker",

@@ -39,30 +39,12 @@ from simlib.batch.store import (
     timeseries_table,
 )
 from simlib.batch.tasks import RunStream, choose_batch_size, part_id, task_context, task_runs
-from simlib.batch.worker import (
-    Task,
-    TaskContext,
-    TaskOutput,
-    TaskPoint,
-    forget,
-    now,
-    one_line_error,
-    run_task,
-)
+from simlib.batch.worker import Task, TaskOutput, forget, now, one_line_error, run_task
 from simlib.model import Scenario
 
-__all__ = [
-    "SweepError",
-    "SweepReport",
-    "Task",
-    "TaskContext",
-    "TaskOutput",
-    "TaskPoint",
-    "choose_batch_size",
-    "run_sweep",
-    "run_task",
-    "sweep",
-]
+# Only what this module defines: tasks live in batch.tasks and batch.worker, SweepError in
+# batch.executors.
+__all__ = ["SweepReport", "run_sweep", "sweep"]
 
 # ================================================================================= the run loop
 

@@ -14,7 +14,7 @@ import pytest
 import simlib
 from simlib.api import simulate
 from simlib.batch import load_manifest, load_results, load_sweep, load_timeseries, run_sweep
-from simlib.batch.run import Task, TaskContext, TaskPoint, choose_batch_size, run_task
+from simlib.batch.worker import Task, TaskContext, TaskPoint, run_task
 from simlib.engine.montecarlo import MonteCarlo
 from simlib.errors import ScenarioError
 
@@ -178,15 +178,3 @@ def test_load_results_errors(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"not a sweep folder \(no sweep.json\)$"):
         load_results(tmp_path)
 
-
-def test_choose_batch_size() -> None:
-    def meta(point: int, d: float) -> dict:
-        return {"status": "done", "point": point, "duration_s": d}
-
-    # Monte Carlo: 0.1 s setup + 5 ms per replication -> ~180 replications per ~1 s task
-    assert choose_batch_size([meta(0, 0.105), meta(0, 0.005)], 100_000, 2) == 180
-    # never fewer than 4 tasks per worker
-    assert choose_batch_size([meta(0, 0.105), meta(0, 0.005)], 200, 2) == 25
-    # expected mode: one run per point, 20 ms each
-    assert choose_batch_size([meta(0, 0.02), meta(1, 0.02)], 10_000, 1) == 50
-    assert choose_batch_size([{"status": "failed", "point": 0, "duration_s": 1.0}], 10, 1) == 1

@@ -15,7 +15,7 @@ import simlib
 from simlib.report import decision
 from simlib.report.html import fmt
 from simlib.report.inputs import scenario_inputs
-from simlib.report.notebook import NotebookError
+from simlib.report.notebook import NotebookError, report_notebook_text, write_report_notebook
 from simlib.report.plots import plot_coverage_readable, plot_lockout_panels, plot_pareto, readable
 from simlib.report.render import TEMPLATE, write_report
 from tests.conftest import ROOT, make
@@ -141,10 +141,24 @@ def test_failed_report_writes_nothing(tmp_path, monkeypatch) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["broken.ipynb"]
 
 
-def test_notebook_05_is_the_report_template() -> None:
-    copy = json.loads((ROOT / "notebooks/05-decision-report.ipynb").read_text())
-    template = json.loads(TEMPLATE.read_text())
-    assert copy["cells"] == template["cells"]
+def test_notebook_05_is_generated_from_the_report_template(tmp_path) -> None:
+    stored = (ROOT / "notebooks/05-decision-report.ipynb").read_text(encoding="utf-8")
+    assert stored == report_notebook_text(), (
+        "notebooks/05-decision-report.ipynb is generated from simlib/report/templates/"
+        "decision-report.ipynb: edit the template, then run `make notebooks`"
+    )
+    nb, template = json.loads(stored), json.loads(TEMPLATE.read_text())
+    assert nb["cells"] == template["cells"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in nb["cells"])
+    # A change to the template reaches the copy only through the generator, outputs stripped.
+    template["cells"][-1]["source"] = ["print('edited')"]
+    template["cells"][-1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x"}]
+    edited = tmp_path / "edited.ipynb"
+    edited.write_text(json.dumps(template))
+    regenerated = json.loads(write_report_notebook(tmp_path / "05.ipynb", edited).read_text())
+    assert regenerated["cells"][-1]["source"] == ["print('edited')"]
+    assert regenerated["cells"][-1]["outputs"] == [] and report_notebook_text(edited) != stored
+    assert regenerated["metadata"]["simlib"] == nb["metadata"]["simlib"]
 
 
 def test_figures_render_with_readable_labels() -> None:
