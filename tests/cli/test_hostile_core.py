@@ -5,7 +5,8 @@ field or line, no traceback, nothing written, and fast — including the inputs 
 hang (100 000 strategies, a 2-million-element list, 3 000 one-version-a-day CSV rows) or be
 accepted silently (``!!binary``, a surrogate escape, ``random:`` left empty).
 
-Same machinery as ``test_malformed_corpus.py`` (cases run in-process; two as real processes).
+Same machinery as ``test_malformed_corpus.py`` (``tests/cli/corpus.py``; cases run in-process,
+one as a real process).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from simlib.cli.main import main
-from tests.cli.test_malformed_corpus import (
+from tests.cli.corpus import (
     QUICKSTART,
     Case,
     _big,
@@ -32,6 +33,8 @@ from tests.cli.test_malformed_corpus import (
     _materialise,
     _text,
 )
+
+pytestmark = pytest.mark.hostile
 
 QS = QUICKSTART.read_text(encoding="utf-8")
 DATA = _load(QUICKSTART)

@@ -30,6 +30,8 @@ from tests.conftest import BASE
 from tests.toolkit.conftest import CONFIGS
 from tests.toolkit.pki import pki
 
+pytestmark = pytest.mark.hostile
+
 SIMLIB = str(Path(sys.executable).with_name("simlib"))
 # What must never be printed raw: C0 (but tab and newline), DEL, C1, ALM, LRM/RLM, line and
 # paragraph separators, embeddings and overrides, isolates, lone surrogates.

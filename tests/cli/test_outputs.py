@@ -12,12 +12,14 @@ import copy
 import errno
 import json
 import os
+import shutil
 import socket
 import stat
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import yaml
@@ -28,7 +30,10 @@ from simlib.cli.main import main
 from tests.conftest import BASE
 from tests.toolkit.pki import pki
 
-pytestmark = pytest.mark.filterwarnings("ignore::simlib.model.ScenarioWarning")
+pytestmark = [
+    pytest.mark.hostile,
+    pytest.mark.filterwarnings("ignore::simlib.model.ScenarioWarning"),
+]
 
 SIMLIB = str(Path(sys.executable).with_name("simlib"))
 
@@ -326,10 +331,35 @@ def test_real_exit_code(work):
 # ----------------------------------------------------------------- inside the out folder
 
 
+class _Made:
+    """Results folders written by ``simlib run`` once per scenario name in this module: the tests
+    that start from a folder holding results test what happens next, not the run that made it,
+    so :func:`_ours` copies one (byte for byte what the run wrote) instead of simulating again."""
+
+    root: ClassVar[Path | None] = None
+    folders: ClassVar[dict[str, Path]] = {}
+    #: file fsyncs of a clean run per starting state (the full-disk baselines)
+    syncs: ClassVar[dict[str, int]] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _made(tmp_path_factory):
+    _Made.root = tmp_path_factory.mktemp("made")
+    yield
+    _Made.root, _Made.folders, _Made.syncs = None, {}, {}
+
+
 def _ours(work: Path, name: str = "test", out: str = "out") -> Path:
-    """``out`` holding the results of scenario ``name`` (written by ``simlib run``)."""
-    path = "in/s.yaml" if name == "test" else str(write_scenario(work / "in", name, f"{name}.yaml"))
-    assert main(["run", path, "--out", out, "--quiet", "--format", "parquet"]) == 0
+    """``out`` holding the results of scenario ``name`` (as ``simlib run`` writes them)."""
+    if name != "test":  # the scenario file sits in the work folder, as after a real run
+        write_scenario(work / "in", name, f"{name}.yaml")
+    if name not in _Made.folders:
+        assert _Made.root is not None
+        made = _Made.root / name
+        source = write_scenario(_Made.root, name, f"{name}.yaml")
+        assert main(["run", str(source), "--out", str(made), "--quiet", "--format", "parquet"]) == 0
+        _Made.folders[name] = made
+    shutil.copytree(_Made.folders[name], work / out, symlinks=True)
     return work / out
 
 
@@ -547,7 +577,10 @@ def _prepare(work: Path, state: str, out: str) -> list[str]:
 @pytest.mark.parametrize("where", ["first", "middle", "last"])
 def test_full_disk_under_run_writes_nothing(work, capsys, monkeypatch, state, where):
     # the baseline: the same command on a folder in the same state, counting the file fsyncs
-    n = _file_syncs(monkeypatch, _prepare(work, state, "probe"))
+    # (once per state: the three failure points share it)
+    if state not in _Made.syncs:
+        _Made.syncs[state] = _file_syncs(monkeypatch, _prepare(work, state, "probe"))
+    n = _Made.syncs[state]
     assert n >= 11  # 5 tables × 2 formats and scenario.yaml (and the marker when it changes)
     argv = _prepare(work, state, "out")
     capsys.readouterr()

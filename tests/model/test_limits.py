@@ -25,6 +25,8 @@ from simlib.model.base import (
 from simlib.model.budget import _rotations
 from tests.conftest import DATA
 
+pytestmark = pytest.mark.hostile
+
 QUICKSTART = DATA / "scenarios" / "quickstart.yaml"
 QS = yaml.safe_load(QUICKSTART.read_text(encoding="utf-8"))
 

@@ -22,6 +22,8 @@ from simlib.pki import PkiInputError, load_certificates
 from simlib.pki.loading import describe
 from tests.toolkit.pki import pki
 
+pytestmark = pytest.mark.hostile
+
 # ---------------------------------------------------------------------------- DER editing
 
 

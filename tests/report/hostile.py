@@ -7,6 +7,11 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
 import threading
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -17,7 +22,7 @@ import pytest
 import yaml
 
 from simlib.report.browser import BrowserError, find_chromium
-from tests.conftest import BASE
+from tests.conftest import BASE, ROOT
 
 
 def _have_chromium() -> bool:
@@ -260,21 +265,111 @@ class Built:
     names: list[str]
     secret: Path
     canary: Canary
+    alt_page: Path  # see write_alt_page
+
+
+#: Builds the report in a child process: it costs seconds (notebook kernel, nbconvert, Chromium),
+#: which then overlap the tests that run before the first one that reads it.
+_BUILD = """
+import sys
+from simlib.model import load_scenario
+from simlib.report.render import write_report
+from tests.report.hostile import write_alt_page
+write_report(load_scenario(sys.argv[1]), sys.argv[2], pdf=sys.argv[3] == "1")
+write_alt_page(sys.argv[4])
+"""
+
+#: The title of the alt-text page: it closes <title> and opens a script.
+ALT_TITLE = "</title><script>alert(1)</script>"
+
+
+def write_alt_page(path: str | Path) -> None:
+    """An exported notebook (the report's nbconvert path) with one figure per payload of HTML,
+    MARKDOWN and MATH, the payload as its alt text, written as HTML to ``path``."""
+    import base64
+
+    import nbformat
+    from matplotlib.figure import Figure
+
+    from simlib.report import plots
+    from simlib.report.document import Picture
+    from simlib.report.notebook import to_html
+
+    png = plots.figure_png(Figure(figsize=(0.2, 0.2)))
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("")
+    for payload in [*HTML, *MARKDOWN, *MATH]:
+        data, meta = Picture(png, payload)._repr_png_()
+        cell.outputs.append(nbformat.v4.new_output(
+            "display_data", data={"image/png": base64.b64encode(data).decode()},
+            metadata={"image/png": meta},
+        ))  # fmt: skip
+    nb.cells.append(cell)
+    path = Path(path)
+    notebook = path.with_suffix(".ipynb")
+    nbformat.write(nb, str(notebook))
+    path.write_text(to_html(notebook, title=ALT_TITLE), encoding="utf-8")
+
+
+class Build:
+    """The hostile report being built by a child process; :meth:`wait` gives the :class:`Built`.
+
+    The canary runs in the test process from the start, so a payload that made Chromium (in the
+    child, printing the PDF) send a request is still counted."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="simlib-hostile-"))
+        self.secret = self.root / "secret.txt"
+        self.secret.write_text(SECRET_TEXT, encoding="utf-8")
+        self.canary = Canary()
+        self.scenario = write_scenario(self.root, self.canary.port, self.secret)
+        self.out = self.root / "report"
+        self.alt_page = self.root / "alt" / "alt.html"
+        self.alt_page.parent.mkdir()
+        self.log = self.root / "build.log"
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", _BUILD, str(self.scenario), str(self.out),
+                 "1" if HAVE_CHROMIUM else "0", str(self.alt_page)],
+                cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,  # its kernel and Chromium are stopped with it
+            )  # fmt: skip
+        self.built: Built | None = None
+
+    def wait(self) -> Built:
+        if self.built is None:
+            code = self.proc.wait(timeout=600)
+            if code != 0:
+                tail = self.log.read_text(encoding="utf-8", errors="replace")[-3000:]
+                pytest.fail(f"building the hostile report failed (exit {code}):\n{tail}")
+            names = strategy_names(self.canary.port, self.secret)
+            self.built = Built(
+                self.out, self.scenario, names, self.secret, self.canary, self.alt_page
+            )
+        return self.built
+
+    def close(self) -> None:
+        if self.proc.poll() is None:  # the session ended before any test read the report
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.canary.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+#: The session's build, started by tests/report/conftest.py once collection is over.
+BUILD = pytest.StashKey[Build]()
+
+
+def uses_hostile_report(item: pytest.Item) -> bool:
+    return "hostile_report" in getattr(item, "fixturenames", ())
 
 
 @pytest.fixture(scope="session")
-def hostile_report(tmp_path_factory):
+def hostile_report(request):
     """The decision report of :func:`scenario_dict`, made once per session (it costs seconds):
-    test_browser.py and test_hostile_names.py import this fixture."""
-    from simlib.model import load_scenario
-    from simlib.report.render import write_report
-
-    root = tmp_path_factory.mktemp("hostile")
-    secret = root / "secret.txt"
-    secret.write_text(SECRET_TEXT, encoding="utf-8")
-    canary = Canary()
-    path = write_scenario(root, canary.port, secret)
-    out = root / "report"
-    write_report(load_scenario(path), out, pdf=HAVE_CHROMIUM)
-    yield Built(out, path, strategy_names(canary.port, secret), secret, canary)
-    canary.stop()
+    test_browser.py and test_hostile_names.py read it. Started as soon as collection ends (or
+    here, if the conftest hook did not run)."""
+    stash = request.config.stash
+    if BUILD not in stash:
+        stash[BUILD] = Build()
+    return stash[BUILD].wait()

@@ -5,17 +5,16 @@ names in PNG metadata). Each check is also shown to fail on a planted injection.
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import re
 import struct
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import matplotlib
 import mistune
-import nbformat
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
@@ -24,10 +23,9 @@ from matplotlib.text import Text as MplText
 from simlib.errors import escape_controls
 from simlib.report import browser, comparison_plots, plots, timelines
 from simlib.report.decision import pareto
-from simlib.report.document import DecisionReport, Fragment, Picture
+from simlib.report.document import DecisionReport, Fragment
 from simlib.report.html import PAGE_POLICY, ReportError, active_content, check_page
 from simlib.report.markdown import md_text
-from simlib.report.notebook import to_html
 from simlib.report.style import styled
 from tests.report import hostile
 from tests.report.hostile import (
@@ -40,6 +38,8 @@ from tests.report.hostile import (
     page_requests,
     pdf_text,
 )
+
+pytestmark = pytest.mark.hostile
 
 matplotlib.use("Agg")  # tests only
 
@@ -86,9 +86,8 @@ def test_no_name_can_reorder_text_and_no_warning_reaches_the_page(hostile_report
 
 
 @needs_chromium
-def test_page_as_chromium_builds_it(hostile_report, tmp_path):
-    net = tmp_path / "net.json"
-    dom, console = browser.dump_dom(hostile_report.out / "report.html", net_log=net)
+def test_page_as_chromium_builds_it(hostile_report, chromium):
+    dom, console, net = chromium["report"].result()
     assert console == []
     assert active_content(dom) == []
     assert page_requests(net) == []
@@ -116,7 +115,9 @@ def test_markdown_renders_names_as_text(hostile_report):
         escape_controls(n) for n in hostile_report.names
     )
     scenario = hostile.scenario_dict(hostile_report.canary.port, hostile_report.secret)
-    assert f"{escape_controls(scenario['name'])}: pinning strategies compared" in Text(rendered).text
+    assert (
+        f"{escape_controls(scenario['name'])}: pinning strategies compared" in Text(rendered).text
+    )
 
 
 def test_figure_files_carry_no_names(hostile_report):
@@ -128,14 +129,12 @@ def test_figure_files_carry_no_names(hostile_report):
 
 
 # ---------------------------------------------------------------- the checks can fail
-@needs_chromium
-def test_planted_injection_is_caught(hostile_report, tmp_path):
-    """The same checks on a hand-made page with the payloads raw and no policy: every kind of
-    injection is found in Chromium's DOM, and the image request reaches the canary."""
-    page = (hostile_report.out / "report.html").read_text(encoding="utf-8")
+def _planted_page(report_html: Path, port: int, folder: Path) -> Path:
+    """The report page with its policy removed and the HTML payloads raw, loading from the
+    canary on ``port``."""
+    page = report_html.read_text(encoding="utf-8")
     page, policies = re.subn(r'<meta [^>]*http-equiv="Content-Security-Policy"[^>]*>', "", page)
     assert policies == 1
-    port = hostile_report.canary.port
     # loads go to the canary (no DNS, nothing leaves the machine); script logs instead of
     # alert() (a dialog blocks headless Chromium); no refresh (it would leave the page); the
     # unclosed comment last (it hides everything after it)
@@ -143,34 +142,67 @@ def test_planted_injection_is_caught(hostile_report, tmp_path):
     raw = f"<img src=http://127.0.0.1:{port}/planted.png>" + "".join(kept)
     raw = raw.replace("https://pwn.invalid", f"http://127.0.0.1:{port}")
     raw = raw.replace("alert(", "console.log('simlib-pwned',")
-    planted = tmp_path / "planted.html"
+    planted = folder / "planted.html"
     planted.write_text(page.replace("</body>", raw + "</body>"), encoding="utf-8")
-    net = tmp_path / "net.json"
-    dom, console = browser.dump_dom(planted, net_log=net)
+    return planted
+
+
+@pytest.fixture(scope="module")
+def chromium(hostile_report, tmp_path_factory):
+    """The Chromium runs of the checks below, started together (each one waits seconds on
+    Chromium, which runs in its own processes): futures by name. The planted page loads from a
+    canary of its own, so the report's canary stays a clean record of the report alone."""
+    folder = tmp_path_factory.mktemp("chromium")
+    planted_canary = hostile.Canary()
+    planted = _planted_page(hostile_report.out / "report.html", planted_canary.port, folder)
+    leak = folder / "leak.html"
+    leak.write_text(
+        _page(f"<p>hello</p><iframe src='{hostile_report.secret.as_uri()}'></iframe>", None)
+    )
+
+    def dom(page: Path, net: Path):
+        return (*browser.dump_dom(page, net_log=net), net)
+
+    def raw_pdf(pdf: Path) -> Path:  # as file://, no policy, no loopback server
+        browser._run(["--no-pdf-header-footer", f"--print-to-pdf={pdf}", leak.as_uri()])
+        return pdf
+
+    def safe_pdf(pdf: Path):
+        return browser.print_pdf(leak, pdf), pdf
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        yield {
+            "report": pool.submit(dom, hostile_report.out / "report.html", folder / "net.json"),
+            "planted": pool.submit(dom, planted, folder / "planted-net.json"),
+            "raw pdf": pool.submit(raw_pdf, folder / "raw.pdf"),
+            "safe pdf": pool.submit(safe_pdf, folder / "safe.pdf"),
+            "planted canary": planted_canary,
+        }
+    planted_canary.stop()
+
+
+@needs_chromium
+def test_planted_injection_is_caught(chromium):
+    """The same checks on a hand-made page with the payloads raw and no policy: every kind of
+    injection is found in Chromium's DOM, and the image request reaches the canary."""
+    dom, console, net = chromium["planted"].result()
     assert any("simlib-pwned" in line for line in console)  # the planted script did run
     found = " | ".join(active_content(dom))
     for kind in ("no Content-Security-Policy", "<script> element", "onerror= on <img>",
                  "<iframe> element", "<svg> element", "<object> element", "<form> element",
                  "href=javascript:", "<style> element"):  # fmt: skip
         assert kind in found
+    port = chromium["planted canary"].port
     assert f"http://127.0.0.1:{port}/planted.png" in page_requests(net)
-    assert "/planted.png" in hostile_report.canary.hits
-    hostile_report.canary.hits.clear()  # the planted page's, not the report's
+    assert "/planted.png" in chromium["planted canary"].hits
 
 
 @needs_chromium
-def test_secret_check_catches_a_leak_and_print_pdf_prevents_it(hostile_report, tmp_path):
+def test_secret_check_catches_a_leak_and_print_pdf_prevents_it(chromium):
     """Printed as file:// without a policy, an iframe copies the secret into the PDF (so the
     check can fail); print_pdf of the very same page does not (no file:// from its origin)."""
-    leak = tmp_path / "leak.html"
-    leak.write_text(
-        _page(f"<p>hello</p><iframe src='{hostile_report.secret.as_uri()}'></iframe>", None)
-    )
-    raw = tmp_path / "raw.pdf"
-    browser._run(["--no-pdf-header-footer", f"--print-to-pdf={raw}", leak.as_uri()])
-    assert SECRET_TEXT in pdf_text(raw)
-    safe = tmp_path / "safe.pdf"
-    print_console = browser.print_pdf(leak, safe)
+    assert SECRET_TEXT in pdf_text(chromium["raw pdf"].result())
+    print_console, safe = chromium["safe pdf"].result()
     text = pdf_text(safe)
     assert "hello" in text and SECRET_TEXT not in text
     assert print_console  # Chromium says it refused the local file
@@ -298,21 +330,10 @@ def test_md_text_renders_as_exactly_the_text(payload):
 
 # ---------------------------------------------------------------- the template's alt text
 @pytest.fixture(scope="module")
-def alt_page(tmp_path_factory) -> str:
-    """One exported notebook with one figure per payload, the payload as its alt text."""
-    png = plots.figure_png(Figure(figsize=(0.2, 0.2)))
-    nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("")
-    for payload in PAYLOADS:
-        data, meta = Picture(png, payload)._repr_png_()
-        cell.outputs.append(nbformat.v4.new_output(
-            "display_data", data={"image/png": base64.b64encode(data).decode()},
-            metadata={"image/png": meta},
-        ))  # fmt: skip
-    nb.cells.append(cell)
-    path = tmp_path_factory.mktemp("alt") / "alt.ipynb"
-    nbformat.write(nb, str(path))
-    return to_html(path, title="</title><script>alert(1)</script>")
+def alt_page(hostile_report) -> str:
+    """One exported notebook with one figure per payload, the payload as its alt text (made with
+    the session's hostile report: :func:`tests.report.hostile.write_alt_page`)."""
+    return hostile_report.alt_page.read_text(encoding="utf-8")
 
 
 def test_alt_page_is_inert(alt_page):

@@ -25,7 +25,10 @@ from simlib.errors import OutputError
 from simlib.results.io import FORMULA_START, csv_safe, defuse_formula, write_csv
 from tests.conftest import BASE
 
-pytestmark = pytest.mark.filterwarnings("ignore::simlib.model.ScenarioWarning")
+pytestmark = [
+    pytest.mark.hostile,
+    pytest.mark.filterwarnings("ignore::simlib.model.ScenarioWarning"),
+]
 
 
 # ------------------------------------------------------------------------------ CSV injection
