@@ -15,7 +15,9 @@ waits (up to 90 s) until the machine is idle, and the CPU use found then is reco
 3. Expected mode, 400 calendar-changing points: a grid over ``hosts[1].validity_days`` ×
    ``hosts[2].renew_before_days`` of ``five-years-three-hosts.yaml`` (every point has its own
    certificate calendar), in-process vs ``--workers 2``, alternated twice; speed-up = in-process
-   time / 2-worker time (best of each). Target ≥ 1.6.
+   time / 2-worker time (best of each). Target ≥ 1.6. The same points with ``--workers 1`` too
+   (alternated with the other two): throughput in runs per second per core, 1 worker vs 2
+   (2 workers: runs / s / 2), end to end and from the sweeps' own wall times.
 4. Memory: peak RSS (``getrusage(RUSAGE_CHILDREN)`` of a wrapper process, i.e. the largest
    process of the sweep) of an expected-mode sweep of 100 runs vs 10 000 runs of a cheap scenario
    (one-year horizon, two strategies, a random axis over the never-update share). Target ratio
@@ -25,7 +27,8 @@ waits (up to 90 s) until the machine is idle, and the CPU use found then is reco
    ``STREAM_PARTS`` parts: time until its first part (target ≤ 10 s) and the resident memory of
    the sweep's processes once the workers run and at the end (target: flat, ratio ≤ 1.2).
 
-``--quick`` divides the sizes of 1-4 by 10 (a smoke check, not a measurement).
+``--quick`` divides the sizes of 1-4 by 10 (a smoke check, not a measurement); ``--expected-only``
+runs only 3.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ sys.exit(rc)
 
 def _busy_cores(seconds: float = 0.5) -> float:
     """CPU cores busy over ``seconds`` (from /proc/stat; 0 where it does not exist)."""
+
     def sample() -> tuple[int, int]:
         fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
         return sum(fields), fields[3] + fields[4]  # total, idle + iowait
@@ -98,7 +102,17 @@ def _write(folder: Path, name: str, doc: dict[str, Any]) -> Path:
 
 
 def _cli(sweep_file: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "simlib.cli.main", "sweep", str(sweep_file), "--out", str(out), "--quiet", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "simlib.cli.main",
+        "sweep",
+        str(sweep_file),
+        "--out",
+        str(out),
+        "--quiet",
+        *extra,
+    ]
 
 
 def _timed(cmd: list[str]) -> tuple[float, float]:
@@ -152,7 +166,10 @@ def _cheap_sweep(n: int) -> dict[str, Any]:
         "seed": 3,
         "mode": "expected",
         "axes": {
-            "random": {"n": n, "params": {"fleet.adoption.never_update_share": {"uniform": [0.0, 0.1]}}}
+            "random": {
+                "n": n,
+                "params": {"fleet.adoption.never_update_share": {"uniform": [0.0, 0.1]}},
+            }
         },
     }
 
@@ -246,7 +263,9 @@ def _stream(sweep_file: Path, out: Path) -> dict[str, Any]:
             if n >= STREAM_PARTS:
                 break
             if proc.poll() is not None:
-                raise SystemExit(f"the 10^7-run sweep ended early: {proc.stderr.read().decode()[-2000:]}")
+                raise SystemExit(
+                    f"the 10^7-run sweep ended early: {proc.stderr.read().decode()[-2000:]}"
+                )
             if time.perf_counter() - t0 > 600:
                 raise SystemExit("the 10^7-run sweep made no progress in 10 minutes")
             time.sleep(0.05)
@@ -279,9 +298,36 @@ def _stream(sweep_file: Path, out: Path) -> dict[str, Any]:
     }
 
 
+def _mc_part(work: Path, n_full: int, n_subset: int, batch: str, busy: dict[str, float]):
+    """Monte Carlo throughput and parallel efficiency (1 and 2)."""
+    full = _write(work, "full", _mc_sweep(n_full))
+    subset = _write(work, "subset", _mc_sweep(n_subset))
+
+    busy["mc_full"] = _wait_quiet()
+    t_full, in_full = _timed(_cli(full, work / "full-out", "--workers", "2", "--batch-size", batch))
+    print(
+        f"{n_full} MC replications of quickstart, 2 workers: {t_full:.1f} s (sweep {in_full:.1f} s)"
+    )
+    busy["mc_w1"] = _wait_quiet()
+    t1, in1 = _timed(_cli(subset, work / "w1", "--workers", "1", "--batch-size", batch))
+    busy["mc_w2"] = _wait_quiet()
+    t2, in2 = _timed(_cli(subset, work / "w2", "--workers", "2", "--batch-size", batch))
+    eff, in_eff = t1 / (2 * t2), in1 / (2 * in2)
+    cpu1, cpu2 = CPU_S[-2:]
+    print(
+        f"{n_subset} replications: 1 worker {t1:.1f} s, 2 workers {t2:.1f} s → efficiency "
+        f"{eff:.0%} (sweep only: {in1:.1f} s / {in2:.1f} s → {in_eff:.0%}; CPU {cpu1:.1f} s / "
+        f"{cpu2:.1f} s → {cpu1 / cpu2:.0%})"
+    )
+    return t_full, in_full, t1, in1, t2, in2, eff, in_eff, cpu1, cpu2
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="10× smaller (smoke check)")
+    parser.add_argument(
+        "--expected-only", action="store_true", help="only the expected-mode points (3)"
+    )
     args = parser.parse_args(argv)
     scale = 10 if args.quick else 1
     n_full, n_subset = 10_000 // scale, 2_000 // scale
@@ -300,34 +346,24 @@ def main(argv: list[str] | None = None) -> int:
     }
     with tempfile.TemporaryDirectory(prefix="simlib-bench-") as tmp:
         work = Path(tmp)
-        full = _write(work, "full", _mc_sweep(n_full))
-        subset = _write(work, "subset", _mc_sweep(n_subset))
-
-        busy: dict[str, float] = {"mc_full": _wait_quiet()}
-        t_full, in_full = _timed(_cli(full, work / "full-out", "--workers", "2", "--batch-size", batch))
-        print(f"{n_full} MC replications of quickstart, 2 workers: {t_full:.1f} s (sweep {in_full:.1f} s)")
-        busy["mc_w1"] = _wait_quiet()
-        t1, in1 = _timed(_cli(subset, work / "w1", "--workers", "1", "--batch-size", batch))
-        busy["mc_w2"] = _wait_quiet()
-        t2, in2 = _timed(_cli(subset, work / "w2", "--workers", "2", "--batch-size", batch))
-        eff, in_eff = t1 / (2 * t2), in1 / (2 * in2)
-        cpu1, cpu2 = CPU_S[-2:]
-        print(
-            f"{n_subset} replications: 1 worker {t1:.1f} s, 2 workers {t2:.1f} s → efficiency "
-            f"{eff:.0%} (sweep only: {in1:.1f} s / {in2:.1f} s → {in_eff:.0%}; CPU {cpu1:.1f} s / "
-            f"{cpu2:.1f} s → {cpu1 / cpu2:.0%})"
-        )
-
+        busy: dict[str, float] = {}
+        if not args.expected_only:
+            t_full, in_full, t1, in1, t2, in2, eff, in_eff, cpu1, cpu2 = _mc_part(
+                work, n_full, n_subset, batch, busy
+            )
         calendars = _write(work, "calendars", _calendar_sweep(n_calendars))
         inproc: list[tuple[float, float]] = []
         pooled: list[tuple[float, float]] = []
+        single: list[tuple[float, float]] = []
         cpu_calendars: list[float] = []
         for k in range(2):
             busy[f"calendars_in_{k}"] = _wait_quiet()
             inproc.append(_timed(_cli(calendars, work / f"cal-in-{k}")))
+            busy[f"calendars_w1_{k}"] = _wait_quiet()
+            single.append(_timed(_cli(calendars, work / f"cal-w1-{k}", "--workers", "1")))
             busy[f"calendars_w2_{k}"] = _wait_quiet()
             pooled.append(_timed(_cli(calendars, work / f"cal-w2-{k}", "--workers", "2")))
-            cpu_calendars += CPU_S[-2:]
+            cpu_calendars += CPU_S[-3:]
         t_in, t_w2 = min(t for t, _ in inproc), min(t for t, _ in pooled)
         s_in, s_w2 = min(s for _, s in inproc), min(s for _, s in pooled)
         speedup, in_speedup = t_in / t_w2, s_in / s_w2
@@ -336,6 +372,33 @@ def main(argv: list[str] | None = None) -> int:
             f"2 workers {t_w2:.1f} s → speed-up {speedup:.2f}× (sweep only: {s_in:.1f} s / "
             f"{s_w2:.1f} s → {in_speedup:.2f}×)"
         )
+        t_w1, s_w1 = min(t for t, _ in single), min(s for _, s in single)
+        per_core = {
+            "workers1_runs_per_s_per_core": round(n_calendars / t_w1, 2),
+            "workers2_runs_per_s_per_core": round(n_calendars / t_w2 / 2, 2),
+            "sweep_workers1_runs_per_s_per_core": round(n_calendars / s_w1, 2),
+            "sweep_workers2_runs_per_s_per_core": round(n_calendars / s_w2 / 2, 2),
+        }
+        print(
+            f"expected-mode throughput per core: 1 worker {per_core['workers1_runs_per_s_per_core']:.1f} "
+            f"runs/s, 2 workers {per_core['workers2_runs_per_s_per_core']:.1f} runs/s per core (sweep "
+            f"only: {per_core['sweep_workers1_runs_per_s_per_core']:.1f} / "
+            f"{per_core['sweep_workers2_runs_per_s_per_core']:.1f})"
+        )
+        if args.expected_only:
+            out["calendar_points"] = {
+                "points": n_calendars,
+                "workers1_s": [round(t, 2) for t, _ in single],
+                "workers2_s": [round(t, 2) for t, _ in pooled],
+                "in_process_s": [round(t, 2) for t, _ in inproc],
+                "speedup": round(speedup, 3),
+                **per_core,
+            }
+            only = RESULTS.with_name("batch-expected.json")
+            only.parent.mkdir(parents=True, exist_ok=True)
+            only.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+            print(f"written {only.relative_to(ROOT)}")
+            return 0
 
         small = _write(work, "small", _cheap_sweep(n_small))
         large = _write(work, "large", _cheap_sweep(n_large))
@@ -395,7 +458,10 @@ def main(argv: list[str] | None = None) -> int:
         "speedup": round(speedup, 3),
         "sweep_speedup": round(in_speedup, 3),
         "pair_speedups": [round(a / b, 3) for (a, _), (b, _) in zip(inproc, pooled, strict=True)],
-        "cpu_s_in_process_w2_alternating": cpu_calendars,
+        "workers1_s": [round(t, 2) for t, _ in single],
+        "sweep_workers1_s": [s for _, s in single],
+        **per_core,
+        "cpu_s_in_process_w1_w2_alternating": cpu_calendars,
         "target": 1.6,
         "ok": speedup >= 1.6,
     }

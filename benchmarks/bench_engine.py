@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ScenarioWarning)
         base = simlib.load_scenario(SCENARIO)
-    runs = [timed(simlib.apply_overrides(base, {"fleet.users": n}), repeats) for n in (10**3, 10**8)]
+    runs = [
+        timed(simlib.apply_overrides(base, {"fleet.users": n}), repeats) for n in (10**3, 10**8)
+    ]
     small, big = runs
     report = {
         "benchmark": "engine expected mode",

@@ -50,7 +50,11 @@ def _papermill_startup(tmp: Path, reps: int) -> float:
     from simlib.report.notebook import execute
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     path = tmp / "empty.ipynb"
     nbformat.write(nb, path)
     times = []
@@ -96,8 +100,10 @@ def main() -> int:
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"simlib report (warm .venv)   {report:6.2f} s   target ≤ {TARGET_S:.0f} s: "
-          f"{'met' if result['met'] else 'MISSED'}")
+    print(
+        f"simlib report (warm .venv)   {report:6.2f} s   target ≤ {TARGET_S:.0f} s: "
+        f"{'met' if result['met'] else 'MISSED'}"
+    )
     print(f"simlib run (baseline)        {run:6.2f} s   report / run = {report / run:.1f}×")
     print(f"papermill start-up (1 cell)  {startup:6.2f} s")
     print("in-process steps: " + ", ".join(f"{k} {v:.2f} s" for k, v in steps.items()))

@@ -4,7 +4,11 @@
   plain-numpy evaluation of the same (strategy × client × column) × version × day cube: users per
   version (V, T) times 0/1 verdicts, summed over versions — target ≤ 10×;
 * **run vs simulate**: ``simlib run`` of it in this process (durations, issuances with real pins,
-  every file written) against ``simulate`` + summary — target ≤ 3×;
+  every file written) against ``simulate`` + summary — target ≤ 3×; and the same for every
+  shipped example (``data/scenarios/*.yaml``) with the key memo cleared before each run, so every
+  run derives its keys as a fresh process does (bank: RSA leaves), wall clock and CPU time;
+* **small floor**: the benchmark cut to 6 strategies and 2 hosts, ``simulate`` + summary against
+  one numpy pass over its (strategy × host × client) × version × day cube — target ≤ 10×;
 * **horizon**: time and peak traced memory of ``simulate`` + summary at 5, 10, 20 and 40 years,
   on the benchmark scenario and on a *stationary* variant (the same hosts from 2030 on, when the
   47-day cap is already in force, so every year holds the same certificate changes; the
@@ -41,14 +45,15 @@ import simlib  # noqa: E402
 from simlib.errors import ScenarioWarning  # noqa: E402
 
 SCENARIO = HERE.parent / "data" / "scenarios" / "five-years-three-hosts.yaml"
+EXAMPLES = sorted((HERE.parent / "data" / "scenarios").glob("*.yaml"))
 
 
-def median_time(fn, repeats: int) -> float:
+def median_time(fn, repeats: int, clock=time.perf_counter) -> float:
     times = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        times.append(time.perf_counter() - t0)
+        times.append(clock() - t0)
     return statistics.median(times)
 
 
@@ -84,6 +89,64 @@ def floor_cube(sc, repeats: int) -> float:
     return median_time(cube, repeats)
 
 
+def small_case(sc):
+    """The benchmark with its first 6 strategies and first 2 hosts (the issue-14 small case)."""
+    from simlib.model.loading import read_yaml, scenario_from_dict
+
+    data = read_yaml(SCENARIO)
+    data["strategies"] = data["strategies"][:6]
+    data["hosts"] = data["hosts"][:2]
+    return scenario_from_dict(data, source=str(SCENARIO))
+
+
+def one_pass_floor(sc, repeats: int) -> float:
+    """One numpy pass over the (strategy × host × client) × version × day cube: users per
+    version (V, T) times a 0/1 verdict, summed over versions, once per (strategy, host, client)."""
+    res = simulate_and_summarise(sc)
+    sim = res.simulation
+    run = next(iter(res.runs.values()))
+    x = run.counts[sim.clients[0].name].table()
+    V, T = x.shape
+    columns = len(sim.strategies) * len(sc.hosts) * len(sim.clients)
+    rng = np.random.default_rng(0)
+    verdicts = [rng.random((V, T)) < 0.5 for _ in range(4)]
+
+    def cube():
+        for q in range(columns):
+            (x * verdicts[q % 4]).sum(axis=0)
+
+    return median_time(cube, repeats, time.process_time)
+
+
+def examples_run_vs_simulate(repeats: int) -> list[dict]:
+    """``simlib run`` of each shipped example against its ``simulate`` + summary, keys cold."""
+    from simlib.cli.main import main as cli
+    from simlib.pki.keys import derive_private_key
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in EXAMPLES:
+            sc = simlib.load_scenario(path)
+            simulate_and_summarise(sc)
+
+            def run(path=path):
+                derive_private_key.cache_clear()  # as in a fresh process
+                cli(["run", str(path), "--out", f"{tmp}/{path.stem}", "--quiet"])
+
+            run()
+            row: dict = {
+                "example": path.stem,
+                "issuances": len(simlib.simulate(sc).calendar.issuances),
+            }
+            for clock, label in ((time.perf_counter, "wall"), (time.process_time, "cpu")):
+                t_sim = median_time(lambda sc=sc: simulate_and_summarise(sc), repeats, clock)
+                t_run = median_time(run, repeats, clock)
+                row[f"{label}_simulate_s"], row[f"{label}_run_s"] = t_sim, t_run
+                row[f"{label}_ratio"] = t_run / t_sim
+            rows.append(row)
+    return rows
+
+
 def horizon(sc, years: int, start_year: int):
     end = f"{start_year + years - 1}-12-31"
     variant = simlib.apply_overrides(sc, {"start": f"{start_year}-01-01", "end": end})
@@ -116,9 +179,35 @@ def main(argv: list[str] | None = None) -> dict:
     from simlib.cli.main import main as cli
 
     with tempfile.TemporaryDirectory() as tmp:
-        t_run = median_time(lambda: cli(["run", str(SCENARIO), "--out", tmp, "--quiet"]), max(3, reps // 3))
-    report["floor"] = {"simulate_s": t_sim, "floor_s": t_floor, "ratio": t_sim / t_floor, "target": 10}
-    report["run_vs_simulate"] = {"run_s": t_run, "simulate_s": t_sim, "ratio": t_run / t_sim, "target": 3}
+        t_run = median_time(
+            lambda: cli(["run", str(SCENARIO), "--out", tmp, "--quiet"]), max(3, reps // 3)
+        )
+    report["floor"] = {
+        "simulate_s": t_sim,
+        "floor_s": t_floor,
+        "ratio": t_sim / t_floor,
+        "target": 10,
+    }
+    report["run_vs_simulate"] = {
+        "run_s": t_run,
+        "simulate_s": t_sim,
+        "ratio": t_run / t_sim,
+        "target": 3,
+    }
+    report["examples_run_vs_simulate"] = {
+        "rows": examples_run_vs_simulate(max(3, reps // 3)),
+        "target": 3,
+    }
+    small = small_case(base)
+    simulate_and_summarise(small).issuances  # noqa: B018
+    t_small = median_time(lambda: simulate_and_summarise(small), 3 * reps, time.process_time)
+    t_pass = one_pass_floor(small, 3 * reps)
+    report["small_floor"] = {
+        "simulate_cpu_s": t_small,
+        "one_pass_cpu_s": t_pass,
+        "ratio": t_small / t_pass,
+        "target": 10,
+    }
 
     # horizon scaling
     years = [5, 10, 20] if args.quick else [5, 10, 20, 40]
@@ -129,7 +218,9 @@ def main(argv: list[str] | None = None) -> dict:
             rows.append(
                 {
                     "years": y,
-                    "seconds": median_time(lambda v=v: simulate_and_summarise(v), max(3, reps // 3)),
+                    "seconds": median_time(
+                        lambda v=v: simulate_and_summarise(v), max(3, reps // 3)
+                    ),
                     "peak_mib": peak_mib(lambda v=v: simulate_and_summarise(v)),
                     "issuances": len(simlib.simulate(v).calendar.issuances),
                 }
@@ -157,7 +248,9 @@ def main(argv: list[str] | None = None) -> dict:
     lags = iter(np.linspace(10, 60, 1000))
 
     def slider():
-        v = simlib.apply_overrides(quick, {"fleet.adoption.components[1].mean_lag_days": float(next(lags))})
+        v = simlib.apply_overrides(
+            quick, {"fleet.adoption.components[1].mean_lag_days": float(next(lags))}
+        )
         r = simlib.simulate(v)
         r.summary, r.timeseries  # noqa: B018
 
@@ -167,11 +260,26 @@ def main(argv: list[str] | None = None) -> dict:
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2, default=str) + "\n")
     f, r = report["floor"], report["run_vs_simulate"]
-    print(f"simulate {f['simulate_s'] * 1e3:.0f} ms vs numpy cube floor {f['floor_s'] * 1e3:.0f} ms: {f['ratio']:.2f}× (≤ 10)")
+    print(
+        f"simulate {f['simulate_s'] * 1e3:.0f} ms vs numpy cube floor {f['floor_s'] * 1e3:.0f} ms: {f['ratio']:.2f}× (≤ 10)"
+    )
     print(f"simlib run {r['run_s'] * 1e3:.0f} ms vs simulate: {r['ratio']:.2f}× (≤ 3)")
+    for row in report["examples_run_vs_simulate"]["rows"]:
+        print(
+            f"  {row['example']:34} run {row['wall_run_s'] * 1e3:6.0f} ms vs simulate "
+            f"{row['wall_simulate_s'] * 1e3:5.0f} ms: {row['wall_ratio']:4.1f}× wall, "
+            f"{row['cpu_ratio']:4.1f}× CPU (≤ 3)"
+        )
+    sf = report["small_floor"]
+    print(
+        f"6 strategies, 2 hosts, 5 years: simulate {sf['simulate_cpu_s'] * 1e3:.1f} ms vs one pass "
+        f"{sf['one_pass_cpu_s'] * 1e3:.2f} ms (CPU): {sf['ratio']:.1f}× (≤ 10)"
+    )
     for label in ("benchmark", "stationary"):
         h = report[f"horizon_{label}"]
-        cells = ", ".join(f"{x['years']}y {x['seconds'] * 1e3:.0f} ms/{x['peak_mib']:.0f} MiB" for x in h["rows"])
+        cells = ", ".join(
+            f"{x['years']}y {x['seconds'] * 1e3:.0f} ms/{x['peak_mib']:.0f} MiB" for x in h["rows"]
+        )
         print(
             f"horizon ({label}): {cells}; 20y/5y time {h['time_20y_over_5y']:.2f}×, memory "
             f"{h['memory_20y_over_5y']:.2f}× (issuances {h['issuances_20y_over_5y']:.1f}×) (≤ 5)"

@@ -41,8 +41,11 @@ SCENARIO = HERE.parent / "data" / "scenarios" / "five-years-three-hosts.yaml"
 HORIZONS = {"5y": "2030-12-31", "20y": "2045-12-31"}
 DYNAMIC = [
     {"name": "dynamic leaf key", "pin": "leaf_spki", "dynamic": {}},
-    {"name": "dynamic leaf key, fail closed", "pin": "leaf_spki",
-     "dynamic": {"refresh_days": 3, "fetch_success": 0.9, "on_stale": "fail_closed"}},
+    {
+        "name": "dynamic leaf key, fail closed",
+        "pin": "leaf_spki",
+        "dynamic": {"refresh_days": 3, "fetch_success": 0.9, "on_stale": "fail_closed"},
+    },
 ]
 
 
@@ -113,19 +116,28 @@ def main(argv: list[str] | None = None) -> dict:
             measured = {h: parts(base, start, end) for h, end in horizons.items()}
             runs = {h: m for h, (m, _) in measured.items()}
             growth = measured["20y"][1] / measured["5y"][1]
-            report[label] = {"issuances_5y": measured["5y"][1], "issuances_20y": measured["20y"][1],
-                             "issuance_ratio": growth}
+            report[label] = {
+                "issuances_5y": measured["5y"][1],
+                "issuances_20y": measured["20y"][1],
+                "issuance_ratio": growth,
+            }
             for name in runs["5y"]:
                 (t5, m5), (t20, m20) = runs["5y"][name], runs["20y"][name]
                 report[label][name] = {
-                    "5y_s": t5, "20y_s": t20, "time_ratio": t20 / t5,
-                    "5y_mib": m5, "20y_mib": m20, "memory_ratio": m20 / m5,
+                    "5y_s": t5,
+                    "20y_s": t20,
+                    "time_ratio": t20 / t5,
+                    "5y_mib": m5,
+                    "20y_mib": m20,
+                    "memory_ratio": m20 / m5,
                     "time_ratio_per_issuance": t20 / t5 / growth,
                     "memory_ratio_per_issuance": m20 / m5 / growth,
                 }
-                print(f"{label:>10} {name:>18}: {t5:7.3f} s → {t20:7.3f} s (×{t20 / t5:4.1f}), "
-                      f"{m5:7.1f} → {m20:7.1f} MiB (×{m20 / m5:4.1f}); per issuance (×{growth:.1f} "
-                      f"issuances) ×{t20 / t5 / growth:4.2f} time, ×{m20 / m5 / growth:4.2f} memory")
+                print(
+                    f"{label:>10} {name:>18}: {t5:7.3f} s → {t20:7.3f} s (×{t20 / t5:4.1f}), "
+                    f"{m5:7.1f} → {m20:7.1f} MiB (×{m20 / m5:4.1f}); per issuance (×{growth:.1f} "
+                    f"issuances) ×{t20 / t5 / growth:4.2f} time, ×{m20 / m5 / growth:4.2f} memory"
+                )
     if args.forty or not args.quick:
         report["forty_years_max_rss_mib"] = forty_years()
     out = HERE / "results" / "scaling_engine_parts.json"

@@ -112,16 +112,21 @@ class ChainTable:
         return days
 
     def _build(self, starts: np.ndarray, spread: np.ndarray, row) -> Chains:
+        # Rows padded in Python and converted once: per-cell numpy writes cost more than the rows.
+        pad = self.pad
+        leaf, ca, trusted = [], [], []
+        for day in starts.tolist():
+            lf, path, ok = row(day)
+            leaf.append((*lf, *(pad,) * (2 - len(lf))))
+            ca.append((*path, *(pad,) * (CA_SLOTS - len(path))))
+            trusted.append(bool(ok))
         S = len(starts)
-        leaf = np.full((S, 2), self.pad, dtype=np.int64)
-        ca = np.full((S, CA_SLOTS), self.pad, dtype=np.int64)
-        trusted = np.zeros(S, dtype=bool)
-        for s, day in enumerate(starts):
-            lf, path, ok = row(int(day))
-            leaf[s, : len(lf)] = lf
-            ca[s, : len(path)] = path
-            trusted[s] = ok
-        return Chains(leaf, ca, trusted, spread)
+        return Chains(
+            np.array(leaf, dtype=np.int64).reshape(S, 2),
+            np.array(ca, dtype=np.int64).reshape(S, CA_SLOTS),
+            np.array(trusted, dtype=bool).reshape(S),
+            spread,
+        )
 
     # --------------------------------------------------------------------------- chains
     def _legit(self, host: str, client: ClientKind, day: int):

@@ -31,7 +31,8 @@ from simlib.engine.verdicts import targets_of
 from simlib.strategies.strategy import PinningStrategy
 
 if TYPE_CHECKING:
-    from simlib.engine.simulation import Simulation
+    # a protocol, not simulation.py (which imports this module): imports stay one-way
+    from simlib.engine.state import SimulationState as Simulation
 
 
 def publication(sim: Simulation, strategy: PinningStrategy, host: str) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,8 @@ from simlib.engine.views import VerdictView, builds_in_order, first_applying
 from simlib.strategies.strategy import PinningStrategy
 
 if TYPE_CHECKING:
-    from simlib.engine.simulation import Simulation
+    # a protocol, not simulation.py (which imports this module): imports stay one-way
+    from simlib.engine.state import SimulationState as Simulation
 
 
 def pin_matrices(sim: Simulation, strategy, host, build_days):
@@ -35,19 +36,27 @@ def pin_matrices(sim: Simulation, strategy, host, build_days):
     _, first, inverse = np.unique(state, return_index=True, return_inverse=True)
     # different certificates often give the same pins (a root, an intermediate): one set each
     sets: dict[tuple[frozenset[int], frozenset[int]], int] = {}
-    same = np.empty(len(first), dtype=np.int64)
-    for u, v in enumerate(first):
-        ps = strategy.pins(sim.calendar, host, int(build_days[v]))
-        same[u] = sets.setdefault((ps.leaf, ps.ca), len(sets))
+    pins, calendar = strategy.pins, sim.calendar  # plain lists and bound names: a hot loop
+    same = np.array(
+        [
+            sets.setdefault((ps.leaf, ps.ca), len(sets))
+            for ps in (pins(calendar, host, day) for day in build_days[first].tolist())
+        ],
+        dtype=np.int64,
+    )
     # columns: only the identities some set pins (plus one never pinned, for all the others)
     used = sorted(set().union(*(leaf | ca for leaf, ca in sets)))
+    col = {ident: j for j, ident in enumerate(used)}
     column = np.full(sim.table.n_ids + 1, len(used), dtype=np.int64)
     column[used] = np.arange(len(used))
     PL = np.zeros((len(sets), len(used) + 1), dtype=bool)
     PC = np.zeros((len(sets), len(used) + 1), dtype=bool)
-    for (leaf, ca), u in sets.items():
-        PL[u, column[list(leaf)]] = True
-        PC[u, column[list(ca)]] = True
+    for M, cells in (
+        (PL, [(u, col[i]) for (leaf, _), u in sets.items() for i in leaf]),
+        (PC, [(u, col[i]) for (_, ca), u in sets.items() for i in ca]),
+    ):
+        if cells:
+            M[tuple(np.array(cells).T)] = True
     return PL, PC, same[inverse.ravel()], column
 
 def refine(sim: Simulation, strategy: PinningStrategy, build_days: np.ndarray):

@@ -44,6 +44,8 @@ class RealPki:
         self.scenario = calendar.scenario
         self._keys: dict[int, object] = {}
         self._certs: dict[tuple, x509.Certificate] = {}
+        # A CA key's pin is asked once per issuance it signs (issuance table, prerequisites).
+        self._pins: dict[int, str] = {}
 
     @classmethod
     def for_calendar(cls, calendar: CertificateCalendar) -> RealPki:
@@ -67,10 +69,14 @@ class RealPki:
         return key
 
     def spki_pin(self, ident: int) -> str:
-        item = self.calendar.registry[ident]
-        if item.pin is not None:
-            return item.pin
-        return spki_pin(self.private_key(ident).public_key())
+        pin = self._pins.get(ident)
+        if pin is None:
+            item = self.calendar.registry[ident]
+            pin = item.pin
+            if pin is None:
+                pin = spki_pin(self.private_key(ident).public_key())
+            self._pins[ident] = pin
+        return pin
 
     def pin(self, ident: int) -> str:
         """The pin of any identity: SPKI pin for keys, certificate pin for leaf certificates."""
@@ -152,7 +158,11 @@ class RealPki:
                 na = _at(spec.root_not_after) + dt.timedelta(days=1, seconds=-1)
             priv = self.private_key(self.calendar.cas[ca].root_key)
             self._certs[key] = make_root(
-                priv, spec.root or ca, not_before=nb, not_after=na, serial=_serial("root", ca),
+                priv,
+                spec.root or ca,
+                not_before=nb,
+                not_after=na,
+                serial=_serial("root", ca),
                 organization=ca,
             )
         return self._certs[key]
@@ -170,9 +180,14 @@ class RealPki:
                 na = _at(spec.not_after) + dt.timedelta(days=1, seconds=-1)
             issuer_cert, issuer_key = self.signer(keys.root_key, self.root_cert(ca))
             self._certs[key] = make_intermediate(
-                self.private_key(keys.int_keys[name]).public_key(), name,
-                issuer_cert=issuer_cert, issuer_key=issuer_key,
-                not_before=nb, not_after=na, serial=_serial("int", ca, name), organization=ca,
+                self.private_key(keys.int_keys[name]).public_key(),
+                name,
+                issuer_cert=issuer_cert,
+                issuer_key=issuer_key,
+                not_before=nb,
+                not_after=na,
+                serial=_serial("int", ca, name),
+                organization=ca,
             )
         return self._certs[key]
 
@@ -190,8 +205,12 @@ class RealPki:
                 self.calendar.cas[cross.ca].root_key, self.root_cert(cross.ca)
             )
             self._certs[key] = make_cross_sign(
-                self.root_cert(ca), issuer_cert=issuer_cert, issuer_key=issuer_key,
-                not_before=nb, not_after=na, serial=_serial("cross", ca),
+                self.root_cert(ca),
+                issuer_cert=issuer_cert,
+                issuer_key=issuer_key,
+                not_before=nb,
+                not_after=na,
+                serial=_serial("cross", ca),
             )
         return self._certs[key]
 
@@ -206,9 +225,13 @@ class RealPki:
                 self.intermediate_cert(issuance.ca, issuance.intermediate),
             )
             self._certs[key] = make_leaf(
-                self.private_key(issuance.leaf_key).public_key(), [issuance.host],
-                issuer_cert=issuer_cert, issuer_key=issuer_key,
-                not_before=nb, not_after=na, serial=issuance.serial,
+                self.private_key(issuance.leaf_key).public_key(),
+                [issuance.host],
+                issuer_cert=issuer_cert,
+                issuer_key=issuer_key,
+                not_before=nb,
+                not_after=na,
+                serial=issuance.serial,
             )
         return self._certs[key]
 
@@ -220,7 +243,10 @@ class RealPki:
 
     def served_chain(self, issuance: Issuance) -> list[x509.Certificate]:
         """What the server sends: leaf, intermediate and (if configured) the cross-signed root."""
-        chain = [self.leaf_cert(issuance), self.intermediate_cert(issuance.ca, issuance.intermediate)]
+        chain = [
+            self.leaf_cert(issuance),
+            self.intermediate_cert(issuance.ca, issuance.intermediate),
+        ]
         cross = self.cross_cert(issuance.ca)
         if cross is not None:
             chain.append(cross)
