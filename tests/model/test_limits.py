@@ -275,3 +275,17 @@ def test_curve_file_longer_than_the_limit(tmp_path, monkeypatch) -> None:
     (tmp_path / "s.yaml").write_text(text)
     with pytest.raises(ScenarioError, match=r"curve.csv: line 52: more than 50 points"):
         load_scenario(tmp_path / "s.yaml")
+
+
+
+def test_key_budget_refuses_a_slow_key_type(monkeypatch):
+    """The key budget is a guard: with today's sub-millisecond keys the issuance cap comes first,
+    so a slow key type is simulated by raising its estimate."""
+    from simlib.model import budget
+    from tests.conftest import make
+
+    sc = make({"hosts[0].key_policy": "rotate"})
+    assert budget.budget_problem(sc) is None
+    monkeypatch.setitem(budget.KEY_SECONDS, sc.hosts[0].key, 10**6)
+    field, message = budget.budget_problem(sc)
+    assert field == "hosts" and message.startswith("too many RSA keys to derive")
