@@ -26,6 +26,7 @@ report: $(VENV)/.base-$(SUM)
 
 test: $(VENV)/.test-$(SUM)
 	$(BIN)/ruff check simlib tests benchmarks
+	$(BIN)/ruff format --check simlib tests benchmarks
 	$(BIN)/python -m pytest tests
 
 lint: $(VENV)/.test-$(SUM)

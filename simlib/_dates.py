@@ -19,7 +19,9 @@ def to_date(value: Any) -> dt.date:
     """
     if isinstance(value, dt.datetime):  # pandas.Timestamp is a datetime subclass
         if value.time() != dt.time(0) or (value.tzinfo is not None and value.utcoffset()):
-            raise ValueError(f"must be a date (YYYY-MM-DD), not a time of day ({value.isoformat()})")
+            raise ValueError(
+                f"must be a date (YYYY-MM-DD), not a time of day ({value.isoformat()})"
+            )
         return value.date()
     if isinstance(value, dt.date):
         return value
@@ -39,7 +41,9 @@ def to_date(value: Any) -> dt.date:
             shown = text if len(text) <= 40 else text[:40] + "…"
             raise ValueError(f"must be a date (YYYY-MM-DD), not '{shown}'") from None
         return to_date(parsed)
-    raise TypeError(f"expected a date (datetime.date, 'YYYY-MM-DD' or pandas.Timestamp), not {type(value).__name__}")
+    raise TypeError(
+        f"expected a date (datetime.date, 'YYYY-MM-DD' or pandas.Timestamp), not {type(value).__name__}"
+    )
 
 
 def add_years(day: dt.date, years: int) -> dt.date:

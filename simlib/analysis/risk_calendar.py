@@ -37,8 +37,18 @@ RECOVERED_SHARE = 0.01
 WORLD_SCHEDULES = {"letsencrypt": "letsencrypt-classic", "amazon": "acm"}
 
 COLUMNS = [
-    "date", "kind", "event", "source", "confidence", "assumption", "strategy", "breaks",
-    "newly_locked_users", "peak_locked_share", "days_to_recover", "cut_by_next_break",
+    "date",
+    "kind",
+    "event",
+    "source",
+    "confidence",
+    "assumption",
+    "strategy",
+    "breaks",
+    "newly_locked_users",
+    "peak_locked_share",
+    "days_to_recover",
+    "cut_by_next_break",
 ]
 
 
@@ -59,25 +69,51 @@ def _cap_events(sc: Scenario) -> list[DatedEvent]:
         steps = load_caps()["cabf"]
         for prev, step in zip((None, *steps[:-1]), steps, strict=True):
             was = f"{prev.max_days} → " if prev else ""
-            out.append(DatedEvent(step.effective_date, "validity_cap",
-                                  f"CA/B Forum cap {was}{step.max_days} days",
-                                  f"validity-caps.csv: {step.source}", step.confidence))
+            out.append(
+                DatedEvent(
+                    step.effective_date,
+                    "validity_cap",
+                    f"CA/B Forum cap {was}{step.max_days} days",
+                    f"validity-caps.csv: {step.source}",
+                    step.confidence,
+                )
+            )
     elif isinstance(sc.validity_cap, list):
         for step in sc.validity_cap:
-            out.append(DatedEvent(step.from_, "validity_cap",
-                                  f"scenario cap {step.max_days} days", "scenario", "scenario"))
+            out.append(
+                DatedEvent(
+                    step.from_,
+                    "validity_cap",
+                    f"scenario cap {step.max_days} days",
+                    "scenario",
+                    "scenario",
+                )
+            )
     for ca in sc.cas:
         for vs in ca.validity_schedule:
-            out.append(DatedEvent(vs.from_, "validity_cap",
-                                  f"{ca.name} certificates {vs.days} days", "scenario", "scenario"))
+            out.append(
+                DatedEvent(
+                    vs.from_,
+                    "validity_cap",
+                    f"{ca.name} certificates {vs.days} days",
+                    "scenario",
+                    "scenario",
+                )
+            )
         schedule = WORLD_SCHEDULES.get(ca.name)
         if schedule is not None:
             steps = load_caps()[schedule]
             for prev, step in zip((None, *steps[:-1]), steps, strict=True):
                 was = f"{prev.max_days} → " if prev else ""
-                out.append(DatedEvent(step.effective_date, "validity_cap",
-                                      f"{schedule} {was}{step.max_days} days (world data)",
-                                      f"validity-caps.csv: {step.source}", step.confidence))
+                out.append(
+                    DatedEvent(
+                        step.effective_date,
+                        "validity_cap",
+                        f"{schedule} {was}{step.max_days} days (world data)",
+                        f"validity-caps.csv: {step.source}",
+                        step.confidence,
+                    )
+                )
     return out
 
 
@@ -92,8 +128,9 @@ def _roadmap_events(sc: Scenario) -> list[DatedEvent]:
             continue
         for e in events(ca.name, sc.start, sc.end):
             what = f"{ca.name} {e.kind.replace('_', ' ')}: {e.detail}"
-            out.append(DatedEvent(e.date, "ca_roadmap", what,
-                                  f"ca-roadmap.csv: {e.source}", e.confidence))
+            out.append(
+                DatedEvent(e.date, "ca_roadmap", what, f"ca-roadmap.csv: {e.source}", e.confidence)
+            )
     return out
 
 
@@ -105,13 +142,20 @@ def _scenario_events(sc: Scenario) -> list[DatedEvent]:
             continue
         fields = ev.model_dump(exclude={"type", "date"}, exclude_none=True, by_alias=True)
         detail = ", ".join(f"{k}={v}" for k, v in fields.items() if v not in ([], {}))
-        out.append(DatedEvent(day, "scenario_event", f"{ev.type} {detail}".strip(),
-                              "scenario", "scenario"))
+        out.append(
+            DatedEvent(day, "scenario_event", f"{ev.type} {detail}".strip(), "scenario", "scenario")
+        )
     for ca in sc.cas:
         if ca.root_not_after is not None:
-            out.append(DatedEvent(ca.root_not_after + dt.timedelta(days=1), "root_expiry",
-                                  f"{ca.root or ca.name + ' Root'} expired", "scenario",
-                                  "scenario"))
+            out.append(
+                DatedEvent(
+                    ca.root_not_after + dt.timedelta(days=1),
+                    "root_expiry",
+                    f"{ca.root or ca.name + ' Root'} expired",
+                    "scenario",
+                    "scenario",
+                )
+            )
     return out
 
 
@@ -119,9 +163,16 @@ def _renewals(issuances: pd.DataFrame) -> list[DatedEvent]:
     out = []
     for row in issuances.itertuples(index=False):
         day = pd.Timestamp(row.date).date()
-        out.append(DatedEvent(day, "renewal",
-                              f"{row.host}: {row.reason} ({row.ca} / {row.intermediate}, "
-                              f"{row.lifetime_days} days)", "simulated", "simulated"))
+        out.append(
+            DatedEvent(
+                day,
+                "renewal",
+                f"{row.host}: {row.reason} ({row.ca} / {row.intermediate}, "
+                f"{row.lifetime_days} days)",
+                "simulated",
+                "simulated",
+            )
+        )
     return out
 
 
@@ -140,7 +191,11 @@ def _default_today(sc: Scenario) -> dt.date:
 
 
 def _effects(
-    rate: np.ndarray, broke: np.ndarray, newly: np.ndarray, i: int, window: int,
+    rate: np.ndarray,
+    broke: np.ndarray,
+    newly: np.ndarray,
+    i: int,
+    window: int,
     recover: float,
 ) -> tuple[bool, float, float, int | None, bool]:
     """(breaks, newly locked, peak share, days to recover, recovery censored by a later break);
@@ -155,7 +210,7 @@ def _effects(
     horizon = len(rate) if later.size == 0 else stop + int(later[0])
     recovered = i + recover < horizon  # before the strategy's next break
     end = i + int(recover) if recovered else horizon
-    peak = float(rate[i:max(end, stop)].max())
+    peak = float(rate[i : max(end, stop)].max())
     if recovered:
         return True, total, peak, int(recover), False
     return True, total, peak, None, later.size > 0
@@ -194,8 +249,18 @@ def calendar(
         for strat in scenario.strategies:
             rate, broke, newly = series[strat.name]
             effects = _effects(rate, broke, newly, i, window_days, float(recover[strat.name][n]))
-            rows.append((ev.date, ev.kind, ev.event, ev.source, ev.confidence,
-                         ev.confidence == "unconfirmed", strat.name, *effects))
+            rows.append(
+                (
+                    ev.date,
+                    ev.kind,
+                    ev.event,
+                    ev.source,
+                    ev.confidence,
+                    ev.confidence == "unconfirmed",
+                    strat.name,
+                    *effects,
+                )
+            )
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame["days_to_recover"] = frame["days_to_recover"].astype("Int64")
     return frame

@@ -106,7 +106,9 @@ class _Dask(Runner):
         try:
             versions = set(client.run(simlib_version).values())
         except Exception as exc:
-            raise SweepError(f"Dask workers cannot run simlib ({one_line_error(exc)}): install it there") from None
+            raise SweepError(
+                f"Dask workers cannot run simlib ({one_line_error(exc)}): install it there"
+            ) from None
         if versions - {simlib_version()}:
             raise SweepError(
                 f"Dask workers run simlib {', '.join(sorted(versions))}, this is "

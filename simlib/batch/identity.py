@@ -30,7 +30,12 @@ def canonical_json(obj: Any) -> str:
 
 
 def run_id(
-    scenario: Mapping[str, Any], mode: str, server_draws: str, replication: int, point: int, seed: int
+    scenario: Mapping[str, Any],
+    mode: str,
+    server_draws: str,
+    replication: int,
+    point: int,
+    seed: int,
 ) -> str:
     """First 16 hex digits of sha256 over the canonical JSON of everything that defines a run."""
     doc = {
@@ -102,7 +107,6 @@ def build_point(
 def point_seed(seed: int, point: int) -> np.random.SeedSequence:
     """The root stream of point *i*: ``SeedSequence(seed, spawn_key=(i,))``."""
     return np.random.SeedSequence(seed, spawn_key=(point,))
-
 
 
 def apply_point(base: Mapping[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:

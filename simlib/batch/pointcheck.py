@@ -88,5 +88,9 @@ def _blame(where: str, paths: list[str]) -> str | None:
 
 def _fmt(value: Any) -> str:
     """A swept value for a message: short enough that the problem after it stays on the line."""
-    text = repr(value) if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = (
+        repr(value)
+        if isinstance(value, str)
+        else json.dumps(value, ensure_ascii=False, default=str)
+    )
     return clip(text, 60)

@@ -101,7 +101,9 @@ def parse_dist(spec: Any) -> Dist:
         if not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
             raise ValueError("randint: low and high must be integers")
         if not all(INT64_MIN <= a <= INT64_MAX for a in args):
-            raise ValueError(f"randint: low and high must be 64-bit integers ({INT64_MIN}..{INT64_MAX})")
+            raise ValueError(
+                f"randint: low and high must be 64-bit integers ({INT64_MIN}..{INT64_MAX})"
+            )
         if args[0] > args[1]:
             raise ValueError("randint: low must be ≤ high")
         return Dist(kind, (int(args[0]), int(args[1])))
@@ -205,7 +207,9 @@ def random_block(n: int, params: Mapping[str, Dist], rng: np.random.Generator) -
     return ColumnBlock(params, [dist.sample_array(rng, n) for dist in params.values()])
 
 
-def latin_hypercube_block(n: int, params: Mapping[str, Dist], rng: np.random.Generator) -> ColumnBlock:
+def latin_hypercube_block(
+    n: int, params: Mapping[str, Dist], rng: np.random.Generator
+) -> ColumnBlock:
     """``n`` points stratified in every (continuous) parameter, one column at a time."""
     return ColumnBlock(params, [dist.ppf_array(_lhs_column(n, rng)) for dist in params.values()])
 
@@ -284,7 +288,9 @@ def grid_points(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     return list(PointList([GridBlock(grid)]))
 
 
-def random_points(n: int, params: Mapping[str, Dist], rng: np.random.Generator) -> list[dict[str, Any]]:
+def random_points(
+    n: int, params: Mapping[str, Dist], rng: np.random.Generator
+) -> list[dict[str, Any]]:
     """``n`` points; parameters are drawn one after the other in file order."""
     return list(PointList([random_block(n, params, rng)]))
 

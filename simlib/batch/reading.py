@@ -43,7 +43,9 @@ def load_results(path: str | Path, aggregate: bool = False) -> pd.DataFrame:
     params = [a["path"] for a in meta.get("axes", [])]
     table = _load_parts(Path(path) / RESULTS)
     if table is None:
-        frame = pd.DataFrame({c: pd.Series(dtype="object") for c in [*ID_COLUMNS, *params, "strategy"]})
+        frame = pd.DataFrame(
+            {c: pd.Series(dtype="object") for c in [*ID_COLUMNS, *params, "strategy"]}
+        )
     else:
         frame = table.to_pandas()
     if aggregate:
@@ -62,7 +64,9 @@ def load_timeseries(path: str | Path) -> pd.DataFrame:
     read_meta(path)
     table = _load_parts(Path(path) / TIMESERIES)
     if table is None:
-        return pd.DataFrame(columns=["run_id", "point", "replication", "strategy", "date", "lockout_rate"])
+        return pd.DataFrame(
+            columns=["run_id", "point", "replication", "strategy", "date", "lockout_rate"]
+        )
     return table.to_pandas()
 
 

@@ -149,7 +149,11 @@ class SweepPlan:
 
     def _build(self, i: int) -> BuiltPoint:
         return build_point(
-            self.base_dict, self.points[i], i, source=self.source, server_draws=self.spec.server_draws
+            self.base_dict,
+            self.points[i],
+            i,
+            source=self.source,
+            server_draws=self.spec.server_draws,
         )
 
     def params_json(self, i: int) -> str:
@@ -182,7 +186,9 @@ class SweepPlan:
 # --------------------------------------------------------------------------------- loading
 
 
-def load_sweep(source: str | Path | Mapping[str, Any], *, base_dir: str | Path | None = None) -> SweepPlan:
+def load_sweep(
+    source: str | Path | Mapping[str, Any], *, base_dir: str | Path | None = None
+) -> SweepPlan:
     """Read and validate a sweep file (or mapping) and every point's scenario.
 
     Raises :class:`ScenarioError` (one line, naming file and field) on any problem.
@@ -193,7 +199,9 @@ def load_sweep(source: str | Path | Mapping[str, Any], *, base_dir: str | Path |
     return sweep_from_dict(read_yaml(path, "sweep file"), source=str(path), base_dir=path.parent)
 
 
-def sweep_from_dict(data: Any, *, source: str = "<sweep>", base_dir: str | Path | None = None) -> SweepPlan:
+def sweep_from_dict(
+    data: Any, *, source: str = "<sweep>", base_dir: str | Path | None = None
+) -> SweepPlan:
     """Validate a sweep mapping; see :func:`load_sweep`."""
     if not isinstance(data, Mapping):
         raise ScenarioError(source, "", "a sweep file must be a YAML mapping")
@@ -230,7 +238,9 @@ def sweep_from_dict(data: Any, *, source: str = "<sweep>", base_dir: str | Path 
         )
     total = pts.count_points(sizes)
     if total > MAX_POINTS:
-        raise ScenarioError(source, "axes", f"{total:,} points is more than the limit {MAX_POINTS:,}")
+        raise ScenarioError(
+            source, "axes", f"{total:,} points is more than the limit {MAX_POINTS:,}"
+        )
 
     blocks: list[pts.Block] = []
     for kind in order:
@@ -307,7 +317,9 @@ def _load_base(base: Any, source: str, base_dir: Path) -> Scenario:
         try:
             return scenario_from_dict(base, source=source, base_dir=base_dir)
         except ScenarioError as exc:
-            raise ScenarioError(source, ".".join(p for p in ("base", exc.where) if p), exc.message) from None
+            raise ScenarioError(
+                source, ".".join(p for p in ("base", exc.where) if p), exc.message
+            ) from None
     path = Path(base)
     if not path.is_absolute():
         path = base_dir / path

@@ -163,7 +163,10 @@ class SweepStore:
         guarantees that the folder holds this very sweep, so indices identify runs as well as
         run ids do, and they come from two integer columns (8 bytes per run in memory).
         """
-        chunks = [_run_index(_read(p, ["point", "replication"]), replications) for p in self.result_parts()]
+        chunks = [
+            _run_index(_read(p, ["point", "replication"]), replications)
+            for p in self.result_parts()
+        ]
         return RunIdSet(np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.uint64))
 
     # ------------------------------------------------------------------------ writing
@@ -278,7 +281,9 @@ class RunIdSet:
     def __contains__(self, item: object) -> bool:
         if isinstance(item, str):
             v = np.uint64(int(item, 16))
-        elif isinstance(item, (int, np.integer)) and not isinstance(item, bool) and 0 <= item < 2**64:
+        elif (
+            isinstance(item, (int, np.integer)) and not isinstance(item, bool) and 0 <= item < 2**64
+        ):
             v = np.uint64(item)
         else:
             return False
@@ -341,7 +346,10 @@ def results_table(plan: SweepPlan, rows: pd.DataFrame) -> pa.Table:
     for k, axis in enumerate(plan.axes):
         values = [p[axis.path] for p in points]
         if axis.type == "json":
-            values = [None if v is None else json.dumps(v, ensure_ascii=False, default=str) for v in values]
+            values = [
+                None if v is None else json.dumps(v, ensure_ascii=False, default=str)
+                for v in values
+            ]
         elif axis.type == "float":
             values = [None if v is None else float(v) for v in values]
         column = pa.array(values, _ARROW_TYPES[axis.type]).take(pa.array(inverse))
@@ -363,7 +371,9 @@ def _normalise(table: pa.Table) -> pa.Table:
 
 
 def timeseries_table(frame: pd.DataFrame) -> pa.Table:
-    return _normalise(pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None))
+    return _normalise(
+        pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    )
 
 
 def _write_table(table: pa.Table, path: Path) -> Path:
@@ -374,7 +384,9 @@ def _read(path: Path, columns: list[str] | None = None) -> pa.Table:
     try:
         return pq.read_table(path, columns=columns)
     except (OSError, pa.ArrowException) as exc:
-        raise ScenarioError(str(path), "", f"unreadable part ({exc}); delete it and rerun") from None
+        raise ScenarioError(
+            str(path), "", f"unreadable part ({exc}); delete it and rerun"
+        ) from None
 
 
 # ------------------------------------------------------------------------------------ loading

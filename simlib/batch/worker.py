@@ -199,7 +199,9 @@ def _series_frame(ids: dict[str, Any], ts: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _daily_frame(ids: dict[str, Any], scenario: Scenario, daily: dict[str, np.ndarray]) -> pd.DataFrame:
+def _daily_frame(
+    ids: dict[str, Any], scenario: Scenario, daily: dict[str, np.ndarray]
+) -> pd.DataFrame:
     dates = pd.date_range(scenario.start, scenario.end, freq="D").date
     return pd.DataFrame(
         {

@@ -121,17 +121,27 @@ def cmd_run(args: argparse.Namespace) -> int:
         written = _write(out, lambda: res.write(out, formats), scenario.name)
         if not args.quiet:
             # names come from the scenario file: escaped before pandas pads the columns
-            print(f"{escape_controls(scenario.name)}: {scenario.start} → {scenario.end}, "
-                  f"{scenario.fleet.users:,} users")
-            print(_format_summary(res.summary.assign(
-                strategy=res.summary["strategy"].astype(str).map(escape_controls))))
+            print(
+                f"{escape_controls(scenario.name)}: {scenario.start} → {scenario.end}, "
+                f"{scenario.fleet.users:,} users"
+            )
+            print(
+                _format_summary(
+                    res.summary.assign(
+                        strategy=res.summary["strategy"].astype(str).map(escape_controls)
+                    )
+                )
+            )
     else:
         reps = args.replications or scenario.monte_carlo.replications
         problem = budget_problem(scenario, reps)
         if problem is not None:
             raise ScenarioError(scenario.source, *problem)
         res = simulate(
-            scenario, mode="monte_carlo", replications=reps, seed=args.seed,
+            scenario,
+            mode="monte_carlo",
+            replications=reps,
+            seed=args.seed,
             progress=not args.quiet,
         )
         written = _write(out, lambda: res.write(out, formats), scenario.name)
@@ -151,7 +161,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = output_folder(args.out, scenario, args.force)  # refused before the heavy imports
     from simlib.report.render import write_report
 
-    paths = _write(out, lambda: write_report(scenario, out, preset=preset, pdf=args.pdf), scenario.name)
+    paths = _write(
+        out, lambda: write_report(scenario, out, preset=preset, pdf=args.pdf), scenario.name
+    )
     if not args.quiet:
         for p in paths:
             print(f"wrote {escape_controls(str(p))}")
@@ -212,45 +224,80 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="simlib", description="Certificate-pinning lockout and coverage simulator."
     )
-    parser.add_argument("--version", action="version", version=f"simlib {__version__}",
-                        help="print the version and exit")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"simlib {__version__}",
+        help="print the version and exit",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="simulate a scenario and write result files")
     run.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded quickstart)")
-    run.add_argument("--out", metavar="DIR",
-                     help="output folder (default: results/<scenario name as a folder name>); "
-                          "never a symbolic link")
-    run.add_argument("--force", action="store_true",
-                     help="replace results in a folder that holds another scenario's results or files simlib "
-                          "did not write (re-running a scenario into its own folder never needs it)")
     run.add_argument(
-        "--format", action="append", default=[], choices=["csv", "parquet"],
+        "--out",
+        metavar="DIR",
+        help="output folder (default: results/<scenario name as a folder name>); "
+        "never a symbolic link",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="replace results in a folder that holds another scenario's results or files simlib "
+        "did not write (re-running a scenario into its own folder never needs it)",
+    )
+    run.add_argument(
+        "--format",
+        action="append",
+        default=[],
+        choices=["csv", "parquet"],
         help="also write this format (CSV is always written)",
     )
     run.add_argument(
-        "--mode", type=mode_name, default="expected", metavar="MODE",
+        "--mode",
+        type=mode_name,
+        default="expected",
+        metavar="MODE",
         help="expected (exact, default) or monte-carlo (also spelled monte_carlo)",
     )
-    run.add_argument("--replications", type=positive_int, metavar="N",
-                     help="Monte Carlo replications, 1 to 1,000,000 (needs --mode monte-carlo; "
-                          "default: the scenario's monte_carlo.replications)")
-    run.add_argument("--seed", type=seed_int, metavar="N",
-                     help="Monte Carlo root seed (needs --mode monte-carlo; default: scenario seed)")
+    run.add_argument(
+        "--replications",
+        type=positive_int,
+        metavar="N",
+        help="Monte Carlo replications, 1 to 1,000,000 (needs --mode monte-carlo; "
+        "default: the scenario's monte_carlo.replications)",
+    )
+    run.add_argument(
+        "--seed",
+        type=seed_int,
+        metavar="N",
+        help="Monte Carlo root seed (needs --mode monte-carlo; default: scenario seed)",
+    )
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     run.set_defaults(func=cmd_run)
 
     rep = sub.add_parser(
-        "report", help="run a scenario and write the decision report (HTML, optional PDF) and results")
+        "report",
+        help="run a scenario and write the decision report (HTML, optional PDF) and results",
+    )
     rep.add_argument("scenario", nargs="?", help="scenario YAML (default: embedded quickstart)")
-    rep.add_argument("--out", metavar="DIR",
-                     help="output folder (default: results/<scenario name as a folder name>); "
-                          "never a symbolic link")
-    rep.add_argument("--force", action="store_true",
-                     help="replace results in a folder that holds another scenario's results or files simlib "
-                          "did not write (re-running a scenario into its own folder never needs it)")
-    rep.add_argument("--pdf", action="store_true",
-                     help="also print report.pdf with headless Chromium (apt install chromium)")
+    rep.add_argument(
+        "--out",
+        metavar="DIR",
+        help="output folder (default: results/<scenario name as a folder name>); "
+        "never a symbolic link",
+    )
+    rep.add_argument(
+        "--force",
+        action="store_true",
+        help="replace results in a folder that holds another scenario's results or files simlib "
+        "did not write (re-running a scenario into its own folder never needs it)",
+    )
+    rep.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print report.pdf with headless Chromium (apt install chromium)",
+    )
     rep.add_argument("--quiet", action="store_true", help="print nothing but errors")
     rep.set_defaults(func=cmd_report)
 
@@ -304,6 +351,7 @@ def _silence_stdout() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 2 bad input, 130 interrupted)."""
+
     def show(message, category, filename, lineno, file=None, line=None) -> None:
         if issubclass(category, ScenarioWarning):
             sys.stdout.flush()

@@ -50,15 +50,25 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "in DIR. Re-running the same command skips finished runs and retries failed ones."
         ),
     )
-    p.add_argument("file", type=Path, help="sweep file (YAML), e.g. data/sweeps/lifetime-vs-update-speed.yaml")
-    p.add_argument("--out", required=True, type=Path, metavar="DIR",
-                   help="results folder: new, empty, or this sweep's (then it resumes); never a "
-                        "symbolic link. There is no --force: a folder of another sweep is never "
-                        "replaced (delete it to start over)")
+    p.add_argument(
+        "file", type=Path, help="sweep file (YAML), e.g. data/sweeps/lifetime-vs-update-speed.yaml"
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="results folder: new, empty, or this sweep's (then it resumes); never a "
+        "symbolic link. There is no --force: a folder of another sweep is never "
+        "replaced (delete it to start over)",
+    )
     ex = p.add_mutually_exclusive_group()
     ex.add_argument("--workers", type=_positive_int, metavar="N", help="N local worker processes")
     ex.add_argument(
-        "--dask-local", type=_positive_int, metavar="N", help="start a local Dask cluster of N workers"
+        "--dask-local",
+        type=_positive_int,
+        metavar="N",
+        help="start a local Dask cluster of N workers",
     )
     ex.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786")
     p.add_argument(
@@ -119,8 +129,17 @@ def main(args: argparse.Namespace) -> int:
     # the entries the store opens by name (a planted ``.lock`` or ``results`` link would
     # otherwise send writes outside the folder).
     check_output_folder(out)
-    check_no_links(out, [store.SWEEP_JSON, store.RESULTS, store.MANIFEST, store.TIMESERIES,
-                         store.MANIFEST_FILE, store.LOCK_FILE])
+    check_no_links(
+        out,
+        [
+            store.SWEEP_JSON,
+            store.RESULTS,
+            store.MANIFEST,
+            store.TIMESERIES,
+            store.MANIFEST_FILE,
+            store.LOCK_FILE,
+        ],
+    )
     SweepStore(out).check(plan)  # before anything is created
     if getattr(args, "dask_local", None) or getattr(args, "scheduler", None):
         try:

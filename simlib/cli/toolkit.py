@@ -31,7 +31,9 @@ def iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{one_line(text, 40)}' is not a date (YYYY-MM-DD)") from None
+        raise argparse.ArgumentTypeError(
+            f"'{one_line(text, 40)}' is not a date (YYYY-MM-DD)"
+        ) from None
 
 
 def port_number(text: str) -> int:
@@ -68,16 +70,35 @@ def format_list(text: str) -> tuple[str, ...]:
 
 def add_host_options(p: argparse.ArgumentParser, *, chain: bool = True) -> None:
     if chain:
-        p.add_argument("--chain", metavar="PEM",
-                       help="the host's chain as PEM/DER, leaf first (no network is used)")
-    p.add_argument("--host", metavar="HOST",
-                   help="host name; without --chain its live chain is fetched over TLS")
-    p.add_argument("--port", type=port_number, default=443, metavar="N",
-                   help="TLS port for --host (default 443)")
-    p.add_argument("--ca-file", metavar="PEM",
-                   help="trust only these roots when verifying the live host (default: system store)")
-    p.add_argument("--timeout", type=timeout_seconds, default=10.0, metavar="S",
-                   help="TLS connect and handshake timeout in seconds (default 10)")
+        p.add_argument(
+            "--chain",
+            metavar="PEM",
+            help="the host's chain as PEM/DER, leaf first (no network is used)",
+        )
+    p.add_argument(
+        "--host",
+        metavar="HOST",
+        help="host name; without --chain its live chain is fetched over TLS",
+    )
+    p.add_argument(
+        "--port",
+        type=port_number,
+        default=443,
+        metavar="N",
+        help="TLS port for --host (default 443)",
+    )
+    p.add_argument(
+        "--ca-file",
+        metavar="PEM",
+        help="trust only these roots when verifying the live host (default: system store)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=timeout_seconds,
+        default=10.0,
+        metavar="S",
+        help="TLS connect and handshake timeout in seconds (default 10)",
+    )
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -102,15 +123,22 @@ def chain_and_host(args: argparse.Namespace, command: str):
         chain = load_chain(args.chain)
         host = host or leaf_hostname(chain[0], args.chain)
         if not host:
-            raise UsageError(f"simlib {command}: the leaf names no single DNS host "
-                             "(none, or wildcards only): give --host")
+            raise UsageError(
+                f"simlib {command}: the leaf names no single DNS host "
+                "(none, or wildcards only): give --host"
+            )
         return host, chain, anchors
     if host is None:
         raise UsageError(f"simlib {command}: give --chain PEM or --host HOST")
     from simlib.toolkit.live import fetch_chain
 
-    live = fetch_chain(host, args.port, timeout=args.timeout, ca_file=args.ca_file,
-                       connect_to=getattr(args, "connect_to", None))
+    live = fetch_chain(
+        host,
+        args.port,
+        timeout=args.timeout,
+        ca_file=args.ca_file,
+        connect_to=getattr(args, "connect_to", None),
+    )
     return live.host, live.served, anchors + live.anchors
 
 
@@ -123,8 +151,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     config = load_config(args.config, platform=args.platform)
     host, chain, anchors = chain_and_host(args, "audit")
-    report = audit(config, chain, host=host, today=_today(args),
-                   expiring_days=args.expiring_days, anchors=anchors)
+    report = audit(
+        config,
+        chain,
+        host=host,
+        today=_today(args),
+        expiring_days=args.expiring_days,
+        anchors=anchors,
+    )
     text = {"table": report.to_table, "json": report.to_json, "sarif": report.to_sarif}
     out = text[args.format]()
     if args.format == "table":  # subjects come from strangers: one escaped line per line
@@ -146,14 +180,18 @@ def resolve_strategy(name: str, scenario_path: str | None, today: date):
         names = ", ".join([*EMIT_STRATEGIES, *(repr(s.name) for s in scenario.strategies)])
         raise EmitError(f"unknown strategy {name!r}; choose one of {names}")
     if spec.pin not in EMIT_STRATEGIES:
-        raise EmitError(f"strategy {name!r} pins {spec.pin}; emit writes SPKI pins only "
-                        f"({', '.join(EMIT_STRATEGIES)})")
+        raise EmitError(
+            f"strategy {name!r} pins {spec.pin}; emit writes SPKI pins only "
+            f"({', '.join(EMIT_STRATEGIES)})"
+        )
     literal, unresolved = [], []
     for b in spec.backup:
         (literal if b.kind == "spki" else unresolved).append(b.pin if b.kind == "spki" else str(b))
     if unresolved:
-        raise EmitError(f"strategy {name!r} has backup {', '.join(unresolved)}, a key only the "
-                        f"scenario knows: give its real pin with --backup PIN and use {spec.pin}")
+        raise EmitError(
+            f"strategy {name!r} has backup {', '.join(unresolved)}, a key only the "
+            f"scenario knows: give its real pin with --backup PIN and use {spec.pin}"
+        )
     expires = None
     if spec.expires_after_days:
         from datetime import timedelta
@@ -175,9 +213,16 @@ def cmd_emit(args: argparse.Namespace) -> int:
         for fmt in args.formats:
             check_output_file(Path(args.out) / FORMAT_FILES[fmt], force=args.force)
     host, chain, anchors = chain_and_host(args, "emit")
-    files = emit(strategy, chain, host=host, backups=(*backups, *args.backup),
-                 expires=args.expires or expires, formats=args.formats,
-                 include_subdomains=args.include_subdomains, anchors=anchors)
+    files = emit(
+        strategy,
+        chain,
+        host=host,
+        backups=(*backups, *args.backup),
+        expires=args.expires or expires,
+        formats=args.formats,
+        include_subdomains=args.include_subdomains,
+        anchors=anchors,
+    )
     for fmt, text in files.items():  # round trip: what we write must pass its own audit
         platforms = ["ios", "android"] if fmt == "trustkit" else [None]
         for platform in platforms:
@@ -207,16 +252,18 @@ def pins_live(args: argparse.Namespace) -> list[str]:
     live = fetch_chain(args.host, args.port, timeout=args.timeout, ca_file=args.ca_file)
     rows = []
     for i, cert in enumerate(live.served + live.anchors):
-        rows.append({
-            "index": i,
-            "served": i < len(live.served),
-            "subject": cert.subject.rfc4514_string(),
-            "issuer": cert.issuer.rfc4514_string(),
-            "not_before": cert.not_valid_before_utc.isoformat(),
-            "not_after": cert.not_valid_after_utc.isoformat(),
-            "spki_sha256": spki_pin(cert),
-            "cert_sha256": cert_pin(cert),
-        })
+        rows.append(
+            {
+                "index": i,
+                "served": i < len(live.served),
+                "subject": cert.subject.rfc4514_string(),
+                "issuer": cert.issuer.rfc4514_string(),
+                "not_before": cert.not_valid_before_utc.isoformat(),
+                "not_after": cert.not_valid_after_utc.isoformat(),
+                "spki_sha256": spki_pin(cert),
+                "cert_sha256": cert_pin(cert),
+            }
+        )
     if args.json:
         return [json.dumps({"host": live.host, "port": live.port, "chain": rows}, indent=2)]
     lines = []
@@ -241,8 +288,12 @@ def read_fleet(path: str) -> dict:
     if isinstance(data, dict) and isinstance(data.get("fleet"), dict):
         data = data["fleet"]
     if not isinstance(data, dict) or "adoption" not in data:
-        raise ScenarioError(path, "fleet", "expected a fleet mapping with users, "
-                            "release_every_days and adoption (see simlib fleet fit)")
+        raise ScenarioError(
+            path,
+            "fleet",
+            "expected a fleet mapping with users, "
+            "release_every_days and adoption (see simlib fleet fit)",
+        )
     return data
 
 
@@ -257,14 +308,24 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         raise UsageError("simlib forecast: give one --release-date per CONFIG, in the same order")
     check_dates(_today(args), args.horizon_days)  # before any file is read
     dates = args.release_date or [None] * len(args.configs)
-    shipped = [Shipped(load_config(c, platform=args.platform), d)
-               for c, d in zip(args.configs, dates, strict=True)]
+    shipped = [
+        Shipped(load_config(c, platform=args.platform), d)
+        for c, d in zip(args.configs, dates, strict=True)
+    ]
     fleet = read_fleet(args.fleet)
     host, chain, anchors = chain_and_host(args, "forecast")
     today = _today(args)
     try:
-        frame = forecast(shipped, chain, host=host, fleet=fleet, tool=args.tool,
-                         horizon_days=args.horizon_days, today=today, anchors=anchors)
+        frame = forecast(
+            shipped,
+            chain,
+            host=host,
+            fleet=fleet,
+            tool=args.tool,
+            horizon_days=args.horizon_days,
+            today=today,
+            anchors=anchors,
+        )
     except ScenarioError as exc:
         if not exc.where.startswith("fleet"):
             raise
@@ -272,11 +333,16 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         raise ScenarioError(args.fleet, exc.where, exc.message) from None
     sc = frame.attrs["scenario"]
     h, ca = sc["hosts"][0], sc["cas"][0]
-    renew = (f"{h['renew_before_days']} days before expiry" if "renew_before_days" in h
-             else f"at {h.get('renew_at_fraction', 2 / 3):.0%} of the lifetime")
+    renew = (
+        f"{h['renew_before_days']} days before expiry"
+        if "renew_before_days" in h
+        else f"at {h.get('renew_at_fraction', 2 / 3):.0%} of the lifetime"
+    )
     print(f"forecast for {host} from {today} to {sc['end']} ({args.tool} defaults on {today})")
-    print(f"  leaf: {h['validity_days']}-day certificates, renewed {renew}, key "
-          f"{'reused' if h['key_policy'] == 'reuse' else 'new at each renewal'}")
+    print(
+        f"  leaf: {h['validity_days']}-day certificates, renewed {renew}, key "
+        f"{'reused' if h['key_policy'] == 'reuse' else 'new at each renewal'}"
+    )
     inters = ", ".join(i["name"] for i in ca["intermediates"])
     print(f"  CA: {ca['name']} ({inters}; selection {ca.get('selection', 'fixed')})")
     iss = frame.attrs["issuances"]
@@ -303,11 +369,14 @@ def cmd_fleet_fit(args: argparse.Namespace) -> int:
         check_output_file(args.out, force=args.force)
     result = fit_csv(args.csv, max_components=args.max_components)
     block = result.fleet_block(args.users)
-    parts = ", ".join(f"{w:.1%} τ={t:.1f} d" for w, t in
-                      zip(result.weights, result.mean_lag_days, strict=True))
-    head = (f"# simlib fleet fit {Path(args.csv).name}: {len(result.weights)} component(s) "
-            f"[{parts}], never update {result.never_update_share:.1%}, "
-            f"RMSE {result.rmse:.4f} over {result.points} points")
+    parts = ", ".join(
+        f"{w:.1%} τ={t:.1f} d" for w, t in zip(result.weights, result.mean_lag_days, strict=True)
+    )
+    head = (
+        f"# simlib fleet fit {Path(args.csv).name}: {len(result.weights)} component(s) "
+        f"[{parts}], never update {result.never_update_share:.1%}, "
+        f"RMSE {result.rmse:.4f} over {result.points} points"
+    )
     text = escape_controls(head) + "\n" + yaml.safe_dump({"fleet": block}, sort_keys=False)
     if args.out:
         write_guarded(Path(args.out), lambda: atomic_write(args.out, text.encode("utf-8")))
@@ -324,77 +393,189 @@ def cmd_fleet_fit(args: argparse.Namespace) -> int:
 def add_parsers(sub) -> None:
     """Register ``audit`` and ``emit`` (and the later toolkit commands) on ``sub``."""
     aud = sub.add_parser("audit", help="audit an app's pin config against a host's chain")
-    aud.add_argument("config", metavar="CONFIG",
-                     help="network_security_config.xml, Info.plist, TrustKit JSON or OkHttp pins")
+    aud.add_argument(
+        "config",
+        metavar="CONFIG",
+        help="network_security_config.xml, Info.plist, TrustKit JSON or OkHttp pins",
+    )
     add_host_options(aud)
-    aud.add_argument("--anchor", action="append", default=[], metavar="PEM",
-                     help="a trusted root the server does not send (lets root pins match)")
-    aud.add_argument("--platform", metavar="NAME",
-                     help="whose rules apply: android, ios, trustkit, trustkit-android, trustkit-ios "
-                          "(default: every platform the file targets)")
-    aud.add_argument("--format", choices=["table", "json", "sarif"], default="table",
-                     help="output format (default table)")
-    aud.add_argument("--fail-on", choices=["error", "warning", "info", "none"], default="error",
-                     help="exit 1 when a finding at or above this severity exists (default error)")
-    aud.add_argument("--expiring-days", type=day_count, default=30, metavar="N",
-                     help="warn when a pin-set expires within N days (default 30)")
-    aud.add_argument("--date", type=iso_date, metavar="DATE",
-                     help="audit as of this date (default: today, UTC)")
+    aud.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="a trusted root the server does not send (lets root pins match)",
+    )
+    aud.add_argument(
+        "--platform",
+        metavar="NAME",
+        help="whose rules apply: android, ios, trustkit, trustkit-android, trustkit-ios "
+        "(default: every platform the file targets)",
+    )
+    aud.add_argument(
+        "--format",
+        choices=["table", "json", "sarif"],
+        default="table",
+        help="output format (default table)",
+    )
+    aud.add_argument(
+        "--fail-on",
+        choices=["error", "warning", "info", "none"],
+        default="error",
+        help="exit 1 when a finding at or above this severity exists (default error)",
+    )
+    aud.add_argument(
+        "--expiring-days",
+        type=day_count,
+        default=30,
+        metavar="N",
+        help="warn when a pin-set expires within N days (default 30)",
+    )
+    aud.add_argument(
+        "--date", type=iso_date, metavar="DATE", help="audit as of this date (default: today, UTC)"
+    )
     aud.set_defaults(func=cmd_audit)
 
     em = sub.add_parser("emit", help="write the pin configs a strategy implies, for each platform")
-    em.add_argument("--strategy", required=True, metavar="NAME",
-                    help="leaf_spki, intermediate_spki, root_spki, or a strategy name of --scenario")
-    em.add_argument("--scenario", metavar="YAML",
-                    help="scenario whose strategy names --strategy may use (default: quickstart)")
-    em.add_argument("--for", dest="formats", type=format_list, default=tuple(FORMAT_FILES),
-                    metavar="LIST", help="comma-separated: android,ios,okhttp,trustkit (default all)")
+    em.add_argument(
+        "--strategy",
+        required=True,
+        metavar="NAME",
+        help="leaf_spki, intermediate_spki, root_spki, or a strategy name of --scenario",
+    )
+    em.add_argument(
+        "--scenario",
+        metavar="YAML",
+        help="scenario whose strategy names --strategy may use (default: quickstart)",
+    )
+    em.add_argument(
+        "--for",
+        dest="formats",
+        type=format_list,
+        default=tuple(FORMAT_FILES),
+        metavar="LIST",
+        help="comma-separated: android,ios,okhttp,trustkit (default all)",
+    )
     add_host_options(em)
-    em.add_argument("--anchor", action="append", default=[], metavar="PEM",
-                    help="a trusted root the server does not send (needed for root_spki)")
-    em.add_argument("--backup", action="append", default=[], metavar="PIN",
-                    help="a backup SPKI pin (base64, sha256/ prefix allowed); repeatable")
-    em.add_argument("--expires", type=iso_date, metavar="DATE",
-                    help="pin expiry where the platform has one (NSC, TrustKit)")
-    em.add_argument("--include-subdomains", action="store_true",
-                    help="apply the pins to subdomains too (each platform's own rule)")
-    em.add_argument("--out", metavar="DIR",
-                    help="write one file per format here (default: print); never a symbolic link")
-    em.add_argument("--force", action="store_true",
-                    help="replace config files already in --out (otherwise they are refused)")
+    em.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="a trusted root the server does not send (needed for root_spki)",
+    )
+    em.add_argument(
+        "--backup",
+        action="append",
+        default=[],
+        metavar="PIN",
+        help="a backup SPKI pin (base64, sha256/ prefix allowed); repeatable",
+    )
+    em.add_argument(
+        "--expires",
+        type=iso_date,
+        metavar="DATE",
+        help="pin expiry where the platform has one (NSC, TrustKit)",
+    )
+    em.add_argument(
+        "--include-subdomains",
+        action="store_true",
+        help="apply the pins to subdomains too (each platform's own rule)",
+    )
+    em.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write one file per format here (default: print); never a symbolic link",
+    )
+    em.add_argument(
+        "--force",
+        action="store_true",
+        help="replace config files already in --out (otherwise they are refused)",
+    )
     em.set_defaults(func=cmd_emit, date=None)
 
     fc = sub.add_parser("forecast", help="when shipped pin configs will lock users out")
-    fc.add_argument("configs", nargs="+", metavar="CONFIG",
-                    help="the pin config of each shipped release (oldest first)")
+    fc.add_argument(
+        "configs",
+        nargs="+",
+        metavar="CONFIG",
+        help="the pin config of each shipped release (oldest first)",
+    )
     add_host_options(fc)
-    fc.add_argument("--anchor", action="append", default=[], metavar="PEM",
-                    help="a trusted root the server does not send (lets root pins match)")
-    fc.add_argument("--release-date", action="append", type=iso_date, metavar="DATE",
-                    help="release date of each CONFIG, in order (repeat once per CONFIG)")
-    fc.add_argument("--fleet", required=True, metavar="YAML",
-                    help="fleet block (users, release_every_days, adoption), e.g. from simlib fleet fit")
-    fc.add_argument("--tool", choices=["certbot", "cert-manager", "caddy", "acm"], default="certbot",
-                    help="the host's certificate tool: its renewal and key-reuse defaults apply")
-    fc.add_argument("--horizon-days", type=day_count, default=730, metavar="N",
-                    help="days to forecast from today (default 730)")
-    fc.add_argument("--platform", metavar="NAME",
-                    help="whose rules apply where a file serves several (as for audit)")
-    fc.add_argument("--date", type=iso_date, metavar="DATE",
-                    help="forecast from this date (default: today, UTC)")
+    fc.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="a trusted root the server does not send (lets root pins match)",
+    )
+    fc.add_argument(
+        "--release-date",
+        action="append",
+        type=iso_date,
+        metavar="DATE",
+        help="release date of each CONFIG, in order (repeat once per CONFIG)",
+    )
+    fc.add_argument(
+        "--fleet",
+        required=True,
+        metavar="YAML",
+        help="fleet block (users, release_every_days, adoption), e.g. from simlib fleet fit",
+    )
+    fc.add_argument(
+        "--tool",
+        choices=["certbot", "cert-manager", "caddy", "acm"],
+        default="certbot",
+        help="the host's certificate tool: its renewal and key-reuse defaults apply",
+    )
+    fc.add_argument(
+        "--horizon-days",
+        type=day_count,
+        default=730,
+        metavar="N",
+        help="days to forecast from today (default 730)",
+    )
+    fc.add_argument(
+        "--platform",
+        metavar="NAME",
+        help="whose rules apply where a file serves several (as for audit)",
+    )
+    fc.add_argument(
+        "--date",
+        type=iso_date,
+        metavar="DATE",
+        help="forecast from this date (default: today, UTC)",
+    )
     fc.set_defaults(func=cmd_forecast)
 
     fl = sub.add_parser("fleet", help="fleet tools: fit the adoption curve to your data")
-    fsub = fl.add_subparsers(dest="fleet_command", required=True, metavar="COMMAND",
-                             help="fit: fit the adoption curve to a version-share CSV")
+    fsub = fl.add_subparsers(
+        dest="fleet_command",
+        required=True,
+        metavar="COMMAND",
+        help="fit: fit the adoption curve to a version-share CSV",
+    )
     ff = fsub.add_parser("fit", help="fit the adoption mixture to a version-share CSV")
     ff.add_argument("csv", metavar="CSV", help="columns date, version, share[, release_date]")
-    ff.add_argument("--out", metavar="YAML",
-                    help="write the fleet block to this new file (default: print); never a device, "
-                         "FIFO, folder or symbolic link")
+    ff.add_argument(
+        "--out",
+        metavar="YAML",
+        help="write the fleet block to this new file (default: print); never a device, "
+        "FIFO, folder or symbolic link",
+    )
     ff.add_argument("--force", action="store_true", help="replace --out if it is an existing file")
-    ff.add_argument("--users", type=_users,
-                    default=100_000, metavar="N", help="users in the fleet block (default 100000)")
-    ff.add_argument("--max-components", type=int, choices=[1, 2, 3], default=3,
-                    help="most exponential components to try (default 3; chosen by error)")
+    ff.add_argument(
+        "--users",
+        type=_users,
+        default=100_000,
+        metavar="N",
+        help="users in the fleet block (default 100000)",
+    )
+    ff.add_argument(
+        "--max-components",
+        type=int,
+        choices=[1, 2, 3],
+        default=3,
+        help="most exponential components to try (default 3; chosen by error)",
+    )
     ff.set_defaults(func=cmd_fleet_fit)

@@ -57,11 +57,18 @@ def format_table(frame: Any) -> str:
         if assumption:
             label = "[assumption] " + label
         # Strategy names head columns: escaped before pandas pads them, so columns stay aligned.
-        rows.append({"date": date, "kind": escape_controls(str(kind)), "event": label,
-                     **{escape_controls(s): cells.get(s, "") for s in strategies}})
+        rows.append(
+            {
+                "date": date,
+                "kind": escape_controls(str(kind)),
+                "event": label,
+                **{escape_controls(s): cells.get(s, "") for s in strategies},
+            }
+        )
     table = pd.DataFrame(rows)
-    with pd.option_context("display.width", 400, "display.max_columns", 60,
-                           "display.max_colwidth", 90):
+    with pd.option_context(
+        "display.width", 400, "display.max_columns", 60, "display.max_colwidth", 90
+    ):
         return table.to_string(index=False)
 
 
@@ -77,8 +84,10 @@ def cmd_calendar(args: argparse.Namespace) -> int:
 
         print(csv_safe(frame).to_csv(index=False), end="")
     else:
-        print(f"{escape_controls(scenario.name)}: {scenario.start} → {scenario.end}; "
-              f"events from {args.today or 'today (or the start)'}")
+        print(
+            f"{escape_controls(scenario.name)}: {scenario.start} → {scenario.end}; "
+            f"events from {args.today or 'today (or the start)'}"
+        )
         print(format_table(frame))
     return 0
 
@@ -107,9 +116,17 @@ def add_parsers(subparsers: Any) -> None:
     )
     cal.add_argument("scenario", nargs="?", help="scenario YAML (or --preset NAME)")
     cal.add_argument("--preset", metavar="NAME", help="a real-world preset (list: simlib presets)")
-    cal.add_argument("--today", type=_date, metavar="DATE",
-                     help="list events from this day (default: today if within the horizon, "
-                          "else the scenario start)")
-    cal.add_argument("--format", choices=["table", "csv"], default="table",
-                     help="table (default) or csv (one row per event and strategy)")
+    cal.add_argument(
+        "--today",
+        type=_date,
+        metavar="DATE",
+        help="list events from this day (default: today if within the horizon, "
+        "else the scenario start)",
+    )
+    cal.add_argument(
+        "--format",
+        choices=["table", "csv"],
+        default="table",
+        help="table (default) or csv (one row per event and strategy)",
+    )
     cal.set_defaults(func=cmd_calendar)

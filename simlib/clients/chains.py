@@ -93,7 +93,9 @@ class ChainTable:
             starts = np.array(sorted(host_bounds[h]))
             spread = np.searchsorted(starts, self.seg_start, side="right") - 1
             for c in clients:
-                self.legit[(h, c.name)] = self._build(starts, spread, lambda d, h=h, c=c: self._legit(h, c, d))
+                self.legit[(h, c.name)] = self._build(
+                    starts, spread, lambda d, h=h, c=c: self._legit(h, c, d)
+                )
                 for a in attacks:
                     self.attack[(a.label, h, c.name)] = self._build(
                         starts, spread, lambda d, a=a, h=h, c=c: self._attack(a, h, c, d)

@@ -47,7 +47,8 @@ def client_kinds(scenario: Scenario) -> list[ClientKind]:
         changes = [
             (i, ev)
             for i, ev in enumerate(scenario.events)
-            if isinstance(ev, TrustStoreChange) and (ev.platforms is None or platform in ev.platforms)
+            if isinstance(ev, TrustStoreChange)
+            and (ev.platforms is None or platform in ev.platforms)
         ]
         matcher = PLATFORM_TABLE[platform].clients[spec.client]  # one home: simlib.vocabulary
         for mask in itertools.product((True, False), repeat=len(changes)):
@@ -154,7 +155,10 @@ class TrustModel:
     def distrusted(self, client: ClientKind, ca: str, issue_day: int, day: int) -> bool:
         """Certificates from a distrusted CA issued on or after the distrust date are refused."""
         return any(
-            ca == dca and day >= d and issue_day >= d and (plats is None or client.platform in plats)
+            ca == dca
+            and day >= d
+            and issue_day >= d
+            and (plats is None or client.platform in plats)
             for d, dca, plats in self._distrust
         )
 

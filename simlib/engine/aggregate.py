@@ -55,7 +55,9 @@ def fleet_counts(
     return out
 
 
-def verdict_columns(sim: Simulation, tables: StrategyTables, client: ClientKind) -> list[np.ndarray]:
+def verdict_columns(
+    sim: Simulation, tables: StrategyTables, client: ClientKind
+) -> list[np.ndarray]:
     """Per client-level column (locked, violation, protected per attack): (V, S) verdicts."""
     mats = [tables.lock[client.name], tables.violate[client.name]]
     return mats + [tables.protect[client.name][a] for a in sim.attack_labels]

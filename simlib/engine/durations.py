@@ -43,13 +43,19 @@ if TYPE_CHECKING:
 
 
 _EMPTY_STATS = {
-    "users_ever_locked": 0.0, "outage_spells": 0.0, "mean_outage_days": 0.0,
-    "p50_outage_days": 0.0, "p95_outage_days": 0.0, "max_outage_days": 0.0,
+    "users_ever_locked": 0.0,
+    "outage_spells": 0.0,
+    "mean_outage_days": 0.0,
+    "p50_outage_days": 0.0,
+    "p95_outage_days": 0.0,
+    "max_outage_days": 0.0,
     "censored_spells": 0.0,
 }
 
 
-def spell_stats(length: np.ndarray, censored: np.ndarray, w: np.ndarray, ever: float) -> dict[str, float]:
+def spell_stats(
+    length: np.ndarray, censored: np.ndarray, w: np.ndarray, ever: float
+) -> dict[str, float]:
     """Statistics of spells of ``length`` days carried by ``w`` users each; ``ever`` = users
     with at least one spell. Quantiles are the smallest length whose cumulative share of spells
     reaches 50 % / 95 %."""
@@ -130,7 +136,6 @@ class SpellTable:
     split: bool
     lag_cap: int | None = None  # lags lag_cap+1..T are left out: they must carry no users
 
-
     def _sums(self, sim, cohorts, client, complier, lo, hi) -> np.ndarray:
         out = np.zeros(len(lo))
         for (ci, comp), w in group_weights(sim, cohorts, self.split, self.lag_cap).items():
@@ -145,7 +150,9 @@ class SpellTable:
 
     def ever_locked(self, sim: Simulation, cohorts: Cohorts | dict[str, Cohorts]) -> float:
         return float(
-            self._sums(sim, cohorts, self.ever_client, self.ever_complier, self.ever_lo, self.ever_hi).sum()
+            self._sums(
+                sim, cohorts, self.ever_client, self.ever_complier, self.ever_lo, self.ever_hi
+            ).sum()
         )
 
     def stats(self, w: np.ndarray, ever: float) -> dict[str, float]:
@@ -160,7 +167,11 @@ class SpellTable:
         frame = pd.DataFrame(
             {"duration_days": self.length.astype(np.int64), "censored": self.censored, "spells": w}
         )
-        frame = frame[frame["spells"] > 0].groupby(["duration_days", "censored"], as_index=False)["spells"].sum()
+        frame = (
+            frame[frame["spells"] > 0]
+            .groupby(["duration_days", "censored"], as_index=False)["spells"]
+            .sum()
+        )
         frame.insert(0, "strategy", strategy)
         return frame
 
@@ -180,8 +191,9 @@ def lag_domain(sim: Simulation) -> tuple[int, list[tuple[int, int]]]:
     return cap, ([(0, cap)] if cap >= 0 else []) + [(T + 1, T + 1)]
 
 
-def group_weights(sim: Simulation, cohorts: Cohorts | dict[str, Cohorts], split: bool,
-                  lag_cap: int | None) -> dict[tuple[int, bool], np.ndarray]:
+def group_weights(
+    sim: Simulation, cohorts: Cohorts | dict[str, Cohorts], split: bool, lag_cap: int | None
+) -> dict[tuple[int, bool], np.ndarray]:
     """Users by lag of each group (client index, complier), clipped at 0; refuses cohorts with
     users at lags lag_cap+1..T (a table built for the lag domain leaves them out)."""
     out = {}
@@ -215,7 +227,9 @@ def _families(sim: Simulation, tables: StrategyTables, domain):
 
     def blocks():
         for ci, c in enumerate(sim.clients):
-            lock = tables.lock[c.name]  # indexed per (window, row) only: a VerdictView stays compact
+            lock = tables.lock[
+                c.name
+            ]  # indexed per (window, row) only: a VerdictView stays compact
             lock = lock if isinstance(lock, VerdictView) else np.asarray(lock, dtype=bool)
             path = (lock, tables.seg_start, tables.seg_of_day, r_eff, v_eff, T, domain)
             for fams in path_spells(*path):
@@ -241,7 +255,11 @@ def _spell_rows(fams: np.ndarray) -> tuple[np.ndarray, ...]:
     flat = sk == ek
     length = ec - sc
     width = hi[~flat] - lo[~flat] + 1
-    lag = np.repeat(lo[~flat], width) + np.arange(width.sum()) - np.repeat(np.cumsum(width) - width, width)
+    lag = (
+        np.repeat(lo[~flat], width)
+        + np.arange(width.sum())
+        - np.repeat(np.cumsum(width) - width, width)
+    )
     slope = np.repeat((ek - sk)[~flat], width)
     return (
         np.concatenate([lo[flat], lag]),
@@ -265,7 +283,10 @@ class _Coverage:
         np.add.at(d, fams[:, 1] + 1, -1)
 
     def intervals(self) -> list[tuple]:
-        return [(ci, comp, *intervals(np.cumsum(d[:-1]) > 0)) for (ci, comp), d in sorted(self.diff.items())]
+        return [
+            (ci, comp, *intervals(np.cumsum(d[:-1]) > 0))
+            for (ci, comp), d in sorted(self.diff.items())
+        ]
 
 
 def spell_table(sim: Simulation, tables: StrategyTables, full: bool = False) -> SpellTable:
@@ -295,13 +316,20 @@ class SpellHistogram:
         return spell_stats(self.length, self.censored, self.spells, self.ever)
 
     def weighted(self, strategy: str) -> pd.DataFrame:
-        frame = pd.DataFrame({"duration_days": self.length.astype(np.int64), "censored": self.censored,
-                              "spells": self.spells})
+        frame = pd.DataFrame(
+            {
+                "duration_days": self.length.astype(np.int64),
+                "censored": self.censored,
+                "spells": self.spells,
+            }
+        )
         frame.insert(0, "strategy", strategy)
         return frame
 
 
-def spell_histogram(sim: Simulation, tables: StrategyTables, cohorts: Cohorts | dict[str, Cohorts]) -> SpellHistogram:
+def spell_histogram(
+    sim: Simulation, tables: StrategyTables, cohorts: Cohorts | dict[str, Cohorts]
+) -> SpellHistogram:
     """The spells of :func:`spell_table` weighted by ``cohorts`` as they are found, block by
     block: memory grows with days (lengths, lags), not with spell families."""
     cap, domain = lag_domain(sim)
@@ -332,8 +360,16 @@ def _assemble(rows: list[tuple], ever: list[tuple], split: bool, cap: int) -> Sp
 
     # kept for every strategy of a result: compact types (days and lags fit in 32 bits)
     return SpellTable(
-        col(rows, 0, np.int16), col(rows, 1, bool), col(rows, 2, np.int32), col(rows, 3, np.int32),
-        col(rows, 4, np.int32), col(rows, 5, bool),
-        col(ever, 0, np.int16), col(ever, 1, bool), col(ever, 2, np.int32), col(ever, 3, np.int32),
-        split, cap,
+        col(rows, 0, np.int16),
+        col(rows, 1, bool),
+        col(rows, 2, np.int32),
+        col(rows, 3, np.int32),
+        col(rows, 4, np.int32),
+        col(rows, 5, bool),
+        col(ever, 0, np.int16),
+        col(ever, 1, bool),
+        col(ever, 2, np.int32),
+        col(ever, 3, np.int32),
+        split,
+        cap,
     )

@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from simlib.engine.state import SimulationState as Simulation
 
 
-def publication(sim: Simulation, strategy: PinningStrategy, host: str) -> tuple[np.ndarray, np.ndarray]:
+def publication(
+    sim: Simulation, strategy: PinningStrategy, host: str
+) -> tuple[np.ndarray, np.ndarray]:
     """The remote pin list as pieces: (starts (P,), codes) — identity i is on the list (current
     certificate + those published ahead) from ``starts[j]`` until the next start iff j·n + i is
     in the sorted ``codes`` (n = identities + 1): no (pieces × identities) table."""
@@ -54,7 +56,9 @@ def publication(sim: Simulation, strategy: PinningStrategy, host: str) -> tuple[
     codes = [np.zeros(0, dtype=np.int64)]
     for lo, hi, ids in spans:
         a, z = np.searchsorted(starts, lo), np.searchsorted(starts, hi, side="right")
-        codes.append((np.arange(a, z)[:, None] * n + np.asarray(ids, dtype=np.int64)[None, :]).ravel())
+        codes.append(
+            (np.arange(a, z)[:, None] * n + np.asarray(ids, dtype=np.int64)[None, :]).ravel()
+        )
     return starts, np.unique(np.concatenate(codes))
 
 
@@ -113,9 +117,12 @@ class ClientEvents:
         for h, pub in pubs.items():
             attacks = [
                 (a, sim.table.attack[(a, h, client.name)])
-                for a in sim.attack_labels if h in targets_of(sim, a)
+                for a in sim.attack_labels
+                if h in targets_of(sim, a)
             ]
-            self.hosts.append((sim.table.legit[(h, client.name)], pub, strategy.pins_host(h), attacks))
+            self.hosts.append(
+                (sim.table.legit[(h, client.name)], pub, strategy.pins_host(h), attacks)
+            )
         self.enforce = strategy.enforce
         self.labels = sim.attack_labels
         self.P = P  # combined pieces
@@ -124,6 +131,7 @@ class ClientEvents:
 
     def _values(self, s: np.ndarray, j: np.ndarray | None) -> dict[str, np.ndarray]:
         """Events for pairs (s, j) (``j`` None: pins not checked)."""
+
         def accepts(ch, pub: PinList):
             return pub.accepts(ch, s, j)
 
@@ -153,8 +161,14 @@ class EventOn:
     """e(t, f): the event's value on day t with the list fetched on day f (pins checked), for
     arrays of (t, f) pairs — what the Monte Carlo panel evaluates per user."""
 
-    def __init__(self, events: ClientEvents, key: str, seg: np.ndarray, starts: np.ndarray,
-                 window: int | None) -> None:
+    def __init__(
+        self,
+        events: ClientEvents,
+        key: str,
+        seg: np.ndarray,
+        starts: np.ndarray,
+        window: int | None,
+    ) -> None:
         self.events, self.key, self.seg, self.starts, self.window = events, key, seg, starts, window
 
     def piece(self, f: np.ndarray) -> np.ndarray:
@@ -177,8 +191,14 @@ class EventOn:
 CHUNK = 1 << 17
 
 
-def _probs(cev: ClientEvents, ons: dict[str, EventOn], kernel: RefreshKernel,
-           build_days: np.ndarray, expiry: np.ndarray, T: int) -> dict[str, DynamicView]:
+def _probs(
+    cev: ClientEvents,
+    ons: dict[str, EventOn],
+    kernel: RefreshKernel,
+    build_days: np.ndarray,
+    expiry: np.ndarray,
+    T: int,
+) -> dict[str, DynamicView]:
     """P(event) for every event, version and day, as :class:`DynamicView` (module docstring):
     one value per day for versions built more than span + 1 days earlier, one per (version, day)
     for the band of the span + 2 days from each build day on. Computed by chunks of days."""
@@ -195,13 +215,26 @@ def _probs(cev: ClientEvents, ons: dict[str, EventOn], kernel: RefreshKernel,
     band = {k: np.zeros((V, width)) for k in ons}
     step = max(1, CHUNK // (m + 1 + V * width // T))
     for t0 in range(0, T, step):
-        _days(cev, on, kernel, build_days, expiry, span, width, t0, min(T, t0 + step), off, old, band)
+        _days(
+            cev, on, kernel, build_days, expiry, span, width, t0, min(T, t0 + step), off, old, band
+        )
     return {k: DynamicView(build_days, expiry, old[k], off[k], band[k]) for k in ons}
 
 
-def _days(cev: ClientEvents, on: EventOn, kernel: RefreshKernel, build_days: np.ndarray,
-          expiry: np.ndarray, span: int, width: int, t0: int, t1: int,
-          off: dict, old: dict, band: dict) -> None:
+def _days(
+    cev: ClientEvents,
+    on: EventOn,
+    kernel: RefreshKernel,
+    build_days: np.ndarray,
+    expiry: np.ndarray,
+    span: int,
+    width: int,
+    t0: int,
+    t1: int,
+    off: dict,
+    old: dict,
+    band: dict,
+) -> None:
     """Fill ``old[key][t0:t1]`` and the band entries of days t0 … t1 − 1."""
     T = len(on.seg)
     seg = on.seg
@@ -214,8 +247,13 @@ def _days(cev: ClientEvents, on: EventOn, kernel: RefreshKernel, build_days: np.
     valid = j_t[:, None] >= J
     Jc = np.minimum(J, len(on.starts) - 1)
     ends = np.append(on.starts[1:], T) - 1
-    mass = np.where(valid, kernel.mass(t[:, None], np.maximum(on.starts[Jc], lo_f[:, None]),
-                                       np.minimum(ends[Jc], t[:, None])), 0.0)
+    mass = np.where(
+        valid,
+        kernel.mass(
+            t[:, None], np.maximum(on.starts[Jc], lo_f[:, None]), np.minimum(ends[Jc], t[:, None])
+        ),
+        0.0,
+    )
     g_window = cev.values(seg[t][:, None], Jc)
     # the band of recent versions, b ≤ tt ≤ b + span + 1 with t0 ≤ tt < t1, pair by pair
     vs = np.flatnonzero((build_days > t0 - width) & (build_days < t1))
@@ -235,13 +273,17 @@ def _days(cev: ClientEvents, on: EventOn, kernel: RefreshKernel, build_days: np.
     g_b = cev.values(seg[tt], on.piece(bb))
     fresh_b = np.ones(len(tt), dtype=bool) if W is None else tt - bb <= W
     rem_b = kernel.rem(tt - b - 1)
-    stale = 0.0 if W is None else np.where(tt - b - 1 > W, kernel.rem(W) - kernel.rem(tt - b - 1), 0.0)
+    stale = (
+        0.0 if W is None else np.where(tt - b - 1 > W, kernel.rem(W) - kernel.rem(tt - b - 1), 0.0)
+    )
     col = np.clip(jx - j_lo[tt - t0] + 1, 0, m)
     for key in old:
         off_t = off[key]
         # C[t, i] = Σ over window pieces i.. of day t (suffix sums), C[t, m] = 0
         contrib = g_window[key] * mass
-        C = np.concatenate([np.cumsum(contrib[:, ::-1], axis=1)[:, ::-1], np.zeros((len(t), 1))], axis=1)
+        C = np.concatenate(
+            [np.cumsum(contrib[:, ::-1], axis=1)[:, ::-1], np.zeros((len(t), 1))], axis=1
+        )
         # Versions built more than span + 1 days before t share one value: every fetch they
         # could use is in the window (summed in C[t, 0]) or counts as off(t).
         old[key][t0:t1] = C[:, 0] + (off_t[t] * kernel.rem(W) if W is not None else 0.0)
@@ -269,9 +311,14 @@ def dynamic_tables(sim: Simulation, strategy, releases) -> StrategyTables:
     pieces = {h: publication(sim, strategy, h) for h in hosts}
     starts = np.unique(np.concatenate([pieces[h][0] for h in hosts]))
     n = sim.table.n_ids + 1
-    pubs = {h: PinList(codes, n, np.searchsorted(st, starts, side="right") - 1) for h, (st, codes) in pieces.items()}
+    pubs = {
+        h: PinList(codes, n, np.searchsorted(st, starts, side="right") - 1)
+        for h, (st, codes) in pieces.items()
+    }
     expiry = (
-        build_days + strategy.expires_after_days if strategy.expires_after_days else np.full(V, 10**9)
+        build_days + strategy.expires_after_days
+        if strategy.expires_after_days
+        else np.full(V, 10**9)
     )  # pins checked on days t < expiry
 
     lock, violate, protect, lock_host, events = {}, {}, {}, {}, {}
@@ -285,6 +332,14 @@ def dynamic_tables(sim: Simulation, strategy, releases) -> StrategyTables:
         protect[c.name] = {a: p[f"protected:{a}"] for a in sim.attack_labels}
         lock_host[c.name] = dict.fromkeys(hosts)
     return StrategyTables(
-        strategy, releases, np.arange(T), np.arange(T), lock, violate, protect, lock_host,
-        per_day=True, events=events,
+        strategy,
+        releases,
+        np.arange(T),
+        np.arange(T),
+        lock,
+        violate,
+        protect,
+        lock_host,
+        per_day=True,
+        events=events,
     )

@@ -35,8 +35,14 @@ class DynamicView:
 
     __slots__ = ("_dense", "band", "build", "expiry", "off", "old")
 
-    def __init__(self, build: np.ndarray, expiry: np.ndarray, old: np.ndarray, off: np.ndarray,
-                 band: np.ndarray) -> None:
+    def __init__(
+        self,
+        build: np.ndarray,
+        expiry: np.ndarray,
+        old: np.ndarray,
+        off: np.ndarray,
+        band: np.ndarray,
+    ) -> None:
         self.build = build  # (V,) build day of each version
         self.expiry = expiry  # (V,) pins checked on days t < expiry[k]
         self.old = old  # (T,) value of versions built ≥ W days ago, pins checked
@@ -101,7 +107,9 @@ def _upto(A: AtLeast, k: np.ndarray, t: np.ndarray, V: int) -> np.ndarray:
     return np.where(k < V, A(np.minimum(k, V - 1), t), 0.0)
 
 
-def _band_pairs(build: np.ndarray, width: int, T: int, lo: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def _band_pairs(
+    build: np.ndarray, width: int, T: int, lo: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """(version, day) for every day build[k] + d, d ∈ [0, width), with lo ≤ day < T."""
     V = len(build)
     v = np.repeat(np.arange(V), width)
@@ -114,8 +122,11 @@ def per_day_sums(columns: list, A: AtLeast, T: int) -> tuple[np.ndarray, np.ndar
     """((T, K) Σ_k m[k, t] · users_k(t) per column, (T,) users newly locked by column 0)."""
     first = columns[0]
     compact = all(
-        isinstance(m, DynamicView) and m.build is first.build and m.expiry is first.expiry
-        and m.width == first.width for m in columns
+        isinstance(m, DynamicView)
+        and m.build is first.build
+        and m.expiry is first.expiry
+        and m.width == first.width
+        for m in columns
     ) and bool(np.all(np.diff(first.build) >= 0))
     if not compact:
         return _dense_sums(columns, A, T)
@@ -152,8 +163,11 @@ def _newly_locked(m: DynamicView, A: AtLeast, T: int) -> np.ndarray:
     A0 = _upto(A, np.zeros(len(t), dtype=np.int64), t, V)
     Ac0, Ac1, An = _upto(A, c0, t, V), _upto(A, c1, t, V), _upto(A, n, t, V)
     off, old = m.off, m.old
-    out = (pos(off[1:] - off[:-1]) * (A0 - Ac0) + pos(off[1:] - old[:-1]) * (Ac0 - Ac1)
-           + pos(old[1:] - old[:-1]) * (Ac1 - An))
+    out = (
+        pos(off[1:] - off[:-1]) * (A0 - Ac0)
+        + pos(off[1:] - old[:-1]) * (Ac0 - Ac1)
+        + pos(old[1:] - old[:-1]) * (Ac1 - An)
+    )
     # the rest: built on day t or within W days before t − 1
     v, tt = _band_pairs(b, W + 1, T, lo=1)
     rise = pos(m.at(v, tt) - m.at(v, tt - 1)) * A.exactly(v, tt)

@@ -119,7 +119,11 @@ class MonteCarlo:
         daily: dict[str, np.ndarray] = {}
         # Without incident fixes every static strategy shares the release list: count users per
         # version once and evaluate all static strategies together.
-        batched = [st for st in sim.strategies if st.name in prep.tables and not prep.tables[st.name].per_day]
+        batched = [
+            st
+            for st in sim.strategies
+            if st.name in prep.tables and not prep.tables[st.name].per_day
+        ]
         batch_series = {}
         if batched:
             tables = [prep.tables[st.name] for st in batched]
@@ -176,7 +180,10 @@ class MonteCarlo:
         newest = windows(r, T)
         exp = b + tables.strategy.expires_after_days if tables.strategy.expires_after_days else None
         t = np.arange(T)
-        total = sum(c.total_base + (c.install_totals.sum() if c.install_totals is not None else 0.0) for c in cohorts.values())
+        total = sum(
+            c.total_base + (c.install_totals.sum() if c.install_totals is not None else 0.0)
+            for c in cohorts.values()
+        )
         n_panel = int(min(self.panel_users, max(1.0, total)))
         keys = ["lock", "violation", *[f"protected:{a}" for a in sim.attack_labels]]
         sums = {k: np.zeros(T) for k in keys}
@@ -185,7 +192,10 @@ class MonteCarlo:
         first_counts = 0
         fixes = [k for k, rel in enumerate(tables.releases) if rel.kind == "fix"]
         client_weights = np.array(
-            [c.total_base + (c.install_totals.sum() if c.install_totals is not None else 0.0) for c in cohorts.values()]
+            [
+                c.total_base + (c.install_totals.sum() if c.install_totals is not None else 0.0)
+                for c in cohorts.values()
+            ]
         )
         per_client = rng.multinomial(n_panel, client_weights / client_weights.sum())
         for (name, coh), n in zip(cohorts.items(), per_client, strict=True):
@@ -207,9 +217,13 @@ class MonteCarlo:
             install_day = np.where(pick < nb, 0, inst // ncol)
             lag_of_col = coh.lag_index() if coh.install_lags is not None else np.zeros(1, dtype=int)
             lag = np.where(pick < nb, pick, lag_of_col[inst % ncol])
-            complier = rng.random(n) < np.where(flat[pick] > 0, comp_w[pick] / np.maximum(flat[pick], 1e-300), 0.0)
+            complier = rng.random(n) < np.where(
+                flat[pick] > 0, comp_w[pick] / np.maximum(flat[pick], 1e-300), 0.0
+            )
             # version path
-            version = np.maximum(normal_version(newest, lag[:, None], t[None, :]), newest[install_day][:, None])
+            version = np.maximum(
+                normal_version(newest, lag[:, None], t[None, :]), newest[install_day][:, None]
+            )
             if fixes and sim.comply_share > 0 and complier.any():
                 j = newest[install_day][complier]
                 E = prompt_days(sim, tables, client, j, lag[complier], fixes)
@@ -246,11 +260,17 @@ class MonteCarlo:
         }
         for p in sim.platforms:
             series[f"locked:{p}"] = np.full(T, np.nan)  # not split by platform in the panel
-        series["newly_locked"] = np.clip(np.diff(series["locked"], prepend=series["locked"][0]), 0, None)
+        series["newly_locked"] = np.clip(
+            np.diff(series["locked"], prepend=series["locked"][0]), 0, None
+        )
         scale = total / n_panel
         all_len = np.concatenate(lengths) if lengths else np.zeros(0, dtype=int)
-        stats = spell_stats(all_len, np.zeros(len(all_len), dtype=bool), np.full(len(all_len), scale),
-                            first_counts * scale)
+        stats = spell_stats(
+            all_len,
+            np.zeros(len(all_len), dtype=bool),
+            np.full(len(all_len), scale),
+            first_counts * scale,
+        )
         return series, stats
 
 

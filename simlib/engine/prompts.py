@@ -28,7 +28,12 @@ def fix_indices(tables: StrategyTables) -> list[int]:
 
 
 def prompt_days(
-    sim: Simulation, tables: StrategyTables, client: ClientKind, j: np.ndarray, ell: np.ndarray, fixes
+    sim: Simulation,
+    tables: StrategyTables,
+    client: ClientKind,
+    j: np.ndarray,
+    ell: np.ndarray,
+    fixes,
 ) -> np.ndarray:
     """(n, F): the day from which each complier cohort runs fix F (``NEVER`` if never).
 

@@ -58,7 +58,9 @@ class Simulation:
         )
         self.update_host = ir.update_check_host if ir is not None else None
         #: Issuances that replace a served certificate inside the simulated period.
-        self.certificate_changes = sum(1 for it in self.calendar.issuances if 0 < it.day < self.days)
+        self.certificate_changes = sum(
+            1 for it in self.calendar.issuances if 0 < it.day < self.days
+        )
 
     def tables(self, strategy: PinningStrategy, releases: list[Release]) -> StrategyTables:
         if strategy.dynamic is not None:

@@ -27,8 +27,10 @@ def _reach(r_eff, row_start, row_end, domain):
     """Per row and lag interval of ``domain``, the first and last release window a lag of it
     runs during the row (u from row start − dhi to row end − 1 − dlo)."""
     return [
-        (np.maximum(np.searchsorted(r_eff, row_start - dhi, side="right") - 1, 0),
-         np.maximum(np.searchsorted(r_eff, row_end - 1 - dlo, side="right") - 1, 0))
+        (
+            np.maximum(np.searchsorted(r_eff, row_start - dhi, side="right") - 1, 0),
+            np.maximum(np.searchsorted(r_eff, row_end - 1 - dlo, side="right") - 1, 0),
+        )
         for dlo, dhi in domain
     ]
 
@@ -58,7 +60,9 @@ def _rows_and_boxes(lock, seg_of_day, r_eff, v_eff, row_start, row_end, floor, d
     row = np.repeat(R, n)
     k = np.repeat(K0 - offset, n) + np.arange(int(n.sum()))
     versions = v_eff[k] if floor is None else np.maximum(v_eff[k], floor[row])
-    locked = np.asarray(lock[versions, seg_of_day[row_start][row]], dtype=bool) & (r_eff[k] < row_end[row])
+    locked = np.asarray(lock[versions, seg_of_day[row_start][row]], dtype=bool) & (
+        r_eff[k] < row_end[row]
+    )
     head = np.zeros(len(k), dtype=bool)
     head[offset] = True
     tail = np.zeros(len(k), dtype=bool)
@@ -148,7 +152,9 @@ def _sweep(row_start, row_end, box_row, box_a, box_b, T, domain, opened):
     return np.frombuffer(closed, dtype=np.int64).reshape(-1, 7), opened
 
 
-def path_spells(lock, seg_start, seg_of_day, r_eff, v_eff, T, domain, floor_days=None, floor_vals=None):
+def path_spells(
+    lock, seg_start, seg_of_day, r_eff, v_eff, T, domain, floor_days=None, floor_vals=None
+):
     """Families of one version path, block by block (arrays of :func:`_sweep` rows): the normal
     path, or a prompted class whose floor steps to ``floor_vals[n]`` on ``floor_days[n]``."""
     if floor_days is None or not len(floor_days):
@@ -158,7 +164,9 @@ def path_spells(lock, seg_start, seg_of_day, r_eff, v_eff, T, domain, floor_days
         floor = floor_vals(row_start)
     row_end = np.append(row_start[1:], T)
     cells = sum(k1 - k0 + 1 for k0, k1 in _reach(r_eff, row_start, row_end, domain))
-    cuts = np.searchsorted(np.cumsum(cells), np.arange(BLOCK, int(cells.sum()), BLOCK), side="right")
+    cuts = np.searchsorted(
+        np.cumsum(cells), np.arange(BLOCK, int(cells.sum()), BLOCK), side="right"
+    )
     edges = np.unique(np.concatenate([[0], cuts, [len(row_start)]]))
     opened: list[tuple] = []  # (lo, hi, sk, sc) locked on the last day of the previous row
     for i0, i1 in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):

@@ -153,7 +153,9 @@ class _Breakpoints:
             day = np.repeat(plan.t0[pc], lens) + _ramp(lens)
             which = np.repeat(rest, lens)
             values = w[which] * counts(self.k[e[which]], day)
-            out += np.bincount(day * Q + self.q[which], weights=values, minlength=T * Q).reshape(T, Q)
+            out += np.bincount(day * Q + self.q[which], weights=values, minlength=T * Q).reshape(
+                T, Q
+            )
         return out
 
 
@@ -213,7 +215,9 @@ class _Classes:
         decays = np.einsum("qpj,pjc->pqc", M, dec)
         return plan.daily(counts, const, installs, decays, tau)
 
-    def saturating(self, plan: SumPlan, counts: AtLeast) -> tuple[np.ndarray, list[np.ndarray]] | None:
+    def saturating(
+        self, plan: SumPlan, counts: AtLeast
+    ) -> tuple[np.ndarray, list[np.ndarray]] | None:
         """(columns, newly locked) from users per class day by day, for counts whose closed form
         holds once a version is old enough (:meth:`AtLeast.piece_terms` valid from some day on).
         ``None`` (use the breakpoints) unless every term is an integer below 2**53, so that
@@ -236,7 +240,9 @@ class _Classes:
         sat = e < T
         key = e[sat] * W + j[sat]
         U = np.cumsum(np.bincount(key, sign[sat] * const[sat], T * W).reshape(T, W), axis=0)
-        per_install = np.cumsum(np.bincount(key, sign[sat] * inst[sat], T * W).reshape(T, W), axis=0)
+        per_install = np.cumsum(
+            np.bincount(key, sign[sat] * inst[sat], T * W).reshape(T, W), axis=0
+        )
         U += per_install * counts.installs_to(t)[:, None]
         # young boundaries: day by day from release to saturation, a chunk at a time
         n = e - r
@@ -266,7 +272,9 @@ class _Classes:
             else:
                 F[1:, J] = lock.off[1:] & ~lock.off[:-1]
             d = plan.seg_start
-            newly.append(np.bincount(d, weights=(F * U[np.minimum(d, T - 1)]).sum(axis=1), minlength=T))
+            newly.append(
+                np.bincount(d, weights=(F * U[np.minimum(d, T - 1)]).sum(axis=1), minlength=T)
+            )
         return out, newly
 
 
@@ -313,5 +321,3 @@ def _flips(lock: VerdictView, seg_start: np.ndarray) -> tuple[np.ndarray, np.nda
         k, s = np.nonzero(F)
         sign = F[k, s].astype(np.float64)
     return k, seg_start[1:][s], sign
-
-

@@ -59,6 +59,7 @@ def pin_matrices(sim: Simulation, strategy, host, build_days):
             M[tuple(np.array(cells).T)] = True
     return PL, PC, same[inverse.ravel()], column
 
+
 def refine(sim: Simulation, strategy: PinningStrategy, build_days: np.ndarray):
     """Segments refined by the days on which some version's pins expire."""
     T = sim.days
@@ -88,7 +89,9 @@ def targets_of(sim: Simulation, attack_label: str) -> list[str]:
 class _HostPins:
     """One host's distinct pin sets, which one each version class uses, and whether it pins."""
 
-    def __init__(self, PL: np.ndarray, PC: np.ndarray, column: np.ndarray, of_class: np.ndarray) -> None:
+    def __init__(
+        self, PL: np.ndarray, PC: np.ndarray, column: np.ndarray, of_class: np.ndarray
+    ) -> None:
         self._n, self._packed = PL.shape[1], False
         self._PL, self._PC, self.column, self.of_class = PL, PC, column, of_class
         self._pinned_sets = (PL.any(axis=1) | PC.any(axis=1))[:, None]  # (sets, 1)
@@ -101,7 +104,9 @@ class _HostPins:
             self._PL, self._PC = np.packbits(self._PL, axis=1), np.packbits(self._PC, axis=1)
             self._packed = True
 
-    def fails(self, chains: Chains, glob: np.ndarray, matcher: str) -> tuple[np.ndarray, np.ndarray]:
+    def fails(
+        self, chains: Chains, glob: np.ndarray, matcher: str
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(J, S) pinned and not accepting the segment's chain; (S,) chain validates."""
         leaf, ca = self.column[chains.rows_leaf], self.column[chains.rows_ca]
         PL, PC = self._PL, self._PC
@@ -203,7 +208,9 @@ def static_tables(sim: Simulation, strategy: PinningStrategy, releases) -> Strat
             VI |= trusted[None, :] & pf
             for a in sim.attack_labels:
                 if h in targets[a]:
-                    pfa, a_trusted = pins[h].fails(sim.table.attack[(a, h, c.name)], glob, c.matcher)
+                    pfa, a_trusted = pins[h].fails(
+                        sim.table.attack[(a, h, c.name)], glob, c.matcher
+                    )
                     rej_on[a] &= ~a_trusted[None, :] | pfa
                     rej_off[a] &= ~a_trusted
         X_lock = untrusted[None, :] | PF
@@ -219,4 +226,6 @@ def static_tables(sim: Simulation, strategy: PinningStrategy, releases) -> Strat
             protect[c.name][a] = shared[key]
     for p in pins.values():
         p.pack()
-    return StrategyTables(strategy, releases, seg_start, seg_of_day, lock, violate, protect, lock_host)
+    return StrategyTables(
+        strategy, releases, seg_start, seg_of_day, lock, violate, protect, lock_host
+    )

@@ -28,7 +28,9 @@ class VerdictView:
         self._J = X.shape[0]
         # (C, S) verdicts where pins apply, 8 classes a byte (packed through the transpose:
         # packing along contiguous rows is about 3× faster than down the columns)
-        self._packed = np.ascontiguousarray(np.packbits(np.ascontiguousarray(np.asarray(X, dtype=bool).T), axis=1).T)
+        self._packed = np.ascontiguousarray(
+            np.packbits(np.ascontiguousarray(np.asarray(X, dtype=bool).T), axis=1).T
+        )
         self.off = off  # (S,) verdict where they do not
         self.first = first  # (S,) first version whose pins apply
 
@@ -122,7 +124,9 @@ def breakpoints(views: list[VerdictView]) -> tuple[np.ndarray, ...]:
     return q, k, s, d.astype(np.float64)
 
 
-def _view_breakpoints(v: VerdictView, cls: np.ndarray, V: int, b: np.ndarray) -> tuple[np.ndarray, ...]:
+def _view_breakpoints(
+    v: VerdictView, cls: np.ndarray, V: int, b: np.ndarray
+) -> tuple[np.ndarray, ...]:
     X, off, first = v.X, v.off.astype(np.int8), v.first
     ks, ss, ds = [], [], []
     # k = 0: the value itself
@@ -157,7 +161,9 @@ def _view_breakpoints(v: VerdictView, cls: np.ndarray, V: int, b: np.ndarray) ->
     return np.concatenate(ks), np.concatenate(ss), np.concatenate(ds)
 
 
-def first_applying(build_days: np.ndarray, seg_start: np.ndarray, expires_after: int | None) -> np.ndarray:
+def first_applying(
+    build_days: np.ndarray, seg_start: np.ndarray, expires_after: int | None
+) -> np.ndarray:
     """(S,) first version whose pins are still checked on each segment (pins are checked on
     days t < b + N). Needs build days in version order (:func:`builds_in_order`)."""
     if not expires_after:

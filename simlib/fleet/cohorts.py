@@ -67,8 +67,16 @@ class Cohorts:
         if per_day <= 0:
             return cls(days, base, comply_share * base, separable=True)
         totals = np.full(days, float(per_day))
-        return cls(days, base, comply_share * base, totals, pmf, pmf,
-                   separable=True, complier_totals=comply_share * totals)
+        return cls(
+            days,
+            base,
+            comply_share * base,
+            totals,
+            pmf,
+            pmf,
+            separable=True,
+            complier_totals=comply_share * totals,
+        )
 
     @classmethod
     def sample(
@@ -98,8 +106,15 @@ class Cohorts:
             table_c = rng.binomial(table.astype(np.int64), comply_share).astype(np.float32)
         else:  # nobody obeys prompts: a zero view, no second table
             table_c = np.broadcast_to(np.float32(0.0), table.shape)
-        return cls(days, base.astype(float), base_c.astype(float), totals.astype(float),
-                   table, table_c, complier_totals=table_c.sum(axis=1, dtype=float))
+        return cls(
+            days,
+            base.astype(float),
+            base_c.astype(float),
+            totals.astype(float),
+            table,
+            table_c,
+            complier_totals=table_c.sum(axis=1, dtype=float),
+        )
 
     # ------------------------------------------------------------------ installs, by lag
     def install_parts(self, which: str = "all") -> tuple[np.ndarray, np.ndarray] | None:

@@ -64,7 +64,10 @@ class AtLeast:
                 # everybody installed before each release (versions × L+1).
                 by_window = cohorts.installs_by_window(self.r, which)[:, :-1]
                 before = np.cumsum(np.cumsum(by_window, axis=1), axis=0)
-                self._installs = ("table", np.concatenate([np.zeros((1, before.shape[1])), before[:-1]]))
+                self._installs = (
+                    "table",
+                    np.concatenate([np.zeros((1, before.shape[1])), before[:-1]]),
+                )
         self._model = self._choose_model(cohorts, base, parts, curve, steps)
         self._steps = None
         if steps is not None and len(steps[0]):
@@ -93,8 +96,10 @@ class AtLeast:
         """
         if steps is not None and len(steps[0]):
             return None
-        if curve is not None and curve.spec.components is not None and (
-            parts is None or cohorts.installs_separable
+        if (
+            curve is not None
+            and curve.spec.components is not None
+            and (parts is None or cohorts.installs_separable)
         ):
             h = (1.0 - curve.spec.never_update_share) * curve._w
             return ("exp", float(h.sum()), h, curve._tau)
@@ -148,7 +153,11 @@ class AtLeast:
             const = np.full(len(k), self._cum[dd + 1] if dd + 1 < len(self._cum) else self._cum[-1])
             if has_inst:
                 kind, table = self._installs
-                prior = arr_k * table[dd + 1] if kind == "separable" else table[k, min(dd, table.shape[1] - 1)]
+                prior = (
+                    arr_k * table[dd + 1]
+                    if kind == "separable"
+                    else table[k, min(dd, table.shape[1] - 1)]
+                )
                 const = const - arr_k + prior
             const = np.where(zero, self._total, const)
             tau = np.zeros(0)

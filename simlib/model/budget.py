@@ -28,7 +28,13 @@ MAX_ISSUANCES = 100_000
 MAX_KEY_SECONDS = 900.0
 
 # measured with benchmarks' key derivation (CPU time per key, one laptop core), rounded up
-KEY_SECONDS = {"ec-p256": 0.0002, "ec-p384": 0.001, "rsa-2048": 0.001, "rsa-3072": 0.001, "rsa-4096": 0.001}
+KEY_SECONDS = {
+    "ec-p256": 0.0002,
+    "ec-p384": 0.001,
+    "rsa-2048": 0.001,
+    "rsa-3072": 0.001,
+    "rsa-4096": 0.001,
+}
 _DEFAULT_RENEW_FRACTION = 2 / 3
 
 
@@ -61,8 +67,11 @@ def _shortest_lifetime(sc: Scenario, validity: int) -> int:
         if sc.validity_cap == "cabf"
         else tuple((s.from_, s.max_days) for s in sc.validity_cap)
     )
-    caps = [days for i, (start, days) in enumerate(steps)
-            if start <= sc.end and (i + 1 == len(steps) or steps[i + 1][0] > sc.start)]
+    caps = [
+        days
+        for i, (start, days) in enumerate(steps)
+        if start <= sc.end and (i + 1 == len(steps) or steps[i + 1][0] > sc.start)
+    ]
     return min([validity, *caps])
 
 
@@ -89,14 +98,18 @@ def estimate(sc: Scenario) -> Work:
     kinds = 0
     for platform in sc.fleet.platforms:
         n = sum(
-            1 for ev in sc.events
-            if isinstance(ev, TrustStoreChange) and (ev.platforms is None or platform in ev.platforms)
+            1
+            for ev in sc.events
+            if isinstance(ev, TrustStoreChange)
+            and (ev.platforms is None or platform in ev.platforms)
         )
-        kinds += 2 ** n
+        kinds += 2**n
     cas = {c.name: c for c in sc.cas}
     years = days / 365.25
     extra = sum(
-        1 if getattr(ev, "date", None) is not None else 2 * (getattr(ev, "rate_per_year", 0) or 0) * years + 1
+        1
+        if getattr(ev, "date", None) is not None
+        else 2 * (getattr(ev, "rate_per_year", 0) or 0) * years + 1
         for ev in sc.events
     )
     issuances = 0
@@ -110,11 +123,15 @@ def estimate(sc: Scenario) -> Work:
         if host.renew_before_days is not None:
             interval = max(1, lifetime - host.renew_before_days)
         else:
-            interval = max(1, math.floor((host.renew_at_fraction or _DEFAULT_RENEW_FRACTION) * lifetime))
+            interval = max(
+                1, math.floor((host.renew_at_fraction or _DEFAULT_RENEW_FRACTION) * lifetime)
+            )
         span = days + (max(0, (sc.start - host.first_issued).days) if host.first_issued else 0)
         n = span // interval + 1 + int(extra)
         issuances += n
-        every = min((e for e in _rotations(host, sc.start) if e), default=0)  # most frequent re-keying
+        every = min(
+            (e for e in _rotations(host, sc.start) if e), default=0
+        )  # most frequent re-keying
         keys = 2 if every == 0 else n // every + 2
         key_seconds += keys * KEY_SECONDS.get(host.key, 1.0)
     return Work(days, versions, len(sc.strategies), len(sc.hosts), kinds, issuances, key_seconds)

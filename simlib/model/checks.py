@@ -36,7 +36,9 @@ def _semantic_checks(sc: Scenario) -> None:
     ca_from = max(add_years(sc.start, -5), MIN_DATE)
     for i, ca in enumerate(sc.cas):
         expiries = [("root_not_after", ca.root_not_after)]
-        expiries += [(f"intermediates[{j}].not_after", x.not_after) for j, x in enumerate(ca.intermediates)]
+        expiries += [
+            (f"intermediates[{j}].not_after", x.not_after) for j, x in enumerate(ca.intermediates)
+        ]
         if ca.cross_signed_by is not None:
             expiries.append(("cross_signed_by.until", ca.cross_signed_by.until))
         for field, day in expiries:
@@ -92,7 +94,9 @@ def _semantic_checks(sc: Scenario) -> None:
                 fail(f"{where}.active", "needs at least one intermediate")
             for j, name in enumerate(ev.active):
                 if name not in known:
-                    fail(f"{where}.active[{j}]", f"'{clip(name)}' is not an intermediate of {ev.ca}")
+                    fail(
+                        f"{where}.active[{j}]", f"'{clip(name)}' is not an intermediate of {ev.ca}"
+                    )
         if isinstance(ev, TrustStoreChange):
             for field in ("add", "remove"):
                 for j, ref in enumerate(getattr(ev, field)):
@@ -164,7 +168,6 @@ def _semantic_checks(sc: Scenario) -> None:
                         f"economics.loss_per_successful_attack.{label}",
                         "not an attack of this scenario",
                     )
-
 
     problem = budget_problem(sc)
     if problem is not None:

@@ -101,7 +101,9 @@ def read_curve_csv(path: Path) -> list[tuple[float, float]]:
             continue
         if len(points) == MAX_CURVE_POINTS:
             raise ScenarioError(
-                str(path), f"line {lineno}", f"more than {MAX_CURVE_POINTS:,} points: keep one a day"
+                str(path),
+                f"line {lineno}",
+                f"more than {MAX_CURVE_POINTS:,} points: keep one a day",
             )
         if len(row) != 2:
             raise ScenarioError(str(path), f"line {lineno}", "expected two columns: days,share")

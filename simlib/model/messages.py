@@ -66,8 +66,11 @@ def describe_validation_error(err: Mapping[str, Any]) -> tuple[str, str]:
     ctx = err.get("ctx") or {}
     # A mapping key that is not a string (null, 1, true): in a dict field pydantic adds "[key]"
     # after it, in a model it reports "invalid_key" at it.
-    bad_key = (loc[-2], loc[:-2]) if len(loc) >= 2 and loc[-1] == "[key]" else (
-        (loc[-1], loc[:-1]) if loc and err["type"] == "invalid_key" else None)
+    bad_key = (
+        (loc[-2], loc[:-2])
+        if len(loc) >= 2 and loc[-1] == "[key]"
+        else ((loc[-1], loc[:-1]) if loc and err["type"] == "invalid_key" else None)
+    )
     if bad_key is not None:
         # pydantic gives the key as text ('None', 'True'); a string key never fails here
         key = {"None": "null", "True": "true", "False": "false"}.get(str(bad_key[0]), bad_key[0])

@@ -89,13 +89,17 @@ def _algorithm(cert: Any, key_type: str) -> str:
         key = read_real_cert(path.resolve()).certificate.public_key()
         if isinstance(key, rsa.RSAPublicKey) and key.key_size in (2048, 3072, 4096):
             return f"rsa-{key.key_size}"
-        if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name in ("secp256r1", "secp384r1"):
+        if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name in (
+            "secp256r1",
+            "secp384r1",
+        ):
             return "ec-p256" if key.curve.name == "secp256r1" else "ec-p384"
     return _LEAF_KEY[key_type]
 
 
-def _active_sets(ca: str, key_type: str, profile: str, start: dt.date, end: dt.date,
-                 where: str) -> list[tuple[dt.date, tuple[str, ...]]]:
+def _active_sets(
+    ca: str, key_type: str, profile: str, start: dt.date, end: dt.date, where: str
+) -> list[tuple[dt.date, tuple[str, ...]]]:
     """The dated active sets over [start, end]: (first day, intermediates), changes only."""
     from simlib.world import active_intermediates
     from simlib.world import ca as world_ca
@@ -113,8 +117,9 @@ def _active_sets(ca: str, key_type: str, profile: str, start: dt.date, end: dt.d
     return out
 
 
-def _ca_entry(name: str, ca: str, key_type: str, profile: str, start: dt.date, end: dt.date,
-              where: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _ca_entry(
+    name: str, ca: str, key_type: str, profile: str, start: dt.date, end: dt.date, where: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     from simlib.world import cap_on, catalogue, schedules
     from simlib.world.caps import load_caps
 
@@ -125,9 +130,13 @@ def _ca_entry(name: str, ca: str, key_type: str, profile: str, start: dt.date, e
     # intermediates published ahead of use (same root and key type) are pinnable before they issue
     first = cat.certificate(sets[0][1][0])
     names += [
-        n for n in cat.ca(ca).intermediates
-        if n not in names and (c := cat.certificate(n)).announced is not None
-        and c.announced <= end and c.issuer == first.issuer and c.key_type == first.key_type
+        n
+        for n in cat.ca(ca).intermediates
+        if n not in names
+        and (c := cat.certificate(n)).announced is not None
+        and c.announced <= end
+        and c.issuer == first.issuer
+        and c.key_type == first.key_type
         and (c.active_from is None or c.active_from > start)  # not retired before the start
     ]
     intermediates = []
@@ -184,7 +193,9 @@ def _tool_fields(tool: str, start: dt.date, end: dt.date) -> dict[str, Any]:
     facts = load_tooling()[ALIASES.get(tool, tool)]
     fields = _policy(tool, start)
     steps, current = [], fields
-    dates = sorted({f.effective_date for f in facts if f.effective_date and start < f.effective_date <= end})
+    dates = sorted(
+        {f.effective_date for f in facts if f.effective_date and start < f.effective_date <= end}
+    )
     for day in dates:
         now = _policy(tool, day)
         if now == current:
@@ -215,7 +226,8 @@ def resolve_hosts(data: Mapping[str, Any]) -> Mapping[str, Any]:
 
     known = tuple(catalogue().cas)
     if not any(_uses_shorthand(h, declared, known) for h in hosts) or (
-        "cas" not in data and any(isinstance(h, Mapping) and h.get("ca") not in known for h in hosts)
+        "cas" not in data
+        and any(isinstance(h, Mapping) and h.get("ca") not in known for h in hosts)
     ):
         return data  # not the shorthand: let validation report what is wrong
     new_cas, new_events, new_hosts = list(cas), [], []
@@ -241,8 +253,12 @@ def resolve_hosts(data: Mapping[str, Any]) -> Mapping[str, Any]:
                 f"({', '.join(known)})"
             )
         profiles = tuple(PROFILES.get(ca, {"default": None}))
-        profile = _choice(host.pop("profile", DEFAULT_PROFILE.get(ca, "default")), profiles,
-                          f"{where}.profile", f"profile for {ca}")
+        profile = _choice(
+            host.pop("profile", DEFAULT_PROFILE.get(ca, "default")),
+            profiles,
+            f"{where}.profile",
+            f"profile for {ca}",
+        )
         key_type = _choice(host.pop("key_type", "rsa"), KEY_TYPES, f"{where}.key_type", "key_type")
         tool = host.pop("tool", None)
         if ca in declared:
@@ -262,11 +278,17 @@ def resolve_hosts(data: Mapping[str, Any]) -> Mapping[str, Any]:
             for k, v in _tool_fields(tool, start, end).items():
                 host.setdefault(k, v)
             if "renew_before_days" in host and "renew_at_fraction" in host:
-                host.pop("renew_at_fraction" if "renew_before_days" in hosts[i] else "renew_before_days")
+                host.pop(
+                    "renew_at_fraction" if "renew_before_days" in hosts[i] else "renew_before_days"
+                )
         new_hosts.append(host)
     events = data.get("events") or []
-    return {**data, "cas": new_cas, "hosts": new_hosts,
-            "events": [*new_events, *events] if isinstance(events, list) else events}
+    return {
+        **data,
+        "cas": new_cas,
+        "hosts": new_hosts,
+        "events": [*new_events, *events] if isinstance(events, list) else events,
+    }
 
 
 def _backup_refs(data: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -289,8 +311,9 @@ def _backup_refs(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _pinned_ca_entry(ca: str, start: dt.date, end: dt.date,
-                     where: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _pinned_ca_entry(
+    ca: str, start: dt.date, end: dt.date, where: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A ``cas`` entry for a catalogue CA that only pins name: as a host on it would see it
     (RSA, default profile); if it issues nothing on ``start``, its first root and the
     intermediates the catalogue lists under that root."""
@@ -302,15 +325,24 @@ def _pinned_ca_entry(ca: str, start: dt.date, end: dt.date,
         pass
     cat = catalogue()
     root = cat.certificate(cat.ca(ca).roots[0])
-    spec: dict[str, Any] = {"name": ca, "key": _algorithm(root, root.key_type), "root": root.name,
-                            "selection": cat.ca(ca).selection, "validity_days": OTHER_VALIDITY_DAYS}
+    spec: dict[str, Any] = {
+        "name": ca,
+        "key": _algorithm(root, root.key_type),
+        "root": root.name,
+        "selection": cat.ca(ca).selection,
+        "validity_days": OTHER_VALIDITY_DAYS,
+    }
     if root.not_after is not None:
         spec["root_not_after"] = root.not_after.date()
     ints = [cat.certificate(n) for n in cat.ca(ca).intermediates]
     spec["intermediates"] = [
-        {"name": c.name, "key": _algorithm(c, c.key_type),
-         **({"not_after": c.not_after.date()} if c.not_after is not None else {})}
-        for c in ints if c.issuer == root.name
+        {
+            "name": c.name,
+            "key": _algorithm(c, c.key_type),
+            **({"not_after": c.not_after.date()} if c.not_after is not None else {}),
+        }
+        for c in ints
+        if c.issuer == root.name
     ]
     if not spec["intermediates"]:
         del spec["intermediates"]  # the default stand-in "<ca> Int 1"
@@ -342,5 +374,8 @@ def resolve_pinned_cas(data: Mapping[str, Any]) -> Mapping[str, Any]:
         new_events.extend(events)
         declared.add(name)
     events = data.get("events") or []
-    return {**data, "cas": new_cas,
-            "events": [*new_events, *events] if isinstance(events, list) else events}
+    return {
+        **data,
+        "cas": new_cas,
+        "events": [*new_events, *events] if isinstance(events, list) else events,
+    }

@@ -59,10 +59,14 @@ class Scenario(_Model):
     fleet: Fleet
     cas: Annotated[list[CASpec], Field(max_length=MAX_CAS)]
     hosts: Annotated[list[HostSpec], Field(max_length=MAX_HOSTS)]
-    validity_cap: Literal["cabf", "none"] | Annotated[list[CapStep], Field(max_length=MAX_ITEMS)] = "cabf"
+    validity_cap: (
+        Literal["cabf", "none"] | Annotated[list[CapStep], Field(max_length=MAX_ITEMS)]
+    ) = "cabf"
     events: Annotated[list[Event], Field(max_length=MAX_EVENTS)] = Field(default_factory=list)
     strategies: Annotated[list[StrategySpec], Field(max_length=MAX_STRATEGIES)]
-    attacks: Annotated[list[AttackSpec], Field(max_length=MAX_ATTACKS)] = Field(default_factory=list)
+    attacks: Annotated[list[AttackSpec], Field(max_length=MAX_ATTACKS)] = Field(
+        default_factory=list
+    )
     incident_response: IncidentResponse | None = None
     economics: Economics | None = None
     metrics: Metrics = Field(default_factory=Metrics)

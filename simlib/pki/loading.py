@@ -22,6 +22,7 @@ from simlib.pki.pins import cert_pin, spki_pin, spki_sha1_pin
 
 __all__ = ["LoadedItem", "PkiInputError", "describe", "load_certificates"]
 
+
 class PkiInputError(SimlibError, ValueError):
     """A certificate or key file could not be used; ``str()`` is one line."""
 

@@ -59,7 +59,9 @@ def _raw(scenario: Scenario) -> dict[str, Any] | None:
 
     source = scenario.source
     try:
-        if Path(source).is_file() and Path(source).read_text(encoding="utf-8").startswith(RESOLVED_MARK):
+        if Path(source).is_file() and Path(source).read_text(encoding="utf-8").startswith(
+            RESOLVED_MARK
+        ):
             return None  # every default written out: given and default cannot be told apart
         if source == "quickstart.yaml":
             from importlib.resources import files
@@ -123,7 +125,9 @@ def scenario_inputs(scenario: Scenario) -> pd.DataFrame:
     resolved = _flatten(scenario.to_dict())
     raw = _raw(scenario)
     file_label = f"scenario file {Path(scenario.source).name}"
-    unknown = "built in Python or changed by overrides: given and default values cannot be told apart"
+    unknown = (
+        "built in Python or changed by overrides: given and default values cannot be told apart"
+    )
     raw_leaves = _flatten(raw) if raw is not None else {}
     raw_nodes = _nodes(raw) if raw is not None else {}
     rows = []

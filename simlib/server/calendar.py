@@ -143,9 +143,15 @@ class CertificateCalendar:
         # Attackers: a public CA outside the scenario (trusted by every client), a root the victim
         # installed on the device, and the attacker's own leaf key and certificate.
         self.rogue_root = reg.key("rogue_root", "Rogue Public CA Root", "ec-p256", "rogue|root")
-        self.rogue_int = reg.key("rogue_intermediate", "Rogue Public CA Int", "ec-p256", "rogue|int")
-        self.user_root = reg.key("attacker_root", "User-installed Attacker Root", "ec-p256", "user|root")
-        self.attacker_key = reg.key("attacker_leaf", "attacker leaf key", "ec-p256", "attacker|leaf")
+        self.rogue_int = reg.key(
+            "rogue_intermediate", "Rogue Public CA Int", "ec-p256", "rogue|int"
+        )
+        self.user_root = reg.key(
+            "attacker_root", "User-installed Attacker Root", "ec-p256", "user|root"
+        )
+        self.attacker_key = reg.key(
+            "attacker_leaf", "attacker leaf key", "ec-p256", "attacker|leaf"
+        )
         self.attacker_cert = reg.cert("attacker_cert", "attacker leaf certificate")
 
         self.issuances: list[Issuance] = []
@@ -154,9 +160,7 @@ class CertificateCalendar:
         for h_index, host in enumerate(scenario.hosts):
             rng = np.random.default_rng(child(self.seed, 0, h_index))
             self.by_host[host.name] = self._schedule_host(host, occurrences, rng)
-        self.served = {
-            name: self._served_index(items) for name, items in self.by_host.items()
-        }
+        self.served = {name: self._served_index(items) for name, items in self.by_host.items()}
 
     # ----------------------------------------------------------------------------- helpers
     def _event_occurrences(self) -> list[tuple[int, int, object]]:
@@ -258,7 +262,9 @@ class CertificateCalendar:
         def new_key() -> int:
             nonlocal key_no
             key_no += 1
-            return reg.key("leaf", f"{host.name} key {key_no}", host.key, f"host|{host.name}|key|{key_no}")
+            return reg.key(
+                "leaf", f"{host.name} key {key_no}", host.key, f"host|{host.name}|key|{key_no}"
+            )
 
         # Triggers force a re-issue on their day: (day, reason, rekey, switch_to, only_if_on_ca).
         triggers: list[tuple[int, str, bool, str | None, str | None]] = []
@@ -304,8 +310,7 @@ class CertificateCalendar:
                     ca_name = to
             rotate_every, renew_before, renew_fraction = host.policy_on(sc.date(day))
             if items and (
-                any(t[2] for t in todays)
-                or (rotate_every and uses_of_key >= rotate_every)
+                any(t[2] for t in todays) or (rotate_every and uses_of_key >= rotate_every)
             ):
                 # The published next key goes into service; a fresh one is published in its place.
                 current_key, next_key = (
@@ -318,7 +323,8 @@ class CertificateCalendar:
             if not active:
                 index = [c.name for c in sc.cas].index(ca_name)
                 raise ScenarioError(
-                    sc.source, f"cas[{index}].intermediates",
+                    sc.source,
+                    f"cas[{index}].intermediates",
                     f"no active intermediate on {sc.date(day)} (needed by host {host.name})",
                 )
             if ca.spec.selection == "fixed":
@@ -334,12 +340,21 @@ class CertificateCalendar:
             seq = len(items)
             items.append(
                 Issuance(
-                    index=index, host=host.name, seq=seq, day=day, end_day=T - 1,
-                    ca=ca_name, intermediate=inter, int_key=ca.int_keys[inter],
-                    root_key=ca.root_key, leaf_key=current_key,
+                    index=index,
+                    host=host.name,
+                    seq=seq,
+                    day=day,
+                    end_day=T - 1,
+                    ca=ca_name,
+                    intermediate=inter,
+                    int_key=ca.int_keys[inter],
+                    root_key=ca.root_key,
+                    leaf_key=current_key,
                     cert=reg.cert("leaf_cert", f"{host.name} certificate {seq}", index),
-                    next_key=next_key, serial=self._serial(host.name, seq),
-                    lifetime_days=lifetime, reason="+".join(dict.fromkeys(reasons)),
+                    next_key=next_key,
+                    serial=self._serial(host.name, seq),
+                    lifetime_days=lifetime,
+                    reason="+".join(dict.fromkeys(reasons)),
                 )
             )
             # A mass revocation hits a certificate of the revoked CA issued before the revocation

@@ -34,8 +34,9 @@ class Registry:
     seed: int
     items: list[Identity] = field(default_factory=list)
 
-    def key(self, role: str, label: str, algorithm: str, tag: str,
-            real: tuple[str, str] | None = None) -> int:
+    def key(
+        self, role: str, label: str, algorithm: str, tag: str, real: tuple[str, str] | None = None
+    ) -> int:
         """A key; ``real`` = (SPKI pin, certificate file) for a CA key with a real certificate."""
         material = f"simlib|{self.seed}|{tag}".encode()
         pin, path = real if real is not None else (None, None)

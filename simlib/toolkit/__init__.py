@@ -125,17 +125,33 @@ def emit(
     )
 
 
-def forecast(configs: list, chain: list[x509.Certificate], *, host: str, fleet: dict,
-             tool: str = "certbot", horizon_days: int = 730, today: date | None = None,
-             anchors: tuple | list = ()):
+def forecast(
+    configs: list,
+    chain: list[x509.Certificate],
+    *,
+    host: str,
+    fleet: dict,
+    tool: str = "certbot",
+    horizon_days: int = 730,
+    today: date | None = None,
+    anchors: tuple | list = (),
+):
     """Dated risk calendar (a DataFrame) of shipped configs: see :mod:`simlib.toolkit.forecast`.
 
     ``configs``: :class:`PinConfig` objects or ``forecast.Shipped(config, release_date)``.
     """
     from simlib.toolkit.forecast import forecast as _forecast
 
-    return _forecast(configs, chain, host=host, fleet=fleet, tool=tool,
-                     horizon_days=horizon_days, today=today, anchors=anchors)
+    return _forecast(
+        configs,
+        chain,
+        host=host,
+        fleet=fleet,
+        tool=tool,
+        horizon_days=horizon_days,
+        today=today,
+        anchors=anchors,
+    )
 
 
 class _Package(types.ModuleType):

@@ -52,13 +52,20 @@ class FleetFit:
     release_every_days: int
 
     def fleet_block(self, users: int = 100_000) -> dict:
-        comps = [{"weight": round(w, 4), "mean_lag_days": round(t, 2)}
-                 for w, t in zip(self.weights, self.mean_lag_days, strict=True)]
+        comps = [
+            {"weight": round(w, 4), "mean_lag_days": round(t, 2)}
+            for w, t in zip(self.weights, self.mean_lag_days, strict=True)
+        ]
         # rounding must keep the weights summing to 1 exactly
         comps[-1]["weight"] = round(1 - sum(c["weight"] for c in comps[:-1]), 4)
-        return {"users": users, "release_every_days": self.release_every_days,
-                "adoption": {"never_update_share": round(self.never_update_share, 4),
-                             "components": comps}}
+        return {
+            "users": users,
+            "release_every_days": self.release_every_days,
+            "adoption": {
+                "never_update_share": round(self.never_update_share, 4),
+                "components": comps,
+            },
+        }
 
 
 @dataclass(frozen=True)
@@ -87,9 +94,13 @@ class Observations:
         lags, values = np.asarray(lags, float), np.asarray(values, float)
         seen, inverse = np.unique(lags, return_inverse=True)
         n = len(seen)
-        return cls(seen, np.bincount(inverse, minlength=n),
-                   np.bincount(inverse, weights=values, minlength=n),
-                   np.bincount(inverse, weights=values * values, minlength=n), release_every_days)
+        return cls(
+            seen,
+            np.bincount(inverse, minlength=n),
+            np.bincount(inverse, weights=values, minlength=n),
+            np.bincount(inverse, weights=values * values, minlength=n),
+            release_every_days,
+        )
 
 
 def read_observations(path: str | Path) -> Observations:
@@ -120,8 +131,12 @@ def _parse(source: str, reader: csv.DictReader) -> _Table:
     cols = [c.strip().lower() for c in reader.fieldnames or []]
     missing = [c for c in ("date", "version", "share") if c not in cols]
     if missing:
-        raise ConfigError(source, "line 1", f"missing column(s) {', '.join(missing)} "
-                          "(expected date, version, share[, release_date])")
+        raise ConfigError(
+            source,
+            "line 1",
+            f"missing column(s) {', '.join(missing)} "
+            "(expected date, version, share[, release_date])",
+        )
     reader.fieldnames = cols
     seen: set[tuple[int, str]] = set()
     released: dict[str, date] = {}
@@ -136,16 +151,18 @@ def _parse(source: str, reader: csv.DictReader) -> _Table:
         try:
             day = date.fromisoformat((row.get("date") or "").strip())
         except ValueError:
-            raise ConfigError(source, where,
-                              f"date '{clip(row.get('date'), 40)}' is not YYYY-MM-DD") from None
+            raise ConfigError(
+                source, where, f"date '{clip(row.get('date'), 40)}' is not YYYY-MM-DD"
+            ) from None
         version = (row.get("version") or "").strip()
         if not version:
             raise ConfigError(source, where, "empty version")
         try:
             share = float(row.get("share") or "")
         except ValueError:
-            raise ConfigError(source, where,
-                              f"share '{clip(row.get('share'), 40)}' is not a number") from None
+            raise ConfigError(
+                source, where, f"share '{clip(row.get('share'), 40)}' is not a number"
+            ) from None
         if not 0 <= share <= 1:
             raise ConfigError(source, where, f"share {share} is not between 0 and 1")
         rel = (row.get("release_date") or "").strip()
@@ -153,8 +170,9 @@ def _parse(source: str, reader: csv.DictReader) -> _Table:
             try:
                 released[version] = date.fromisoformat(rel)
             except ValueError:
-                raise ConfigError(source, where,
-                                  f"release_date '{clip(rel, 40)}' is not YYYY-MM-DD") from None
+                raise ConfigError(
+                    source, where, f"release_date '{clip(rel, 40)}' is not YYYY-MM-DD"
+                ) from None
             given.add(version)
         elif version not in given:
             released[version] = min(released.get(version, day), day)
@@ -190,16 +208,26 @@ def _observe(source: str, t: _Table) -> Observations:
     n_versions = len(t.released)
     cells = len(days) * n_versions
     if cells > MAX_CELLS:
-        raise ConfigError(source, "", (
-            f"{len(days):,} dates × {n_versions:,} versions = {cells:,} (date, version) pairs, "
-            f"over the limit of {MAX_CELLS:,}: merge minor versions (4.2.1 and 4.2.2 as 4.2) "
-            "or keep one date a week"))
+        raise ConfigError(
+            source,
+            "",
+            (
+                f"{len(days):,} dates × {n_versions:,} versions = {cells:,} (date, version) pairs, "
+                f"over the limit of {MAX_CELLS:,}: merge minor versions (4.2.1 and 4.2.2 as 4.2) "
+                "or keep one date a week"
+            ),
+        )
     last_day = int(days[-1])
     span = last_day - int(t.released[0])
     if span > MAX_SPAN_DAYS:
-        raise ConfigError(source, f"line {t.lines[last_day]}", (
-            f"the data span {span:,} days (first release to {date.fromordinal(last_day)}), more "
-            f"than {MAX_SPAN_DAYS:,}: is a year mistyped?"))
+        raise ConfigError(
+            source,
+            f"line {t.lines[last_day]}",
+            (
+                f"the data span {span:,} days (first release to {date.fromordinal(last_day)}), more "
+                f"than {MAX_SPAN_DAYS:,}: is a year mistyped?"
+            ),
+        )
     size = max(span, 0) + 1
     counts = np.zeros(size, np.int64)
     sums = np.zeros(size)
@@ -208,7 +236,7 @@ def _observe(source: str, t: _Table) -> Observations:
     order = np.argsort(row_day, kind="stable")
     step = max(1, _BLOCK_CELLS // n_versions)
     for first in range(0, len(days), step):
-        block = days[first:first + step]
+        block = days[first : first + step]
         lo, hi = np.searchsorted(row_day[order], [first, first + len(block)])
         rows = order[lo:hi]
         grid = np.zeros((len(block), n_versions))
@@ -219,8 +247,9 @@ def _observe(source: str, t: _Table) -> Observations:
             bad = date.fromordinal(int(block[over[0]]))
             raise ConfigError(source, f"date {bad}", f"shares sum to {total[over[0]]:.4f} > 1")
         at_least = np.cumsum(grid[:, ::-1], axis=1)[:, ::-1]  # share on version ≥ v
-        values = np.divide(at_least, total[:, None], out=np.zeros_like(at_least),
-                           where=total[:, None] > 0)
+        values = np.divide(
+            at_least, total[:, None], out=np.zeros_like(at_least), where=total[:, None] > 0
+        )
         lag = block[:, None] - t.released[None, :]
         out = lag >= 0
         out[:, 0] = False  # the oldest version: everyone is on it or newer
@@ -287,12 +316,16 @@ def fit(obs: Observations, *, max_components: int = 3) -> FleetFit:
         weights=tuple(float(a / total) for a, _ in keep),
         mean_lag_days=tuple(float(t) for _, t in keep),
         never_update_share=float(max(0.0, 1 - total)),
-        rmse=rmse, points=obs.points, release_every_days=obs.release_every_days,
+        rmse=rmse,
+        points=obs.points,
+        release_every_days=obs.release_every_days,
     )
 
 
 def fit_csv(path: str | Path, *, max_components: int = 3) -> FleetFit:
     obs = read_observations(path)
     if obs.points == 0:  # every date before the second release: nothing says how users update
-        raise ConfigError(str(path), "", "no date after the second version's release: nothing to fit")
+        raise ConfigError(
+            str(path), "", "no date after the second version's release: nothing to fit"
+        )
     return fit(obs, max_components=max_components)

@@ -78,15 +78,20 @@ def host_entry(host: str, leaf: x509.Certificate, tool: str, today: date) -> dic
     from simlib import world
 
     if tool not in TOOLS:
-        raise ConfigError("--tool", "", f"unknown tool {tool!r}; expected one of {', '.join(TOOLS)}")
+        raise ConfigError(
+            "--tool", "", f"unknown tool {tool!r}; expected one of {', '.join(TOOLS)}"
+        )
     from simlib.model.base import MAX_DAYS, MIN_DATE
 
     nb, na = leaf.not_valid_before_utc, leaf.not_valid_after_utc
     validity = max(1, round((na - nb).total_seconds() / 86400))
     if nb.date() < MIN_DATE or validity > MAX_DAYS:  # X.509 allows years 0001..9999
-        raise ConfigError(f"forecast for {host}", "leaf certificate",
-                          f"valid {nb.date()} to {na.date()}: simlib simulates certificates "
-                          f"issued from {MIN_DATE} and valid at most {MAX_DAYS:,} days")
+        raise ConfigError(
+            f"forecast for {host}",
+            "leaf certificate",
+            f"valid {nb.date()} to {na.date()}: simlib simulates certificates "
+            f"issued from {MIN_DATE} and valid at most {MAX_DAYS:,} days",
+        )
     d = world.defaults_on("aws-acm" if tool == "acm" else tool, today)
     entry: dict[str, Any] = {
         "name": host,
@@ -102,8 +107,9 @@ def host_entry(host: str, leaf: x509.Certificate, tool: str, today: date) -> dic
     return entry
 
 
-def strategy_entry(name: str, config: PinConfig, host: str, path: list[PathCert],
-                   start: date) -> dict[str, Any]:
+def strategy_entry(
+    name: str, config: PinConfig, host: str, path: list[PathCert], start: date
+) -> dict[str, Any]:
     """A strategy reproducing ``config``'s pins for ``host`` against ``path``."""
     pins = {
         (p.algorithm, p.value): p
@@ -121,8 +127,11 @@ def strategy_entry(name: str, config: PinConfig, host: str, path: list[PathCert]
     if not pins:
         return {"name": name, "pin": "none"}
     level = next(
-        (lvl for role, lvl in LEVELS if any(matches(p, c) for p in pins.values()
-                                            for c in path if c.role == role)),
+        (
+            lvl
+            for role, lvl in LEVELS
+            if any(matches(p, c) for p in pins.values() for c in path if c.role == role)
+        ),
         None,
     )
     others = [p for p in pins.values() if not any(matches(p, c) for c in path)]
@@ -140,14 +149,25 @@ def check_dates(today: date, horizon_days: int) -> None:
     from simlib.model.base import MAX_DATE, MIN_DATE
 
     if not MIN_DATE <= today <= MAX_DATE:
-        raise ConfigError("--date", "", f"{today} is outside the dates simlib simulates "
-                          f"({MIN_DATE} to {MAX_DATE})")
+        raise ConfigError(
+            "--date",
+            "",
+            f"{today} is outside the dates simlib simulates ({MIN_DATE} to {MAX_DATE})",
+        )
     if not 1 <= horizon_days <= MAX_HORIZON_DAYS:
-        raise ConfigError("--horizon-days", "", f"{horizon_days} days: give 1 to "
-                          f"{MAX_HORIZON_DAYS:,} (a forecast covers at most 40 years)")
+        raise ConfigError(
+            "--horizon-days",
+            "",
+            f"{horizon_days} days: give 1 to "
+            f"{MAX_HORIZON_DAYS:,} (a forecast covers at most 40 years)",
+        )
     if MAX_DATE.toordinal() - today.toordinal() < horizon_days:
-        raise ConfigError("--horizon-days", "", f"{today} + {horizon_days:,} days ends after "
-                          f"{MAX_DATE}, the last day simlib simulates: shorten the horizon")
+        raise ConfigError(
+            "--horizon-days",
+            "",
+            f"{today} + {horizon_days:,} days ends after "
+            f"{MAX_DATE}, the last day simlib simulates: shorten the horizon",
+        )
 
 
 def build_scenario(
@@ -215,8 +235,16 @@ def forecast(
     today = today or datetime.now(UTC).date()
     host = check_hostname(host, source="host")
     items = [s if isinstance(s, Shipped) else Shipped(s) for s in shipped]
-    data, strategies = build_scenario(items, chain, host=host, fleet=fleet, tool=tool,
-                                      horizon_days=horizon_days, today=today, anchors=anchors)
+    data, strategies = build_scenario(
+        items,
+        chain,
+        host=host,
+        fleet=fleet,
+        tool=tool,
+        horizon_days=horizon_days,
+        today=today,
+        anchors=anchors,
+    )
     try:
         scenario = scenario_from_dict(data, source=f"forecast for {host}")
     except ScenarioError as exc:
@@ -229,24 +257,33 @@ def forecast(
     rows = []
     for item, strat in zip(items, strategies, strict=True):
         if strat.get("_broken"):
-            rows.append({"config": item.config.source, "release_date": item.release_date,
-                         "pin": "no match", "first_break": pd.Timestamp(item.release_date or today),
-                         "locked_share": 1.0, "peak_locked_share": 1.0,
-                         "peak_date": pd.Timestamp(item.release_date or today)})
+            rows.append(
+                {
+                    "config": item.config.source,
+                    "release_date": item.release_date,
+                    "pin": "no match",
+                    "first_break": pd.Timestamp(item.release_date or today),
+                    "locked_share": 1.0,
+                    "peak_locked_share": 1.0,
+                    "peak_date": pd.Timestamp(item.release_date or today),
+                }
+            )
             continue
         series = ts[ts["strategy"] == strat["name"]].sort_values("date")
         locked = series[series["lockout_rate"] > EPSILON]
         first = locked.iloc[0] if len(locked) else None
         peak = series.loc[series["lockout_rate"].idxmax()] if len(series) else None
-        rows.append({
-            "config": item.config.source,
-            "release_date": item.release_date,
-            "pin": strat["pin"],
-            "first_break": first["date"] if first is not None else pd.NaT,
-            "locked_share": float(first["lockout_rate"]) if first is not None else 0.0,
-            "peak_locked_share": float(peak["lockout_rate"]) if peak is not None else 0.0,
-            "peak_date": peak["date"] if peak is not None and first is not None else pd.NaT,
-        })
+        rows.append(
+            {
+                "config": item.config.source,
+                "release_date": item.release_date,
+                "pin": strat["pin"],
+                "first_break": first["date"] if first is not None else pd.NaT,
+                "locked_share": float(first["lockout_rate"]) if first is not None else 0.0,
+                "peak_locked_share": float(peak["lockout_rate"]) if peak is not None else 0.0,
+                "peak_date": peak["date"] if peak is not None and first is not None else pd.NaT,
+            }
+        )
     frame = pd.DataFrame(rows)
     frame.attrs["scenario"] = data
     frame.attrs["issuances"] = result.issuances

@@ -98,9 +98,11 @@ def _to_x509(items: list[bytes], where: str, what: str) -> list[x509.Certificate
             _ = cert.extensions, cert.public_key(), cert.subject, cert.issuer
             _ = cert.not_valid_before_utc, cert.not_valid_after_utc
         except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-            raise ConfigError(where, f"{what} certificate [{i}]",
-                              f"OpenSSL accepted it but it is not valid DER X.509 "
-                              f"({clip(exc, 120)})") from None
+            raise ConfigError(
+                where,
+                f"{what} certificate [{i}]",
+                f"OpenSSL accepted it but it is not valid DER X.509 ({clip(exc, 120)})",
+            ) from None
         out.append(cert)
     return out
 
@@ -151,7 +153,9 @@ def fetch_chain(
         raise ConfigError(where, "", f"TLS handshake timed out after {timeout:g} s") from None
     except (ConnectionError, OSError) as exc:
         why = one_line(exc.strerror or exc, 120) if isinstance(exc, OSError) else str(exc)
-        raise ConfigError(where, "", f"TLS handshake failed ({why or 'connection closed'})") from None
+        raise ConfigError(
+            where, "", f"TLS handshake failed ({why or 'connection closed'})"
+        ) from None
     finally:
         raw.close()
     served = _to_x509(raw_served, where, "served")

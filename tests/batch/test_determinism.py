@@ -65,7 +65,9 @@ def test_identical_results_across_executors(tmp_path: Path) -> None:
         assert frame.equals(reference), name
         assert _parquet_bytes(frame) == ref_bytes, name
     # different partitioning into parts, same results
-    parts = {n: len(list((tmp_path / n / "results").glob("*.parquet"))) for n in ("batch1", "batch7")}
+    parts = {
+        n: len(list((tmp_path / n / "results").glob("*.parquet"))) for n in ("batch1", "batch7")
+    }
     assert parts["batch1"] == 32 and parts["batch7"] == 5
 
 

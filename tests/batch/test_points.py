@@ -86,7 +86,9 @@ def test_lhs_hits_every_stratum_once_per_dimension(seed: int, n: int, d: int) ->
     lo=st.floats(-1e3, 1e3),
     width=st.floats(1e-3, 1e3),
 )
-def test_lhs_points_stratified_in_parameter_space(seed: int, n: int, lo: float, width: float) -> None:
+def test_lhs_points_stratified_in_parameter_space(
+    seed: int, n: int, lo: float, width: float
+) -> None:
     hi = lo + width
     params = {
         "x": pts.parse_dist({"uniform": [lo, hi]}),
@@ -98,7 +100,10 @@ def test_lhs_points_stratified_in_parameter_space(seed: int, n: int, lo: float, 
     ys = np.array([p["y"] for p in a])
     assert ((xs >= lo) & (xs <= hi)).all() and ((ys >= 0.01) & (ys <= 100)).all()
     # Back to the unit interval: every stratum is hit exactly once per parameter.
-    for unit in ((xs - lo) / (hi - lo), (np.log(ys) - math.log(0.01)) / (math.log(100) - math.log(0.01))):
+    for unit in (
+        (xs - lo) / (hi - lo),
+        (np.log(ys) - math.log(0.01)) / (math.log(100) - math.log(0.01)),
+    ):
         strata = np.clip(np.floor(unit * n), 0, n - 1).astype(int)
         assert sorted(strata.tolist()) == list(range(n))
 
@@ -129,7 +134,9 @@ def test_bad_distributions(spec: object, message: str) -> None:
         pts.parse_dist(spec)
 
 
-@pytest.mark.parametrize(("lo", "hi"), [(0, 5), (-(2**63), 2**63 - 1), (2**63 - 1, 2**63 - 1), (-3, 10**12)])
+@pytest.mark.parametrize(
+    ("lo", "hi"), [(0, 5), (-(2**63), 2**63 - 1), (2**63 - 1, 2**63 - 1), (-3, 10**12)]
+)
 def test_randint_reaches_the_int64_ends(lo: int, hi: int) -> None:
     """``endpoint=True`` draws what ``integers(lo, hi + 1)`` drew, without overflowing at 2**63 − 1."""
     dist = pts.parse_dist({"randint": [lo, hi]})
@@ -178,7 +185,9 @@ def test_sweep_points_follow_seed_and_axis_order() -> None:
 # ----------------------------------------------------------------------------- lazy point lists
 
 
-def _naive_points(seed: int, grid: dict, rnd: dict, lhs: dict, n_rnd: int, n_lhs: int) -> list[dict]:
+def _naive_points(
+    seed: int, grid: dict, rnd: dict, lhs: dict, n_rnd: int, n_lhs: int
+) -> list[dict]:
     """The points as the list-based implementation drew them (product of materialised lists)."""
     import itertools
 
@@ -188,11 +197,17 @@ def _naive_points(seed: int, grid: dict, rnd: dict, lhs: dict, n_rnd: int, n_lhs
         if dist.kind == "choice":
             columns[path] = [dist.args[int(k)] for k in rng.integers(len(dist.args), size=n_rnd)]
         elif dist.kind == "randint":
-            columns[path] = [int(v) for v in rng.integers(dist.args[0], dist.args[1] + 1, size=n_rnd)]
+            columns[path] = [
+                int(v) for v in rng.integers(dist.args[0], dist.args[1] + 1, size=n_rnd)
+            ]
         else:
             lo, hi = dist.args
             u = rng.random(n_rnd)
-            x = lo + u * (hi - lo) if dist.kind == "uniform" else np.exp(math.log(lo) + u * (math.log(hi) - math.log(lo)))
+            x = (
+                lo + u * (hi - lo)
+                if dist.kind == "uniform"
+                else np.exp(math.log(lo) + u * (math.log(hi) - math.log(lo)))
+            )
             columns[path] = [float(v) for v in np.clip(x, lo, hi)]
     random_list = [{p: columns[p][k] for p in rnd} for k in range(n_rnd)]
     rng = pts.axis_rng(seed, "latin_hypercube")
@@ -201,11 +216,12 @@ def _naive_points(seed: int, grid: dict, rnd: dict, lhs: dict, n_rnd: int, n_lhs
         strata = rng.permutation(n_lhs)
         value = (strata + rng.random(n_lhs)) / n_lhs
         unit[:, j] = np.clip(value, strata / n_lhs, np.nextafter((strata + 1) / n_lhs, 0))
-    lhs_list = [{p: d.ppf(unit[k : k + 1, j])[0] for j, (p, d) in enumerate(lhs.items())} for k in range(n_lhs)]
-    grid_list = [dict(zip(grid, c, strict=True)) for c in itertools.product(*grid.values())]
-    return [
-        {**a, **b, **c} for a, b, c in itertools.product(grid_list, random_list, lhs_list)
+    lhs_list = [
+        {p: d.ppf(unit[k : k + 1, j])[0] for j, (p, d) in enumerate(lhs.items())}
+        for k in range(n_lhs)
     ]
+    grid_list = [dict(zip(grid, c, strict=True)) for c in itertools.product(*grid.values())]
+    return [{**a, **b, **c} for a, b, c in itertools.product(grid_list, random_list, lhs_list)]
 
 
 @settings(max_examples=25, deadline=None)
@@ -213,7 +229,10 @@ def _naive_points(seed: int, grid: dict, rnd: dict, lhs: dict, n_rnd: int, n_lhs
 def test_lazy_points_equal_the_materialised_lists(seed: int, n_rnd: int, n_lhs: int) -> None:
     grid = {"g1": [1, 2, 3], "g2": ["a", "b"]}
     rnd = _dists()
-    lhs = {"x": pts.parse_dist({"uniform": [-3, 7]}), "y": pts.parse_dist({"loguniform": [0.01, 100]})}
+    lhs = {
+        "x": pts.parse_dist({"uniform": [-3, 7]}),
+        "y": pts.parse_dist({"loguniform": [0.01, 100]}),
+    }
     lazy = pts.PointList(
         [
             pts.GridBlock(grid),

@@ -35,8 +35,18 @@ def _parts(out: Path) -> int:
 
 def _command(sweep_file: Path, out: Path) -> list[str]:
     return [
-        sys.executable, "-m", "simlib.cli.main", "sweep", str(sweep_file),
-        "--out", str(out), "--workers", "2", "--batch-size", "2", "--quiet",
+        sys.executable,
+        "-m",
+        "simlib.cli.main",
+        "sweep",
+        str(sweep_file),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+        "--batch-size",
+        "2",
+        "--quiet",
     ]
 
 
@@ -52,7 +62,9 @@ def _kill_when(sweep_file: Path, out: Path, at_least: int, total_parts: int) -> 
     try:
         deadline = time.monotonic() + 120
         while _parts(out) < at_least:
-            assert proc.poll() is None, f"sweep ended before the kill: {proc.stderr.read().decode()}"
+            assert proc.poll() is None, (
+                f"sweep ended before the kill: {proc.stderr.read().decode()}"
+            )
             assert time.monotonic() < deadline, "no progress"
             time.sleep(0.005)
         os.killpg(proc.pid, signal.SIGKILL)
@@ -86,8 +98,11 @@ def test_resume_after_sigkill_twice(tmp_path: Path) -> None:
     skipped = int(done.stdout.split(" runs done, ")[1].split(" skipped")[0])
     assert 2 * second <= skipped < plan.n_runs  # resumed: the earlier runs were not redone
 
-    ids = [rid for p in sorted((out / "results").glob("part-*.parquet"))
-           for rid in pq.read_table(p, columns=["run_id"]).column(0).to_pylist()]
+    ids = [
+        rid
+        for p in sorted((out / "results").glob("part-*.parquet"))
+        for rid in pq.read_table(p, columns=["run_id"]).column(0).to_pylist()
+    ]
     strategies = len(plan.base.strategies)
     assert len(ids) == plan.n_runs * strategies
     assert set(ids) == expected_ids
@@ -209,7 +224,9 @@ def test_workers_exit_when_only_the_parent_is_killed(tmp_path: Path) -> None:
     try:
         deadline = time.monotonic() + 120
         while _parts(out) < 3 or len(workers) < 2:  # both workers up and computing
-            assert proc.poll() is None, f"sweep ended before the kill: {proc.stderr.read().decode()}"
+            assert proc.poll() is None, (
+                f"sweep ended before the kill: {proc.stderr.read().decode()}"
+            )
             assert time.monotonic() < deadline, "no progress"
             workers = [p for p in _children(proc.pid) if _running(p)]
             time.sleep(0.01)

@@ -36,13 +36,17 @@ def test_monte_carlo_mean_matches_expected_mode() -> None:
     assert (stats["std"] > 0).sum() >= 3  # the noise is visible: the test can fail
     for strategy, row in stats.iterrows():
         se = row["std"] / np.sqrt(row["count"])
-        assert abs(row["mean"] - expected[strategy]) <= 3 * se + 1e-9 * abs(expected[strategy]), strategy
+        assert abs(row["mean"] - expected[strategy]) <= 3 * se + 1e-9 * abs(expected[strategy]), (
+            strategy
+        )
 
 
 def test_expected_mode_equals_simulate_per_point() -> None:
     base = small_base(users=5000)
     frame = simlib.sweep(base, {"hosts[0].validity_days": [47, 200]}, progress=False)
-    plan = load_sweep({"name": "x", "base": base, "axes": {"grid": {"hosts[0].validity_days": [47, 200]}}})
+    plan = load_sweep(
+        {"name": "x", "base": base, "axes": {"grid": {"hosts[0].validity_days": [47, 200]}}}
+    )
     for point in (0, 1):
         direct = simulate(plan.scenario(point)).summary
         got = frame[frame["point"] == point].reset_index(drop=True)
@@ -63,15 +67,24 @@ def test_result_columns_and_aggregate(tmp_path: Path) -> None:
         (p, r) for p in range(4) for r in range(3)
     ]
     agg = load_results(out, aggregate=True)
-    assert {"point", *params, "strategy", "metric", "mean", "sd", "se", "p5", "p50", "p95"} <= set(agg.columns)
+    assert {"point", *params, "strategy", "metric", "mean", "sd", "se", "p5", "p50", "p95"} <= set(
+        agg.columns
+    )
     row = agg[(agg["point"] == 0) & (agg["metric"] == "locked_user_days")].iloc[1]
-    values = frame[(frame["point"] == 0) & (frame["strategy"] == row["strategy"])]["locked_user_days"]
+    values = frame[(frame["point"] == 0) & (frame["strategy"] == row["strategy"])][
+        "locked_user_days"
+    ]
     assert row["mean"] == pytest.approx(values.mean()) and row["replications"] == 3
 
 
 def _small(**kw: object) -> dict:
     doc = small_sweep()
-    args = {"base": doc["base"], "grid": doc["axes"]["grid"], "replications": 3, "seed": doc["seed"]}
+    args = {
+        "base": doc["base"],
+        "grid": doc["axes"]["grid"],
+        "replications": 3,
+        "seed": doc["seed"],
+    }
     args.update(kw)
     return args
 
@@ -89,7 +102,9 @@ def test_rerun_of_finished_sweep_does_nothing(tmp_path: Path) -> None:
     assert {p: p.stat().st_mtime_ns for p in files} == mtimes
 
 
-def test_failed_runs_are_recorded_and_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_runs_are_recorded_and_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     plan = load_sweep(small_sweep())
     out = tmp_path / "s"
     original = MonteCarlo.replicate
@@ -129,7 +144,10 @@ def test_manifest_identity_and_timings(tmp_path: Path) -> None:
     assert (manifest["duration_s"] > 0).all() and (manifest["pid"] == os.getpid()).all()
     assert (manifest["finished_at"] >= manifest["started_at"]).all()
     first = json.loads(manifest["params"][0])
-    assert first == {"hosts[0].validity_days": 47, "fleet.adoption.components[1].mean_lag_days": 10.0}
+    assert first == {
+        "hosts[0].validity_days": 47,
+        "fleet.adoption.components[1].mean_lag_days": 10.0,
+    }
     meta = json.loads((out / "sweep.json").read_text())
     assert meta["spec_hash"] == plan.spec_hash and meta["runs"] == 12 and meta["seed"] == 42
     assert meta["simlib_version"] == simlib.__version__
@@ -144,13 +162,26 @@ def test_timeseries_are_stored_when_asked(tmp_path: Path) -> None:
     ts = load_timeseries(out)
     days = 365
     assert len(ts) == frame["run_id"].nunique() * len(small_base()["strategies"]) * days
-    assert list(ts.columns) == ["run_id", "point", "replication", "strategy", "date", "lockout_rate"]
+    assert list(ts.columns) == [
+        "run_id",
+        "point",
+        "replication",
+        "strategy",
+        "date",
+        "lockout_rate",
+    ]
     means = ts.groupby(["run_id", "strategy"], sort=False)["lockout_rate"].mean()
     for _, row in frame.iloc[:16].iterrows():
         assert means[(row["run_id"], row["strategy"])] == pytest.approx(row["mean_lockout_rate"])
     # expected mode stores the engine's daily series
     ex = tmp_path / "e"
-    simlib.sweep(small_base(), {"hosts[0].validity_days": [47]}, out=ex, store_timeseries=True, progress=False)
+    simlib.sweep(
+        small_base(),
+        {"hosts[0].validity_days": [47]},
+        out=ex,
+        store_timeseries=True,
+        progress=False,
+    )
     assert len(load_timeseries(ex)) == len(small_base()["strategies"]) * days
 
 
@@ -163,7 +194,11 @@ def test_thread_pool_executor_and_no_out(tmp_path: Path) -> None:
 
 def test_run_task_reports_bad_point_as_failed_run() -> None:
     context = TaskContext(
-        key="k", mode="monte_carlo", seed=0, server_draws=None, store_timeseries=False,
+        key="k",
+        mode="monte_carlo",
+        seed=0,
+        server_draws=None,
+        store_timeseries=False,
         base={"name": "broken"},
     )
     out = run_task(Task(context, (TaskPoint(0, {}, range(2)),)))
@@ -177,4 +212,3 @@ def test_run_task_reports_bad_point_as_failed_run() -> None:
 def test_load_results_errors(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"not a sweep folder \(no sweep.json\)$"):
         load_results(tmp_path)
-

@@ -79,19 +79,33 @@ BAD = [
     ),
     (
         "unknown distribution",
-        sweep_doc(axes={"random": {"n": 5, "params": {"hosts[0].validity_days": {"normal": [1, 2]}}}}),
+        sweep_doc(
+            axes={"random": {"n": 5, "params": {"hosts[0].validity_days": {"normal": [1, 2]}}}}
+        ),
         "axes.random.params.hosts[0].validity_days: unknown distribution 'normal' (expected uniform, loguniform, choice, randint)",
     ),
     (
         "bounds reversed",
         sweep_doc(
-            axes={"latin_hypercube": {"n": 5, "params": {"fleet.adoption.never_update_share": {"uniform": [0.2, 0.1]}}}}
+            axes={
+                "latin_hypercube": {
+                    "n": 5,
+                    "params": {"fleet.adoption.never_update_share": {"uniform": [0.2, 0.1]}},
+                }
+            }
         ),
         "axes.latin_hypercube.params.fleet.adoption.never_update_share: uniform: low must be < high",
     ),
     (
         "discrete distribution in a Latin hypercube",
-        sweep_doc(axes={"latin_hypercube": {"n": 5, "params": {"hosts[0].validity_days": {"choice": [47, 90]}}}}),
+        sweep_doc(
+            axes={
+                "latin_hypercube": {
+                    "n": 5,
+                    "params": {"hosts[0].validity_days": {"choice": [47, 90]}},
+                }
+            }
+        ),
         "axes.latin_hypercube.params.hosts[0].validity_days: latin_hypercube takes uniform or loguniform, not choice",
     ),
     (
@@ -123,22 +137,51 @@ BAD = [
         "axes.grid.hosts[0].validity_days: needs at least one value",
     ),
     ("missing name", sweep_doc(name=None), "name: required field is missing"),
-    ("grid null", sweep_doc(axes={"grid": None, "random": {"n": 2, "params": {"seed": {"randint": [0, 5]}}}}),
-     "axes.grid: is empty (null): give its values or remove the key"),
-    ("random null", sweep_doc(axes={"grid": {"seed": [1]}, "random": None}), "axes.random: is empty (null)"),
-    ("latin hypercube null", sweep_doc(axes={"grid": {"seed": [1]}, "latin_hypercube": None}),
-     "axes.latin_hypercube: is empty (null)"),
-    ("randint beyond int64", sweep_doc(axes={"random": {"n": 2, "params": {"seed": {"randint": [0, 2**64]}}}}),
-     "axes.random.params.seed: randint: low and high must be 64-bit integers"),
-    ("grid key null", sweep_doc(axes={"grid": {None: [1]}}), "axes.grid: key null: keys must be strings"),
-    ("grid key integer", sweep_doc(axes={"grid": {7: [1]}}), "axes.grid: key 7: keys must be strings"),
-    ("name with escape", sweep_doc(name="t\x1b[2J"), "name: 't\\x1b[2J' contains control characters"),
+    (
+        "grid null",
+        sweep_doc(axes={"grid": None, "random": {"n": 2, "params": {"seed": {"randint": [0, 5]}}}}),
+        "axes.grid: is empty (null): give its values or remove the key",
+    ),
+    (
+        "random null",
+        sweep_doc(axes={"grid": {"seed": [1]}, "random": None}),
+        "axes.random: is empty (null)",
+    ),
+    (
+        "latin hypercube null",
+        sweep_doc(axes={"grid": {"seed": [1]}, "latin_hypercube": None}),
+        "axes.latin_hypercube: is empty (null)",
+    ),
+    (
+        "randint beyond int64",
+        sweep_doc(axes={"random": {"n": 2, "params": {"seed": {"randint": [0, 2**64]}}}}),
+        "axes.random.params.seed: randint: low and high must be 64-bit integers",
+    ),
+    (
+        "grid key null",
+        sweep_doc(axes={"grid": {None: [1]}}),
+        "axes.grid: key null: keys must be strings",
+    ),
+    (
+        "grid key integer",
+        sweep_doc(axes={"grid": {7: [1]}}),
+        "axes.grid: key 7: keys must be strings",
+    ),
+    (
+        "name with escape",
+        sweep_doc(name="t\x1b[2J"),
+        "name: 't\\x1b[2J' contains control characters",
+    ),
     ("batch size huge", sweep_doc(batch_size=10**12), "batch_size: must be ≤ 1000000000"),
 ]
 
 
-@pytest.mark.parametrize(("doc", "expected"), [(d, e) for _, d, e in BAD], ids=[c for c, _, _ in BAD])
-def test_bad_sweep_file_is_one_line_error(tmp_path: Path, doc: dict[str, Any], expected: str) -> None:
+@pytest.mark.parametrize(
+    ("doc", "expected"), [(d, e) for _, d, e in BAD], ids=[c for c, _, _ in BAD]
+)
+def test_bad_sweep_file_is_one_line_error(
+    tmp_path: Path, doc: dict[str, Any], expected: str
+) -> None:
     path = write_sweep(tmp_path, doc)
     with pytest.raises(ScenarioError) as info:
         load_sweep(path)
@@ -170,7 +213,10 @@ def test_shipped_sweep_files_are_valid(name: str) -> None:
 def test_defaults_and_relative_base(tmp_path: Path) -> None:
     plan = load_sweep(SWEEPS / "lifetime-vs-update-speed.yaml")
     assert plan.mode == "monte_carlo" and plan.replications == 20 and plan.n_points == 9
-    assert plan.param_paths == ["hosts[0].validity_days", "fleet.adoption.components[1].mean_lag_days"]
+    assert plan.param_paths == [
+        "hosts[0].validity_days",
+        "fleet.adoption.components[1].mean_lag_days",
+    ]
     single = load_sweep(write_sweep(tmp_path, sweep_doc(base=str(QUICKSTART))))
     assert single.mode == "expected"
     mc = load_sweep(write_sweep(tmp_path, sweep_doc(replications=4), "mc.yaml"))
@@ -180,7 +226,9 @@ def test_defaults_and_relative_base(tmp_path: Path) -> None:
 def test_spec_hash_ignores_name_and_batch_size_but_not_axes(tmp_path: Path) -> None:
     a = load_sweep(write_sweep(tmp_path, sweep_doc(), "a.yaml"))
     b = load_sweep(write_sweep(tmp_path, sweep_doc(name="other", batch_size=7), "b.yaml"))
-    c = load_sweep(write_sweep(tmp_path, sweep_doc(axes={"grid": {"hosts[0].validity_days": [47]}}), "c.yaml"))
+    c = load_sweep(
+        write_sweep(tmp_path, sweep_doc(axes={"grid": {"hosts[0].validity_days": [47]}}), "c.yaml")
+    )
     d = load_sweep(write_sweep(tmp_path, sweep_doc(seed=1), "d.yaml"))
     assert a.spec_hash == b.spec_hash
     assert len({a.spec_hash, c.spec_hash, d.spec_hash}) == 3
@@ -219,8 +267,9 @@ def test_run_id_fast_path_matches_definition() -> None:
             "version": simlib.__version__,
         }
     )
-    assert run_id_from_json(canonical_json(scenario), "monte_carlo", "fixed", 2, 0, 0) == (
-        hashlib.sha256(doc.encode()).hexdigest()[:16]
+    assert (
+        run_id_from_json(canonical_json(scenario), "monte_carlo", "fixed", 2, 0, 0)
+        == (hashlib.sha256(doc.encode()).hexdigest()[:16])
     )
 
 
@@ -235,14 +284,18 @@ def _args(file: Path, out: Path, **kw: Any) -> list[str]:
     return argv
 
 
-@pytest.mark.parametrize(("doc", "expected"), [(d, e) for _, d, e in BAD[:8]], ids=[c for c, _, _ in BAD[:8]])
+@pytest.mark.parametrize(
+    ("doc", "expected"), [(d, e) for _, d, e in BAD[:8]], ids=[c for c, _, _ in BAD[:8]]
+)
 def test_cli_bad_file_exit_2_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], doc: dict[str, Any], expected: str
 ) -> None:
     path = write_sweep(tmp_path, doc)
     out = tmp_path / "out"
     assert simlib_main(_args(path, out)) == 2
-    lines = [x for x in capsys.readouterr().err.strip().splitlines() if not x.startswith("warning: ")]
+    lines = [
+        x for x in capsys.readouterr().err.strip().splitlines() if not x.startswith("warning: ")
+    ]
     assert len(lines) == 1
     err = lines[0]
     assert err == f"error: {path}: {expected}" or err.startswith(f"error: {path}: {expected}")
@@ -260,10 +313,14 @@ def test_cli_missing_dask_is_exit_2(
     assert not out.exists()
 
 
-def test_cli_refuses_folder_of_another_sweep(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_refuses_folder_of_another_sweep(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     first = write_sweep(tmp_path, sweep_doc(base=small_base()), "first.yaml")
     other = write_sweep(
-        tmp_path, sweep_doc(base=small_base(), axes={"grid": {"hosts[0].validity_days": [47]}}), "other.yaml"
+        tmp_path,
+        sweep_doc(base=small_base(), axes={"grid": {"hosts[0].validity_days": [47]}}),
+        "other.yaml",
     )
     out = tmp_path / "out"
     assert simlib_main(_args(first, out)) == 0
@@ -305,7 +362,9 @@ def test_cli_subprocess_bad_value(tmp_path: Path) -> None:
 def test_cli_flags_are_mutually_exclusive() -> None:
     parser = argparse.ArgumentParser()
     cli.add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["sweep", "f.yaml", "--out", "o", "--workers", "2", "--batch-size", "5"])
+    args = parser.parse_args(
+        ["sweep", "f.yaml", "--out", "o", "--workers", "2", "--batch-size", "5"]
+    )
     assert (args.workers, args.batch_size, args.func) == (2, 5, cli.main)
     with pytest.raises(SystemExit):
         parser.parse_args(["sweep", "f.yaml", "--out", "o", "--workers", "2", "--dask-local", "2"])
@@ -332,13 +391,22 @@ def test_large_sweep_validates_every_grid_value_and_random_extreme(
             }
         }
     )
-    with pytest.raises(ScenarioError, match=r"axes.grid.hosts\[0\].validity_days: value 0: must be ≥ 1"):
+    with pytest.raises(
+        ScenarioError, match=r"axes.grid.hosts\[0\].validity_days: value 0: must be ≥ 1"
+    ):
         load_sweep(write_sweep(tmp_path, doc, "grid.yaml"))
     # one random draw in 200 is out of range (seed 0), not a sampled one: extremes are validated
     doc = sweep_doc(
-        axes={"random": {"n": 200, "params": {"fleet.adoption.never_update_share": {"uniform": [0.0, 1.01]}}}}
+        axes={
+            "random": {
+                "n": 200,
+                "params": {"fleet.adoption.never_update_share": {"uniform": [0.0, 1.01]}},
+            }
+        }
     )
-    with pytest.raises(ScenarioError, match=r"axes.random.params.fleet.adoption.never_update_share: value "):
+    with pytest.raises(
+        ScenarioError, match=r"axes.random.params.fleet.adoption.never_update_share: value "
+    ):
         load_sweep(write_sweep(tmp_path, doc, "random.yaml"))
 
 

@@ -72,13 +72,18 @@ def test_longest_names_x509_accepts_run(tmp_path, capsys):
 def test_mathtext_names_do_not_break_the_report(tmp_path, capsys):
     data = tiny(
         name="$x^$ report",
-        strategies=[{"name": "$\\frac{1}{0}$", "pin": "leaf_spki"}, {"name": "$x^$", "pin": "root_spki"},
-                    {"name": "a | b", "pin": "none"}],
+        strategies=[
+            {"name": "$\\frac{1}{0}$", "pin": "leaf_spki"},
+            {"name": "$x^$", "pin": "root_spki"},
+            {"name": "a | b", "pin": "none"},
+        ],
         attacks=["rogue_ca"],
     )
     out = tmp_path / "out"
     assert main(["report", str(write(tmp_path, data)), "--out", str(out), "--quiet"]) == 0
-    assert {"lockout.png", "coverage.png", "report.md", "summary.csv"} <= {p.name for p in out.iterdir()}
+    assert {"lockout.png", "coverage.png", "report.md", "summary.csv"} <= {
+        p.name for p in out.iterdir()
+    }
     assert "a \\| b" in (out / "report.md").read_text()
 
 
@@ -86,7 +91,17 @@ def test_mode_spellings(tmp_path, capsys):
     path = write(tmp_path, tiny())
     for i, mode in enumerate(["monte_carlo", "monte-carlo"]):
         out = tmp_path / f"mc{i}"
-        argv = ["run", str(path), "--mode", mode, "--replications", "2", "--out", str(out), "--quiet"]
+        argv = [
+            "run",
+            str(path),
+            "--mode",
+            mode,
+            "--replications",
+            "2",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
         assert main(argv) == 0
         assert (out / "replications.csv").exists()
 
@@ -106,8 +121,13 @@ def _evil_cert(path: Path) -> None:
 
     key = derive_private_key(b"evil")
     now = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
-    cert = make_root(key, "evil\n  spki sha256  FORGED=\x1b[2J\u202e", not_before=now,
-                     not_after=now + dt.timedelta(days=30), serial=5)
+    cert = make_root(
+        key,
+        "evil\n  spki sha256  FORGED=\x1b[2J\u202e",
+        not_before=now,
+        not_after=now + dt.timedelta(days=30),
+        serial=5,
+    )
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
@@ -123,8 +143,13 @@ def test_pins_escapes_certificate_subjects(tmp_path, capsys):
 
 def test_pins_into_a_closed_pipe_is_quiet(tmp_path):
     files = [str(p) for p in sorted((DATA / "certs").rglob("*.pem"))]
-    proc = subprocess.run(f"'{SIMLIB}' pins {' '.join(files)} | head -1", shell=True,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        f"'{SIMLIB}' pins {' '.join(files)} | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.stdout.count("\n") == 1
     assert proc.stderr == "", proc.stderr
 
@@ -161,7 +186,9 @@ class TestPythonDates:
         assert len(weekly) >= 8
 
     def test_overrides_accept_timestamps_and_strings(self):
-        sc = simlib.apply_overrides(tiny(), {"start": pd.Timestamp("2025-01-15"), "end": "2025-02-20"})
+        sc = simlib.apply_overrides(
+            tiny(), {"start": pd.Timestamp("2025-01-15"), "end": "2025-02-20"}
+        )
         assert (sc.start, sc.end) == (dt.date(2025, 1, 15), dt.date(2025, 2, 20))
         assert sc.day(pd.Timestamp("2025-01-16")) == sc.day("2025-01-16") == 1
 

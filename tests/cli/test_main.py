@@ -38,8 +38,15 @@ def test_run_writes_results_and_prints_summary(tmp_path):
     for name in ("timeseries", "summary", "durations", "issuances", "releases"):
         assert (out / f"{name}.csv").exists() and (out / f"{name}.parquet").exists()
     ts = pd.read_parquet(out / "timeseries.parquet")
-    assert {"date", "strategy", "active_users", "locked_users", "lockout_rate",
-            "protected_rogue_ca", "exposed_rogue_ca"} <= set(ts.columns)
+    assert {
+        "date",
+        "strategy",
+        "active_users",
+        "locked_users",
+        "lockout_rate",
+        "protected_rogue_ca",
+        "exposed_rogue_ca",
+    } <= set(ts.columns)
     assert (out / "scenario.yaml").read_text().startswith("name: quickstart")
     assert not list(out.glob(".*.tmp"))
 
@@ -62,9 +69,13 @@ def test_bad_scenario_exit_2_and_nothing_written(tmp_path):
 
 def test_error_found_while_simulating_names_the_file(tmp_path):
     bad = tmp_path / "noint.yaml"
-    text = Path(QUICKSTART).read_text().replace(
-        "intermediates: [{name: Int A1}, {name: Int A2}]",
-        "intermediates: [{name: Int A1, active_until: 2025-02-01}]",
+    text = (
+        Path(QUICKSTART)
+        .read_text()
+        .replace(
+            "intermediates: [{name: Int A1}, {name: Int A2}]",
+            "intermediates: [{name: Int A1, active_until: 2025-02-01}]",
+        )
     )
     bad.write_text(text)
     out = tmp_path / "never"
@@ -74,7 +85,17 @@ def test_error_found_while_simulating_names_the_file(tmp_path):
 
 
 def test_monte_carlo_run(tmp_path):
-    proc = run("run", QUICKSTART, "--out", str(tmp_path), "--mode", "monte-carlo", "--replications", "3", "--quiet")
+    proc = run(
+        "run",
+        QUICKSTART,
+        "--out",
+        str(tmp_path),
+        "--mode",
+        "monte-carlo",
+        "--replications",
+        "3",
+        "--quiet",
+    )
     assert proc.returncode == 0, proc.stderr
     reps = pd.read_csv(tmp_path / "replications.csv")
     assert sorted(reps["replication"].unique()) == [0, 1, 2]
@@ -82,8 +103,11 @@ def test_monte_carlo_run(tmp_path):
 
 
 def test_pins_match_known_vectors():
-    proc = run("pins", str(DATA / "certs" / "letsencrypt" / "isrgrootx1.pem"),
-               str(DATA / "certs" / "roots" / "GoogleBackup2048.pubkey.pem"))
+    proc = run(
+        "pins",
+        str(DATA / "certs" / "letsencrypt" / "isrgrootx1.pem"),
+        str(DATA / "certs" / "roots" / "GoogleBackup2048.pubkey.pem"),
+    )
     assert proc.returncode == 0, proc.stderr
     assert "C5+lpZ7tcVwmwQIMcRtPbsQtWLABXhQzejna0wHFr8M=" in proc.stdout
     assert "sha256/IPMbDAjLVSGntGO3WP53X/zilCVndez5YJ2+vJvhJsA=" in proc.stdout

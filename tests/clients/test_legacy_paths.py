@@ -30,13 +30,22 @@ def test_cross_signing_root_expiry_breaks_legacy_clients_only():
     """DST expires on 05-31 while the cross-certificate is valid to 09-30. First-anchor clients
     stop at ca1's root and never notice; legacy clients (60 % of users) reach ca2's root and
     fail from 06-01 under every strategy, no pinning included — although ca1's root is trusted."""
-    sc = make({**DST_EXPIRES, "fleet.platforms": {"android": {"share": 0.6, "path_building": "legacy"},
-                                                  "ios": 0.4}}, strategies=STRATEGIES)
+    sc = make(
+        {
+            **DST_EXPIRES,
+            "fleet.platforms": {"android": {"share": 0.6, "path_building": "legacy"}, "ios": 0.4},
+        },
+        strategies=STRATEGIES,
+    )
     res = simulate(sc)
     t = np.arange(T)
     for name in ("none", "root"):
         np.testing.assert_allclose(rate(res, name), np.where(t < JUN1, 0.0, 0.6), atol=1e-12)
-    plain = simulate(make({**DST_EXPIRES, "fleet.platforms": {"android": 0.6, "ios": 0.4}}, strategies=STRATEGIES))
+    plain = simulate(
+        make(
+            {**DST_EXPIRES, "fleet.platforms": {"android": 0.6, "ios": 0.4}}, strategies=STRATEGIES
+        )
+    )
     assert rate(plain, "none").max() == 0.0  # Android ignores anchor expiry; iOS stops at ca1
 
 
@@ -52,7 +61,14 @@ def test_expired_cross_certificate_fails_although_a_shorter_path_exists():
 
 def test_legacy_device_group_from_a_trust_store_change():
     """30 % of Android devices build legacy paths from 03-01: only they fail after DST expires."""
-    events = [{"type": "trust_store_change", "date": "2025-03-01", "share": 0.3, "path_building": "legacy"}]
+    events = [
+        {
+            "type": "trust_store_change",
+            "date": "2025-03-01",
+            "share": 0.3,
+            "path_building": "legacy",
+        }
+    ]
     res = simulate(make(DST_EXPIRES, strategies=STRATEGIES, events=events))
     t = np.arange(T)
     np.testing.assert_allclose(rate(res, "none"), np.where(t < JUN1, 0.0, 0.3), atol=1e-12)

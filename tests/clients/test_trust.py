@@ -23,13 +23,21 @@ class TestMatching:
         strategies = [{"name": "leaf+ca2", "pin": "leaf_spki", "backup": ["ca:ca2"]}]
         ats = simulate(make({"fleet.platforms": {"ios": 1.0}}, strategies=strategies))
         assert rate(ats, "leaf+ca2").min() == pytest.approx(1.0)
-        tk = simulate(make({"fleet.platforms": {"ios": {"share": 1.0, "client": "trustkit"}}}, strategies=strategies))
+        tk = simulate(
+            make(
+                {"fleet.platforms": {"ios": {"share": 1.0, "client": "trustkit"}}},
+                strategies=strategies,
+            )
+        )
         android = simulate(make(strategies=strategies))
         np.testing.assert_allclose(rate(tk, "leaf+ca2"), rate(android, "leaf+ca2"), atol=1e-12)
         assert rate(android, "leaf+ca2")[:60].max() == 0.0
 
     def test_ats_ca_list_matches_any_non_leaf(self):
-        strategies = [{"name": "root", "pin": "root_spki"}, {"name": "int", "pin": "intermediate_spki"}]
+        strategies = [
+            {"name": "root", "pin": "root_spki"},
+            {"name": "int", "pin": "intermediate_spki"},
+        ]
         ats = simulate(make({"fleet.platforms": {"ios": 1.0}}, strategies=strategies))
         assert rate(ats, "root").max() == 0.0 and rate(ats, "int").max() == 0.0
 
@@ -37,8 +45,19 @@ class TestMatching:
         sc = make(
             {"fleet.platforms": {"android": 0.6, "ios": 0.4}},
             events=[
-                {"type": "trust_store_change", "date": "2025-03-01", "platforms": ["android"], "share": 0.25, "add": ["ca1/I1"]},
-                {"type": "trust_store_change", "date": "2025-04-01", "share": 0.5, "remove": ["ca2"]},
+                {
+                    "type": "trust_store_change",
+                    "date": "2025-03-01",
+                    "platforms": ["android"],
+                    "share": 0.25,
+                    "add": ["ca1/I1"],
+                },
+                {
+                    "type": "trust_store_change",
+                    "date": "2025-04-01",
+                    "share": 0.5,
+                    "remove": ["ca2"],
+                },
             ],
         )
         kinds = {k.name: k.share for k in client_kinds(sc)}
@@ -53,8 +72,18 @@ class TestPathBuilding:
         """Brave, 2026-01-16: the trust store gains the intermediate, path building stops there
         and a root pin no longer matches — for the share of devices that got the update."""
         sc = make(
-            events=[{"type": "trust_store_change", "date": "2025-06-01", "share": 0.4, "add": ["ca1/I1"]}],
-            strategies=[{"name": "root", "pin": "root_spki"}, {"name": "root+int", "pin": "root_spki", "backup": ["intermediates:ca1"]}],
+            events=[
+                {
+                    "type": "trust_store_change",
+                    "date": "2025-06-01",
+                    "share": 0.4,
+                    "add": ["ca1/I1"],
+                }
+            ],
+            strategies=[
+                {"name": "root", "pin": "root_spki"},
+                {"name": "root+int", "pin": "root_spki", "backup": ["intermediates:ca1"]},
+            ],
         )
         res = simulate(sc)
         day = sc.day(sc.start.replace(month=6, day=1))
@@ -69,7 +98,10 @@ class TestPathBuilding:
         sc = make(
             {"cas[0].cross_signed_by": {"ca": "ca2", "until": "2025-09-30"}},
             events=[{"type": "trust_store_change", "date": "2025-03-01", "remove": ["ca1"]}],
-            strategies=[{"name": "root1", "pin": "root_spki"}, {"name": "root2", "pin": "root_spki", "backup": ["ca:ca2"]}],
+            strategies=[
+                {"name": "root1", "pin": "root_spki"},
+                {"name": "root2", "pin": "root_spki", "backup": ["ca:ca2"]},
+            ],
         )
         res = simulate(sc)
         r1, r2 = rate(res, "root1"), rate(res, "root2")
@@ -83,8 +115,14 @@ class TestPathBuilding:
         assert r2[oct1:].min() == pytest.approx(1.0)
 
     def test_anchor_expiry_checked_on_ios_only(self):
-        cal = CertificateCalendar(make({"cas[0].root_not_after": "2025-05-31",
-                                         "fleet.platforms": {"android": 0.5, "ios": 0.5}}))
+        cal = CertificateCalendar(
+            make(
+                {
+                    "cas[0].root_not_after": "2025-05-31",
+                    "fleet.platforms": {"android": 0.5, "ios": 0.5},
+                }
+            )
+        )
         trust = TrustModel(cal)
         kinds = {k.platform: k for k in client_kinds(cal.scenario)}
         day = cal.scenario.day(cal.scenario.start.replace(month=6, day=1))
@@ -105,11 +143,18 @@ class TestPathBuilding:
         # renewals on days 60 (before the date: still trusted) and 120 (after: untrusted)
         assert r[:120].max() == 0.0
         assert r[120:].min() == pytest.approx(1.0)
-        migrated = simulate(make(
-            events=[{"type": "ca_distrust", "date": "2025-04-01", "ca": "ca1", "replacement": "ca2"}],
-            strategies=[{"name": "none", "pin": "none"}, {"name": "root", "pin": "root_spki"},
-                        {"name": "root+ca2", "pin": "root_spki", "backup": ["ca:ca2"]}],
-        ))
+        migrated = simulate(
+            make(
+                events=[
+                    {"type": "ca_distrust", "date": "2025-04-01", "ca": "ca1", "replacement": "ca2"}
+                ],
+                strategies=[
+                    {"name": "none", "pin": "none"},
+                    {"name": "root", "pin": "root_spki"},
+                    {"name": "root+ca2", "pin": "root_spki", "backup": ["ca:ca2"]},
+                ],
+            )
+        )
         assert rate(migrated, "none").max() == 0.0
         assert rate(migrated, "root")[120] == pytest.approx(1.0)  # pinned ca1's root
         assert rate(migrated, "root+ca2").max() == 0.0

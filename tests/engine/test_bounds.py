@@ -23,7 +23,9 @@ def result(request):
 
 def test_every_share_is_in_the_unit_interval(result):
     ts = result.timeseries
-    shares = [c for c in ts.columns if c.endswith("_rate") or c.startswith(("protected_", "exposed_"))]
+    shares = [
+        c for c in ts.columns if c.endswith("_rate") or c.startswith(("protected_", "exposed_"))
+    ]
     values = ts[shares].to_numpy()
     assert np.nanmin(values) >= 0.0 and np.nanmax(values) <= 1.0
     assert (ts["locked_users"] <= ts["active_users"]).all()

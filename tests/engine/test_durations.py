@@ -10,7 +10,11 @@ from simlib.fleet.adoption import AdoptionCurve
 from tests.conftest import make
 
 T = 180
-ONE_ROTATION = {"end": "2025-06-29", "hosts[0].validity_days": 200, "hosts[0].renew_before_days": 100}
+ONE_ROTATION = {
+    "end": "2025-06-29",
+    "hosts[0].validity_days": 200,
+    "hosts[0].renew_before_days": 100,
+}
 
 
 def test_spell_length_is_time_to_the_first_good_version():
@@ -45,9 +49,19 @@ def test_stats_of_a_known_distribution():
 
     n = 4
     lags = np.arange(n)
-    table = SpellTable(np.zeros(n, int), np.zeros(n, bool), lags, lags, np.array([1, 2, 3, 10]),
-                       np.array([False, False, False, True]), np.zeros(1, int), np.zeros(1, bool),
-                       np.zeros(1, int), np.array([n - 1]), False)
+    table = SpellTable(
+        np.zeros(n, int),
+        np.zeros(n, bool),
+        lags,
+        lags,
+        np.array([1, 2, 3, 10]),
+        np.array([False, False, False, True]),
+        np.zeros(1, int),
+        np.zeros(1, bool),
+        np.zeros(1, int),
+        np.array([n - 1]),
+        False,
+    )
     stats = table.stats(np.array([1.0, 1.0, 1.0, 1.0]), 4.0)
     assert stats["mean_outage_days"] == 4.0 and stats["max_outage_days"] == 10
     assert stats["p50_outage_days"] == 2 and stats["users_ever_locked"] == 4
@@ -89,12 +103,16 @@ def reference_spells(sim, tables) -> dict:
                 for n, k in enumerate(fixes):  # runs fix k from day E[:, n] on
                     floor = np.where(t[None, :] >= E[:, n, None], np.maximum(floor, k), floor)
                 version = np.maximum(normal, floor)
-            locked = np.asarray(tables.lock[c.name], dtype=bool)[version, tables.seg_of_day[None, :]]
+            locked = np.asarray(tables.lock[c.name], dtype=bool)[
+                version, tables.seg_of_day[None, :]
+            ]
             for lag in lags:
                 row = locked[lag]
                 d = np.diff(np.concatenate([[0], row.astype(int), [0]]))
                 starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
-                out[(ci, complier, int(lag))] = [(int(e - s), bool(e == T)) for s, e in zip(starts, ends, strict=True)]
+                out[(ci, complier, int(lag))] = [
+                    (int(e - s), bool(e == T)) for s, e in zip(starts, ends, strict=True)
+                ]
     return out
 
 
@@ -135,10 +153,21 @@ CASES = {
             "hosts[0].pregenerate_next_key": True,
         },
         hosts=[
-            {"name": "api.test", "ca": "ca1", "validity_days": 60, "renew_before_days": 20,
-             "key_policy": "rotate", "pregenerate_next_key": True},
-            {"name": "cdn.test", "ca": "ca2", "validity_days": 45, "renew_before_days": 5,
-             "key_policy": {"rotate_every": 2}},
+            {
+                "name": "api.test",
+                "ca": "ca1",
+                "validity_days": 60,
+                "renew_before_days": 20,
+                "key_policy": "rotate",
+                "pregenerate_next_key": True,
+            },
+            {
+                "name": "cdn.test",
+                "ca": "ca2",
+                "validity_days": 45,
+                "renew_before_days": 5,
+                "key_policy": {"rotate_every": 2},
+            },
         ],
         strategies=[
             {"name": "leaf", "pin": "leaf_spki"},
@@ -154,7 +183,9 @@ CASES = {
             "hosts[0].validity_days": 70,
             "hosts[0].renew_before_days": 25,
             "incident_response": {
-                "threshold": 0.01, "detect_days": 2, "review_days": 3,
+                "threshold": 0.01,
+                "detect_days": 2,
+                "review_days": 3,
                 "forced_update": {"comply_share": 0.4},
             },
         },
@@ -167,7 +198,10 @@ CASES = {
             "hosts[0].validity_days": 50,
             "hosts[0].renew_before_days": 10,
             "incident_response": {
-                "threshold": 0.05, "detect_days": 1, "review_days": 2, "update_check_host": None,
+                "threshold": 0.05,
+                "detect_days": 1,
+                "review_days": 2,
+                "update_check_host": None,
                 "forced_update": {"comply_share": 0.7},
             },
         },
@@ -177,15 +211,22 @@ CASES = {
     "random intermediates, short-tailed curve": make(
         {
             "end": "2025-12-31",
-            "fleet.adoption": {"never_update_share": 0.05,
-                               "components": [{"weight": 0.6, "mean_lag_days": 1},
-                                              {"weight": 0.4, "mean_lag_days": 3}]},
+            "fleet.adoption": {
+                "never_update_share": 0.05,
+                "components": [
+                    {"weight": 0.6, "mean_lag_days": 1},
+                    {"weight": 0.4, "mean_lag_days": 3},
+                ],
+            },
             "cas[0].intermediates": [{"name": "I1"}, {"name": "I2"}, {"name": "I3"}],
             "cas[0].selection": "random",
             "hosts[0].validity_days": 30,
             "hosts[0].renew_before_days": 7,
         },
-        strategies=[{"name": "int", "pin": "intermediate_spki"}, {"name": "leaf", "pin": "leaf_spki"}],
+        strategies=[
+            {"name": "int", "pin": "intermediate_spki"},
+            {"name": "leaf", "pin": "leaf_spki"},
+        ],
     ),
 }
 
@@ -219,7 +260,9 @@ def test_spells_equal_the_day_by_day_reference(case):
         # the default table: only the lags that can carry users (0..cap and "never", T + 1)
         table = spell_table(sim, run.tables)
         assert table.lag_cap == cap
-        assert expand(table) == {k: v for k, v in want_all.items() if k[2] <= cap or k[2] == sim.days + 1}
+        assert expand(table) == {
+            k: v for k, v in want_all.items() if k[2] <= cap or k[2] == sim.days + 1
+        }
         want = reference_stats(sim, cohorts, ref)
         stats = res.duration_stats.set_index("strategy").loc[name].to_dict()
         for key, value in want.items():
@@ -229,7 +272,9 @@ def test_spells_equal_the_day_by_day_reference(case):
         assert d["spells"].sum() == pytest.approx(want["outage_spells"], rel=1e-12)
 
 
-@pytest.mark.parametrize("case", ["random intermediates, two hosts, expiry", "forced updates, pinned endpoint"])
+@pytest.mark.parametrize(
+    "case", ["random intermediates, two hosts, expiry", "forced updates, pinned endpoint"]
+)
 def test_small_blocks_give_the_same_spells(case, monkeypatch):
     """Rows swept a few at a time (open spells carried from block to block) give the table of
     the day-by-day reference, and the histogram weighted block by block gives its statistics."""

@@ -15,7 +15,11 @@ from simlib.api import simulate
 from tests.conftest import G, make
 
 T = 180
-ONE_ROTATION = {"end": "2025-06-29", "hosts[0].validity_days": 200, "hosts[0].renew_before_days": 100}
+ONE_ROTATION = {
+    "end": "2025-06-29",
+    "hosts[0].validity_days": 200,
+    "hosts[0].renew_before_days": 100,
+}
 
 
 def p_none(n: np.ndarray, R: int, p: float) -> np.ndarray:
@@ -38,11 +42,18 @@ def shares(sc):
 def test_fail_open_closed_form(R, p, A):
     sc = make(
         ONE_ROTATION,
-        strategies=[{
-            "name": "dyn", "pin": "leaf_spki",
-            "dynamic": {"refresh_days": R, "fetch_success": p, "publish_ahead_days": A,
-                        "max_age_days": 1000},
-        }],
+        strategies=[
+            {
+                "name": "dyn",
+                "pin": "leaf_spki",
+                "dynamic": {
+                    "refresh_days": R,
+                    "fetch_success": p,
+                    "publish_ahead_days": A,
+                    "max_age_days": 1000,
+                },
+            }
+        ],
     )
     res = simulate(sc)
     got = res.timeseries["lockout_rate"].to_numpy()
@@ -60,8 +71,12 @@ def test_stale_list_fails_open_or_closed():
     checking pins on day 116 (fail open) or keeps enforcing the stale list (fail closed)."""
     common = {"pin": "leaf_spki", "name": "d"}
     dyn = {"refresh_days": 1, "fetch_success": 0.0, "publish_ahead_days": 0, "max_age_days": 20}
-    opened = simulate(make(ONE_ROTATION, strategies=[{**common, "dynamic": {**dyn, "on_stale": "fail_open"}}]))
-    closed = simulate(make(ONE_ROTATION, strategies=[{**common, "dynamic": {**dyn, "on_stale": "fail_closed"}}]))
+    opened = simulate(
+        make(ONE_ROTATION, strategies=[{**common, "dynamic": {**dyn, "on_stale": "fail_open"}}])
+    )
+    closed = simulate(
+        make(ONE_ROTATION, strategies=[{**common, "dynamic": {**dyn, "on_stale": "fail_closed"}}])
+    )
     lk_open = opened.runs["d"].tables.lock["android"]
     lk_closed = closed.runs["d"].tables.lock["android"]
     v7 = 7  # built on day 95
@@ -70,7 +85,13 @@ def test_stale_list_fails_open_or_closed():
     assert lk_closed[v7, 116] == 1.0
     # a stale fail-open list protects nobody; a fail-closed one still rejects a rogue CA
     attack = {"attacks": ["rogue_ca"]}
-    o = simulate(make(ONE_ROTATION, strategies=[{**common, "dynamic": {**dyn, "on_stale": "fail_open"}}], **attack))
+    o = simulate(
+        make(
+            ONE_ROTATION,
+            strategies=[{**common, "dynamic": {**dyn, "on_stale": "fail_open"}}],
+            **attack,
+        )
+    )
     prot = o.runs["d"].tables.protect["android"]["rogue_ca"]
     assert prot[0, 30] == 0.0  # version 0 list (day 0) is 30 days old on day 30
     assert prot[0, 20] == 1.0
@@ -79,8 +100,13 @@ def test_stale_list_fails_open_or_closed():
 def test_probabilities_in_unit_interval_and_coverage_sums():
     sc = make(
         {"fleet.platforms": {"android": 0.5, "ios": 0.5}},
-        strategies=[{"name": "d", "pin": "intermediate_spki",
-                     "dynamic": {"refresh_days": 2, "fetch_success": 0.7, "publish_ahead_days": 5}}],
+        strategies=[
+            {
+                "name": "d",
+                "pin": "intermediate_spki",
+                "dynamic": {"refresh_days": 2, "fetch_success": 0.7, "publish_ahead_days": 5},
+            }
+        ],
         attacks=["rogue_ca", "same_ca_misissuance", "user_installed_ca"],
     )
     res = simulate(sc)
@@ -88,7 +114,9 @@ def test_probabilities_in_unit_interval_and_coverage_sums():
         assert lk.min() >= -1e-12 and lk.max() <= 1 + 1e-12, c
     ts = res.timeseries
     for a in ("rogue_ca", "same_ca_misissuance", "user_installed_ca"):
-        np.testing.assert_allclose(ts["lockout_rate"] + ts[f"protected_{a}"] + ts[f"exposed_{a}"], 1.0, atol=1e-9)
+        np.testing.assert_allclose(
+            ts["lockout_rate"] + ts[f"protected_{a}"] + ts[f"exposed_{a}"], 1.0, atol=1e-9
+        )
 
 
 # ------------------------------------------------- against the dense (days × days) reference
@@ -102,11 +130,17 @@ def reference_probabilities(sim, strategy, releases):
     t = np.arange(T)
     lag = t[:, None] - t[None, :]
     valid = lag >= 0
-    q = np.where(valid, (dyn.fetch_success / dyn.refresh_days)
-                 * (1 - dyn.fetch_success) ** (np.maximum(lag, 0) // dyn.refresh_days), 0.0)
+    q = np.where(
+        valid,
+        (dyn.fetch_success / dyn.refresh_days)
+        * (1 - dyn.fetch_success) ** (np.maximum(lag, 0) // dyn.refresh_days),
+        0.0,
+    )
     fresh = valid & (lag <= dyn.max_age_days) if dyn.on_stale == "fail_open" else valid
     seg = sim.table.seg_of_day
-    expiry = b + strategy.expires_after_days if strategy.expires_after_days else np.full(len(b), 10**9)
+    expiry = (
+        b + strategy.expires_after_days if strategy.expires_after_days else np.full(len(b), 10**9)
+    )
     checked = t[None, :] < expiry[:, None]
 
     def pub_of(h):
@@ -117,7 +151,11 @@ def reference_probabilities(sim, strategy, releases):
             lo, hi = max(0, it.day - dyn.publish_ahead_days), min(T - 1, it.end_day)
             if hi >= lo:
                 bk = strategy.backup_pins(sim.calendar, it, max(it.day, 0))
-                pub[lo : hi + 1, list(strategy.targets(sim.calendar, it, max(it.day, 0))) + list(bk.leaf | bk.ca)] = True
+                pub[
+                    lo : hi + 1,
+                    list(strategy.targets(sim.calendar, it, max(it.day, 0)))
+                    + list(bk.leaf | bk.ca),
+                ] = True
         return pub
 
     def prob(on, off):
@@ -161,12 +199,27 @@ def reference_probabilities(sim, strategy, releases):
     return out
 
 
-@pytest.mark.parametrize("dyn", [
-    {"refresh_days": 3, "fetch_success": 0.6, "publish_ahead_days": 5, "max_age_days": 10},
-    {"refresh_days": 1, "fetch_success": 0.95, "publish_ahead_days": 0, "max_age_days": 4, "on_stale": "fail_closed"},
-    {"refresh_days": 7, "fetch_success": 0.3, "publish_ahead_days": 20, "max_age_days": 30, "on_stale": "fail_closed"},
-    {"refresh_days": 2, "fetch_success": 1.0, "publish_ahead_days": 3, "max_age_days": 2},
-])
+@pytest.mark.parametrize(
+    "dyn",
+    [
+        {"refresh_days": 3, "fetch_success": 0.6, "publish_ahead_days": 5, "max_age_days": 10},
+        {
+            "refresh_days": 1,
+            "fetch_success": 0.95,
+            "publish_ahead_days": 0,
+            "max_age_days": 4,
+            "on_stale": "fail_closed",
+        },
+        {
+            "refresh_days": 7,
+            "fetch_success": 0.3,
+            "publish_ahead_days": 20,
+            "max_age_days": 30,
+            "on_stale": "fail_closed",
+        },
+        {"refresh_days": 2, "fetch_success": 1.0, "publish_ahead_days": 3, "max_age_days": 2},
+    ],
+)
 def test_probabilities_equal_the_dense_reference(dyn):
     check_against_reference(dyn)
 
@@ -176,15 +229,22 @@ def test_chunks_of_days_change_nothing(monkeypatch):
     from simlib.engine import dynamic
 
     monkeypatch.setattr(dynamic, "CHUNK", 40)
-    check_against_reference({"refresh_days": 3, "fetch_success": 0.6, "publish_ahead_days": 5, "max_age_days": 10})
+    check_against_reference(
+        {"refresh_days": 3, "fetch_success": 0.6, "publish_ahead_days": 5, "max_age_days": 10}
+    )
     check_against_reference({"refresh_days": 1, "fetch_success": 0.9, "on_stale": "fail_closed"})
 
 
 def check_against_reference(dyn):
     sc = make(
-        {"end": "2025-08-31", "fleet.platforms": {"android": 0.5, "ios": 0.5},
-         "cas[0].intermediates": [{"name": "I1"}, {"name": "I2"}], "cas[0].selection": "random",
-         "hosts[0].validity_days": 40, "hosts[0].renew_before_days": 10},
+        {
+            "end": "2025-08-31",
+            "fleet.platforms": {"android": 0.5, "ios": 0.5},
+            "cas[0].intermediates": [{"name": "I1"}, {"name": "I2"}],
+            "cas[0].selection": "random",
+            "hosts[0].validity_days": 40,
+            "hosts[0].renew_before_days": 10,
+        },
         strategies=[
             {"name": "leaf", "pin": "leaf_spki", "dynamic": dyn},
             {"name": "int", "pin": "intermediate_spki", "dynamic": dyn, "expires_after_days": 50},
@@ -197,28 +257,71 @@ def check_against_reference(dyn):
         tables = res.runs[st.name].tables
         ref = reference_probabilities(sim, st, tables.releases)
         for c in sim.clients:
-            np.testing.assert_allclose(tables.lock[c.name], ref[(c.name, "lock")], rtol=1e-12, atol=1e-15)
-            np.testing.assert_allclose(tables.violate[c.name], ref[(c.name, "violation")], rtol=1e-12, atol=1e-15)
+            np.testing.assert_allclose(
+                tables.lock[c.name], ref[(c.name, "lock")], rtol=1e-12, atol=1e-15
+            )
+            np.testing.assert_allclose(
+                tables.violate[c.name], ref[(c.name, "violation")], rtol=1e-12, atol=1e-15
+            )
             for a in sim.attack_labels:
-                np.testing.assert_allclose(tables.protect[c.name][a], ref[(c.name, a)], rtol=1e-12, atol=1e-15)
+                np.testing.assert_allclose(
+                    tables.protect[c.name][a], ref[(c.name, a)], rtol=1e-12, atol=1e-15
+                )
 
 
 # ------------------------------------- compact tables and sums against the dense (V, T) product
 COMPACT = {
-    "end": "2025-12-31", "fleet.platforms": {"android": 0.6, "ios": 0.4},
+    "end": "2025-12-31",
+    "fleet.platforms": {"android": 0.6, "ios": 0.4},
     "fleet.new_installs": {"per_day": 5.0},
-    "cas[0].intermediates": [{"name": "I1"}, {"name": "I2"}], "cas[0].selection": "random",
-    "hosts[0].validity_days": 40, "hosts[0].renew_before_days": 10,
+    "cas[0].intermediates": [{"name": "I1"}, {"name": "I2"}],
+    "cas[0].selection": "random",
+    "hosts[0].validity_days": 40,
+    "hosts[0].renew_before_days": 10,
 }
 COMPACT_STRATEGIES = [
-    {"name": "open", "pin": "leaf_spki",
-     "dynamic": {"refresh_days": 3, "fetch_success": 0.6, "publish_ahead_days": 5, "max_age_days": 10}},
-    {"name": "open-expiring", "pin": "intermediate_spki", "expires_after_days": 50,
-     "dynamic": {"refresh_days": 2, "fetch_success": 0.9, "publish_ahead_days": 0, "max_age_days": 4}},
-    {"name": "closed", "pin": "leaf_spki",
-     "dynamic": {"refresh_days": 1, "fetch_success": 0.95, "publish_ahead_days": 2, "on_stale": "fail_closed"}},
-    {"name": "closed-expiring", "pin": "intermediate_spki", "expires_after_days": 30,
-     "dynamic": {"refresh_days": 7, "fetch_success": 0.3, "publish_ahead_days": 20, "on_stale": "fail_closed"}},
+    {
+        "name": "open",
+        "pin": "leaf_spki",
+        "dynamic": {
+            "refresh_days": 3,
+            "fetch_success": 0.6,
+            "publish_ahead_days": 5,
+            "max_age_days": 10,
+        },
+    },
+    {
+        "name": "open-expiring",
+        "pin": "intermediate_spki",
+        "expires_after_days": 50,
+        "dynamic": {
+            "refresh_days": 2,
+            "fetch_success": 0.9,
+            "publish_ahead_days": 0,
+            "max_age_days": 4,
+        },
+    },
+    {
+        "name": "closed",
+        "pin": "leaf_spki",
+        "dynamic": {
+            "refresh_days": 1,
+            "fetch_success": 0.95,
+            "publish_ahead_days": 2,
+            "on_stale": "fail_closed",
+        },
+    },
+    {
+        "name": "closed-expiring",
+        "pin": "intermediate_spki",
+        "expires_after_days": 30,
+        "dynamic": {
+            "refresh_days": 7,
+            "fetch_success": 0.3,
+            "publish_ahead_days": 20,
+            "on_stale": "fail_closed",
+        },
+    },
 ]
 
 
@@ -236,14 +339,18 @@ def compare_sums(res):
             got, got_newly = per_day_sums(cols, run.counts[c.name], sim.days)
             want, want_newly = _dense_sums(cols, run.counts[c.name], sim.days)
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9, err_msg=f"{name} {c.name}")
-            np.testing.assert_allclose(got_newly, want_newly, rtol=1e-12, atol=1e-9, err_msg=f"{name} {c.name}")
+            np.testing.assert_allclose(
+                got_newly, want_newly, rtol=1e-12, atol=1e-9, err_msg=f"{name} {c.name}"
+            )
             checked += want.any() + want_newly.any()
     assert checked  # the comparison saw non-zero series
 
 
 def test_compact_sums_equal_the_dense_product():
     """fail open and fail closed, with and without expiry, installs, two platforms."""
-    res = simulate(make(COMPACT, strategies=COMPACT_STRATEGIES, attacks=["rogue_ca", "stolen_leaf_key"]))
+    res = simulate(
+        make(COMPACT, strategies=COMPACT_STRATEGIES, attacks=["rogue_ca", "stolen_leaf_key"])
+    )
     compare_sums(res)
     for run in res.runs.values():  # old, expired and band values all occur
         lk = run.tables.lock["android"]
@@ -255,8 +362,14 @@ def test_compact_sums_with_fixes_and_prompts(review):
     """Incident fixes (prompt steps in A(k, t)). Reviewed within the build lead (3 days), a fix
     is built before every later release; reviewed longer, build days are out of version order
     and the sums fall back to the dense product."""
-    ir = {"incident_response": {"threshold": 0.001, "detect_days": 2, "review_days": review,
-                                "forced_update": {"comply_share": 0.5}}}
+    ir = {
+        "incident_response": {
+            "threshold": 0.001,
+            "detect_days": 2,
+            "review_days": review,
+            "forced_update": {"comply_share": 0.5},
+        }
+    }
     res = simulate(make({**COMPACT, **ir}, strategies=COMPACT_STRATEGIES[:3]))
     fixed = [run for run in res.runs.values() if run.fixes]
     assert fixed

@@ -52,7 +52,12 @@ class TestLeafRotation:
     """Leaf-key (and leaf-certificate) pinning with a new key at every renewal."""
 
     def test_closed_form(self):
-        sc = make(strategies=[{"name": "leaf key", "pin": "leaf_spki"}, {"name": "leaf cert", "pin": "leaf_cert"}])
+        sc = make(
+            strategies=[
+                {"name": "leaf key", "pin": "leaf_spki"},
+                {"name": "leaf cert", "pin": "leaf_cert"},
+            ]
+        )
         res = simulate(sc)
         x = shares(sc)
         b = build_days()
@@ -98,14 +103,20 @@ class TestLeafRotation:
     def test_reused_key_never_locks_leaf_spki_but_cert_pins_break(self):
         sc = make(
             {"hosts[0].key_policy": "reuse"},
-            strategies=[{"name": "leaf key", "pin": "leaf_spki"}, {"name": "leaf cert", "pin": "leaf_cert"}],
+            strategies=[
+                {"name": "leaf key", "pin": "leaf_spki"},
+                {"name": "leaf cert", "pin": "leaf_cert"},
+            ],
         )
         res = simulate(sc)
         assert lockout(res, "leaf key").max() == 0.0
         assert lockout(res, "leaf cert").max() == pytest.approx(1.0)
 
     def test_rotate_every_two(self):
-        sc = make({"hosts[0].key_policy": {"rotate_every": 2}}, strategies=[{"name": "k", "pin": "leaf_spki"}])
+        sc = make(
+            {"hosts[0].key_policy": {"rotate_every": 2}},
+            strategies=[{"name": "k", "pin": "leaf_spki"}],
+        )
         res = simulate(sc)
         x, b = shares(sc), build_days()
         # keys change at issuances 2, 4, 6 → days 120, 240, 360
@@ -155,8 +166,14 @@ class TestExpiry:
 class TestIntermediateRandom:
     def test_closed_form_from_calendar(self):
         sc = make(
-            {"cas[0].intermediates": [{"name": "I1"}, {"name": "I2"}], "cas[0].selection": "random"},
-            strategies=[{"name": "int", "pin": "intermediate_spki"}, {"name": "all", "pin": "intermediate_spki", "intermediates": "all"}],
+            {
+                "cas[0].intermediates": [{"name": "I1"}, {"name": "I2"}],
+                "cas[0].selection": "random",
+            },
+            strategies=[
+                {"name": "int", "pin": "intermediate_spki"},
+                {"name": "all", "pin": "intermediate_spki", "intermediates": "all"},
+            ],
         )
         res = simulate(sc)
         iss = res.calendar.issuances
@@ -176,10 +193,24 @@ class TestIntermediateRandom:
         = 1 − G(t − r_6) (v6: released day 84, built day 81; v5 was built on day 67)."""
         sc = make(
             {"cas[0].intermediates": [{"name": "I1"}, {"name": "I2"}]},
-            events=[{"type": "intermediate_change", "date": "2025-01-01", "ca": "ca1", "active": ["I1"]},
-                    {"type": "intermediate_change", "date": "2025-03-15", "ca": "ca1", "active": ["I2"]}],
-            strategies=[{"name": "all", "pin": "intermediate_spki", "intermediates": "all"},
-                        {"name": "serving", "pin": "intermediate_spki"}],
+            events=[
+                {
+                    "type": "intermediate_change",
+                    "date": "2025-01-01",
+                    "ca": "ca1",
+                    "active": ["I1"],
+                },
+                {
+                    "type": "intermediate_change",
+                    "date": "2025-03-15",
+                    "ca": "ca1",
+                    "active": ["I2"],
+                },
+            ],
+            strategies=[
+                {"name": "all", "pin": "intermediate_spki", "intermediates": "all"},
+                {"name": "serving", "pin": "intermediate_spki"},
+            ],
         )
         res = simulate(sc)
         cal = res.calendar
@@ -196,9 +227,13 @@ class TestIntermediateRandom:
 
     def test_random_choice_is_uniform_and_seeded(self):
         sc = make(
-            {"cas[0].intermediates": [{"name": "I1"}, {"name": "I2"}, {"name": "I3"}],
-             "cas[0].selection": "random", "end": "2035-12-31", "hosts[0].validity_days": 10,
-             "hosts[0].renew_before_days": 5},
+            {
+                "cas[0].intermediates": [{"name": "I1"}, {"name": "I2"}, {"name": "I3"}],
+                "cas[0].selection": "random",
+                "end": "2035-12-31",
+                "hosts[0].validity_days": 10,
+                "hosts[0].renew_before_days": 5,
+            },
         )
         from simlib.server.calendar import CertificateCalendar
 
@@ -265,7 +300,9 @@ class TestCoverage:
         # day 75: stolen key = key of epoch 0 (day 45); versions built in epoch 1 reject it
         d = 75
         protected = x[:, d][(b >= 60) & (b <= d)].sum()
-        assert leaf["protected_stolen_leaf_key"].to_numpy()[d] == pytest.approx(protected, abs=1e-12)
+        assert leaf["protected_stolen_leaf_key"].to_numpy()[d] == pytest.approx(
+            protected, abs=1e-12
+        )
 
 
 class TestScaling:

@@ -45,7 +45,9 @@ def test_fix_switches_to_root_pins_and_one_fix_is_enough(fix):
     run = res.runs["leaf"]
     assert [(f.build_day, f.release_day) for f in run.fixes] == [(62, 65)]
     t = np.arange(T)
-    np.testing.assert_allclose(rate(res, "leaf"), np.where(t < 60, 0.0, 1.0 - G(sc, t - 65)), atol=1e-12)
+    np.testing.assert_allclose(
+        rate(res, "leaf"), np.where(t < 60, 0.0, 1.0 - G(sc, t - 65)), atol=1e-12
+    )
     cal = res.simulation.calendar
     root_key = cal.cas["ca1"].root_key
     strategy = run.tables.strategy
@@ -71,10 +73,14 @@ def test_incurable_for_the_strategy_but_curable_by_the_fix_strategy():
     """With fix_strategy all intermediates the lockout is curable: detected on 59, fix built on
     61, released on 64 → rate = 1 − G(t − 64) from day 59."""
     fix = {"name": "ints", "pin": "intermediate_spki", "intermediates": "all"}
-    sc = make({"incident_response": {**IR, "fix_strategy": fix}}, strategies=[ROOT], events=TRUST_CHANGE)
+    sc = make(
+        {"incident_response": {**IR, "fix_strategy": fix}}, strategies=[ROOT], events=TRUST_CHANGE
+    )
     res = simulate(sc)
     t = np.arange(T)
-    np.testing.assert_allclose(rate(res, "root"), np.where(t < 59, 0.0, 1.0 - G(sc, t - 64)), atol=1e-12)
+    np.testing.assert_allclose(
+        rate(res, "root"), np.where(t < 59, 0.0, 1.0 - G(sc, t - 64)), atol=1e-12
+    )
     assert summary(res, "root")["fix_releases"] == 1
     assert summary(res, "root")["incurable_lockout_days"] == 0
 

@@ -39,7 +39,10 @@ def test_no_response_baseline():
 def test_fix_release_closed_form():
     """Detected on day 100 (the newest release breaks), fix built on 102, released on 105."""
     sc = make(
-        {**ONE_ROTATION, "incident_response": {"threshold": 0.001, "detect_days": 2, "review_days": 3}},
+        {
+            **ONE_ROTATION,
+            "incident_response": {"threshold": 0.001, "detect_days": 2, "review_days": 3},
+        },
         strategies=LEAF,
     )
     res = simulate(sc)
@@ -80,8 +83,14 @@ def test_forced_update_through_pinned_endpoint_reaches_nobody_locked():
     common = {**ONE_ROTATION, "incident_response": {"detect_days": 2, "review_days": 3}}
     plain = rate(simulate(make(common, strategies=LEAF)))
     prompted = make(
-        {**common, "incident_response": {"detect_days": 2, "review_days": 3,
-                                          "forced_update": {"comply_share": 0.9}}},
+        {
+            **common,
+            "incident_response": {
+                "detect_days": 2,
+                "review_days": 3,
+                "forced_update": {"comply_share": 0.9},
+            },
+        },
         strategies=LEAF,
     )
     np.testing.assert_allclose(rate(simulate(prompted)), plain, atol=1e-12)
@@ -98,8 +107,12 @@ def test_forced_update_reaches_users_of_unbroken_versions():
     sc = make(
         {
             "hosts[0].pregenerate_next_key": True,
-            "incident_response": {"detect_days": 1, "review_days": 1, "threshold": 0.001,
-                                  "forced_update": {"comply_share": 1.0}},
+            "incident_response": {
+                "detect_days": 1,
+                "review_days": 1,
+                "threshold": 0.001,
+                "forced_update": {"comply_share": 1.0},
+            },
         },
         strategies=[{"name": "next", "pin": "leaf_spki", "backup": ["next_key"]}],
     )
@@ -121,7 +134,8 @@ def test_forced_update_reaches_users_of_unbroken_versions():
         return int(np.searchsorted(r, day - lag, side="right") - 1)
 
     want = sum(
-        w for lag, w in enumerate(pmf)
+        w
+        for lag, w in enumerate(pmf)
         if lock[version(fix.release_day, lag)] and version(d, lag) < k
     )
     assert run.counts["android"].exactly(np.arange(k), d).sum() == pytest.approx(want, rel=1e-12)
@@ -133,8 +147,12 @@ def test_shares_stay_consistent_with_prompts_and_installs():
         {
             **ONE_ROTATION,
             "fleet.new_installs": {"per_day": 20},
-            "incident_response": {"detect_days": 2, "review_days": 3,
-                                  "forced_update": {"comply_share": 0.5}, "update_check_host": None},
+            "incident_response": {
+                "detect_days": 2,
+                "review_days": 3,
+                "forced_update": {"comply_share": 0.5},
+                "update_check_host": None,
+            },
         },
         strategies=LEAF,
     )

@@ -41,7 +41,12 @@ def test_mean_agrees_with_expected_mode():
     sc = make(SMALL, strategies=STRATEGIES, attacks=ATTACKS)
     expected = simulate(sc).summary.set_index("strategy")
     rows = monte_carlo(sc, 300, seed=11).replications
-    for metric in ("locked_user_days", "mean_lockout_rate", "mean_protected_rogue_ca", "mean_protected_user_installed_ca"):
+    for metric in (
+        "locked_user_days",
+        "mean_lockout_rate",
+        "mean_protected_rogue_ca",
+        "mean_protected_user_installed_ca",
+    ):
         within_3_se(rows, expected, metric)
 
 
@@ -72,7 +77,9 @@ def test_resampled_calendars_agree_with_expected_mode_per_calendar():
         rows, _ = mc.replicate(seed)
         exp = simulate(sc, seed=child(seed, 0)).summary.set_index("strategy")
         calendars.add(tuple(exp["lockout_events"]))
-        diffs.append([row["locked_user_days"] - exp.loc[row["strategy"], "locked_user_days"] for row in rows])
+        diffs.append(
+            [row["locked_user_days"] - exp.loc[row["strategy"], "locked_user_days"] for row in rows]
+        )
     diffs = np.array(diffs)
     assert len(calendars) > 1  # the calendars really differ
     se = diffs.std(axis=0, ddof=1) / np.sqrt(len(diffs))
@@ -90,11 +97,23 @@ def test_same_seed_same_rows_any_order():
 
 
 def test_dynamic_panel_agrees_with_expected_mode():
-    sc = make({**SMALL, "fleet.users": 300, "end": "2025-06-29", "hosts[0].validity_days": 200,
-               "hosts[0].renew_before_days": 100},
-              strategies=[{"name": "dyn", "pin": "leaf_spki",
-                           "dynamic": {"refresh_days": 3, "fetch_success": 0.5, "publish_ahead_days": 0}}],
-              monte_carlo={"panel_users": 300})
+    sc = make(
+        {
+            **SMALL,
+            "fleet.users": 300,
+            "end": "2025-06-29",
+            "hosts[0].validity_days": 200,
+            "hosts[0].renew_before_days": 100,
+        },
+        strategies=[
+            {
+                "name": "dyn",
+                "pin": "leaf_spki",
+                "dynamic": {"refresh_days": 3, "fetch_success": 0.5, "publish_ahead_days": 0},
+            }
+        ],
+        monte_carlo={"panel_users": 300},
+    )
     expected = simulate(sc).summary.set_index("strategy")
     rows = monte_carlo(sc, 200, seed=4).replications
     assert expected.loc["dyn", "locked_user_days"] > 0

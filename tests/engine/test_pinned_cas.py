@@ -34,8 +34,14 @@ def _base(strategies: list[dict], **extra) -> dict:
             "adoption": {"components": [{"weight": 1, "mean_lag_days": 10}]},
             "platforms": {"android": {"share": 1.0}, "ios": {"share": 0.0}},
         },
-        "hosts": [{"name": "api.example.com", "ca": "letsencrypt", "key_policy": "rotate",
-                   "renew_before_days": 30}],
+        "hosts": [
+            {
+                "name": "api.example.com",
+                "ca": "letsencrypt",
+                "key_policy": "rotate",
+                "renew_before_days": 30,
+            }
+        ],
         "strategies": strategies,
         **extra,
     }
@@ -56,13 +62,22 @@ def test_a_catalogue_ca_named_only_by_a_backup_is_added_with_its_real_root():
 
 
 def test_a_backup_on_another_ca_never_matches_the_hosts_chain():
-    res = simulate(scenario_from_dict(_base([
-        {"name": "leaf", "pin": "leaf_spki"},
-        {"name": "leaf + DST", "pin": "leaf_spki", "backup": ["ca:identrust"]},
-        {"name": "leaf + ISRG", "pin": "leaf_spki", "backup": ["ca:letsencrypt"]},
-        {"name": "leaf + DigiCert", "pin": "leaf_spki",
-         "backup": ["ca:digicert", "intermediates:digicert"]},
-    ])))
+    res = simulate(
+        scenario_from_dict(
+            _base(
+                [
+                    {"name": "leaf", "pin": "leaf_spki"},
+                    {"name": "leaf + DST", "pin": "leaf_spki", "backup": ["ca:identrust"]},
+                    {"name": "leaf + ISRG", "pin": "leaf_spki", "backup": ["ca:letsencrypt"]},
+                    {
+                        "name": "leaf + DigiCert",
+                        "pin": "leaf_spki",
+                        "backup": ["ca:digicert", "intermediates:digicert"],
+                    },
+                ]
+            )
+        )
+    )
     leaf = _rate(res, "leaf")
     assert leaf.max() > 0.1  # renewals lock out the users of older versions
     np.testing.assert_array_equal(_rate(res, "leaf + DST"), leaf)
@@ -71,8 +86,11 @@ def test_a_backup_on_another_ca_never_matches_the_hosts_chain():
 
 
 def test_an_unknown_backup_ca_lists_the_valid_names():
-    with pytest.raises(Exception, match=r"strategies\[0\]\.backup\[0\]: unknown CA 'dst'; valid: "
-                                        r"a name under cas \(letsencrypt\) or a catalogue CA \(.*identrust"):
+    with pytest.raises(
+        Exception,
+        match=r"strategies\[0\]\.backup\[0\]: unknown CA 'dst'; valid: "
+        r"a name under cas \(letsencrypt\) or a catalogue CA \(.*identrust",
+    ):
         scenario_from_dict(_base([{"name": "x", "pin": "root_spki", "backup": ["ca:dst"]}]))
 
 
@@ -86,15 +104,31 @@ def _switch(strategies: list[dict], when: str = "immediate") -> dict:
     return _base(
         strategies,
         cas=[
-            {"name": "identrust", "root": "DST Root CA X3", "key": "rsa-2048",
-             "intermediates": [{"name": "R3/DST", "key": "rsa-2048"}]},
-            {"name": "letsencrypt", "root": "ISRG Root X1", "key": "rsa-4096",
-             "intermediates": [{"name": "R3", "key": "rsa-2048"}]},
+            {
+                "name": "identrust",
+                "root": "DST Root CA X3",
+                "key": "rsa-2048",
+                "intermediates": [{"name": "R3/DST", "key": "rsa-2048"}],
+            },
+            {
+                "name": "letsencrypt",
+                "root": "ISRG Root X1",
+                "key": "rsa-4096",
+                "intermediates": [{"name": "R3", "key": "rsa-2048"}],
+            },
         ],
-        hosts=[{"name": "api.example.com", "ca": "identrust", "key_policy": "reuse",
-                "validity_days": 90, "renew_before_days": 30}],
+        hosts=[
+            {
+                "name": "api.example.com",
+                "ca": "identrust",
+                "key_policy": "reuse",
+                "validity_days": 90,
+                "renew_before_days": 30,
+            }
+        ],
         events=[{"type": "ca_migration", "date": "2021-05-04", "to": "letsencrypt", "when": when}],
-        start="2021-01-01", end="2021-12-31",
+        start="2021-01-01",
+        end="2021-12-31",
     )
 
 
@@ -106,8 +140,10 @@ def test_r3_under_dst_and_under_x1_is_one_key_identity():
     real = RealPki.for_calendar(cal)
     assert real.spki_pin(r3) == R3_PIN
     # one key, two real certificates: each name keeps its own file (issuer DST vs ISRG Root X1)
-    issuers = {real.intermediate_cert(c, n).issuer.rfc4514_string()
-               for c, n in (("identrust", "R3/DST"), ("letsencrypt", "R3"))}
+    issuers = {
+        real.intermediate_cert(c, n).issuer.rfc4514_string()
+        for c, n in (("identrust", "R3/DST"), ("letsencrypt", "R3"))
+    }
     assert len(issuers) == 2
     assert cal.cas["identrust"].root_key != cal.cas["letsencrypt"].root_key
 
@@ -117,11 +153,17 @@ def test_an_intermediate_pin_survives_the_issuer_switch_a_root_pin_does_not():
     key, reissued at once. R3 pins built under DST keep matching; DST root pins of versions built
     before the switch lock their users out from day 123 on; certificate pins break at the reissue
     like at any renewal."""
-    res = simulate(scenario_from_dict(_switch([
-        {"name": "int", "pin": "intermediate_spki"},
-        {"name": "root", "pin": "root_spki"},
-        {"name": "cert", "pin": "leaf_cert"},
-    ])))
+    res = simulate(
+        scenario_from_dict(
+            _switch(
+                [
+                    {"name": "int", "pin": "intermediate_spki"},
+                    {"name": "root", "pin": "root_spki"},
+                    {"name": "cert", "pin": "leaf_cert"},
+                ]
+            )
+        )
+    )
     switch = 123
     assert _rate(res, "int").max() == 0
     root = _rate(res, "root")

@@ -33,7 +33,9 @@ def dense(plan: SumPlan, counts) -> tuple[np.ndarray, list[np.ndarray]]:
     """Σ_k m[k, seg(t)] · users_k(t) from the full (V, T) tables."""
     users = counts.table()
     seg = plan.seg_of_day
-    cols = np.stack([(np.asarray(v, dtype=float)[:, seg] * users).sum(axis=0) for v in plan.cols], 1)
+    cols = np.stack(
+        [(np.asarray(v, dtype=float)[:, seg] * users).sum(axis=0) for v in plan.cols], 1
+    )
     newly = []
     for lock in plan.flip_views:
         m = np.asarray(lock, dtype=bool)

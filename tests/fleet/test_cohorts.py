@@ -15,10 +15,14 @@ from tests.conftest import make
 
 
 def test_mixture_formula():
-    a = Adoption(never_update_share=0.02, components=[{"weight": 0.47, "mean_lag_days": 3.3},
-                                                      {"weight": 0.53, "mean_lag_days": 29}])
+    a = Adoption(
+        never_update_share=0.02,
+        components=[{"weight": 0.47, "mean_lag_days": 3.3}, {"weight": 0.53, "mean_lag_days": 29}],
+    )
     g = AdoptionCurve(a).share(np.array([-1, 0, 7, 30]))
-    want = 0.98 * (0.47 * (1 - np.exp(-np.array([7, 30]) / 3.3)) + 0.53 * (1 - np.exp(-np.array([7, 30]) / 29)))
+    want = 0.98 * (
+        0.47 * (1 - np.exp(-np.array([7, 30]) / 3.3)) + 0.53 * (1 - np.exp(-np.array([7, 30]) / 29))
+    )
     np.testing.assert_allclose(g, [0, 0, *want], rtol=1e-12)
     # the central fit of adoption-costs-studies.md §1.7: 52 % on day 7, 80 % on day 30
     assert g[2] == pytest.approx(0.52, abs=0.01) and g[3] == pytest.approx(0.80, abs=0.01)
@@ -26,7 +30,9 @@ def test_mixture_formula():
 
 def test_empirical_curve_interpolates_from_origin():
     curve = AdoptionCurve(Adoption(points=[(1, 0.155), (7, 0.421), (31, 0.568)]))
-    np.testing.assert_allclose(curve.share(np.array([0, 1, 4, 7, 31, 400])), [0, 0.155, 0.288, 0.421, 0.568, 0.568])
+    np.testing.assert_allclose(
+        curve.share(np.array([0, 1, 4, 7, 31, 400])), [0, 0.155, 0.288, 0.421, 0.568, 0.568]
+    )
     pmf = curve.lag_pmf(100)
     assert pmf.sum() == pytest.approx(1.0) and pmf[-1] == pytest.approx(1 - 0.568)
 
@@ -63,14 +69,25 @@ def test_expected_counts_equal_n_times_g():
 def test_counts_are_consistent(never, w, tau1, tau2, every, users, seed):
     """Users per version are non-negative, sum to the fleet, and the share on ≥ k never drops
     below the share on ≥ k+1 — in expected mode and for a sampled fleet."""
-    sc = make({"fleet.users": users, "fleet.release_every_days": every,
-               "fleet.adoption": {"never_update_share": never,
-                                  "components": [{"weight": w, "mean_lag_days": tau1},
-                                                 {"weight": 1 - w, "mean_lag_days": tau2}]}})
+    sc = make(
+        {
+            "fleet.users": users,
+            "fleet.release_every_days": every,
+            "fleet.adoption": {
+                "never_update_share": never,
+                "components": [
+                    {"weight": w, "mean_lag_days": tau1},
+                    {"weight": 1 - w, "mean_lag_days": tau2},
+                ],
+            },
+        }
+    )
     r = np.arange(0, sc.days, every)
     pmf = AdoptionCurve(sc.fleet.adoption).lag_pmf(sc.days)
-    for coh in (Cohorts.expected(sc.fleet, sc.days),
-                Cohorts.sample(pmf, users, 0.0, sc.days, np.random.default_rng(seed))):
+    for coh in (
+        Cohorts.expected(sc.fleet, sc.days),
+        Cohorts.sample(pmf, users, 0.0, sc.days, np.random.default_rng(seed)),
+    ):
         ge = coh.at_least(r)
         x = exact_counts(ge)
         assert (x >= -1e-6 * users).all()

@@ -277,7 +277,6 @@ def test_curve_file_longer_than_the_limit(tmp_path, monkeypatch) -> None:
         load_scenario(tmp_path / "s.yaml")
 
 
-
 def test_key_budget_refuses_a_slow_key_type(monkeypatch):
     """The key budget is a guard: with today's sub-millisecond keys the issuance cap comes first,
     so a slow key type is simulated by raising its estimate."""

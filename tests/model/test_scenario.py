@@ -57,7 +57,9 @@ class TestQuickstart:
             sc = load_scenario(tmp_path / "q.yaml")
         assert sc == load_scenario(QUICKSTART)
 
-    @pytest.mark.parametrize("path", sorted((DATA / "scenarios").glob("*.yaml")), ids=lambda p: p.name)
+    @pytest.mark.parametrize(
+        "path", sorted((DATA / "scenarios").glob("*.yaml")), ids=lambda p: p.name
+    )
     def test_every_example_scenario_is_valid(self, path):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ScenarioWarning)
@@ -80,26 +82,64 @@ class TestErrors:
     @pytest.mark.parametrize(
         ("overrides", "expected"),
         [
-            ({"fleet.adoption.components[1].weight": -0.1}, "s.yaml: fleet.adoption.components[1].weight: must be ≥ 0"),
-            ({"fleet.adoption.components[0].mean_lag_days": 0}, "fleet.adoption.components[0].mean_lag_days: must be > 0"),
-            ({"fleet.adoption.components[0].weight": 0.9}, "fleet.adoption.components: weights must sum to 1"),
+            (
+                {"fleet.adoption.components[1].weight": -0.1},
+                "s.yaml: fleet.adoption.components[1].weight: must be ≥ 0",
+            ),
+            (
+                {"fleet.adoption.components[0].mean_lag_days": 0},
+                "fleet.adoption.components[0].mean_lag_days: must be > 0",
+            ),
+            (
+                {"fleet.adoption.components[0].weight": 0.9},
+                "fleet.adoption.components: weights must sum to 1",
+            ),
             ({"fleet.users": "many"}, "fleet.users: must be an integer"),
             ({"fleet.userz": 5}, "fleet.userz: unknown field"),
             ({"fleet.release_every_days": 0}, "fleet.release_every_days: must be ≥ 1"),
-            ({"fleet.platforms": {"android": 0.5, "ios": 0.4}}, "fleet.platforms: platform shares must sum to 1"),
+            (
+                {"fleet.platforms": {"android": 0.5, "ios": 0.4}},
+                "fleet.platforms: platform shares must sum to 1",
+            ),
             ({"fleet.platforms": {"windows": 1.0}}, "fleet.platforms.windows"),
             ({"start": "2025-13-01"}, "start: must be a date"),
             ({"end": "2024-01-01"}, "end: must not be before start"),
             ({"hosts[0].ca": "nope"}, "hosts[0].ca: unknown CA 'nope'"),
-            ({"hosts[0].renew_before_days": 90}, "hosts[0]: renew_before_days must be smaller than validity_days"),
+            (
+                {"hosts[0].renew_before_days": 90},
+                "hosts[0]: renew_before_days must be smaller than validity_days",
+            ),
             ({"hosts[0].key_policy": "sometimes"}, "hosts[0].key_policy"),
-            ({"hosts[0].key_policy": {"rotate_every": 0}}, "hosts[0].key_policy.rotate_every: must be ≥ 1"),
-            ({"cas[0].selection": "lottery"}, "cas[0].selection: must be one of 'fixed', 'round_robin' or 'random'"),
-            ({"validity_cap": [{"from": "2025-01-01", "max_days": 0}]}, "validity_cap[0].max_days: must be ≥ 1"),
-            ({"validity_cap": [{"from": "2026-01-01", "max_days": 90}, {"from": "2025-01-01", "max_days": 47}]},
-             "validity_cap[1].from: dates must increase"),
-            ({"cas[0].validity_schedule": [{"from": "2026-01-01", "days": 90}, {"from": "2026-01-01", "days": 47}]},
-             "cas[0].validity_schedule[1].from: dates must increase"),
+            (
+                {"hosts[0].key_policy": {"rotate_every": 0}},
+                "hosts[0].key_policy.rotate_every: must be ≥ 1",
+            ),
+            (
+                {"cas[0].selection": "lottery"},
+                "cas[0].selection: must be one of 'fixed', 'round_robin' or 'random'",
+            ),
+            (
+                {"validity_cap": [{"from": "2025-01-01", "max_days": 0}]},
+                "validity_cap[0].max_days: must be ≥ 1",
+            ),
+            (
+                {
+                    "validity_cap": [
+                        {"from": "2026-01-01", "max_days": 90},
+                        {"from": "2025-01-01", "max_days": 47},
+                    ]
+                },
+                "validity_cap[1].from: dates must increase",
+            ),
+            (
+                {
+                    "cas[0].validity_schedule": [
+                        {"from": "2026-01-01", "days": 90},
+                        {"from": "2026-01-01", "days": 47},
+                    ]
+                },
+                "cas[0].validity_schedule[1].from: dates must increase",
+            ),
         ],
     )
     def test_field_errors(self, overrides, expected):
@@ -107,15 +147,21 @@ class TestErrors:
 
     def test_strategy_errors(self):
         assert "strategies[0].pin: must be one of" in bad(strategies=[{"name": "x", "pin": "leaf"}])
-        assert "strategies[0].backup[0]" in bad(strategies=[{"name": "x", "pin": "leaf_spki", "backup": ["later"]}])
-        assert "strategies[0].backup[0]: unknown CA 'zz'" in bad(strategies=[{"name": "x", "pin": "root_spki", "backup": ["ca:zz"]}])
+        assert "strategies[0].backup[0]" in bad(
+            strategies=[{"name": "x", "pin": "leaf_spki", "backup": ["later"]}]
+        )
+        assert "strategies[0].backup[0]: unknown CA 'zz'" in bad(
+            strategies=[{"name": "x", "pin": "root_spki", "backup": ["ca:zz"]}]
+        )
         assert "next_key needs pregenerate_next_key: true on host api.test" in bad(
             strategies=[{"name": "x", "pin": "leaf_spki", "backup": ["next_key"]}]
         )
         assert "strategies[1].name: duplicate strategy name 'x'" in bad(
             strategies=[{"name": "x", "pin": "none"}, {"name": "x", "pin": "none"}]
         )
-        assert "strategies[0].backup[0]" in bad(strategies=[{"name": "x", "pin": "root_spki", "backup": ["spki:abc"]}])
+        assert "strategies[0].backup[0]" in bad(
+            strategies=[{"name": "x", "pin": "root_spki", "backup": ["spki:abc"]}]
+        )
         assert "strategies[0].dynamic.fetch_success: must be ≤ 1" in bad(
             strategies=[{"name": "x", "pin": "leaf_spki", "dynamic": {"fetch_success": 2}}]
         )
@@ -124,20 +170,39 @@ class TestErrors:
         assert "events[0].date: must be between start" in bad(
             events=[{"type": "key_compromise", "date": "2030-01-01"}]
         )
-        assert "events[0]: give exactly one of 'date' or 'rate_per_year'" in bad(events=[{"type": "key_compromise"}])
-        assert "events[0]: unknown type 'meteor'" in bad(events=[{"type": "meteor", "date": "2025-02-01"}])
+        assert "events[0]: give exactly one of 'date' or 'rate_per_year'" in bad(
+            events=[{"type": "key_compromise"}]
+        )
+        assert "events[0]: unknown type 'meteor'" in bad(
+            events=[{"type": "meteor", "date": "2025-02-01"}]
+        )
         assert "events[0].add[0]: 'I9' is not an intermediate of ca1" in bad(
             events=[{"type": "trust_store_change", "date": "2025-02-01", "add": ["ca1/I9"]}]
         )
-        assert "events[0].to: unknown CA 'x'" in bad(events=[{"type": "ca_migration", "date": "2025-02-01", "to": "x"}])
-        many = [{"type": "trust_store_change", "date": f"2025-02-{d:02d}", "share": 0.5, "add": ["ca1/I1"]} for d in range(1, 11)]
-        assert "events[8]: at most 8 trust_store_change events per platform (android)" in bad(events=many)
+        assert "events[0].to: unknown CA 'x'" in bad(
+            events=[{"type": "ca_migration", "date": "2025-02-01", "to": "x"}]
+        )
+        many = [
+            {
+                "type": "trust_store_change",
+                "date": f"2025-02-{d:02d}",
+                "share": 0.5,
+                "add": ["ca1/I1"],
+            }
+            for d in range(1, 11)
+        ]
+        assert "events[8]: at most 8 trust_store_change events per platform (android)" in bad(
+            events=many
+        )
 
     def test_attack_and_economics_errors(self):
         assert "attacks[0].name" in bad(attacks=["dns_hijack"])
-        assert "attacks[1].label: duplicate attack label 'rogue_ca'" in bad(attacks=["rogue_ca", "rogue_ca"])
-        assert "economics.attack_probability_per_day.rogue_ca: not an attack of this scenario" in bad(
-            economics={"attack_probability_per_day": {"rogue_ca": 0.1}}
+        assert "attacks[1].label: duplicate attack label 'rogue_ca'" in bad(
+            attacks=["rogue_ca", "rogue_ca"]
+        )
+        assert (
+            "economics.attack_probability_per_day.rogue_ca: not an attack of this scenario"
+            in bad(economics={"attack_probability_per_day": {"rogue_ca": 0.1}})
         )
 
     def test_file_errors(self, tmp_path):
@@ -169,7 +234,9 @@ class TestErrors:
 class TestOverrides:
     def test_dotted_paths(self):
         sc = make()
-        v = apply_overrides(sc, {"fleet.adoption.components[1].mean_lag_days": 60, "hosts[0].validity_days": 47})
+        v = apply_overrides(
+            sc, {"fleet.adoption.components[1].mean_lag_days": 60, "hosts[0].validity_days": 47}
+        )
         assert v.fleet.adoption.components[1].mean_lag_days == 60
         assert v.hosts[0].validity_days == 47
         assert sc.hosts[0].validity_days == 90  # the base stays frozen

@@ -31,7 +31,9 @@ def _cases() -> dict[str, list[dict[str, object]]]:
     ``conftest.py`` makes once per session with ``simlib sweep``, as a user would).
     """
     return {
-        name: json.loads((NOTEBOOKS / name).read_text())["metadata"].get("simlib", {}).get("test_parameters", [])
+        name: json.loads((NOTEBOOKS / name).read_text())["metadata"]
+        .get("simlib", {})
+        .get("test_parameters", [])
         for name in _stored()
     }
 
@@ -41,7 +43,9 @@ CASES = _cases()
 
 def test_every_notebook_runs_with_two_parameter_sets():
     for name, cases in CASES.items():
-        assert len(cases) >= 2, f"{name}: list two parameter sets in metadata simlib.test_parameters"
+        assert len(cases) >= 2, (
+            f"{name}: list two parameter sets in metadata simlib.test_parameters"
+        )
         assert len({json.dumps(c, sort_keys=True) for c in cases}) == len(cases), name
 
 
@@ -49,9 +53,13 @@ def test_every_notebook_runs_with_two_parameter_sets():
 def test_stored_notebook_is_clean(name):
     nb = json.loads((NOTEBOOKS / name).read_text())
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert "parameters" in code[0]["metadata"].get("tags", []), f"{name}: first code cell not tagged parameters"
+    assert "parameters" in code[0]["metadata"].get("tags", []), (
+        f"{name}: first code cell not tagged parameters"
+    )
     for cell in code:
-        assert cell.get("outputs") == [] and cell.get("execution_count") is None, f"{name}: outputs in git"
+        assert cell.get("outputs") == [] and cell.get("execution_count") is None, (
+            f"{name}: outputs in git"
+        )
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
 
 
@@ -74,7 +82,8 @@ def test_notebook_runs(name, params, tmp_path, notebook_env):
     noisy = [
         "".join(o["text"])
         for o in outputs
-        if o["output_type"] == "stream" and o["name"] == "stderr"
+        if o["output_type"] == "stream"
+        and o["name"] == "stderr"
         and any(word in "".join(o["text"]) for word in NOISE)
     ]
     assert not noisy, noisy

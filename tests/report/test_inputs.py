@@ -18,7 +18,12 @@ def test_every_leaf_once_and_origins_of_a_file(tmp_path):
     t = scenario_inputs(sc)
     assert t["input"].is_unique
     origin = dict(zip(t["input"], t["origin"], strict=True))
-    assert origin["fleet.users"] == origin["hosts[0].validity_days"] == origin["strategies[0].pin"] == "given"
+    assert (
+        origin["fleet.users"]
+        == origin["hosts[0].validity_days"]
+        == origin["strategies[0].pin"]
+        == "given"
+    )
     assert origin["fleet.build_lead_days"] == origin["hosts[0].key_policy"] == "default"
     assert origin["fleet.platforms.ios.client"] == "derived"  # from "ios: 0.5"
     assert (t.loc[t["origin"] == "default", "source"].str.contains("assumption")).all()
@@ -27,7 +32,9 @@ def test_every_leaf_once_and_origins_of_a_file(tmp_path):
 
 def test_scenario_built_in_python_has_unknown_origins():
     t = scenario_inputs(make())
-    assert set(t["origin"]) == {"unknown"} and t["source"].str.contains("cannot be told apart").all()
+    assert (
+        set(t["origin"]) == {"unknown"} and t["source"].str.contains("cannot be told apart").all()
+    )
 
 
 def test_preset_notes_are_quoted():

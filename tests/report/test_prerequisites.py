@@ -27,7 +27,10 @@ def _res(strategies, **overrides):
 def test_leaf_key_without_backups_needs_everything():
     res = _res([{"name": "leaf", "pin": "leaf_spki"}])
     got = _status(res, "leaf")
-    assert got["backup pin from another CA"][0] == "needed" and "ca:ca2" in got["backup pin from another CA"][1]
+    assert (
+        got["backup pin from another CA"][0] == "needed"
+        and "ca:ca2" in got["backup pin from another CA"][1]
+    )
     assert got["pre-generated next key"] == ("needed", got["pre-generated next key"][1])
     assert got["pre-generated next key"][1].startswith(f"{RENEWALS} leaf-key change(s)")
     assert f"{RENEWALS} renewal(s)" in got["monitoring"][1]
@@ -37,7 +40,14 @@ def test_leaf_key_without_backups_needs_everything():
 
 def test_prepared_leaf_key_strategy_is_in_place():
     res = _res(
-        [{"name": "leaf+", "pin": "leaf_spki", "backup": ["next_key", "ca:ca2"], "expires_after_days": 200}],
+        [
+            {
+                "name": "leaf+",
+                "pin": "leaf_spki",
+                "backup": ["next_key", "ca:ca2"],
+                "expires_after_days": 200,
+            }
+        ],
         **{"hosts[0].pregenerate_next_key": True},
     )
     got = _status(res, "leaf+")
@@ -63,9 +73,14 @@ def test_pinned_update_check_and_dynamic_kill_switch():
         incident_response={"update_check_host": "api.test"},
     )
     got = _status(res, "dyn")
-    assert got["unpinned update-prompt endpoint"][0] == "needed" and "api.test" in got["unpinned update-prompt endpoint"][1]
+    assert (
+        got["unpinned update-prompt endpoint"][0] == "needed"
+        and "api.test" in got["unpinned update-prompt endpoint"][1]
+    )
     assert got["kill switch"][0] == "in place" and "every 3 day(s)" in got["kill switch"][1]
-    res = _res([{"name": "leaf", "pin": "leaf_spki"}], incident_response={"update_check_host": None})
+    res = _res(
+        [{"name": "leaf", "pin": "leaf_spki"}], incident_response={"update_check_host": None}
+    )
     assert _status(res, "leaf")["unpinned update-prompt endpoint"][0] == "in place"
 
 
@@ -82,7 +97,11 @@ def test_snippet_pins_the_real_certificates_served_on_day_one(pin):
     real = RealPki.for_calendar(res.calendar)
     issuance = res.calendar.serving("api.test", 0)
     chain = real.served_chain(issuance)
-    target = {"leaf_spki": chain[0], "intermediate_spki": chain[1], "root_spki": real.root_cert("ca1")}[pin]
+    target = {
+        "leaf_spki": chain[0],
+        "intermediate_spki": chain[1],
+        "root_spki": real.root_cert("ca1"),
+    }[pin]
     backup = spki_pin(real.root_cert("ca2").public_key())
     assert set(snippet.files) == {"android", "ios", "okhttp", "trustkit"} and not snippet.refused
     for text in snippet.files.values():
@@ -119,11 +138,24 @@ def test_real_ca_pins_are_the_real_ones():
 
 
 def test_dynamic_pins_need_a_signed_list_not_shipped_backups():
-    res = _res([{"name": "dyn", "pin": "leaf_spki",
-                 "dynamic": {"refresh_days": 2, "publish_ahead_days": 20, "on_stale": "fail_open"}}])
+    res = _res(
+        [
+            {
+                "name": "dyn",
+                "pin": "leaf_spki",
+                "dynamic": {"refresh_days": 2, "publish_ahead_days": 20, "on_stale": "fail_open"},
+            }
+        ]
+    )
     got = _status(res, "dyn")
-    assert got["signed pin-list endpoint"][0] == "needed" and "every 2 day(s)" in got["signed pin-list endpoint"][1]
-    assert got["pre-generated next key"][0] == "needed" and "20 days before" in got["pre-generated next key"][1]
+    assert (
+        got["signed pin-list endpoint"][0] == "needed"
+        and "every 2 day(s)" in got["signed pin-list endpoint"][1]
+    )
+    assert (
+        got["pre-generated next key"][0] == "needed"
+        and "20 days before" in got["pre-generated next key"][1]
+    )
     assert f"{RENEWALS} leaf-key change(s)" in got["pre-generated next key"][1]
     assert got["backup pin from another CA"][0] == "not needed"
     snippet = config_snippet(res, "dyn")

@@ -85,10 +85,17 @@ def test_html_report_is_self_contained_and_matches_simulate(tmp_path) -> None:
     assert "import simlib" not in body and "DecisionReport" not in body
     assert "script" not in page.tags or not re.search(r"<script[^>]*\bsrc=", text)
     assert not re.search(r'(?:src|href)="(?!data:|#)', text)
-    assert len(page.imgs) >= 3 and all(src.startswith("data:image/png;base64,") for src in page.imgs)
+    assert len(page.imgs) >= 3 and all(
+        src.startswith("data:image/png;base64,") for src in page.imgs
+    )
     executed = json.loads((tmp_path / "report.ipynb").read_text())
-    assert not [o for c in executed["cells"] if c["cell_type"] == "code" for o in c["outputs"]
-                if o["output_type"] in ("error", "stream")]
+    assert not [
+        o
+        for c in executed["cells"]
+        if c["cell_type"] == "code"
+        for o in c["outputs"]
+        if o["output_type"] in ("error", "stream")
+    ]
     res = simlib.simulate(sc)
     table = decision.ranked_table(res)
     rows = page.tables["ranked"]
@@ -105,7 +112,9 @@ def test_html_report_is_self_contained_and_matches_simulate(tmp_path) -> None:
     listed = _cells(page.tables["assumptions"], "input")
     assert set(scenario_inputs(sc)["input"]) <= set(listed)
     cost = decision.cost_inputs(sc).assumptions
-    assert {p + (f"[{a}]" if a else "") for p, a in zip(cost["parameter"], cost["attack"], strict=True)} <= set(listed)
+    assert {
+        p + (f"[{a}]" if a else "") for p, a in zip(cost["parameter"], cost["attack"], strict=True)
+    } <= set(listed)
     origins = dict(zip(listed, _cells(page.tables["assumptions"], "origin"), strict=True))
     assert origins["cost_per_locked_user_day"] == "default"
     assert "ats trap" in text  # the platform finding is on the page
@@ -130,8 +139,16 @@ def test_failed_report_writes_nothing(tmp_path, monkeypatch) -> None:
 
     broken = tmp_path / "broken.ipynb"
     nb = json.loads(TEMPLATE.read_text())
-    nb["cells"].append({"cell_type": "code", "metadata": {}, "id": "boom", "execution_count": None,
-                        "outputs": [], "source": ["raise RuntimeError('boom')"]})
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "id": "boom",
+            "execution_count": None,
+            "outputs": [],
+            "source": ["raise RuntimeError('boom')"],
+        }
+    )
     broken.write_text(json.dumps(nb))
     monkeypatch.setattr(render, "TEMPLATE", broken)
     out = tmp_path / "out"
@@ -186,7 +203,9 @@ def test_the_notebook_rebuilds_exactly_the_scenario_it_was_given(tmp_path) -> No
     quick = simlib.default_scenario()
     assert notebook_parameters(quick, None, tmp_path) == {"scenario": None}
     preset = simlib.load_scenario(ROOT / "data/presets/dst-root-x3-expiry-2021.yaml")
-    assert notebook_parameters(preset, "dst-root-x3-expiry-2021", tmp_path) == {"preset": "dst-root-x3-expiry-2021"}
+    assert notebook_parameters(preset, "dst-root-x3-expiry-2021", tmp_path) == {
+        "preset": "dst-root-x3-expiry-2021"
+    }
     changed = quick.model_copy(update={"name": "renamed"})  # keeps its source: must not be reloaded
     params = notebook_parameters(changed, None, tmp_path)
     assert simlib.load_scenario(params["scenario"]).to_dict() == changed.to_dict()
@@ -202,6 +221,8 @@ def test_page_and_result_files_come_from_the_same_changed_scenario(tmp_path) -> 
     page.feed(text)
     csv = pd.read_csv(out / "summary.csv").set_index("strategy")["locked_user_days"]
     ranked = page.tables["ranked"]
-    for name, cell in zip(_cells(ranked, "strategy"), _cells(ranked, "locked user days"), strict=True):
+    for name, cell in zip(
+        _cells(ranked, "strategy"), _cells(ranked, "locked user days"), strict=True
+    ):
         assert cell == fmt("locked_user_days", csv[name])
     assert set(_cells(page.tables["assumptions"], "origin")) >= {"unknown"}

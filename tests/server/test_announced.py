@@ -13,10 +13,16 @@ from simlib.server.calendar import CertificateCalendar
 from tests.conftest import G, make
 
 ANNOUNCED, LIVE = 59, 151
-I2 = {"cas[0].intermediates": [{"name": "I1", "active_until": "2025-06-01"},
-                              {"name": "I2", "active_from": "2025-06-01", "announced": "2025-03-01"}]}
-STRATEGIES = [{"name": "all", "pin": "intermediate_spki", "intermediates": "all"},
-              {"name": "backup", "pin": "leaf_spki", "backup": ["intermediates:ca1"]}]
+I2 = {
+    "cas[0].intermediates": [
+        {"name": "I1", "active_until": "2025-06-01"},
+        {"name": "I2", "active_from": "2025-06-01", "announced": "2025-03-01"},
+    ]
+}
+STRATEGIES = [
+    {"name": "all", "pin": "intermediate_spki", "intermediates": "all"},
+    {"name": "backup", "pin": "leaf_spki", "backup": ["intermediates:ca1"]},
+]
 
 
 def test_pinnable_from_the_announcement_active_from_go_live():
@@ -24,7 +30,9 @@ def test_pinnable_from_the_announcement_active_from_go_live():
     assert cal.pinnable_intermediates("ca1", ANNOUNCED - 1) == ["I1"]
     assert cal.pinnable_intermediates("ca1", ANNOUNCED) == ["I1", "I2"]
     assert cal.active_intermediates("ca1", ANNOUNCED) == ["I1"]
-    assert cal.pinnable_intermediates("ca1", LIVE) == cal.active_intermediates("ca1", LIVE) == ["I2"]
+    assert (
+        cal.pinnable_intermediates("ca1", LIVE) == cal.active_intermediates("ca1", LIVE) == ["I2"]
+    )
 
 
 def test_all_intermediates_pin_survives_the_switch_for_builds_after_the_announcement():
@@ -39,9 +47,15 @@ def test_all_intermediates_pin_survives_the_switch_for_builds_after_the_announce
     t = np.arange(sc.days)
     all_ = ts[ts.strategy == "all"]["lockout_rate"].to_numpy()
     np.testing.assert_allclose(all_, np.where(t < 180, 0.0, 1.0 - G(sc, t - 70)), atol=1e-12)
-    unannounced = make({"cas[0].intermediates": [{"name": "I1", "active_until": "2025-06-01"},
-                                                 {"name": "I2", "active_from": "2025-06-01"}]},
-                       strategies=STRATEGIES)
+    unannounced = make(
+        {
+            "cas[0].intermediates": [
+                {"name": "I1", "active_until": "2025-06-01"},
+                {"name": "I2", "active_from": "2025-06-01"},
+            ]
+        },
+        strategies=STRATEGIES,
+    )
     late = simulate(unannounced).timeseries
     late_all = late[late.strategy == "all"]["lockout_rate"].to_numpy()
     np.testing.assert_allclose(late_all, np.where(t < 180, 0.0, 1.0 - G(sc, t - 154)), atol=1e-12)

@@ -41,9 +41,14 @@ class TestRenewal:
 
     def test_validity_cap_uses_issue_date(self):
         """SC-081: issued 2026-03-14 → 398 days allowed; issued 2026-03-15 → 200."""
-        base = {"start": "2026-03-14", "end": "2026-12-31", "validity_cap": "cabf",
-                "hosts[0].validity_days": 398, "hosts[0].renew_before_days": None,
-                "hosts[0].renew_at_fraction": 0.001}
+        base = {
+            "start": "2026-03-14",
+            "end": "2026-12-31",
+            "validity_cap": "cabf",
+            "hosts[0].validity_days": 398,
+            "hosts[0].renew_before_days": None,
+            "hosts[0].renew_at_fraction": 0.001,
+        }
         c = cal(base)
         first, second = c.by_host["api.test"][:2]
         assert (first.lifetime_days, second.lifetime_days) == (398, 200)
@@ -51,8 +56,13 @@ class TestRenewal:
         assert c2.by_host["api.test"][0].lifetime_days == 47
 
     def test_ca_validity_schedule(self):
-        c = cal({"hosts[0].validity_days": None, "hosts[0].renew_before_days": None,
-                 "cas[0].validity_schedule": [{"from": "2025-03-01", "days": 45}]})
+        c = cal(
+            {
+                "hosts[0].validity_days": None,
+                "hosts[0].renew_before_days": None,
+                "cas[0].validity_schedule": [{"from": "2025-03-01", "days": 45}],
+            }
+        )
         lifetimes = [it.lifetime_days for it in c.by_host["api.test"]]
         assert lifetimes[0] == 90 and set(lifetimes[2:]) == {45}
 
@@ -78,8 +88,10 @@ class TestKeys:
             assert b.next_key not in (a.leaf_key, a.next_key)
 
     def test_key_compromise_reissues_immediately_with_the_published_next_key(self):
-        c = cal({"hosts[0].pregenerate_next_key": True, "hosts[0].key_policy": "reuse"},
-                events=[{"type": "key_compromise", "date": "2025-02-10"}])
+        c = cal(
+            {"hosts[0].pregenerate_next_key": True, "hosts[0].key_policy": "reuse"},
+            events=[{"type": "key_compromise", "date": "2025-02-10"}],
+        )
         items = c.by_host["api.test"]
         d = c.scenario.day(dt.date(2025, 2, 10))
         hit = next(it for it in items if it.day == d)
@@ -93,12 +105,28 @@ class TestEvents:
     def test_migration_immediate_and_next_renewal(self):
         now = cal(events=[{"type": "ca_migration", "date": "2025-02-01", "to": "ca2"}])
         d = now.scenario.day(dt.date(2025, 2, 1))
-        assert [(it.day, it.ca) for it in now.by_host["api.test"][:3]] == [(0, "ca1"), (d, "ca2"), (d + 60, "ca2")]
-        later = cal(events=[{"type": "ca_migration", "date": "2025-02-01", "to": "ca2", "when": "next_renewal"}])
-        assert [(it.day, it.ca) for it in later.by_host["api.test"][:3]] == [(0, "ca1"), (60, "ca2"), (120, "ca2")]
+        assert [(it.day, it.ca) for it in now.by_host["api.test"][:3]] == [
+            (0, "ca1"),
+            (d, "ca2"),
+            (d + 60, "ca2"),
+        ]
+        later = cal(
+            events=[
+                {"type": "ca_migration", "date": "2025-02-01", "to": "ca2", "when": "next_renewal"}
+            ]
+        )
+        assert [(it.day, it.ca) for it in later.by_host["api.test"][:3]] == [
+            (0, "ca1"),
+            (60, "ca2"),
+            (120, "ca2"),
+        ]
 
     def test_mass_revocation_within_days(self):
-        c = cal(events=[{"type": "mass_revocation", "date": "2025-02-10", "ca": "ca1", "within_days": 5}])
+        c = cal(
+            events=[
+                {"type": "mass_revocation", "date": "2025-02-10", "ca": "ca1", "within_days": 5}
+            ]
+        )
         d = c.scenario.day(dt.date(2025, 2, 10))
         reissue = c.by_host["api.test"][1]
         assert reissue.reason == "mass_revocation"
@@ -107,13 +135,21 @@ class TestEvents:
         assert days(other)[:2] == [0, 60]  # another CA's revocation does not touch this host
 
     def test_intermediate_change(self):
-        c = cal({"cas[0].intermediates": [{"name": "I1"}, {"name": "I2"}]},
-                events=[{"type": "intermediate_change", "date": "2025-03-15", "ca": "ca1", "active": ["I2"]}])
+        c = cal(
+            {"cas[0].intermediates": [{"name": "I1"}, {"name": "I2"}]},
+            events=[
+                {"type": "intermediate_change", "date": "2025-03-15", "ca": "ca1", "active": ["I2"]}
+            ],
+        )
         assert [it.intermediate for it in c.by_host["api.test"][:3]] == ["I1", "I1", "I2"]
 
     def test_round_robin(self):
-        c = cal({"cas[0].intermediates": [{"name": "I1"}, {"name": "I2"}, {"name": "I3"}],
-                 "cas[0].selection": "round_robin"})
+        c = cal(
+            {
+                "cas[0].intermediates": [{"name": "I1"}, {"name": "I2"}, {"name": "I3"}],
+                "cas[0].selection": "round_robin",
+            }
+        )
         assert [it.intermediate for it in c.by_host["api.test"][:4]] == ["I1", "I2", "I3", "I1"]
 
     def test_rate_based_events_are_seeded(self):
@@ -129,7 +165,9 @@ class TestEvents:
     def test_no_active_intermediate_is_a_clear_error(self):
         from simlib.errors import ScenarioError
 
-        with pytest.raises(ScenarioError, match=r"cas\[0\]\.intermediates: no active intermediate on 2025-03-02"):
+        with pytest.raises(
+            ScenarioError, match=r"cas\[0\]\.intermediates: no active intermediate on 2025-03-02"
+        ):
             cal({"cas[0].intermediates": [{"name": "I1", "active_until": "2025-02-01"}]})
 
     def test_issuances_frame_has_real_pins(self):
@@ -137,10 +175,19 @@ class TestEvents:
 
         res = simulate(make())
         frame = res.issuances
-        assert {"spki_sha256", "cert_sha256", "root_spki_sha256", "not_after", "key_id", "serial"} <= set(frame.columns)
+        assert {
+            "spki_sha256",
+            "cert_sha256",
+            "root_spki_sha256",
+            "not_after",
+            "key_id",
+            "serial",
+        } <= set(frame.columns)
         assert frame["key_id"].nunique() == frame["spki_sha256"].nunique()  # one pin per key
         assert frame["spki_sha256"].str.len().eq(44).all()
         assert frame["spki_sha256"].nunique() == len(frame)  # key rotates each renewal
         nb = frame["not_before"].iloc[0]
-        assert nb.tzinfo is not None and (frame["not_after"] - frame["not_before"]).iloc[0] == dt.timedelta(days=90, seconds=-1)
+        assert nb.tzinfo is not None and (frame["not_after"] - frame["not_before"]).iloc[
+            0
+        ] == dt.timedelta(days=90, seconds=-1)
         assert np.all(frame["serial"] > 0)

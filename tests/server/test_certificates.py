@@ -39,8 +39,11 @@ STRATEGIES = [
     {"name": "leaf+ca2", "pin": "leaf_spki", "backup": ["ca:ca2"]},
     {"name": "leaf+ints2", "pin": "leaf_spki", "backup": ["intermediates:ca2"]},
     {"name": "expiring", "pin": "leaf_spki", "expires_after_days": 100},
-    {"name": "literal", "pin": "intermediate_spki",
-     "backup": ["spki:IPMbDAjLVSGntGO3WP53X/zilCVndez5YJ2+vJvhJsA="]},
+    {
+        "name": "literal",
+        "pin": "intermediate_spki",
+        "backup": ["spki:IPMbDAjLVSGntGO3WP53X/zilCVndez5YJ2+vJvhJsA="],
+    },
 ]
 
 
@@ -49,8 +52,16 @@ def _real_le():
     return make(
         {"fleet.platforms": {"android": 0.6, "ios": 0.4}},
         cas=[{"name": "ca2", "intermediates": [{"name": "J1"}, {"name": "J2"}]}],
-        hosts=[{"name": "api.test", "ca": "letsencrypt", "key_type": "ecdsa", "tool": "certbot",
-                "key": "ec-p256", "pregenerate_next_key": True}],
+        hosts=[
+            {
+                "name": "api.test",
+                "ca": "letsencrypt",
+                "key_type": "ecdsa",
+                "tool": "certbot",
+                "key": "ec-p256",
+                "pregenerate_next_key": True,
+            }
+        ],
         strategies=STRATEGIES,
         attacks=["same_ca_misissuance"],
     )
@@ -76,11 +87,26 @@ def result(request):
             # the active set changes between a certificate's issue day and later build days
             {"type": "intermediate_change", "date": "2025-01-01", "ca": "ca1", "active": ["I1"]},
             {"type": "intermediate_change", "date": "2025-03-15", "ca": "ca1", "active": ["I2"]},
-            {"type": "intermediate_change", "date": "2025-05-20", "ca": "ca1", "active": ["I1", "I2"]},
-            {"type": "trust_store_change", "date": "2025-05-01", "platforms": ["android"],
-             "share": 0.5, "add": ["ca1/I1"]},
-            {"type": "trust_store_change", "date": "2025-06-15", "platforms": ["ios"],
-             "share": 0.5, "remove": ["ca1"]},
+            {
+                "type": "intermediate_change",
+                "date": "2025-05-20",
+                "ca": "ca1",
+                "active": ["I1", "I2"],
+            },
+            {
+                "type": "trust_store_change",
+                "date": "2025-05-01",
+                "platforms": ["android"],
+                "share": 0.5,
+                "add": ["ca1/I1"],
+            },
+            {
+                "type": "trust_store_change",
+                "date": "2025-06-15",
+                "platforms": ["ios"],
+                "share": 0.5,
+                "remove": ["ca1"],
+            },
         ],
         strategies=STRATEGIES,
         attacks=["same_ca_misissuance"],
@@ -107,8 +133,9 @@ def _issued(child: x509.Certificate, parent: x509.Certificate, stand_ins=None) -
     if stand_in is None or child.issuer != parent.subject:
         return False
     try:
-        stand_in.verify(child.signature, child.tbs_certificate_bytes,
-                        ec.ECDSA(child.signature_hash_algorithm))
+        stand_in.verify(
+            child.signature, child.tbs_certificate_bytes, ec.ECDSA(child.signature_hash_algorithm)
+        )
     except Exception:
         return False
     return True
@@ -116,7 +143,9 @@ def _issued(child: x509.Certificate, parent: x509.Certificate, stand_ins=None) -
 
 def build_path(leaf, served, anchors, when, checks_anchor_expiry, stand_ins=None):
     """Walk up from the leaf; stop at the first certificate whose key is a trust anchor."""
-    anchor_keys = {spki_pin(a) for a in anchors if not (checks_anchor_expiry and not _valid(a, when))}
+    anchor_keys = {
+        spki_pin(a) for a in anchors if not (checks_anchor_expiry and not _valid(a, when))
+    }
     path, cur = [leaf], leaf
     while True:
         if cur is not leaf and spki_pin(cur) in anchor_keys:
@@ -124,7 +153,9 @@ def build_path(leaf, served, anchors, when, checks_anchor_expiry, stand_ins=None
         if not _valid(cur, when) and cur is not leaf:
             return path, False
         parents = [a for a in anchors if spki_pin(a) in anchor_keys and _issued(cur, a, stand_ins)]
-        parents += [c for c in served if c is not cur and c not in path and _issued(cur, c, stand_ins)]
+        parents += [
+            c for c in served if c is not cur and c not in path and _issued(cur, c, stand_ins)
+        ]
         if not parents:
             return path, False
         cur = parents[0]
@@ -147,7 +178,11 @@ def real_pins(real: RealPki, strategy, host: str, build_day: int):
     elif level == "leaf_spki":
         leaf.add(spki_pin(leaf_cert))
     elif level == "intermediate_spki":
-        names = cal.pinnable_intermediates(it.ca, build_day) if strategy.intermediates == "all" else [it.intermediate]
+        names = (
+            cal.pinnable_intermediates(it.ca, build_day)
+            if strategy.intermediates == "all"
+            else [it.intermediate]
+        )
         ca |= {spki_pin(real.intermediate_cert(it.ca, n)) for n in {*names, it.intermediate}}
     elif level == "root_spki":
         ca.add(spki_pin(root))
@@ -158,7 +193,10 @@ def real_pins(real: RealPki, strategy, host: str, build_day: int):
         elif kind == "ca":
             ca.add(spki_pin(real.root_cert(ref)))
         elif kind == "intermediates":
-            ca |= {spki_pin(real.intermediate_cert(ref, n)) for n in cal.pinnable_intermediates(ref, build_day)}
+            ca |= {
+                spki_pin(real.intermediate_cert(ref, n))
+                for n in cal.pinnable_intermediates(ref, build_day)
+            }
         elif kind == "spki":
             (ca if strategy.level == "ca" else leaf).add(ref)
     return leaf, ca
@@ -208,15 +246,25 @@ def test_engine_verdicts_equal_real_certificate_verdicts(result):
             served = real.served_chain(it)
             for c in sim.clients:
                 anchors = anchors_for(real, c, day)
-                path, trusted = build_path(served[0], served[1:], anchors, when,
-                                           c.checks_anchor_expiry, real.stand_in_public_keys())
+                path, trusted = build_path(
+                    served[0],
+                    served[1:],
+                    anchors,
+                    when,
+                    c.checks_anchor_expiry,
+                    real.stand_in_public_keys(),
+                )
                 for v, rel in enumerate(tables.releases):
                     if rel.release_day > day:
                         continue
                     lp, cp = real_pins(real, st, host, rel.build_day)
                     pinned = bool(lp or cp)
-                    enforced = st.expires_after_days is None or day < rel.build_day + st.expires_after_days
-                    real_lock = (not trusted) or (pinned and enforced and not matches(path, lp, cp, c.matcher))
+                    enforced = (
+                        st.expires_after_days is None or day < rel.build_day + st.expires_after_days
+                    )
+                    real_lock = (not trusted) or (
+                        pinned and enforced and not matches(path, lp, cp, c.matcher)
+                    )
                     engine_lock = bool(tables.lock_host[c.name][host][v, s])
                     assert engine_lock == real_lock, (st.name, rel.label, sc.date(day), c.name)
                     checked += 1
@@ -242,21 +290,39 @@ def test_attack_verdicts_equal_real_certificates(result):
                 keys.int_keys[it.intermediate], real.intermediate_cert(it.ca, it.intermediate)
             )
             forged = make_leaf(
-                attacker.public_key(), [host], issuer_cert=issuer_cert, issuer_key=issuer_key,
-                not_before=nb, not_after=na, serial=7,
+                attacker.public_key(),
+                [host],
+                issuer_cert=issuer_cert,
+                issuer_key=issuer_key,
+                not_before=nb,
+                not_after=na,
+                serial=7,
             )
             served = [forged, *real.served_chain(it)[1:]]
             for c in sim.clients:
-                path, trusted = build_path(forged, served[1:], anchors_for(real, c, day), _noon(sc, day),
-                                           c.checks_anchor_expiry, real.stand_in_public_keys())
+                path, trusted = build_path(
+                    forged,
+                    served[1:],
+                    anchors_for(real, c, day),
+                    _noon(sc, day),
+                    c.checks_anchor_expiry,
+                    real.stand_in_public_keys(),
+                )
                 for v, rel in enumerate(tables.releases):
                     if rel.release_day > day or tables.lock[c.name][v, s]:
                         continue
                     lp, cp = real_pins(real, st, host, rel.build_day)
-                    enforced = st.expires_after_days is None or day < rel.build_day + st.expires_after_days
-                    rejects = (not trusted) or (bool(lp or cp) and enforced and not matches(path, lp, cp, c.matcher))
+                    enforced = (
+                        st.expires_after_days is None or day < rel.build_day + st.expires_after_days
+                    )
+                    rejects = (not trusted) or (
+                        bool(lp or cp) and enforced and not matches(path, lp, cp, c.matcher)
+                    )
                     assert bool(tables.protect[c.name]["same_ca_misissuance"][v, s]) == rejects, (
-                        st.name, rel.label, sc.date(day), c.name,
+                        st.name,
+                        rel.label,
+                        sc.date(day),
+                        c.name,
                     )
 
 
@@ -267,20 +333,27 @@ def test_issuance_pins_are_the_certificates_pins(result):
         cert = real.leaf_cert(it)
         assert row.spki_sha256 == spki_pin(cert)
         assert row.cert_sha256 == cert_pin(cert)
-        assert row.intermediate_spki_sha256 == spki_pin(real.intermediate_cert(it.ca, it.intermediate))
+        assert row.intermediate_spki_sha256 == spki_pin(
+            real.intermediate_cert(it.ca, it.intermediate)
+        )
         assert cert.serial_number == row.serial
-        assert _issued(cert, real.intermediate_cert(it.ca, it.intermediate), real.stand_in_public_keys())
+        assert _issued(
+            cert, real.intermediate_cert(it.ca, it.intermediate), real.stand_in_public_keys()
+        )
 
 
 def _openssl_pin(path: str) -> str:
     import subprocess
 
-    pub = subprocess.run(["openssl", "x509", "-in", path, "-pubkey", "-noout"],
-                         capture_output=True, check=True).stdout
-    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=pub,
-                         capture_output=True, check=True).stdout
-    digest = subprocess.run(["openssl", "dgst", "-sha256", "-binary"], input=der,
-                            capture_output=True, check=True).stdout
+    pub = subprocess.run(
+        ["openssl", "x509", "-in", path, "-pubkey", "-noout"], capture_output=True, check=True
+    ).stdout
+    der = subprocess.run(
+        ["openssl", "pkey", "-pubin", "-outform", "der"], input=pub, capture_output=True, check=True
+    ).stdout
+    digest = subprocess.run(
+        ["openssl", "dgst", "-sha256", "-binary"], input=der, capture_output=True, check=True
+    ).stdout
     import base64
 
     return base64.b64encode(digest).decode()
@@ -299,8 +372,10 @@ def test_real_ca_pins_in_issuances_equal_openssl():
     frame = res.issuances
     checked = 0
     for row in frame.itertuples():
-        for name, pin in ((row.intermediate, row.intermediate_spki_sha256),
-                          (row.root, row.root_spki_sha256)):
+        for name, pin in (
+            (row.intermediate, row.intermediate_spki_sha256),
+            (row.root, row.root_spki_sha256),
+        ):
             cert = cat.certificates.get(name)
             if cert is not None and cert.path is not None:
                 assert pin == _openssl_pin(str(cert.path)), name
@@ -314,8 +389,11 @@ def test_pin_of_r10_file_equals_the_simulators():
     from simlib.world import catalogue
 
     sc = make(
-        {}, cas=[], hosts=[{"name": "api.test", "ca": "letsencrypt", "key_type": "rsa"}],
-        start="2024-07-01", end="2024-12-31",
+        {},
+        cas=[],
+        hosts=[{"name": "api.test", "ca": "letsencrypt", "key_type": "rsa"}],
+        start="2024-07-01",
+        end="2024-12-31",
     )
     res = simulate(sc)
     path = catalogue().certificate("R10").path
@@ -323,4 +401,7 @@ def test_pin_of_r10_file_equals_the_simulators():
     pins = set(res.issuances.loc[res.issuances.intermediate == "R10", "intermediate_spki_sha256"])
     assert pins == {spki_pin(item.public_key)}
     real = RealPki.for_calendar(res.calendar)
-    assert real.intermediate_cert("letsencrypt", "R10").subject.rfc4514_string() == "CN=R10,O=Let's Encrypt,C=US"
+    assert (
+        real.intermediate_cert("letsencrypt", "R10").subject.rfc4514_string()
+        == "CN=R10,O=Let's Encrypt,C=US"
+    )

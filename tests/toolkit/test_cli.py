@@ -30,16 +30,36 @@ def test_audit_table_json_sarif_and_fail_on(capsys, chain_pem):
     code, out, err = _cli(capsys, "audit", cfg, "--chain", chain_pem, "--date", "2026-02-01")
     assert code == 0, err
     assert "for api.example.com on 2026-02-01 (PASS)" in out  # host from the leaf's SAN
-    code, out, _ = _cli(capsys, "audit", cfg, "--chain", chain_pem, "--fail-on", "info",
-                        "--format", "json", "--date", "2026-02-01")
+    code, out, _ = _cli(
+        capsys,
+        "audit",
+        cfg,
+        "--chain",
+        chain_pem,
+        "--fail-on",
+        "info",
+        "--format",
+        "json",
+        "--date",
+        "2026-02-01",
+    )
     assert code == 1 and json.loads(out)["findings"][0]["rule"] == "incomplete-path"
     code, out, _ = _cli(capsys, "audit", cfg, "--chain", chain_pem, "--format", "sarif")
     assert json.loads(out)["version"] == "2.1.0"
 
 
 def test_audit_failing_config_exits_1(capsys, chain_pem):
-    code, out, _ = _cli(capsys, "audit", CONFIGS / "nsc_expired.xml", "--chain", chain_pem,
-                        "--date", "2026-02-01", "--fail-on", "warning")
+    code, out, _ = _cli(
+        capsys,
+        "audit",
+        CONFIGS / "nsc_expired.xml",
+        "--chain",
+        chain_pem,
+        "--date",
+        "2026-02-01",
+        "--fail-on",
+        "warning",
+    )
     assert code == 1, out
 
 
@@ -63,27 +83,63 @@ def test_audit_needs_a_chain(capsys):
 
 
 def test_emit_prints_and_writes_atomically(capsys, chain_pem, root_pem, pin, tmp_path):
-    code, out, err = _cli(capsys, "emit", "--strategy", "root_spki", "--chain", chain_pem,
-                          "--anchor", root_pem, "--backup", f"sha256/{pin['backup_root']}",
-                          "--expires", "2027-01-01")
+    code, out, err = _cli(
+        capsys,
+        "emit",
+        "--strategy",
+        "root_spki",
+        "--chain",
+        chain_pem,
+        "--anchor",
+        root_pem,
+        "--backup",
+        f"sha256/{pin['backup_root']}",
+        "--expires",
+        "2027-01-01",
+    )
     assert code == 0, err
     assert out.count("# --- ") == 4 and 'expiration="2027-01-01"' in out
     out_dir = tmp_path / "emitted"
-    code, out, err = _cli(capsys, "emit", "--strategy", "intermediate", "--for", "android,okhttp",
-                          "--chain", chain_pem, "--backup", pin["backup_root"], "--out", out_dir)
+    code, out, err = _cli(
+        capsys,
+        "emit",
+        "--strategy",
+        "intermediate",
+        "--for",
+        "android,okhttp",
+        "--chain",
+        chain_pem,
+        "--backup",
+        pin["backup_root"],
+        "--out",
+        out_dir,
+    )
     assert code == 0, err
     assert sorted(p.name for p in out_dir.iterdir()) == [
-        "CertificatePinner.kt", "network_security_config.xml"]
+        "CertificatePinner.kt",
+        "network_security_config.xml",
+    ]
     assert pin["ca1"] in (out_dir / "network_security_config.xml").read_text()
     # and what was written audits clean
-    code, _, err = _cli(capsys, "audit", out_dir / "network_security_config.xml",
-                        "--chain", chain_pem)
+    code, _, err = _cli(
+        capsys, "audit", out_dir / "network_security_config.xml", "--chain", chain_pem
+    )
     assert code == 0, err
 
 
 def test_emit_scenario_strategy_with_expiry(capsys, chain_pem, pin):
-    code, out, err = _cli(capsys, "emit", "--strategy", "leaf key, expires 1y", "--for", "android",
-                          "--chain", chain_pem, "--backup", pin["next_leaf"])
+    code, out, err = _cli(
+        capsys,
+        "emit",
+        "--strategy",
+        "leaf key, expires 1y",
+        "--for",
+        "android",
+        "--chain",
+        chain_pem,
+        "--backup",
+        pin["next_leaf"],
+    )
     assert code == 0, err
     assert "expiration=" in out and pin["leaf"] in out and pin["next_leaf"] in out
 

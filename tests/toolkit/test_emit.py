@@ -113,8 +113,9 @@ def test_emit_errors(test_pki):
 
 
 @pytest.mark.parametrize("fmt", ["android", "ios", "okhttp", "trustkit"])
-@pytest.mark.parametrize("host", ["api\x1b[2J.example.com", "api\u202e.example.com",
-                                  'api.example.com"\n.add("x'])
+@pytest.mark.parametrize(
+    "host", ["api\x1b[2J.example.com", "api\u202e.example.com", 'api.example.com"\n.add("x']
+)
 def test_emit_refuses_a_bad_host_in_every_format(test_pki, pin, fmt, host):
     """Refused, never escaped into a host that pins nothing (ios was a plistlib traceback)."""
     from simlib.toolkit import ConfigError

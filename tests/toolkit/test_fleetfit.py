@@ -16,7 +16,9 @@ def _write(path, never=0.05, w=(0.4, 0.6), tau=(3.0, 30.0), noise=0.0, every=14)
     rng = np.random.default_rng(1)
 
     def g(d: float) -> float:
-        return (1 - never) * sum(wi * (1 - np.exp(-max(d, 0) / ti)) for wi, ti in zip(w, tau, strict=True))
+        return (1 - never) * sum(
+            wi * (1 - np.exp(-max(d, 0) / ti)) for wi, ti in zip(w, tau, strict=True)
+        )
 
     start = date(2025, 1, 1)
     rel = [start + timedelta(days=every * k) for k in range(12)]
@@ -24,8 +26,11 @@ def _write(path, never=0.05, w=(0.4, 0.6), tau=(3.0, 30.0), noise=0.0, every=14)
     for t in range(0, 170, 2):
         day = start + timedelta(days=t)
         ge = [1.0] + [g(t - (r - start).days) if r <= day else 0.0 for r in rel[1:]]
-        row = [max(0.0, ge[k] - (ge[k + 1] if k + 1 < len(rel) else 0.0) + noise * rng.normal())
-               for k, r in enumerate(rel) if r <= day]
+        row = [
+            max(0.0, ge[k] - (ge[k + 1] if k + 1 < len(rel) else 0.0) + noise * rng.normal())
+            for k, r in enumerate(rel)
+            if r <= day
+        ]
         total = max(1.0, sum(row))  # noisy shares still sum to at most 1
         lines += [f"{day},v{k + 1:02d},{share / total:.6f}" for k, share in enumerate(row)]
     path.write_text("\n".join(lines) + "\n")
@@ -56,21 +61,31 @@ def test_cli_writes_a_usable_fleet_block(tmp_path, capsys):
 
     base = load_scenario("data/scenarios/quickstart.yaml").model_dump(mode="json")
     base["fleet"] = {**base["fleet"], **fleet}
-    assert scenario_from_dict(base).fleet.adoption.never_update_share == pytest.approx(0.05, abs=0.01)
+    assert scenario_from_dict(base).fleet.adoption.never_update_share == pytest.approx(
+        0.05, abs=0.01
+    )
 
 
-@pytest.mark.parametrize(("text", "needle"), [
-    ("day,version,share\n2025-01-01,v1,1\n", "missing column(s) date"),
-    ("date,version,share\n2025-13-01,v1,1\n", "line 2: date '2025-13-01'"),
-    ("date,version,share\n2025-01-01,v1,lots\n", "line 2: share 'lots'"),
-    ("date,version,share\n2025-01-01,v1,1.5\n", "line 2: share 1.5"),
-    ("date,version,share\n2025-01-01,,1\n", "line 2: empty version"),
-    ("date,version,share\n2025-01-01,v1,1\n", "too little data"),
-    ("date,version,share\n2025-01-01,v1,0.5\n2025-01-01,v1,0.5\n", "line 3: v1 on 2025-01-01 appears twice"),
-    ("date,version,share\n2025-01-01,v1,0.9\n2025-01-01,v2,0.9\n2025-01-02,v1,0.1\n2025-01-02,v2,0.9\n",
-     "shares sum to 1.8000"),
-    ("", "missing column(s) date, version, share"),
-])
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("day,version,share\n2025-01-01,v1,1\n", "missing column(s) date"),
+        ("date,version,share\n2025-13-01,v1,1\n", "line 2: date '2025-13-01'"),
+        ("date,version,share\n2025-01-01,v1,lots\n", "line 2: share 'lots'"),
+        ("date,version,share\n2025-01-01,v1,1.5\n", "line 2: share 1.5"),
+        ("date,version,share\n2025-01-01,,1\n", "line 2: empty version"),
+        ("date,version,share\n2025-01-01,v1,1\n", "too little data"),
+        (
+            "date,version,share\n2025-01-01,v1,0.5\n2025-01-01,v1,0.5\n",
+            "line 3: v1 on 2025-01-01 appears twice",
+        ),
+        (
+            "date,version,share\n2025-01-01,v1,0.9\n2025-01-01,v2,0.9\n2025-01-02,v1,0.1\n2025-01-02,v2,0.9\n",
+            "shares sum to 1.8000",
+        ),
+        ("", "missing column(s) date, version, share"),
+    ],
+)
 def test_malformed_csv_one_line(tmp_path, capsys, text, needle):
     path = tmp_path / "bad.csv"
     path.write_text(text)
@@ -118,7 +133,9 @@ def test_grouped_observations_equal_every_observation(tmp_path):
         present = [k for k in range(t // 9 + 1) if rng.random() < 0.7] or [0]
         w = rng.random(len(present))
         w *= rng.uniform(0.5, 1.0) / w.sum()
-        lines += [f"{start + timedelta(days=t)},v{k:02d},{s:.6f}" for k, s in zip(present, w, strict=True)]
+        lines += [
+            f"{start + timedelta(days=t)},v{k:02d},{s:.6f}" for k, s in zip(present, w, strict=True)
+        ]
     path = tmp_path / "vs.csv"
     path.write_text("\n".join(lines) + "\n")
     naive = _naive_observations(path)
@@ -138,7 +155,10 @@ def _weekly(path, days: int) -> int:
     for t in range(days):
         live = [k for k in range(t // 7 + 1) if t - 7 * k < 56]
         w = np.exp(-(t - 7 * np.array(live)) / 20.0)
-        lines += [f"{start + timedelta(days=t)},v{k},{s:.6f}" for k, s in zip(live, w / w.sum(), strict=True)]
+        lines += [
+            f"{start + timedelta(days=t)},v{k},{s:.6f}"
+            for k, s in zip(live, w / w.sum(), strict=True)
+        ]
     path.write_text("\n".join(lines) + "\n")
     return len(lines) - 1
 
@@ -161,18 +181,23 @@ def test_fit_time_grows_linearly_with_rows(tmp_path):
     assert timings[1] < 12 * timings[0], timings
 
 
-@pytest.mark.parametrize(("rows", "needle"), [
-    (3000, "3,000 dates × 3,000 versions = 9,000,000 (date, version) pairs, over the limit"),
-    (20_000, "merge minor versions"),
-])
+@pytest.mark.parametrize(
+    ("rows", "needle"),
+    [
+        (3000, "3,000 dates × 3,000 versions = 9,000,000 (date, version) pairs, over the limit"),
+        (20_000, "merge minor versions"),
+    ],
+)
 def test_one_version_a_day_is_refused_up_front(tmp_path, capsys, rows, needle):
     """One version per date, each on its own date: 3 000 rows took past 30 s, 20 000 rows 2.9 GB."""
     import time
 
     path = tmp_path / "one.csv"
     start = date(2000, 1, 1)
-    path.write_text("date,version,share\n" + "".join(
-        f"{start + timedelta(days=i)},v{i},1\n" for i in range(rows)))
+    path.write_text(
+        "date,version,share\n"
+        + "".join(f"{start + timedelta(days=i)},v{i},1\n" for i in range(rows))
+    )
     started = time.perf_counter()
     assert main(["fleet", "fit", str(path)]) == 2
     elapsed = time.perf_counter() - started
@@ -185,24 +210,44 @@ def test_one_version_a_day_under_the_limit_fits(tmp_path):
     """500 such rows (19 s before) are 250 000 pairs: fitted, with every observation counted."""
     path = tmp_path / "one.csv"
     start = date(2000, 1, 1)
-    path.write_text("date,version,share\n" + "".join(
-        f"{start + timedelta(days=i)},v{i},1\n" for i in range(500)))
+    path.write_text(
+        "date,version,share\n"
+        + "".join(f"{start + timedelta(days=i)},v{i},1\n" for i in range(500))
+    )
     res = fit_csv(path, max_components=1)
     assert res.points == 499 * 500 // 2  # version k ≥ 1 is observed on each date from its release
 
 
-@pytest.mark.parametrize(("text", "needle"), [
-    ("date,version,share\n2025-01-01,v1,0.5\n2025-01-01,v2,0.5\n2025-01-02,v1,0.5\n9025-01-02,v2,0.5\n",
-     "line 5: the data span"),
-    ("date,version,share\n2025-01-01,v1\x1b[2J,0.5\n2025-01-01,v1\x1b[2J,0.5\n", "v1\\x1b[2J on 2025-01-01"),
-    ("date,version,share\n2025-01-01,v1,\u202e1\n", "share '\\u202e1' is not a number"),
-    ("date,version,share\n" + "x" * 300 + ",v1,1\n", "is not YYYY-MM-DD"),
-    ("date,version,share,release_date\n2025-01-01,v1,1,soon\n", "release_date 'soon'"),
-    ("date,version,share,release_date\n2025-01-05,v1,0.5,\n2025-01-05,v2,0.5,2025-03-01\n"
-     "2025-01-06,v1,0.5,\n2025-01-06,v2,0.5,\n", "no date after the second version"),
-    ("date,version,share\n\"2025-01-01,v1,1\n", "line"),
-    ("date,version,share\n" + "2025-01-01,v1,1\n" * 1 + "2025-01-02,v" + "9" * 200_000 + ",1\n", "malformed CSV"),
-])
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        (
+            "date,version,share\n2025-01-01,v1,0.5\n2025-01-01,v2,0.5\n2025-01-02,v1,0.5\n9025-01-02,v2,0.5\n",
+            "line 5: the data span",
+        ),
+        (
+            "date,version,share\n2025-01-01,v1\x1b[2J,0.5\n2025-01-01,v1\x1b[2J,0.5\n",
+            "v1\\x1b[2J on 2025-01-01",
+        ),
+        ("date,version,share\n2025-01-01,v1,\u202e1\n", "share '\\u202e1' is not a number"),
+        ("date,version,share\n" + "x" * 300 + ",v1,1\n", "is not YYYY-MM-DD"),
+        ("date,version,share,release_date\n2025-01-01,v1,1,soon\n", "release_date 'soon'"),
+        (
+            "date,version,share,release_date\n2025-01-05,v1,0.5,\n2025-01-05,v2,0.5,2025-03-01\n"
+            "2025-01-06,v1,0.5,\n2025-01-06,v2,0.5,\n",
+            "no date after the second version",
+        ),
+        ('date,version,share\n"2025-01-01,v1,1\n', "line"),
+        (
+            "date,version,share\n"
+            + "2025-01-01,v1,1\n" * 1
+            + "2025-01-02,v"
+            + "9" * 200_000
+            + ",1\n",
+            "malformed CSV",
+        ),
+    ],
+)
 def test_hostile_csv_one_line(tmp_path, capsys, text, needle):
     path = tmp_path / "bad.csv"
     path.write_text(text)
@@ -219,7 +264,9 @@ def test_too_many_rows(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(fleetfit, "MAX_ROWS", 1_000)
     path = tmp_path / "vs.csv"
-    path.write_text("date,version,share\n" + "".join(f"2025-01-01,v{i},0.0001\n" for i in range(1_001)))
+    path.write_text(
+        "date,version,share\n" + "".join(f"2025-01-01,v{i},0.0001\n" for i in range(1_001))
+    )
     assert main(["fleet", "fit", str(path)]) == 2
     err = capsys.readouterr().err
     assert "vs.csv: line 1002: more than 1,000 rows" in err, err

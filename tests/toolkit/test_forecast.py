@@ -18,26 +18,46 @@ from tests.toolkit.pki import HOST
 FLEET = {
     "users": 100_000,
     "release_every_days": 14,
-    "adoption": {"never_update_share": 0.02, "components": [
-        {"weight": 0.47, "mean_lag_days": 3.3}, {"weight": 0.53, "mean_lag_days": 29}]},
+    "adoption": {
+        "never_update_share": 0.02,
+        "components": [
+            {"weight": 0.47, "mean_lag_days": 3.3},
+            {"weight": 0.53, "mean_lag_days": 29},
+        ],
+    },
 }
 
 
 def _config(test_pki, pin, strategy: str):
-    text = emit(strategy, test_pki.chain, host=HOST, backups=[pin["backup_root"]],
-                formats=("android",), anchors=[test_pki.root])["android"]
+    text = emit(
+        strategy,
+        test_pki.chain,
+        host=HOST,
+        backups=[pin["backup_root"]],
+        formats=("android",),
+        anchors=[test_pki.root],
+    )["android"]
     return parse_config(text.encode(), f"{strategy}.xml")
 
 
-@pytest.mark.parametrize(("tool", "today", "renewal_after_days"), [
-    ("certbot", TODAY, 60),            # renews at 2/3 of 90 days, new key each time
-    ("acm", date(2026, 1, 10), 30),    # renews 60 days before expiry, new key each time
-])
+@pytest.mark.parametrize(
+    ("tool", "today", "renewal_after_days"),
+    [
+        ("certbot", TODAY, 60),  # renews at 2/3 of 90 days, new key each time
+        ("acm", date(2026, 1, 10), 30),  # renews 60 days before expiry, new key each time
+    ],
+)
 def test_leaf_pin_breaks_at_the_rekeying_renewal(test_pki, pin, tool, today, renewal_after_days):
     """Acceptance: the first break of a leaf-key pin is the renewal date, within one day."""
     renewal = test_pki.leaf.not_valid_before_utc.date() + timedelta(days=renewal_after_days)
-    frame = forecast([_config(test_pki, pin, "leaf_spki")], test_pki.chain, host=HOST,
-                     fleet=FLEET, tool=tool, today=today)
+    frame = forecast(
+        [_config(test_pki, pin, "leaf_spki")],
+        test_pki.chain,
+        host=HOST,
+        fleet=FLEET,
+        tool=tool,
+        today=today,
+    )
     first = frame.loc[0, "first_break"].date()
     assert abs((first - renewal).days) <= 1, (first, renewal)
     assert frame.loc[0, "pin"] == "leaf_spki"
@@ -47,20 +67,39 @@ def test_leaf_pin_breaks_at_the_rekeying_renewal(test_pki, pin, tool, today, ren
 
 
 def test_intermediate_and_root_pins_survive_rekeying(test_pki, pin):
-    shipped = [Shipped(_config(test_pki, pin, s), date(2026, 1, 15))
-               for s in ("intermediate_spki", "root_spki")]
-    frame = forecast(shipped, test_pki.chain, host=HOST, fleet=FLEET, today=TODAY,
-                     anchors=[test_pki.root], horizon_days=365)
+    shipped = [
+        Shipped(_config(test_pki, pin, s), date(2026, 1, 15))
+        for s in ("intermediate_spki", "root_spki")
+    ]
+    frame = forecast(
+        shipped,
+        test_pki.chain,
+        host=HOST,
+        fleet=FLEET,
+        today=TODAY,
+        anchors=[test_pki.root],
+        horizon_days=365,
+    )
     assert frame["pin"].tolist() == ["intermediate_spki", "root_spki"]
     assert frame["first_break"].isna().all() and (frame["locked_share"] == 0).all()
     assert frame["release_date"].tolist() == [date(2026, 1, 15)] * 2
 
 
 def test_config_matching_nothing_is_broken_already(test_pki, pin):
-    text = emit("leaf_spki", [test_pki.backup_root], host=HOST, backups=[pin["next_leaf"]],
-                formats=("android",))["android"]
-    frame = forecast([parse_config(text.encode(), "stale.xml")], test_pki.chain, host=HOST,
-                     fleet=FLEET, today=TODAY)
+    text = emit(
+        "leaf_spki",
+        [test_pki.backup_root],
+        host=HOST,
+        backups=[pin["next_leaf"]],
+        formats=("android",),
+    )["android"]
+    frame = forecast(
+        [parse_config(text.encode(), "stale.xml")],
+        test_pki.chain,
+        host=HOST,
+        fleet=FLEET,
+        today=TODAY,
+    )
     assert frame.loc[0, "pin"] == "no match" and frame.loc[0, "locked_share"] == 1.0
     assert frame.loc[0, "first_break"].date() == TODAY
 
@@ -79,14 +118,32 @@ def test_real_intermediate_pin_maps_to_the_catalogue_ca(test_pki):
 
 def test_forecast_cli(capsys, chain_pem, tmp_path, test_pki, pin):
     leaf = tmp_path / "leaf.xml"
-    leaf.write_text(emit("leaf_spki", test_pki.chain, host=HOST, backups=[pin["backup_root"]],
-                         formats=("android",))["android"])
+    leaf.write_text(
+        emit(
+            "leaf_spki",
+            test_pki.chain,
+            host=HOST,
+            backups=[pin["backup_root"]],
+            formats=("android",),
+        )["android"]
+    )
     fleet = tmp_path / "fleet.yaml"
-    fleet.write_text("fleet:\n  users: 1000\n  release_every_days: 14\n  adoption:\n"
-                     "    never_update_share: 0.05\n    components:\n"
-                     "      - {weight: 1.0, mean_lag_days: 10}\n")
-    argv = ["forecast", str(leaf), str(CONFIGS / "nsc_basic.xml"), "--chain", str(chain_pem),
-            "--fleet", str(fleet), "--date", TODAY.isoformat()]
+    fleet.write_text(
+        "fleet:\n  users: 1000\n  release_every_days: 14\n  adoption:\n"
+        "    never_update_share: 0.05\n    components:\n"
+        "      - {weight: 1.0, mean_lag_days: 10}\n"
+    )
+    argv = [
+        "forecast",
+        str(leaf),
+        str(CONFIGS / "nsc_basic.xml"),
+        "--chain",
+        str(chain_pem),
+        "--fleet",
+        str(fleet),
+        "--date",
+        TODAY.isoformat(),
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "leaf_spki         2026-03-02" in out and "next renewals: 2026-03-02" in out
@@ -112,10 +169,21 @@ def test_forecast_cli(capsys, chain_pem, tmp_path, test_pki, pin):
 )
 def test_forecast_dates_out_of_range_are_one_line(capsys, chain_pem, tmp_path, argv, needle):
     fleet = tmp_path / "fleet.yaml"
-    fleet.write_text("fleet: {users: 10, release_every_days: 14, adoption: "
-                     "{components: [{weight: 1.0, mean_lag_days: 10}]}}\n")
-    code = main(["forecast", str(CONFIGS / "nsc_basic.xml"), "--chain", str(chain_pem),
-                 "--fleet", str(fleet), *argv])
+    fleet.write_text(
+        "fleet: {users: 10, release_every_days: 14, adoption: "
+        "{components: [{weight: 1.0, mean_lag_days: 10}]}}\n"
+    )
+    code = main(
+        [
+            "forecast",
+            str(CONFIGS / "nsc_basic.xml"),
+            "--chain",
+            str(chain_pem),
+            "--fleet",
+            str(fleet),
+            *argv,
+        ]
+    )
     out = capsys.readouterr()
     assert code == 2 and out.out == "" and out.err.count("\n") == 1, out
     assert needle in out.err and str(fleet) not in out.err
@@ -137,15 +205,29 @@ def test_forecast_blames_only_fleet_errors_on_the_fleet_file(capsys, chain_pem, 
     cfg = tmp_path / "release\x1b[31m\x07.xml"
     cfg.write_bytes((CONFIGS / "nsc_basic.xml").read_bytes())
     fleet = tmp_path / "fleet.yaml"
-    fleet.write_text("fleet: {users: 10, release_every_days: 14, adoption: "
-                     "{components: [{weight: 1.0, mean_lag_days: 10}]}}\n")
-    argv = ["forecast", str(cfg), "--chain", str(chain_pem), "--fleet", str(fleet),
-            "--date", TODAY.isoformat(), "--horizon-days", "90"]
+    fleet.write_text(
+        "fleet: {users: 10, release_every_days: 14, adoption: "
+        "{components: [{weight: 1.0, mean_lag_days: 10}]}}\n"
+    )
+    argv = [
+        "forecast",
+        str(cfg),
+        "--chain",
+        str(chain_pem),
+        "--fleet",
+        str(fleet),
+        "--date",
+        TODAY.isoformat(),
+        "--horizon-days",
+        "90",
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "release\\x1b[31m\\x07.xml" in out and "\x1b" not in out
-    fleet.write_text("fleet: {users: 10, release_every_days: 0, adoption: "
-                     "{components: [{weight: 1.0, mean_lag_days: 10}]}}\n")
+    fleet.write_text(
+        "fleet: {users: 10, release_every_days: 0, adoption: "
+        "{components: [{weight: 1.0, mean_lag_days: 10}]}}\n"
+    )
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: {fleet}: fleet.release_every_days")
@@ -156,11 +238,20 @@ def test_forecast_leaf_outside_the_model_is_one_line(test_pki, pin):
     from simlib.pki import derive_private_key, make_leaf
     from simlib.toolkit import ConfigError
 
-    leaf = make_leaf(test_pki.leaf.public_key(), [HOST], issuer_cert=test_pki.intermediate,
-                     issuer_key=derive_private_key(b"toolkit/ca1", "ec-p256"),
-                     not_before=test_pki.leaf.not_valid_before_utc,
-                     not_after=test_pki.leaf.not_valid_before_utc + timedelta(days=40_000),
-                     serial=5)
+    leaf = make_leaf(
+        test_pki.leaf.public_key(),
+        [HOST],
+        issuer_cert=test_pki.intermediate,
+        issuer_key=derive_private_key(b"toolkit/ca1", "ec-p256"),
+        not_before=test_pki.leaf.not_valid_before_utc,
+        not_after=test_pki.leaf.not_valid_before_utc + timedelta(days=40_000),
+        serial=5,
+    )
     with pytest.raises(ConfigError, match=r"^forecast for api\.example\.com: leaf certificate"):
-        forecast([_config(test_pki, pin, "leaf_spki")], [leaf, test_pki.intermediate],
-                 host=HOST, fleet=FLEET, today=TODAY)
+        forecast(
+            [_config(test_pki, pin, "leaf_spki")],
+            [leaf, test_pki.intermediate],
+            host=HOST,
+            fleet=FLEET,
+            today=TODAY,
+        )

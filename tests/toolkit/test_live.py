@@ -31,12 +31,22 @@ def test_fetch_chain_reads_served_chain_and_anchor(server):
 
 
 def test_sni_name_checked_against_certificate(server):
-    live = fetch_chain("api.example.com", server.port, ca_file=str(server.files["root"]),
-                       connect_to="127.0.0.1", timeout=5)
+    live = fetch_chain(
+        "api.example.com",
+        server.port,
+        ca_file=str(server.files["root"]),
+        connect_to="127.0.0.1",
+        timeout=5,
+    )
     assert live.host == "api.example.com"
     with pytest.raises(ConfigError, match=r"certificate verification failed.*mismatch"):
-        fetch_chain("other.example.com", server.port, ca_file=str(server.files["root"]),
-                    connect_to="127.0.0.1", timeout=5)
+        fetch_chain(
+            "other.example.com",
+            server.port,
+            ca_file=str(server.files["root"]),
+            connect_to="127.0.0.1",
+            timeout=5,
+        )
 
 
 def _free_port() -> int:
@@ -55,8 +65,7 @@ def _free_port() -> int:
 )
 def test_live_failures_are_one_line(tmp_path, mode, host, ca, needle):
     with Server(tmp_path, mode) as srv, pytest.raises(ConfigError) as err:
-        fetch_chain(host, srv.port, ca_file=str(srv.files["root"]) if ca else None,
-                    timeout=0.5)
+        fetch_chain(host, srv.port, ca_file=str(srv.files["root"]) if ca else None, timeout=0.5)
     text = str(err.value)
     assert needle in text and "\n" not in text and text.startswith(f"{host}:{srv.port}")
 
@@ -76,8 +85,13 @@ def test_refused_unresolvable_and_bad_names(tmp_path):
 
 def test_live_audit_and_emit_round_trip(server):
     live = fetch_chain("localhost", server.port, ca_file=str(server.files["root"]), timeout=5)
-    files = emit("root_spki", live.served, host="localhost", anchors=live.anchors,
-                 backups=[spki_pin(live.served[0])])
+    files = emit(
+        "root_spki",
+        live.served,
+        host="localhost",
+        anchors=live.anchors,
+        backups=[spki_pin(live.served[0])],
+    )
     config = parse_config(files["android"].encode(), "nsc.xml")
     report = audit(config, live.served, host="localhost", anchors=live.anchors)
     assert report.passed
@@ -94,25 +108,42 @@ def _cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_pins_host(server, capsys):
     p = live_pki()
-    base = ["pins", "--host", "localhost", "--port", str(server.port),
-            "--ca-file", str(server.files["root"])]
+    base = [
+        "pins",
+        "--host",
+        "localhost",
+        "--port",
+        str(server.port),
+        "--ca-file",
+        str(server.files["root"]),
+    ]
     code, out, err = _cli(capsys, *base)
     assert code == 0, err
     assert f"okhttp       sha256/{spki_pin(p.leaf)}" in out
     assert "(trusted root, not served)" in out
     code, out, _ = _cli(capsys, *base, "--json")
     doc = json.loads(out)
-    assert [c["spki_sha256"] for c in doc["chain"]] == [spki_pin(c) for c in (p.leaf, p.intermediate, p.root)]
+    assert [c["spki_sha256"] for c in doc["chain"]] == [
+        spki_pin(c) for c in (p.leaf, p.intermediate, p.root)
+    ]
     assert [c["served"] for c in doc["chain"]] == [True, True, False]
 
 
 def test_audit_host_exit_codes(server, capsys, tmp_path):
     p = live_pki()
     cfg = tmp_path / "nsc.xml"
-    files = emit("intermediate_spki", [p.leaf, p.intermediate], host="localhost",
-                 backups=[spki_pin(p.root)])
+    files = emit(
+        "intermediate_spki", [p.leaf, p.intermediate], host="localhost", backups=[spki_pin(p.root)]
+    )
     cfg.write_text(files["android"])
-    live = ["--host", "localhost", "--port", str(server.port), "--ca-file", str(server.files["root"])]
+    live = [
+        "--host",
+        "localhost",
+        "--port",
+        str(server.port),
+        "--ca-file",
+        str(server.files["root"]),
+    ]
     code, out, err = _cli(capsys, "audit", str(cfg), *live)
     assert code == 0, err
     assert "android           pass" in out
@@ -120,12 +151,24 @@ def test_audit_host_exit_codes(server, capsys, tmp_path):
     assert code == 0 and json.loads(out)["passed"] is True
     # a config pinning someone else's key: blocked, so exit 1
     stranger = spki_pin(pki().backup_root)
-    cfg.write_text(files["android"].replace(spki_pin(p.intermediate), stranger)
-                   .replace(spki_pin(p.root), stranger))
+    cfg.write_text(
+        files["android"]
+        .replace(spki_pin(p.intermediate), stranger)
+        .replace(spki_pin(p.root), stranger)
+    )
     code, out, _ = _cli(capsys, "audit", str(cfg), *live, "--format", "sarif")
     assert code == 1 and "pin-mismatch" in out
-    code, _, err = _cli(capsys, "audit", str(cfg), "--host", "127.0.0.1", "--port",
-                        str(server.port), "--ca-file", str(server.files["root"]))
+    code, _, err = _cli(
+        capsys,
+        "audit",
+        str(cfg),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(server.port),
+        "--ca-file",
+        str(server.files["root"]),
+    )
     assert code == 2 and err.count("\n") == 1 and "certificate verification failed" in err
 
 
@@ -134,8 +177,12 @@ def test_audit_host_exit_codes(server, capsys, tmp_path):
 
 def _der(tag: int, body: bytes) -> bytes:
     n = len(body)
-    size = bytes([n]) if n < 0x80 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes(
-        (n.bit_length() + 7) // 8, "big")
+    size = (
+        bytes([n])
+        if n < 0x80
+        else bytes([0x80 | ((n.bit_length() + 7) // 8)])
+        + n.to_bytes((n.bit_length() + 7) // 8, "big")
+    )
     return bytes([tag]) + size + body
 
 
@@ -176,8 +223,19 @@ def test_certificate_openssl_accepts_but_cryptography_refuses(tmp_path, capsys):
         text = str(err.value)
         assert text.startswith(f"localhost:{srv.port}: served certificate [0]: ")
         assert "not valid DER X.509" in text and "\n" not in text
-        code = main(["pins", "--host", "localhost", "--port", str(srv.port),
-                     "--ca-file", str(srv.files["root"]), "--timeout", "5"])
+        code = main(
+            [
+                "pins",
+                "--host",
+                "localhost",
+                "--port",
+                str(srv.port),
+                "--ca-file",
+                str(srv.files["root"]),
+                "--timeout",
+                "5",
+            ]
+        )
         out = capsys.readouterr()
         assert code == 2 and out.out == "" and out.err.count("\n") == 1
         assert "served certificate [0]" in out.err
@@ -185,8 +243,12 @@ def test_certificate_openssl_accepts_but_cryptography_refuses(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     ("kind", "needle"),
-    [("fifo", "not a regular file"), ("device", "not a regular file"),
-     ("folder", "is a folder"), ("huge", "larger than 10 MB")],
+    [
+        ("fifo", "not a regular file"),
+        ("device", "not a regular file"),
+        ("folder", "is a folder"),
+        ("huge", "larger than 10 MB"),
+    ],
 )
 def test_ca_file_is_read_bounded(tmp_path, kind, needle):
     """Refused from fstat, before a byte is read: a FIFO used to hang OpenSSL's reader and

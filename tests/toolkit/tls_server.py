@@ -53,16 +53,34 @@ def live_pki() -> LivePki:
     now = datetime.now(UTC).replace(microsecond=0)
     nb, na = now - timedelta(days=30), now + timedelta(days=60)
     root_key, int_key, leaf_key = key("root"), key("ca"), key("leaf")
-    root = make_root(root_key, "Live Test Root", not_before=nb - timedelta(days=300),
-                     not_after=na + timedelta(days=3000), serial=1)
-    inter = make_intermediate(int_key, "Live Test CA", issuer_cert=root, issuer_key=root_key,
-                              not_before=nb - timedelta(days=100),
-                              not_after=na + timedelta(days=1000), serial=2)
-    leaf = make_leaf(leaf_key.public_key(), NAMES, issuer_cert=inter, issuer_key=int_key,
-                     not_before=nb, not_after=na, serial=3)
-    key_pem = leaf_key.private_bytes(serialization.Encoding.PEM,
-                                     serialization.PrivateFormat.PKCS8,
-                                     serialization.NoEncryption())
+    root = make_root(
+        root_key,
+        "Live Test Root",
+        not_before=nb - timedelta(days=300),
+        not_after=na + timedelta(days=3000),
+        serial=1,
+    )
+    inter = make_intermediate(
+        int_key,
+        "Live Test CA",
+        issuer_cert=root,
+        issuer_key=root_key,
+        not_before=nb - timedelta(days=100),
+        not_after=na + timedelta(days=1000),
+        serial=2,
+    )
+    leaf = make_leaf(
+        leaf_key.public_key(),
+        NAMES,
+        issuer_cert=inter,
+        issuer_key=int_key,
+        not_before=nb,
+        not_after=na,
+        serial=3,
+    )
+    key_pem = leaf_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return LivePki(root, inter, leaf, key_pem)
 
 

@@ -43,8 +43,7 @@ class Headline:
 
     def __str__(self) -> str:
         protected = (
-            f", {share(self.protected_share, 0)} protected against "
-            f"{_plain(readable(self.attack))}"
+            f", {share(self.protected_share, 0)} protected against {_plain(readable(self.attack))}"
             if self.attack is not None
             else ""
         )
