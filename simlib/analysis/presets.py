@@ -45,7 +45,9 @@ def header_notes(path: str | Path) -> dict[str, str]:
     ``Assumptions (unconfirmed)`` … in a preset."""
     notes: dict[str, list[str]] = {}
     current: str | None = None
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
+    from simlib.model.yamlio import read_text_file  # bounded: a regular file of at most 10 MB
+
+    for line in read_text_file(path).splitlines():
         if not line.startswith("#"):
             break
         text = line.lstrip("#").strip()

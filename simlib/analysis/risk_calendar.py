@@ -9,8 +9,8 @@ dated events and root expiries, and the renewals of the simulated certificate ca
 
 For each (event, strategy) the expected-mode result says whether the strategy *breaks* (one of
 its break days — users newly locked above ``metrics.outage_threshold`` of the active users, the
-days the summary counts as ``lockout_events`` — falls on the event day or within
-``window_days`` after it), the peak share locked from the event day until the
+days the summary counts as ``lockout_events`` — falls on one of the ``window_days`` days
+that start on the event day), the peak share locked from the event day until the
 lockout it added falls back to less than ``RECOVERED_SHARE`` above the day before the event
 (users who never update stay locked by earlier breaks; they are not this event's doing) and how
 many days that took (``None``: not within the horizon, or — ``cut_by_next_break`` — not

@@ -40,6 +40,7 @@ from simlib.batch.store import (
 )
 from simlib.batch.tasks import RunStream, choose_batch_size, part_id, task_context, task_runs
 from simlib.batch.worker import Task, TaskOutput, forget, now, one_line_error, run_task
+from simlib.errors import escape_controls, one_line
 from simlib.model import Scenario
 
 # Only what this module defines: tasks live in batch.tasks and batch.worker, SweepError in
@@ -65,12 +66,15 @@ class SweepReport:
     interrupted: bool = False
 
     def summary_line(self, name: str) -> str:
+        """One line for the terminal: names, paths and errors with control and bidi characters
+        shown as escapes (they come from files and from exceptions simlib did not write)."""
         text = (
-            f"sweep '{name}': {self.done} runs done, {self.skipped} skipped, {self.failed} failed "
-            f"of {self.total} in {self.wall_s:.1f} s → {self.out}"
+            f"sweep '{escape_controls(name)}': {self.done} runs done, {self.skipped} skipped, "
+            f"{self.failed} failed of {self.total} in {self.wall_s:.1f} s → "
+            f"{escape_controls(str(self.out))}"
         )
         if self.failed:
-            text += f" (first error: {self.first_error}; rerun to retry failed runs)"
+            text += f" (first error: {one_line(self.first_error)}; rerun to retry failed runs)"
         return text
 
 

@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from simlib.errors import SimlibError, one_line
+from simlib.errors import SimlibError, escape_controls, one_line
 
 DASK_MISSING = "Dask is not installed: pip install 'simlib[dask]'"
 
@@ -167,5 +167,5 @@ def main(args: argparse.Namespace) -> int:
         print(f"error: {one_line(exc) if str(exc) else type(exc).__name__}", file=sys.stderr)
         return 1
     print(report.summary_line(plan.name))
-    print(f"load with: simlib.load_results({str(out)!r})")
+    print(f"load with: simlib.load_results({escape_controls(repr(str(out)))})")
     return 1 if report.failed else 0

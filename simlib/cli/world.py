@@ -29,6 +29,10 @@ def cmd_presets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shown(value: Any) -> Any:
+    return escape_controls(value) if isinstance(value, str) else value
+
+
 def _cell(row: Any) -> str:
     if not row.breaks:
         return "ok"
@@ -82,7 +86,10 @@ def cmd_calendar(args: argparse.Namespace) -> int:
     if args.format == "csv":
         from simlib.results.io import csv_safe  # no cell a spreadsheet would run as a formula
 
-        print(csv_safe(frame).to_csv(index=False), end="")
+        # a terminal reads this too: control and bidi characters in names shown as escapes
+        text = [c for c in frame.columns if frame[c].dtype == object or frame[c].dtype == "string"]
+        shown = frame.assign(**{c: frame[c].map(_shown) for c in text})
+        print(csv_safe(shown).to_csv(index=False), end="")
     else:
         print(
             f"{escape_controls(scenario.name)}: {scenario.start} → {scenario.end}; "

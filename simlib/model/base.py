@@ -185,7 +185,9 @@ class _Named(_Model):
             return data
         name = ", ".join(parts)
         warnings.warn(
-            f"read name '{name}' (quote names that contain a comma)", ScenarioWarning, stacklevel=2
+            f"read name '{clip(name)}' (quote names that contain a comma)",
+            ScenarioWarning,
+            stacklevel=2,
         )
         return {**dict(items[:i]), "name": name, **dict(items[j:])}
 

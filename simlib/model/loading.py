@@ -11,7 +11,7 @@ from pydantic import (
     ValidationError,
 )
 
-from simlib.errors import ScenarioError
+from simlib.errors import ScenarioError, one_line
 from simlib.model.base import ScenarioWarning
 from simlib.model.checks import _semantic_checks, _SemanticError
 from simlib.model.messages import describe_validation_error, pick_validation_error
@@ -30,7 +30,8 @@ def scenario_from_dict(
             warnings.simplefilter("always", ScenarioWarning)
             sc = Scenario.model_validate(data, context={"base_dir": base_dir})
         for w in caught:
-            warnings.warn(f"{source}: {w.message}", ScenarioWarning, stacklevel=2)
+            # one bounded line, names escaped: a warning reaches terminals and report pages alike
+            warnings.warn(one_line(f"{source}: {w.message}"), ScenarioWarning, stacklevel=2)
     except ScenarioError as exc:
         raise exc from None
     except ValidationError as exc:

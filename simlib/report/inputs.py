@@ -55,13 +55,11 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 
 def _raw(scenario: Scenario) -> dict[str, Any] | None:
     """The scenario file as written, or ``None`` when it did not come from a readable file."""
-    from simlib.model.yamlio import parse_yaml, read_yaml_file
+    from simlib.model.yamlio import parse_yaml, read_text_file, read_yaml_file
 
     source = scenario.source
     try:
-        if Path(source).is_file() and Path(source).read_text(encoding="utf-8").startswith(
-            RESOLVED_MARK
-        ):
+        if Path(source).is_file() and read_text_file(source).startswith(RESOLVED_MARK):
             return None  # every default written out: given and default cannot be told apart
         if source == "quickstart.yaml":
             from importlib.resources import files

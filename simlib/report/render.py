@@ -16,9 +16,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from simlib.errors import escape_controls
+from simlib.errors import clip, escape_controls
 from simlib.model import Scenario
-from simlib.report.html import check_page
+from simlib.report.html import ReportError, check_page
 from simlib.report.inputs import RESOLVED_MARK
 from simlib.report.notebook import TEMPLATES, execute, to_html
 
@@ -115,7 +115,14 @@ def write_report(
         if pdf:
             from simlib.report.browser import print_pdf
 
-            print_pdf(staging / "report.html", staging / "report.pdf")
+            # the page may not log or load anything: a line here is an injection or a broken page
+            lines = print_pdf(staging / "report.html", staging / "report.pdf")
+            if lines:
+                raise ReportError(
+                    f"report.pdf: the page logged or requested something while printing: "
+                    f"{clip(lines[0], 120)}"
+                    + (f" (and {len(lines) - 1} more)" if len(lines) > 1 else "")
+                )
             now = t.add("pdf", now)
         return _move_into(staging, out)
     finally:

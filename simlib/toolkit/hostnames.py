@@ -104,6 +104,8 @@ def check_hostname(
     text = name
     if ip:
         bare = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+        if "%" in bare:  # ipaddress accepts any text as an IPv6 zone id
+            raise fail("an IPv6 zone id ('%…') is not a host")
         try:
             return str(ipaddress.ip_address(bare))
         except ValueError:

@@ -212,3 +212,13 @@ def test_run_task_reports_bad_point_as_failed_run() -> None:
 def test_load_results_errors(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"not a sweep folder \(no sweep.json\)$"):
         load_results(tmp_path)
+
+
+@pytest.mark.parametrize("bad", ["\u202e", "\x1b[2J", "\u2066", "\x9b"])
+def test_summary_line_shows_names_paths_and_errors_escaped(tmp_path, bad):
+    from simlib.batch.run import SweepReport
+
+    report = SweepReport(out=tmp_path / f"o{bad}", total=2, done=1, failed=1)
+    report.first_error = f"boom{bad}\nsecond line"
+    line = report.summary_line(f"sweep{bad}")
+    assert bad not in line and "\n" not in line and line.count("\\") >= 3, line

@@ -347,11 +347,14 @@ def _scenario(tmp_path: Path, name: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("command", ["run", "calendar", "validate", "validate --resolved"])
+@pytest.mark.parametrize(
+    "command", ["run", "calendar", "calendar --format csv", "validate", "validate --resolved"]
+)
 @pytest.mark.parametrize("kind", list(NAMES))
 def test_scenario_names_printed_escaped(capsys, tmp_path, command, kind):
     path = _scenario(tmp_path, NAMES[kind])
-    extra = {"run": ["--out", tmp_path / "out"], "calendar": ["--today", "2025-01-01"]}
+    today = ["--today", "2025-01-01"]
+    extra = {"run": ["--out", tmp_path / "out"], "calendar": today, "calendar --format csv": today}
     code, out, err = run(capsys, *command.split(), path, *extra.get(command, []))
     assert code == 0, err
     assert clean(out) and clean(err), out

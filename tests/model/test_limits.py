@@ -32,10 +32,10 @@ QS = yaml.safe_load(QUICKSTART.read_text(encoding="utf-8"))
 
 
 def _error(data: dict) -> str:
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(ScenarioError) as info:
         scenario_from_dict(data, source="s.yaml")
-    assert time.perf_counter() - started < 2, "not refused up front"
+    assert time.process_time() - started < 2, "not refused up front"
     text = str(info.value)
     assert "\n" not in text and text.startswith("s.yaml: ")
     return text
@@ -156,11 +156,11 @@ def test_huge_lists_are_refused_before_anything_per_item(n: int) -> None:
 
 def test_a_thousand_strategies_and_hosts_are_checked_quickly() -> None:
     data = _with(strategies=_strategies(MAX_STRATEGIES))
-    started = time.perf_counter()
+    started = time.process_time()
     assert len(scenario_from_dict(data).strategies) == MAX_STRATEGIES
     data = _with(hosts=_hosts(MAX_HOSTS), end="2025-03-31")
     assert len(scenario_from_dict(data).hosts) == MAX_HOSTS
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
 
 
 @pytest.mark.parametrize(

@@ -131,10 +131,10 @@ BAD: list[tuple[str, str, str]] = [
     ("text", "fragment"), [(t, f) for _, t, f in BAD], ids=[c for c, _, _ in BAD]
 )
 def test_hostile_text_is_one_line_on_both_paths(only, text: str, fragment: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(ScenarioError) as info:
         parse_yaml(text, "f.yaml")
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     message = str(info.value)
     assert "\n" not in message and message.startswith("f.yaml: "), message
     assert fragment in message, message
@@ -159,12 +159,12 @@ def test_values_up_to_the_limit_are_read(only) -> None:
 def test_the_real_limit_is_reached_quickly() -> None:
     """2 million values in an unknown field took 30 s: refused after MAX_VALUES of them."""
     text = "name: x\njunk: [" + ",".join(["1"] * 2_000_000) + "]\n"
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(
         ScenarioError, match=f"line 2: invalid YAML: more than {MAX_VALUES:,} values"
     ):
         parse_yaml(text, "f")
-    assert time.perf_counter() - started < (5 if yamlloader.FAST_LOADER else 15)
+    assert time.process_time() - started < (5 if yamlloader.FAST_LOADER else 15)
 
 
 def test_aliases_count_towards_expansion_not_values() -> None:

@@ -225,4 +225,4 @@ def test_special_files_are_refused_without_reading(kind: str, needle: str, tmp_p
     start = time.monotonic()
     with pytest.raises(PkiInputError, match=needle):
         load_certificates(path)
-    assert time.monotonic() - start < 2.0
+    assert time.monotonic() - start < 20.0  # wall clock on purpose: a blocking read never returns

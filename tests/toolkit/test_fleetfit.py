@@ -173,10 +173,13 @@ def test_fit_time_grows_linearly_with_rows(tmp_path):
     assert 9 < rows[1] / rows[0] < 12
     fit_csv(small, max_components=2)  # warm up imports and numpy
     timings = []
-    for path in (small, big):
-        started = time.perf_counter()
-        res = fit_csv(path, max_components=2)
-        timings.append(time.perf_counter() - started)
+    for path in (small, big):  # CPU time, best of three: one timing on a shared box is noise
+        best = float("inf")
+        for _ in range(3):
+            started = time.process_time()
+            res = fit_csv(path, max_components=2)
+            best = min(best, time.process_time() - started)
+        timings.append(best)
     assert res.points > 90 * fit_csv(small, max_components=1).points  # the observations grew 100x
     assert timings[1] < 12 * timings[0], timings
 
@@ -198,9 +201,9 @@ def test_one_version_a_day_is_refused_up_front(tmp_path, capsys, rows, needle):
         "date,version,share\n"
         + "".join(f"{start + timedelta(days=i)},v{i},1\n" for i in range(rows))
     )
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: refused up front, whatever else the box runs
     assert main(["fleet", "fit", str(path)]) == 2
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and needle in err and "one.csv" in err, err
     assert elapsed < 5, elapsed

@@ -138,6 +138,8 @@ def test_check_hostname_canonical(name, canonical):
         ("a-.com", "label 1"),
         ("a_b.com", "label 1"),
         ("xn--zz.com", "not valid punycode"),
+        ("fe80::1%eth0", "IPv6 zone id"),
+        ("[fe80::1%<b>x]", "IPv6 zone id"),
         ("\u0661\u0662\u0663.com", "internationalised"),  # IDNA 2008 bidi rule
         ("a" * 2000, "at most 253"),
     ],
