@@ -8,141 +8,23 @@ above ``--fail-on`` exists.
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
-from simlib.cli.common import UsageError, load_input, positive_int, write_guarded
-from simlib.errors import escape_controls, one_line
-from simlib.vocabulary import SPKI_LEVELS
-
-FORMAT_FILES = {
-    "android": "network_security_config.xml",
-    "ios": "Info-pins.plist",
-    "okhttp": "CertificatePinner.kt",
-    "trustkit": "trustkit.json",
-}
-EMIT_STRATEGIES = SPKI_LEVELS  # what emit writes (simlib.vocabulary; no cryptography import)
-
-
-# ------------------------------------------------------------------------ argument types
-
-
-def iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"'{one_line(text, 40)}' is not a date (YYYY-MM-DD)"
-        ) from None
-
-
-def port_number(text: str) -> int:
-    return positive_int(text, 65535)
-
-
-def day_count(text: str) -> int:
-    return positive_int(text, 36_500)
-
-
-def _users(text: str) -> int:
-    return positive_int(text, 10**12)
-
-
-def timeout_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{one_line(text, 40)}' is not a number") from None
-    if not 0 < value <= 300:
-        raise argparse.ArgumentTypeError("must be more than 0 and at most 300 seconds")
-    return value
-
-
-def format_list(text: str) -> tuple[str, ...]:
-    items = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
-    bad = [p for p in items if p not in FORMAT_FILES]
-    if not items or bad:
-        raise argparse.ArgumentTypeError(
-            f"'{one_line(text, 40)}': choose from {', '.join(FORMAT_FILES)} (comma-separated)"
-        )
-    return items
-
-
-def add_host_options(p: argparse.ArgumentParser, *, chain: bool = True) -> None:
-    if chain:
-        p.add_argument(
-            "--chain",
-            metavar="PEM",
-            help="the host's chain as PEM/DER, leaf first (no network is used)",
-        )
-    p.add_argument(
-        "--host",
-        metavar="HOST",
-        help="host name; without --chain its live chain is fetched over TLS",
-    )
-    p.add_argument(
-        "--port",
-        type=port_number,
-        default=443,
-        metavar="N",
-        help="TLS port for --host (default 443)",
-    )
-    p.add_argument(
-        "--ca-file",
-        metavar="PEM",
-        help="trust only these roots when verifying the live host (default: system store)",
-    )
-    p.add_argument(
-        "--timeout",
-        type=timeout_seconds,
-        default=10.0,
-        metavar="S",
-        help="TLS connect and handshake timeout in seconds (default 10)",
-    )
-
-
-# ----------------------------------------------------------------------------- helpers
-
-
-def _today(args: argparse.Namespace) -> date:
-    return getattr(args, "date", None) or datetime.now(UTC).date()
-
-
-def chain_and_host(args: argparse.Namespace, command: str):
-    """``(host, served chain, anchors)`` from ``--chain`` (file) or ``--host`` (live TLS)."""
-    from simlib.toolkit import load_chain
-    from simlib.toolkit.hostnames import check_hostname, leaf_hostname
-
-    anchors = []
-    for path in getattr(args, "anchor", None) or ():
-        anchors += load_chain(path)
-    # One validator for every host name, typed or read from a certificate (an empty --host
-    # is refused, not taken as "no --host").
-    host = None if args.host is None else check_hostname(args.host, source="--host")
-    if args.chain:
-        chain = load_chain(args.chain)
-        host = host or leaf_hostname(chain[0], args.chain)
-        if not host:
-            raise UsageError(
-                f"simlib {command}: the leaf names no single DNS host "
-                "(none, or wildcards only): give --host"
-            )
-        return host, chain, anchors
-    if host is None:
-        raise UsageError(f"simlib {command}: give --chain PEM or --host HOST")
-    from simlib.toolkit.live import fetch_chain
-
-    live = fetch_chain(
-        host,
-        args.port,
-        timeout=args.timeout,
-        ca_file=args.ca_file,
-        connect_to=getattr(args, "connect_to", None),
-    )
-    return live.host, live.served, anchors + live.anchors
-
-
-# ---------------------------------------------------------------------------- commands
+from simlib.cli.common import load_input, write_guarded
+from simlib.cli.forecast import cmd_fleet_fit, cmd_forecast
+from simlib.cli.hosts import (
+    EMIT_STRATEGIES,
+    FORMAT_FILES,
+    add_host_options,
+    chain_and_host,
+    day_count,
+    format_list,
+    iso_date,
+    today_of,
+    user_count,
+)
+from simlib.errors import escape_controls
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -155,7 +37,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         config,
         chain,
         host=host,
-        today=_today(args),
+        today=today_of(args),
         expiring_days=args.expiring_days,
         anchors=anchors,
     )
@@ -206,7 +88,7 @@ def cmd_emit(args: argparse.Namespace) -> int:
     from simlib.toolkit import audit, emit, parse_config
     from simlib.toolkit.emit import EmitError
 
-    today = _today(args)
+    today = today_of(args)
     strategy, backups, expires = resolve_strategy(args.strategy, args.scenario, today)
     if args.out:  # before any work: the folder, and each file it would replace
         check_output_folder(args.out)
@@ -277,117 +159,6 @@ def pins_live(args: argparse.Namespace) -> list[str]:
         lines.append(f"  okhttp       sha256/{r['spki_sha256']}")
         lines.append(f"  cert sha256  {r['cert_sha256']}")
     return lines
-
-
-def read_fleet(path: str) -> dict:
-    """The ``fleet:`` mapping of a YAML file (a whole scenario, a ``fleet:`` block or the mapping)."""
-    from simlib.errors import ScenarioError
-    from simlib.model.loading import read_yaml
-
-    data = read_yaml(path)
-    if isinstance(data, dict) and isinstance(data.get("fleet"), dict):
-        data = data["fleet"]
-    if not isinstance(data, dict) or "adoption" not in data:
-        raise ScenarioError(
-            path,
-            "fleet",
-            "expected a fleet mapping with users, "
-            "release_every_days and adoption (see simlib fleet fit)",
-        )
-    return data
-
-
-def cmd_forecast(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from simlib.errors import ScenarioError
-    from simlib.toolkit.forecast import Shipped, check_dates, forecast
-    from simlib.toolkit.loader import load_config
-
-    if args.release_date and len(args.release_date) != len(args.configs):
-        raise UsageError("simlib forecast: give one --release-date per CONFIG, in the same order")
-    check_dates(_today(args), args.horizon_days)  # before any file is read
-    dates = args.release_date or [None] * len(args.configs)
-    shipped = [
-        Shipped(load_config(c, platform=args.platform), d)
-        for c, d in zip(args.configs, dates, strict=True)
-    ]
-    fleet = read_fleet(args.fleet)
-    host, chain, anchors = chain_and_host(args, "forecast")
-    today = _today(args)
-    try:
-        frame = forecast(
-            shipped,
-            chain,
-            host=host,
-            fleet=fleet,
-            tool=args.tool,
-            horizon_days=args.horizon_days,
-            today=today,
-            anchors=anchors,
-        )
-    except ScenarioError as exc:
-        if not exc.where.startswith("fleet"):
-            raise
-        # A bad fleet block: name the fleet file, and only for errors in the fleet block.
-        raise ScenarioError(args.fleet, exc.where, exc.message) from None
-    sc = frame.attrs["scenario"]
-    h, ca = sc["hosts"][0], sc["cas"][0]
-    renew = (
-        f"{h['renew_before_days']} days before expiry"
-        if "renew_before_days" in h
-        else f"at {h.get('renew_at_fraction', 2 / 3):.0%} of the lifetime"
-    )
-    print(f"forecast for {host} from {today} to {sc['end']} ({args.tool} defaults on {today})")
-    print(
-        f"  leaf: {h['validity_days']}-day certificates, renewed {renew}, key "
-        f"{'reused' if h['key_policy'] == 'reuse' else 'new at each renewal'}"
-    )
-    inters = ", ".join(i["name"] for i in ca["intermediates"])
-    print(f"  CA: {ca['name']} ({inters}; selection {ca.get('selection', 'fixed')})")
-    iss = frame.attrs["issuances"]
-    upcoming = [d.date().isoformat() for d in pd.to_datetime(iss["date"]) if d.date() > today][:4]
-    print(f"  next renewals: {', '.join(upcoming) or 'none within the horizon'}")
-    print()
-    print(f"  {'config':<44} {'released':<10} {'pins':<17} {'first break':<11} {'locked then':>11}")
-    for r in frame.itertuples():
-        first = "-" if pd.isna(r.first_break) else pd.Timestamp(r.first_break).date().isoformat()
-        rel = r.release_date.isoformat() if r.release_date else "-"
-        name = escape_controls(str(r.config))[-44:]  # escaped before padding keeps columns
-        print(f"  {name:<44} {rel:<10} {r.pin:<17} {first:<11} {r.locked_share:>10.1%}")
-    return 0
-
-
-def cmd_fleet_fit(args: argparse.Namespace) -> int:
-    import yaml
-
-    from simlib._atomic import atomic_write
-    from simlib._outputs import check_output_file
-    from simlib.toolkit.fleetfit import fit_csv
-
-    if args.out:  # before any work: never a device, FIFO, folder, link or (without --force) a file
-        check_output_file(args.out, force=args.force)
-    result = fit_csv(args.csv, max_components=args.max_components)
-    block = result.fleet_block(args.users)
-    parts = ", ".join(
-        f"{w:.1%} τ={t:.1f} d" for w, t in zip(result.weights, result.mean_lag_days, strict=True)
-    )
-    head = (
-        f"# simlib fleet fit {Path(args.csv).name}: {len(result.weights)} component(s) "
-        f"[{parts}], never update {result.never_update_share:.1%}, "
-        f"RMSE {result.rmse:.4f} over {result.points} points"
-    )
-    text = escape_controls(head) + "\n" + yaml.safe_dump({"fleet": block}, sort_keys=False)
-    if args.out:
-        write_guarded(Path(args.out), lambda: atomic_write(args.out, text.encode("utf-8")))
-        print(escape_controls(head.lstrip("# ")))
-        print(f"wrote {escape_controls(args.out)}")
-    else:
-        print(text, end="")
-    return 0
-
-
-# ------------------------------------------------------------------------------ parser
 
 
 def add_parsers(sub) -> None:
@@ -566,7 +337,7 @@ def add_parsers(sub) -> None:
     ff.add_argument("--force", action="store_true", help="replace --out if it is an existing file")
     ff.add_argument(
         "--users",
-        type=_users,
+        type=user_count,
         default=100_000,
         metavar="N",
         help="users in the fleet block (default 100000)",
