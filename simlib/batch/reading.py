@@ -8,22 +8,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from simlib.batch.store import (
-    ID_COLUMNS,
-    MANIFEST_FILE,
-    MANIFEST_SCHEMA,
-    RESULTS,
-    TIMESERIES,
-    _read,
-    read_meta,
-)
+from simlib.batch.parts import ID_COLUMNS, MANIFEST_SCHEMA
+from simlib.batch.store import MANIFEST_FILE, RESULTS, TIMESERIES, read_meta, read_part
 
 
 def _load_parts(folder: Path) -> pa.Table | None:
     parts = sorted(folder.glob("part-*.parquet"))
     if not parts:
         return None
-    table = pa.concat_tables([_read(p) for p in parts], promote_options="default")
+    table = pa.concat_tables([read_part(p) for p in parts], promote_options="default")
     # Stable sort: the rows of one run are contiguous in one part, in scenario strategy order.
     return table.sort_by([("point", "ascending"), ("replication", "ascending")])
 

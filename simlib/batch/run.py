@@ -30,14 +30,10 @@ import numpy as np
 import pandas as pd
 
 from simlib.batch.executors import Runner, SweepError, make_runner
+from simlib.batch.parts import manifest_table, results_table, timeseries_table
 from simlib.batch.reading import load_results
 from simlib.batch.spec import SweepPlan, sweep_from_dict
-from simlib.batch.store import (
-    SweepStore,
-    manifest_table,
-    results_table,
-    timeseries_table,
-)
+from simlib.batch.store import SweepStore
 from simlib.batch.tasks import RunStream, choose_batch_size, part_id, task_context, task_runs
 from simlib.batch.worker import Task, TaskOutput, forget, now, one_line_error, run_task
 from simlib.errors import escape_controls, one_line

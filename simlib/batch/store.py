@@ -26,17 +26,24 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from simlib._version import __version__
+from simlib.batch.parts import (
+    ID_COLUMNS,
+    MANIFEST_SCHEMA,
+    RunIdSet,
+    conform,
+    manifest_row,
+    run_index,
+)
 from simlib.errors import ScenarioError
 from simlib.results.io import atomic_write, atomic_write_text, clean_stale_temps
 
@@ -50,35 +57,6 @@ TIMESERIES = "timeseries"
 MANIFEST_FILE = "manifest.parquet"
 LOCK_FILE = ".lock"
 FORMAT = 1
-#: Leading columns of every results part, before the parameter columns.
-ID_COLUMNS = ("run_id", "point", "replication")
-
-MANIFEST_SCHEMA = pa.schema(
-    [
-        ("run_id", pa.string()),
-        ("point", pa.int64()),
-        ("replication", pa.int64()),
-        ("params", pa.string()),
-        ("seed_entropy", pa.int64()),
-        ("spawn_key", pa.list_(pa.int64())),
-        ("status", pa.string()),
-        ("error", pa.string()),
-        ("started_at", pa.timestamp("us", tz="UTC")),
-        ("finished_at", pa.timestamp("us", tz="UTC")),
-        ("duration_s", pa.float64()),
-        ("hostname", pa.string()),
-        ("pid", pa.int64()),
-        ("part", pa.string()),
-    ]
-)
-
-_ARROW_TYPES = {
-    "int": pa.int64(),
-    "float": pa.float64(),
-    "bool": pa.bool_(),
-    "str": pa.string(),
-    "json": pa.string(),
-}
 
 
 class SweepStore:
@@ -164,7 +142,7 @@ class SweepStore:
         run ids do, and they come from two integer columns (8 bytes per run in memory).
         """
         chunks = [
-            _run_index(_read(p, ["point", "replication"]), replications)
+            run_index(read_part(p, ["point", "replication"]), replications)
             for p in self.result_parts()
         ]
         return RunIdSet(np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.uint64))
@@ -200,8 +178,8 @@ class SweepStore:
         parts = sorted(self.manifest.glob("part-*.parquet"))
         cols: dict[str, list[np.ndarray]] = {"run": [], "fin": [], "part": [], "row": []}
         for k, p in enumerate(parts):
-            t = _read(p, ["point", "replication", "status", "finished_at"])
-            runs = _run_index(t, reps, unique=False)
+            t = read_part(p, ["point", "replication", "status", "finished_at"])
+            runs = run_index(t, reps, unique=False)
             ok = pc.equal(t.column("status"), "done").to_numpy(zero_copy_only=False)
             keep = np.flatnonzero(done.contains(runs) == ok)  # drop superseded failures
             fin = t.column("finished_at").cast(pa.int64()).fill_null(-1).to_numpy()
@@ -231,7 +209,7 @@ class SweepStore:
         def write(tmp: Path) -> None:
             with pq.ParquetWriter(tmp, MANIFEST_SCHEMA) as writer:
                 for k in part_order:
-                    writer.write_table(_conform(_read(parts[k])).take(np.sort(rows[k])))
+                    writer.write_table(conform(read_part(parts[k])).take(np.sort(rows[k])))
                 if len(missing):
                     writer.write_table(self._regenerated(plan, RunIdSet(missing)))
 
@@ -242,8 +220,8 @@ class SweepStore:
         out = []
         seen: set[int] = set()
         for p in self.result_parts():
-            t = _read(p, list(ID_COLUMNS))
-            runs = _run_index(t, plan.replications, unique=False)
+            t = read_part(p, list(ID_COLUMNS))
+            runs = run_index(t, plan.replications, unique=False)
             for j in np.flatnonzero(missing.contains(runs)):
                 if int(runs[j]) not in seen:
                     seen.add(int(runs[j]))
@@ -257,130 +235,11 @@ class SweepStore:
         return pa.Table.from_pylist(out, schema=MANIFEST_SCHEMA)
 
 
-def _run_index(table: pa.Table, replications: int, *, unique: bool = True) -> np.ndarray:
-    """Run indices ``point × replications + replication`` of a part's rows (``uint64``)."""
-    point = table.column("point").to_numpy().astype(np.uint64)
-    rep = table.column("replication").to_numpy().astype(np.uint64)
-    runs = point * np.uint64(replications) + rep
-    return np.unique(runs) if unique else runs
-
-
-class RunIdSet:
-    """A set of runs held as a sorted ``uint64`` array (8 bytes per run, not ~100).
-
-    Holds run indices (:meth:`SweepStore.done_runs`) or run ids (16 hex digits are exactly 64
-    bits; ``in`` accepts them as strings). Resuming a sweep of 10^7 runs holds 80 MB.
-    """
-
-    def __init__(self, ids: np.ndarray) -> None:
-        self.ids = np.unique(np.asarray(ids, dtype=np.uint64))
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def __contains__(self, item: object) -> bool:
-        if isinstance(item, str):
-            v = np.uint64(int(item, 16))
-        elif (
-            isinstance(item, (int, np.integer)) and not isinstance(item, bool) and 0 <= item < 2**64
-        ):
-            v = np.uint64(item)
-        else:
-            return False
-        i = int(np.searchsorted(self.ids, v))
-        return i < len(self.ids) and self.ids[i] == v
-
-    def contains(self, ids: np.ndarray) -> np.ndarray:
-        """Vectorised membership of ``uint64`` values."""
-        if not len(self.ids):
-            return np.zeros(len(ids), dtype=bool)
-        i = np.minimum(np.searchsorted(self.ids, ids), len(self.ids) - 1)
-        return self.ids[i] == ids
-
-
-def ids_u64(column: pa.ChunkedArray | pa.Array | list[str]) -> np.ndarray:
-    """Hex run ids → ``uint64``."""
-    values = column.to_pylist() if hasattr(column, "to_pylist") else column
-    return np.fromiter((int(v, 16) for v in values), dtype=np.uint64, count=len(values))
-
-
-def _conform(table: pa.Table) -> pa.Table:
-    return table if table.schema == MANIFEST_SCHEMA else table.cast(MANIFEST_SCHEMA)
-
-
-# ------------------------------------------------------------------------------ building parts
-
-
-def manifest_row(plan: SweepPlan, meta: Mapping[str, Any], part_id: str) -> dict[str, Any]:
-    """One manifest row from a worker's per-run metadata plus the run's identity."""
-    point, rep = int(meta["point"]), int(meta["replication"])
-    return {
-        "run_id": meta["run_id"],
-        "point": point,
-        "replication": rep,
-        "params": plan.params_json(point),
-        "seed_entropy": plan.seed,
-        "spawn_key": [point, rep] if plan.mode == "monte_carlo" else [point],
-        "status": meta.get("status", "done"),
-        "error": meta.get("error"),
-        "started_at": meta.get("started_at"),
-        "finished_at": meta.get("finished_at"),
-        "duration_s": meta.get("duration_s"),
-        "hostname": meta.get("hostname"),
-        "pid": meta.get("pid"),
-        "part": part_id,
-    }
-
-
-def manifest_table(plan: SweepPlan, metas: Sequence[Mapping[str, Any]], part_id: str) -> pa.Table:
-    return pa.Table.from_pylist(
-        [manifest_row(plan, m, part_id) for m in metas], schema=MANIFEST_SCHEMA
-    )
-
-
-def results_table(plan: SweepPlan, rows: pd.DataFrame) -> pa.Table:
-    """A results part: ids, one typed column per axis path (from the plan), then the metrics."""
-    table = pa.Table.from_pandas(rows, preserve_index=False).replace_schema_metadata(None)
-    uniq, inverse = np.unique(rows["point"].to_numpy(), return_inverse=True)
-    points = [plan.points[int(i)] for i in uniq]
-    for k, axis in enumerate(plan.axes):
-        values = [p[axis.path] for p in points]
-        if axis.type == "json":
-            values = [
-                None if v is None else json.dumps(v, ensure_ascii=False, default=str)
-                for v in values
-            ]
-        elif axis.type == "float":
-            values = [None if v is None else float(v) for v in values]
-        column = pa.array(values, _ARROW_TYPES[axis.type]).take(pa.array(inverse))
-        table = table.add_column(len(ID_COLUMNS) + k, axis.path, column)
-    return _normalise(table)
-
-
-def _normalise(table: pa.Table) -> pa.Table:
-    """Fixed types where pandas inference varies with the values of one task.
-
-    An all-``None`` date column (no lockout in any run of the task) would be ``null``-typed.
-    """
-    for k, f in enumerate(table.schema):
-        if pa.types.is_null(f.type) and f.name.endswith("_date"):
-            table = table.set_column(k, f.name, table.column(k).cast(pa.date32()))
-        elif pa.types.is_large_string(f.type):
-            table = table.set_column(k, f.name, table.column(k).cast(pa.string()))
-    return table
-
-
-def timeseries_table(frame: pd.DataFrame) -> pa.Table:
-    return _normalise(
-        pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
-    )
-
-
 def _write_table(table: pa.Table, path: Path) -> Path:
     return atomic_write(path, lambda p: pq.write_table(table, p))
 
 
-def _read(path: Path, columns: list[str] | None = None) -> pa.Table:
+def read_part(path: Path, columns: list[str] | None = None) -> pa.Table:
     try:
         return pq.read_table(path, columns=columns)
     except (OSError, pa.ArrowException) as exc:

@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from simlib.batch.executors import Runner
+from simlib.batch.parts import RunIdSet
 from simlib.batch.spec import SweepPlan
-from simlib.batch.store import RunIdSet
 from simlib.batch.worker import Task, TaskContext, TaskPoint
 
 __all__ = ["RunStream", "choose_batch_size", "part_id", "task_context", "task_runs"]

@@ -179,7 +179,7 @@ def test_second_writer_is_refused(tmp_path: Path) -> None:
 
 
 def test_run_id_set() -> None:
-    from simlib.batch.store import RunIdSet, ids_u64
+    from simlib.batch.parts import RunIdSet, ids_u64
 
     ids = ["ffffffffffffffff", "0000000000000001", "8000000000000000"]
     s = RunIdSet(ids_u64(ids))

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simlib.batch.executors import Runner
+from simlib.batch.parts import RunIdSet
 from simlib.batch.spec import SweepPlan, load_sweep
-from simlib.batch.store import RunIdSet
 from simlib.batch.tasks import (
     MAX_BATCH_SIZE,
     RunStream,
