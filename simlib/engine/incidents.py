@@ -1,8 +1,10 @@
 """Incident response: detect a lockout, build and ship an out-of-cycle fix, repeat.
 
-A fix is shipped only for a lockout an app release can cure: on the detection day d, a release
-built on d with the fix strategy (``incident_response.fix_strategy``, default the strategy
-itself) must work for some client kind that has locked users on d. Otherwise (a distrusted CA,
+A fix is shipped only when it helps someone the releases already out do not (:func:`helps`): on
+the detection day d, a release built on d with the fix strategy (``incident_response.fix_strategy``,
+default the strategy itself) must work for some client kind that has locked users on d and that
+the newest release fails too (or, with forced updates, that has more locked users than the day
+after the last fix's prompt). Otherwise (a distrusted CA,
 a trust-store change that cuts the pinned key out of every built chain) the day is *incurable*
 and nothing is shipped; ``incurable_lockout_days`` counts such days with locked users. A locked
 user is incurable on a day when a release built that day is locked for their client kind too; a
@@ -19,7 +21,7 @@ from simlib.engine.aggregate import fleet_counts, latest_locked, series_many
 from simlib.engine.tables import StrategyRun, StrategyTables
 from simlib.fleet.cohorts import Cohorts
 from simlib.fleet.counts import AtLeast
-from simlib.fleet.releases import Release, sort_releases
+from simlib.fleet.releases import Release, sort_releases, windows
 from simlib.strategies.switch import SwitchedStrategy
 
 if TYPE_CHECKING:
@@ -37,7 +39,7 @@ def run_strategy(
 
     An incident is detected on day d when the newest release fails for some clients, or when
     the lockout rate rises above ``threshold``; none is detected while a fix is in
-    preparation, and none on a day no release could cure (:func:`curable`). The fix is built
+    preparation, and none on a day a new fix would help nobody (:func:`helps`). The fix is built
     ``detect_days`` later with the pins of that day — the fix strategy's pins, for the fix and
     every later build, when ``fix_strategy`` is set — and released ``review_days`` after the
     build.
@@ -62,7 +64,8 @@ def run_strategy(
         trigger[: guard + 1] = False
         fresh = fresh_locks(sim, probe, kind, lock_threshold(sim))
         hits = [int(d) for d in np.flatnonzero(trigger)]
-        d = next((d for d in hits if curable(sim, tables, counts, fresh, d)), None)
+        last = fixes[-1].release_day if fixes else None
+        d = next((d for d in hits if helps(sim, tables, counts, fresh, d, last)), None)
         if d is None:
             break
         build = d + ir.detect_days
@@ -109,14 +112,41 @@ def locked_users(tables: StrategyTables, A: AtLeast, client: str, days: np.ndarr
     return ((at_least[:-1] - at_least[1:]) * np.asarray(lock, dtype=np.float64)).sum(axis=0)
 
 
-def curable(sim: Simulation, tables, counts, fresh: dict[str, np.ndarray], day: int) -> bool:
-    """Whether a release built on ``day`` (with the fix strategy) would work for some client
-    kind that has locked users on that day."""
+def helps(
+    sim: Simulation, tables, counts, fresh: dict[str, np.ndarray], day: int, last: int | None
+) -> bool:
+    """Whether a fix built on ``day`` helps someone the releases already out do not.
+
+    It does for a client kind with locked users on ``day`` that a release built that day
+    unlocks (``fresh``) when the newest release fails for it too: otherwise its locked users sit
+    on older versions and reach the newest release, which works, before any new fix. With
+    forced updates a fix's prompt also moves compliers onto the newest release, so it helps when
+    that client kind has more locked users than on the day after the last fix's prompt (``last``:
+    its release day; ``None``: no fix yet, and any locked user counts).
+    """
+    newest = int(windows(tables.release_days, sim.days)[day])
+    seg = int(tables.seg_of_day[day])
+    threshold = lock_threshold(sim)
     days = np.array([day])
-    return any(
-        not fresh[c.name][day] and locked_users(tables, counts[c.name], c.name, days)[0] > 0
-        for c in sim.clients
-    )
+    for c in sim.clients:
+        if fresh[c.name][day]:
+            continue
+        n = locked_users(tables, counts[c.name], c.name, days)[0]
+        if n <= 0:
+            continue
+        lk = tables.lock[c.name][newest, seg]
+        if (lk > threshold) if tables.per_day else bool(lk):
+            return True
+        if sim.comply_share > 0:
+            if last is None:
+                return True
+            # the last prompt moves compliers from the day after its release: until then, and
+            # while no one new is locked since, a new prompt reaches no one it would not
+            if day > last + 1:
+                before = locked_users(tables, counts[c.name], c.name, np.array([last + 1]))[0]
+                if n > before * (1 + 1e-12) + 1e-9:
+                    return True
+    return False
 
 
 def probe_strategy(sim: Simulation, strategy: PinningStrategy) -> tuple[PinningStrategy, str]:

@@ -191,3 +191,60 @@ def test_monte_carlo_follows_incident_response():
     )
     mc = monte_carlo(sc, 5, seed=1)
     assert (mc.replications["fix_releases"] == 1).all()
+
+
+# -- a fix is shipped only when it helps someone the releases already out do not ------------------
+# Two platforms; the host re-keys every 60 days (validity 90, renew 30 before: rotations on days
+# 60, 120, …, 360); releases every 45 days, built on their release day (b = 0, 45, 90, …). From
+# 2025-06-01 iOS distrusts the CA's new certificates (the first one is issued on day 180), so from
+# day 180 every iOS user, on any build, is locked for good, while Android keeps connecting.
+MIXED = {
+    "end": "2025-12-31",
+    "fleet.release_every_days": 45,
+    "fleet.build_lead_days": 0,
+    "fleet.platforms": {"android": 0.5, "ios": 0.5},
+    "hosts[0].validity_days": 90,
+    "hosts[0].renew_before_days": 30,
+    "hosts[0].key_policy": "rotate",
+    "events": [{"type": "ca_distrust", "date": "2025-06-01", "ca": "ca1", "platforms": ["ios"]}],
+    "incident_response": {"threshold": 0.001, "detect_days": 1, "review_days": 2},
+}
+
+
+def _rotations_newest_breaks(T: int = 365) -> list[int]:
+    """Rotation days r on which the newest release pins the old key: its build day < r."""
+    out = []
+    for r in range(60, T, 60):
+        newest_build = max(b for b in range(0, T, 45) if b <= r)
+        if newest_build < r:
+            out.append(r)
+    return out
+
+
+def test_fix_only_when_the_newest_release_fails():
+    """Without prompts a fix helps only where the newest release fails: rotations 60, 120, 240 and
+    300 (built 45, 90, 225, 270 before them), not 180 or 360 (a release is built that day) — and
+    not every 3 days while iOS is locked for good and old Android versions are locked."""
+    sc = make(MIXED, strategies=LEAF)
+    run = simulate(sc).runs["leaf"]
+    rotations = _rotations_newest_breaks()
+    assert rotations == [60, 120, 240, 300]
+    # detected on the rotation day, built detect_days = 1 later, released review_days = 2 after
+    assert [(f.build_day, f.release_day) for f in run.fixes] == [(r + 1, r + 3) for r in rotations]
+
+
+def test_forced_update_fix_helps_stragglers_once_per_lockout():
+    """With prompts (unpinned update check) a fix also moves compliers off broken old versions:
+    one fix per rotation, none repeated while the locked Android users only shrink."""
+    sc = make(
+        {
+            **MIXED,
+            "incident_response.forced_update": {"comply_share": 0.7},
+            "incident_response.update_check_host": None,
+        },
+        strategies=LEAF,
+    )
+    run = simulate(sc).runs["leaf"]
+    assert [(f.build_day, f.release_day) for f in run.fixes] == [
+        (r + 1, r + 3) for r in range(60, 365, 60)
+    ]
