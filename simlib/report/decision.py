@@ -148,7 +148,7 @@ def expected_costs(res, inputs: CostInputs) -> pd.DataFrame:
 
 #: Column -> one-line explanation (the report prints these under the table).
 COLUMN_NOTES: dict[str, str] = {
-    "rank": "position under the ranking rule stated above the table",
+    "rank": "position under the ranking rule stated above the table (strategies equal on every ranked number share a rank)",
     "users_ever_locked": "users (present at the start) locked out on at least one day",
     "locked_user_days": "sum over days of users locked out",
     "peak_lockout": "highest share of active users locked out on one day",
@@ -195,7 +195,7 @@ def ranked_table(res, inputs: CostInputs | None = None) -> pd.DataFrame:
     )
     order = pd.DataFrame(
         {
-            "cost": table["expected_cost"] if inputs.from_scenario else 0.0,
+            "cost": table["expected_cost"].round(6) if inputs.from_scenario else 0.0,
             "locked": table["locked_user_days"].round(6),
             "prot": -prot.round(9),
             "peak": table["peak_lockout"].round(9),
@@ -203,10 +203,14 @@ def ranked_table(res, inputs: CostInputs | None = None) -> pd.DataFrame:
         },
         index=table.index,
     )
-    ranked = table.loc[
-        order.sort_values(["cost", "locked", "prot", "peak", "pos"]).index
-    ].reset_index()
-    ranked.insert(0, "rank", np.arange(1, len(ranked) + 1))
+    keys = ["cost", "locked", "prot", "peak"]
+    order = order.sort_values([*keys, "pos"])
+    ranked = table.loc[order.index].reset_index()
+    # Strategies equal on every ranked number share a rank (1, 1, 1, 4): a tie is a tie, and the
+    # listed order among them is only the scenario's.
+    key_rows = [tuple(r) for r in order[keys].itertuples(index=False)]
+    ranks = [1 + next(j for j, k in enumerate(key_rows) if k == key) for key in key_rows]
+    ranked.insert(0, "rank", np.array(ranks, dtype=np.int64))
     ranked.attrs["rule"] = ranking_rule(inputs)
     return ranked
 
@@ -224,14 +228,31 @@ def ranking_rule(inputs: CostInputs) -> str:
 # ------------------------------------------------------------------------------ recommendation
 @dataclass(frozen=True)
 class Recommendation:
+    """The top of the ranking: ``strategy`` is the first listed of ``tied`` (every strategy of
+    rank 1; one name when nothing ties), and ``why`` says so when several tie."""
+
     strategy: str
     rule: str
     why: str
+    tied: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The recommendation as a reader sees it: one name, or the tied names."""
+        if len(self.tied) > 1:
+            return f"{_names(self.tied)} (tied)"
+        return self.strategy
+
+
+def _names(names: tuple[str, ...] | list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
 
 
 def recommendation(table: pd.DataFrame) -> Recommendation:
-    """The top of the ranking and why, in two sentences built from the numbers."""
+    """The top of the ranking and why, in two sentences built from the numbers; strategies tied
+    at the top (equal on every ranked number) are named together."""
     best = table.iloc[0]
+    top = tuple(str(n) for n in table.loc[table["rank"] == table["rank"].iloc[0], "strategy"])
     prot_cols = [c for c in table if c.startswith("protected_")]
     prot = float(best[prot_cols].mean()) if prot_cols else 0.0
     rule = str(table.attrs.get("rule", ""))
@@ -247,8 +268,20 @@ def recommendation(table: pd.DataFrame) -> Recommendation:
             f"user-days, peak {pct(best['peak_lockout'])}) and, among strategies tied on that, "
             f"protects the most: {pct(prot)} of users on average across attack classes."
         )
-    if len(table) > 1:
-        nxt = table.iloc[1]
+    if len(top) > 1:
+        what = "expected cost" if by_cost else "locked user-days, protection and peak lockout"
+        first = f"{_names(top)} tie: the same {what} " + (
+            f"({num(best['expected_cost'])})."
+            if by_cost
+            else f"({num(best['locked_user_days'])} locked user-days, {pct(prot)} protected "
+            f"on average, peak {pct(best['peak_lockout'])})."
+        )
+        first += (
+            " The simulation cannot choose between them: choose on what it does not model "
+            "(effort to run, what each needs in place below)."
+        )
+    if len(table) > len(top):
+        nxt = table.iloc[len(top)]
         if by_cost:
             second = (
                 f"The runner-up, {nxt['strategy']}, would cost {num(nxt['expected_cost'])}: "
@@ -260,9 +293,11 @@ def recommendation(table: pd.DataFrame) -> Recommendation:
                 f"The runner-up, {nxt['strategy']}, locks {num(nxt['locked_user_days'])} user-days "
                 f"(peak {pct(nxt['peak_lockout'])}) and protects {pct(nprot)} on average."
             )
+    elif len(table) > 1:
+        second = "No other strategy is compared."
     else:
         second = "It is the only strategy in the scenario."
-    return Recommendation(str(best["strategy"]), rule, f"{first} {second}")
+    return Recommendation(str(best["strategy"]), rule, f"{first} {second}", top)
 
 
 # ------------------------------------------------------------------------------ Pareto

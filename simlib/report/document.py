@@ -135,7 +135,7 @@ class DecisionReport:
         rec = self.recommended
         return Fragment(
             '<div class="simlib-answer" id="recommendation"><p><b>Recommendation: '
-            f'<span id="recommended">{_e(rec.strategy)}</span></b>.</p>'
+            f'<span id="recommended">{_e(rec.label)}</span></b>.</p>'
             f"<p>{_e(rec.why)}</p></div>"
         )
 
@@ -311,14 +311,26 @@ class DecisionReport:
 
     def prerequisites(self) -> Fragment:
         """What must be in place before shipping the recommended strategy, and its config."""
-        from simlib.report.prerequisites import config_snippet, prerequisites
+        from simlib.report.prerequisites import prerequisites
 
-        best = self.recommended.strategy
-        row = self.table[self.table["strategy"] == best].iloc[0]
-        pre = prerequisites(
-            self.result, best, incurable_user_days=float(row["incurable_user_days"])
-        )
-        parts = [f"<p>For <b>{_e(best)}</b>:</p>", table_html(pre, table_id="prerequisites")]
+        # Tied strategies each get their own list: one of them may already have what the
+        # other needs (a backup pin from another CA).
+        parts: list[str] = []
+        for k, best in enumerate(self.recommended.tied or (self.recommended.strategy,)):
+            row = self.table[self.table["strategy"] == best].iloc[0]
+            pre = prerequisites(
+                self.result, best, incurable_user_days=float(row["incurable_user_days"])
+            )
+            tied = " (tied)" if len(self.recommended.tied) > 1 else ""
+            table_id = "prerequisites" if k == 0 else f"prerequisites-{k + 1}"
+            parts += [f"<p>For <b>{_e(best)}</b>{tied}:</p>", table_html(pre, table_id=table_id)]
+            parts += self._snippet(best)
+        return Fragment("".join(parts))
+
+    def _snippet(self, best: str) -> list[str]:
+        from simlib.report.prerequisites import config_snippet
+
+        parts: list[str] = []
         snippet = config_snippet(self.result, best)
         if snippet is not None and snippet.command:
             parts.append(
@@ -331,4 +343,4 @@ class DecisionReport:
                 )
             for fmt_name, why in snippet.refused.items():
                 parts.append(f"<p><b>{_e(fmt_name)}</b>: not written — {_e(why.rstrip('.'))}.</p>")
-        return Fragment("".join(parts))
+        return parts

@@ -161,3 +161,55 @@ def test_incurable_and_recovery_columns_come_from_the_result(res) -> None:
         dates = res.timeseries[res.timeseries.strategy == name]["date"].to_numpy()
         expected = list(dates[res.breaks(name)])
         assert list(rec[rec.strategy == name]["event_date"].to_numpy()) == expected
+
+
+# -- ties --------------------------------------------------------------------------------------
+# No event and a key reused for ever: nothing any strategy pins ever changes, so no strategy locks
+# anyone, and root, root + a backup CA and the intermediate all reject both attacks alike.
+TIED = [
+    {"name": "leaf", "pin": "leaf_spki"},
+    {"name": "root", "pin": "root_spki"},
+    {"name": "root + ca2", "pin": "root_spki", "backup": ["ca:ca2"]},
+    {"name": "intermediate", "pin": "intermediate_spki"},
+    {"name": "none", "pin": "none"},
+]
+
+
+def _tied_report():
+    from simlib.report.document import DecisionReport
+
+    sc = make(
+        {"hosts[0].key_policy": "reuse", "attacks": ["rogue_ca"]},
+        strategies=TIED,
+    )
+    return DecisionReport(simlib.simulate(sc))
+
+
+def test_a_tie_is_reported_as_a_tie() -> None:
+    rep = _tied_report()
+    table = rep.table.set_index("strategy")
+    assert (table["locked_user_days"] == 0).all()
+    top = list(table.index[table["rank"] == 1])
+    # every pin that rejects the rogue CA's chain ties on every ranked number; "none" ranks below
+    assert top == ["leaf", "root", "root + ca2", "intermediate"]
+    assert table.loc["none", "rank"] == 5
+    rec = rep.recommended
+    assert rec.tied == tuple(top) and rec.strategy == "leaf"
+    assert rec.label == "leaf, root, root + ca2 and intermediate (tied)"
+    assert "tie" in rec.why and "cannot choose" in rec.why
+    assert "The runner-up, none," in rec.why
+
+
+def test_tied_strategies_each_get_their_prerequisites() -> None:
+    html = _tied_report().prerequisites().html
+    for name in ("leaf", "root", "root + ca2", "intermediate"):
+        assert f"<b>{name}</b> (tied)" in html
+    assert html.count("<table") == 4
+
+
+def test_no_tie_keeps_one_name() -> None:
+    sc = make({"attacks": ["rogue_ca"]}, strategies=TIED[:2])
+    from simlib.report.document import DecisionReport
+
+    rec = DecisionReport(simlib.simulate(sc)).recommended
+    assert len(rec.tied) == 1 and rec.label == rec.strategy
