@@ -83,7 +83,7 @@ class ChainTable:
                     b |= {it.day + a.key_age_days for it in calendar.by_host[h]}
                     b |= {it.expires_day + 1 for it in calendar.by_host[h]}
                 if a.name == "rogue_ca" and a.ca is not None:
-                    b |= self._intermediate_change_days(a.ca)
+                    b |= calendar.active_change_days(a.ca)
             host_bounds[h] = {d for d in b if 0 <= d < T}
         self.seg_start = np.array(sorted(set().union(*host_bounds.values())))
         self.seg_of_day = np.searchsorted(self.seg_start, np.arange(T), side="right") - 1
@@ -100,18 +100,6 @@ class ChainTable:
                     self.attack[(a.label, h, c.name)] = self._build(
                         starts, spread, lambda d, a=a, h=h, c=c: self._attack(a, h, c, d)
                     )
-
-    def _intermediate_change_days(self, ca: str) -> set[int]:
-        sc = self.calendar.scenario
-        keys = self.calendar.cas[ca]
-        days = {d for d, _ in keys.overrides}
-        for spec in keys.spec.intermediates:
-            for date in (spec.active_from, spec.active_until):
-                if date is not None:
-                    days.add(sc.day(date))
-            if spec.not_after is not None:
-                days.add(sc.day(spec.not_after) + 1)
-        return days
 
     def _build(self, starts: np.ndarray, spread: np.ndarray, row) -> Chains:
         # Rows padded in Python and converted once: per-cell numpy writes cost more than the rows.

@@ -19,10 +19,14 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar
 
-from simlib.model import CADistrust, Scenario, TrustStoreChange
+from simlib.model import Scenario
+from simlib.model.effects import AnchorChange, Distrust, TrustEffect
 from simlib.server.calendar import CertificateCalendar
 from simlib.vocabulary import PLATFORM_TABLE
+
+_E = TypeVar("_E", bound=TrustEffect)
 
 
 @dataclass(frozen=True)
@@ -39,23 +43,33 @@ class ClientKind:
     path_building: str = "first_anchor"  # or "legacy" (OpenSSL 1.0.x: the served chain to its end)
 
 
+def trust_effects(scenario: Scenario, kind: type[_E]) -> list[tuple[int, _E]]:
+    """(event index, effect) of every ``kind`` of trust effect the events declare, in order."""
+    return [
+        (i, effect)
+        for i, ev in enumerate(scenario.events)
+        for effect in ev.trust_effects(scenario.day)
+        if isinstance(effect, kind)
+    ]
+
+
+def anchor_changes(scenario: Scenario) -> list[tuple[int, AnchorChange]]:
+    """The changes that split a platform's devices: one device group reached, one not."""
+    return trust_effects(scenario, AnchorChange)
+
+
 def client_kinds(scenario: Scenario) -> list[ClientKind]:
     out = []
     for platform, spec in scenario.fleet.platforms.items():
         if spec.share <= 0:
             continue
-        changes = [
-            (i, ev)
-            for i, ev in enumerate(scenario.events)
-            if isinstance(ev, TrustStoreChange)
-            and (ev.platforms is None or platform in ev.platforms)
-        ]
+        changes = [(i, ch) for i, ch in anchor_changes(scenario) if ch.reaches(platform)]
         matcher = PLATFORM_TABLE[platform].clients[spec.client]  # one home: simlib.vocabulary
         for mask in itertools.product((True, False), repeat=len(changes)):
             share = spec.share
             applied = []
-            for (i, ev), on in zip(changes, mask, strict=True):
-                share *= ev.share if on else 1 - ev.share
+            for (i, change), on in zip(changes, mask, strict=True):
+                share *= change.share if on else 1 - change.share
                 if on:
                     applied.append(i)
             if share <= 0:
@@ -106,19 +120,14 @@ class TrustModel:
         self._changes: list[tuple[int, int, frozenset[int], frozenset[int]]] = []
         self._path_changes: list[tuple[int, int, str]] = []
         self._distrust: list[tuple[int, str, tuple[str, ...] | None]] = []
-        for i, ev in enumerate(sc.events):
-            if isinstance(ev, TrustStoreChange):
-                self._changes.append(
-                    (i, sc.day(ev.date), self._refs(ev.add), self._refs(ev.remove))
-                )
-                if ev.path_building is not None:
-                    self._path_changes.append((i, sc.day(ev.date), ev.path_building))
-            elif isinstance(ev, CADistrust):
-                self._distrust.append(
-                    (sc.day(ev.date), ev.ca, tuple(ev.platforms) if ev.platforms else None)
-                )
+        for i, change in anchor_changes(sc):
+            self._changes.append((i, change.day, self._refs(change.add), self._refs(change.remove)))
+            if change.path_building is not None:
+                self._path_changes.append((i, change.day, change.path_building))
+        for _i, distrust in trust_effects(sc, Distrust):
+            self._distrust.append((distrust.day, distrust.ca, distrust.platforms))
 
-    def _refs(self, refs: list[str]) -> frozenset[int]:
+    def _refs(self, refs: tuple[str, ...]) -> frozenset[int]:
         out = []
         for ref in refs:
             ca, _, inter = ref.partition("/")

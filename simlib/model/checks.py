@@ -11,8 +11,9 @@ from simlib.model.base import (
     MIN_DATE,
 )
 from simlib.model.budget import budget_problem
+from simlib.model.effects import AnchorChange, Reference
 from simlib.model.scenario import Scenario
-from simlib.model.server import CADistrust, CASpec, IntermediateChange, TrustStoreChange
+from simlib.model.server import CASpec
 from simlib.model.strategies import CAIntermediates, CARoot, NextKey, StrategySpec
 
 
@@ -79,42 +80,21 @@ def _semantic_checks(sc: Scenario) -> None:
         date = getattr(ev, "date", None)
         if date is not None and not (sc.start <= date <= sc.end):
             fail(f"{where}.date", f"must be between start ({sc.start}) and end ({sc.end})")
-        for field in ("to", "ca", "replacement"):
-            ref = getattr(ev, field, None)
-            if ref is not None and ref not in cas:
-                fail(f"{where}.{field}", f"unknown CA '{clip(ref)}'")
-        hosts = getattr(ev, "hosts", None) or []
-        host = getattr(ev, "host", None)
-        for j, ref in enumerate([*hosts, *([host] if host else [])]):
-            if ref not in known_hosts:
-                fail(f"{where}.host" + (f"s[{j}]" if hosts else ""), f"unknown host '{clip(ref)}'")
-        if isinstance(ev, IntermediateChange):
-            known = {x.name for x in cas[ev.ca].intermediates}
-            if not ev.active:
-                fail(f"{where}.active", "needs at least one intermediate")
-            for j, name in enumerate(ev.active):
-                if name not in known:
-                    fail(
-                        f"{where}.active[{j}]", f"'{clip(name)}' is not an intermediate of {ev.ca}"
-                    )
-        if isinstance(ev, TrustStoreChange):
-            for field in ("add", "remove"):
-                for j, ref in enumerate(getattr(ev, field)):
-                    msg = _anchor_ref_problem(ref, cas)
-                    if msg:
-                        fail(f"{where}.{field}[{j}]", msg)
-            if not ev.add and not ev.remove and ev.path_building is None:
-                fail(where, "a trust_store_change needs 'add', 'remove' or 'path_building'")
-        if isinstance(ev, CADistrust) and ev.migrate_on is not None and ev.migrate_on > ev.date:
-            fail(f"{where}.migrate_on", "must be on or before the distrust date")
+        for ref in ev.references():
+            msg = _reference_problem(ref, cas, known_hosts)
+            if msg:
+                fail(f"{where}.{ref.path}", msg)
+        for path, msg in ev.problems():
+            fail(f"{where}.{path}" if path else where, msg)
 
+    splits = [
+        (i, change)
+        for i, ev in enumerate(sc.events)
+        for change in ev.trust_effects(sc.day)
+        if isinstance(change, AnchorChange)
+    ]
     for platform in sc.fleet.platforms:
-        idx = [
-            i
-            for i, ev in enumerate(sc.events)
-            if isinstance(ev, TrustStoreChange)
-            and (ev.platforms is None or platform in ev.platforms)
-        ]
+        idx = [i for i, change in splits if change.reaches(platform)]
         if len(idx) > MAX_TRUST_CHANGES:
             # each change splits the platform's devices in two: 2^n device groups
             fail(
@@ -206,6 +186,23 @@ def _check_strategy(sc: Scenario, st: StrategySpec, where: str, fail) -> None:
                     )
     if st.intermediates == "all" and st.pin != "intermediate_spki":
         fail(f"{where}.intermediates", "applies to pin: intermediate_spki only")
+
+
+def _reference_problem(ref: Reference, cas: Mapping[str, CASpec], hosts: set[str]) -> str | None:
+    """What is wrong with a name an event refers to (None: it names something declared)."""
+    if ref.kind == "ca":
+        return None if ref.name in cas else f"unknown CA '{clip(ref.name)}'"
+    if ref.kind == "host":
+        return None if ref.name in hosts else f"unknown host '{clip(ref.name)}'"
+    if ref.kind == "intermediate":
+        of = cas.get(ref.of or "")
+        if of is None:
+            return f"unknown CA '{clip(ref.of or '')}'"
+        known = {x.name for x in of.intermediates}
+        return (
+            None if ref.name in known else f"'{clip(ref.name)}' is not an intermediate of {of.name}"
+        )
+    return _anchor_ref_problem(ref.name, cas)
 
 
 def _anchor_ref_problem(ref: str, cas: Mapping[str, CASpec]) -> str | None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 
 from simlib.errors import clip, format_loc
+from simlib.model.server import EVENT_TYPES
 
 _MESSAGES = {
     "greater_than_equal": lambda c: f"must be ≥ {c['ge']}",
@@ -95,16 +96,16 @@ def describe_validation_error(err: Mapping[str, Any]) -> tuple[str, str]:
     return format_loc(loc), msg
 
 
-_UNION_TAGS = {
-    "ca_migration",
-    "key_compromise",
-    "mass_revocation",
-    "intermediate_change",
-    "ca_distrust",
-    "trust_store_change",
-    "RotateEvery",
-    "function-after",
-}
+# Location parts pydantic adds for union branches, not field names: each event's ``type`` tag
+# (read from the event models, so a new event is dropped too), the class name of a model branch
+# of a plain union (``key_policy: 'reuse' | RotateEvery``) and the after-validator wrapper.
+_UNION_TAGS = frozenset(
+    {
+        *(get_args(event.model_fields["type"].annotation)[0] for event in EVENT_TYPES),
+        "RotateEvery",
+        "function-after",
+    }
+)
 
 
 def pick_validation_error(errors: list[Mapping[str, Any]]) -> Mapping[str, Any]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from collections.abc import Iterator, Mapping
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     ConfigDict,
@@ -25,6 +25,20 @@ from simlib.model.base import (
     _check_increasing,
     _Model,
     _Named,
+)
+from simlib.model.effects import (
+    ActiveIntermediates,
+    AnchorChange,
+    DayOf,
+    Distrust,
+    EventEffects,
+    IssuanceEffect,
+    PlannedSwitch,
+    Reference,
+    Reissue,
+    Revocation,
+    TrustEffect,
+    list_refs,
 )
 
 
@@ -183,7 +197,11 @@ def _rotate_every(policy: Literal["reuse", "rotate"] | RotateEvery) -> int:
     return policy.rotate_every
 
 
-class _Event(_Model):
+# Events: each declares what it names and what it does (``simlib.model.effects``); a new event
+# type is one class here and one member of the ``Event`` union.
+
+
+class _Event(EventEffects, _Model):
     date: Date | None = None
     #: At most one a day on average (each occurrence re-issues certificates).
     rate_per_year: Annotated[float, Field(gt=0, le=365)] | None = None
@@ -195,7 +213,7 @@ class _Event(_Model):
         return self
 
 
-class _DatedEvent(_Model):
+class _DatedEvent(EventEffects, _Model):
     date: Date
 
 
@@ -205,10 +223,30 @@ class CAMigration(_DatedEvent):
     hosts: Annotated[list[str], Field(max_length=MAX_ITEMS)] | None = None  # default: every host
     when: Literal["immediate", "next_renewal"] = "immediate"
 
+    def references(self) -> Iterator[Reference]:
+        yield Reference("to", "ca", self.to)
+        yield from list_refs("hosts", self.hosts, "host")
+
+    def issuance_effects(self, host: str, day: int, day_of: DayOf) -> tuple[IssuanceEffect, ...]:
+        if self.hosts is not None and host not in self.hosts:
+            return ()
+        if self.when == "immediate":
+            return (Reissue(day, "ca_migration", switch_to=self.to),)
+        return (PlannedSwitch(day, self.to),)
+
 
 class KeyCompromise(_Event):
     type: Literal["key_compromise"]
     host: str | None = None  # default: every host
+
+    def references(self) -> Iterator[Reference]:
+        if self.host is not None:
+            yield Reference("host", "host", self.host)
+
+    def issuance_effects(self, host: str, day: int, day_of: DayOf) -> tuple[IssuanceEffect, ...]:
+        if self.host not in (None, host):
+            return ()
+        return (Reissue(day, "key_compromise", rekey=True),)
 
 
 class MassRevocation(_Event):
@@ -216,11 +254,29 @@ class MassRevocation(_Event):
     ca: str
     within_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = 5
 
+    def references(self) -> Iterator[Reference]:
+        yield Reference("ca", "ca", self.ca)
+
+    def issuance_effects(self, host: str, day: int, day_of: DayOf) -> tuple[IssuanceEffect, ...]:
+        return (Revocation(day, self.ca, self.within_days),)
+
 
 class IntermediateChange(_DatedEvent):
     type: Literal["intermediate_change"]
     ca: str
     active: Annotated[list[str], Field(max_length=MAX_ITEMS)]
+
+    def references(self) -> Iterator[Reference]:
+        yield Reference("ca", "ca", self.ca)
+        for j, name in enumerate(self.active):
+            yield Reference(f"active[{j}]", "intermediate", name, of=self.ca)
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        if not self.active:
+            yield "active", "needs at least one intermediate"
+
+    def ca_effects(self, day_of: DayOf) -> tuple[ActiveIntermediates, ...]:
+        return (ActiveIntermediates(day_of(self.date), self.ca, tuple(self.active)),)
 
 
 class CADistrust(_DatedEvent):
@@ -230,6 +286,31 @@ class CADistrust(_DatedEvent):
     replacement: str | None = None
     migrate_on: Date | None = None  # default: the distrust date
     when: Literal["immediate", "next_renewal"] = "next_renewal"
+
+    def references(self) -> Iterator[Reference]:
+        yield Reference("ca", "ca", self.ca)
+        if self.replacement is not None:
+            yield Reference("replacement", "ca", self.replacement)
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        if self.migrate_on is not None and self.migrate_on > self.date:
+            yield "migrate_on", "must be on or before the distrust date"
+
+    def issuance_effects(self, host: str, day: int, day_of: DayOf) -> tuple[IssuanceEffect, ...]:
+        # Hosts of the distrusted CA move to the replacement (every host: only those on the CA).
+        if self.replacement is None:
+            return ()
+        on = day_of(self.migrate_on) if self.migrate_on else day
+        if self.when == "immediate":
+            reissue = Reissue(
+                on, "distrust_migration", switch_to=self.replacement, only_if_on_ca=self.ca
+            )
+            return (reissue,)
+        return (PlannedSwitch(on, self.replacement, only_if_on_ca=self.ca),)
+
+    def trust_effects(self, day_of: DayOf) -> tuple[TrustEffect, ...]:
+        platforms = tuple(self.platforms) if self.platforms else None
+        return (Distrust(day_of(self.date), self.ca, platforms),)
 
 
 class TrustStoreChange(_DatedEvent):
@@ -241,6 +322,26 @@ class TrustStoreChange(_DatedEvent):
     #: The reached devices build paths this way from the date on (default: unchanged).
     path_building: Literal["first_anchor", "legacy"] | None = None
 
+    def references(self) -> Iterator[Reference]:
+        yield from list_refs("add", self.add, "anchor")
+        yield from list_refs("remove", self.remove, "anchor")
+
+    def problems(self) -> Iterator[tuple[str, str]]:
+        if not self.add and not self.remove and self.path_building is None:
+            yield "", "a trust_store_change needs 'add', 'remove' or 'path_building'"
+
+    def trust_effects(self, day_of: DayOf) -> tuple[TrustEffect, ...]:
+        platforms = None if self.platforms is None else tuple(self.platforms)
+        change = AnchorChange(
+            day_of(self.date),
+            platforms,
+            self.share,
+            tuple(self.add),
+            tuple(self.remove),
+            self.path_building,
+        )
+        return (change,)
+
 
 Event = Annotated[
     CAMigration
@@ -251,3 +352,6 @@ Event = Annotated[
     | TrustStoreChange,
     Field(discriminator="type"),
 ]
+
+#: Every event model, from the ``Event`` union (the one list of event types).
+EVENT_TYPES: tuple[type[EventEffects], ...] = get_args(get_args(Event)[0])

@@ -36,6 +36,11 @@ def _at(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), _UTC)
 
 
+def _end_of(day: dt.date) -> dt.datetime:
+    """The last second of ``day``: a one-day validity's notAfter (the one rule, ``validity``)."""
+    return validity(day, 1)[1]
+
+
 class RealPki:
     """Lazily built keys and certificates for one calendar."""
 
@@ -155,7 +160,7 @@ class RealPki:
             spec = self.calendar.cas[ca].spec
             nb, na = self._ca_window
             if spec.root_not_after:
-                na = _at(spec.root_not_after) + dt.timedelta(days=1, seconds=-1)
+                na = _end_of(spec.root_not_after)
             priv = self.private_key(self.calendar.cas[ca].root_key)
             self._certs[key] = make_root(
                 priv,
@@ -177,7 +182,7 @@ class RealPki:
             spec = next(i for i in keys.spec.intermediates if i.name == name)
             nb, na = self._ca_window
             if spec.not_after:
-                na = _at(spec.not_after) + dt.timedelta(days=1, seconds=-1)
+                na = _end_of(spec.not_after)
             issuer_cert, issuer_key = self.signer(keys.root_key, self.root_cert(ca))
             self._certs[key] = make_intermediate(
                 self.private_key(keys.int_keys[name]).public_key(),
@@ -200,7 +205,7 @@ class RealPki:
         if key not in self._certs:
             nb, na = self._ca_window
             if cross.until:
-                na = _at(cross.until) + dt.timedelta(days=1, seconds=-1)
+                na = _end_of(cross.until)
             issuer_cert, issuer_key = self.signer(
                 self.calendar.cas[cross.ca].root_key, self.root_cert(cross.ca)
             )

@@ -7,6 +7,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simlib.server.calendar import CertificateCalendar
 from tests.conftest import make
@@ -191,3 +193,76 @@ class TestEvents:
             0
         ] == dt.timedelta(days=90, seconds=-1)
         assert np.all(frame["serial"] > 0)
+
+
+class TestActiveChangeDays:
+    """``active_change_days`` is the one rule for when a CA's active set can change."""
+
+    def test_closed_form(self):
+        c = cal(
+            {
+                "cas[0].intermediates": [
+                    {"name": "I1", "not_after": "2025-05-31"},
+                    {"name": "I2", "active_from": "2025-03-01", "active_until": "2025-09-01"},
+                ]
+            },
+            events=[
+                {"type": "intermediate_change", "date": "2025-10-01", "ca": "ca1", "active": ["I2"]}
+            ],
+        )
+        d = c.scenario.day
+        assert c.active_change_days("ca1") == {
+            d(dt.date(2025, 3, 1)),
+            d(dt.date(2025, 9, 1)),
+            d(dt.date(2025, 6, 1)),  # the day after I1's not_after
+            d(dt.date(2025, 10, 1)),
+        }
+        assert c.active_change_days("ca2") == set()
+
+    @settings(max_examples=40, deadline=None)
+    @given(
+        st.lists(
+            st.tuples(
+                st.none() | st.integers(0, 364),
+                st.none() | st.integers(0, 364),
+                st.none() | st.integers(0, 364),
+            ),
+            min_size=1,
+            max_size=4,
+        ),
+        st.lists(st.tuples(st.integers(0, 364), st.integers(1, 15)), max_size=3),
+    )
+    def test_the_active_set_changes_only_on_those_days(self, windows, changes):
+        date = lambda n: str(dt.date(2025, 1, 1) + dt.timedelta(days=n))  # noqa: E731
+        inters = []
+        for j, (a, b, x) in enumerate(windows):
+            spec = {"name": f"I{j}"}
+            if a is not None:
+                spec["active_from"] = date(a)
+            if b is not None and (a is None or b > a):
+                spec["active_until"] = date(b)
+            if x is not None:
+                spec["not_after"] = date(x)
+            inters.append(spec)
+        names = [s["name"] for s in inters]
+        events = [
+            {
+                "type": "intermediate_change",
+                "date": date(day),
+                "ca": "ca2",
+                "active": [n for k, n in enumerate(names) if mask >> k & 1] or names[:1],
+            }
+            for day, mask in changes
+        ]
+        # ca2 issues nothing (the host is on ca1), so any windows are valid
+        c = cal({"cas[1].intermediates": inters}, events=events)
+        days = c.active_change_days("ca2")
+        sets = [c.active_intermediates("ca2", d) for d in range(c.days)]
+        for d in range(1, c.days):
+            if d not in days:
+                assert sets[d] == sets[d - 1], d
+        first = {}
+        for d, names_on in enumerate(sets):
+            for n in names_on:
+                first.setdefault(n, d)
+        assert c._first_active("ca2") == first
