@@ -20,6 +20,7 @@ before the strategy's next break). Rows resting on an unconfirmed source say so 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -33,8 +34,6 @@ __all__ = ["COLUMNS", "RECOVERED_SHARE", "calendar", "dated_events"]
 
 #: A lockout counts as over once the locked share is below this (1 %).
 RECOVERED_SHARE = 0.01
-#: World cap schedules of catalogue CAs (used only when the scenario names such a CA).
-WORLD_SCHEDULES = {"letsencrypt": "letsencrypt-classic", "amazon": "acm"}
 
 COLUMNS = [
     "date",
@@ -61,23 +60,25 @@ class DatedEvent:
     confidence: str  # primary / secondary / unconfirmed, or "scenario" / "simulated"
 
 
+def _world_cap_events(schedule: str, name: str, suffix: str = "") -> list[DatedEvent]:
+    """One event per step of a world cap schedule, saying what the cap was before."""
+    from simlib.world.caps import schedule_steps
+
+    out, was = [], ""
+    for step in schedule_steps(schedule):
+        what = f"{name} {was}{step.max_days} days{suffix}"
+        source = f"validity-caps.csv: {step.source}"
+        out.append(DatedEvent(step.effective_date, "validity_cap", what, source, step.confidence))
+        was = f"{step.max_days} → "
+    return out
+
+
 def _cap_events(sc: Scenario) -> list[DatedEvent]:
-    from simlib.world.caps import load_caps
+    from simlib.world.caps import profile_schedule
 
     out: list[DatedEvent] = []
     if sc.validity_cap == "cabf":
-        steps = load_caps()["cabf"]
-        for prev, step in zip((None, *steps[:-1]), steps, strict=True):
-            was = f"{prev.max_days} → " if prev else ""
-            out.append(
-                DatedEvent(
-                    step.effective_date,
-                    "validity_cap",
-                    f"CA/B Forum cap {was}{step.max_days} days",
-                    f"validity-caps.csv: {step.source}",
-                    step.confidence,
-                )
-            )
+        out += _world_cap_events("cabf", "CA/B Forum cap")
     elif isinstance(sc.validity_cap, list):
         for step in sc.validity_cap:
             out.append(
@@ -100,25 +101,16 @@ def _cap_events(sc: Scenario) -> list[DatedEvent]:
                     "scenario",
                 )
             )
-        schedule = WORLD_SCHEDULES.get(ca.name)
+        # a scenario CA named like a catalogue CA: its default profile's world schedule
+        schedule = profile_schedule(ca.name)
         if schedule is not None:
-            steps = load_caps()[schedule]
-            for prev, step in zip((None, *steps[:-1]), steps, strict=True):
-                was = f"{prev.max_days} → " if prev else ""
-                out.append(
-                    DatedEvent(
-                        step.effective_date,
-                        "validity_cap",
-                        f"{schedule} {was}{step.max_days} days (world data)",
-                        f"validity-caps.csv: {step.source}",
-                        step.confidence,
-                    )
-                )
+            out += _world_cap_events(schedule, schedule, " (world data)")
     return out
 
 
 def _roadmap_events(sc: Scenario) -> list[DatedEvent]:
     from simlib.world.catalogue import catalogue
+    from simlib.world.extrapolation import extrapolated_events
     from simlib.world.roadmap import events
 
     known = set(catalogue().cas)
@@ -131,10 +123,16 @@ def _roadmap_events(sc: Scenario) -> list[DatedEvent]:
             out.append(
                 DatedEvent(e.date, "ca_roadmap", what, f"ca-roadmap.csv: {e.source}", e.confidence)
             )
+        # past the published roadmap: the CA's practice continued (every row an assumption)
+        for e in extrapolated_events(ca.name, sc.start, sc.end):
+            what = f"{ca.name} {e.kind.replace('_', ' ')}: {e.detail}"
+            out.append(DatedEvent(e.date, "ca_roadmap", what, e.source, e.confidence))
     return out
 
 
 def _scenario_events(sc: Scenario) -> list[DatedEvent]:
+    from simlib.world.extrapolation import assumption_label
+
     out = []
     for ev in sc.events:
         day = getattr(ev, "date", None)
@@ -142,8 +140,13 @@ def _scenario_events(sc: Scenario) -> list[DatedEvent]:
             continue
         fields = ev.model_dump(exclude={"type", "date"}, exclude_none=True, by_alias=True)
         detail = ", ".join(f"{k}={v}" for k, v in fields.items() if v not in ([], {}))
+        # an intermediate_change the host shorthand made from extrapolated sets is an assumption
+        assumed = next(filter(None, map(assumption_label, getattr(ev, "active", None) or [])), None)
+        source, confidence = (
+            ("scenario", "scenario") if assumed is None else (assumed, "unconfirmed")
+        )
         out.append(
-            DatedEvent(day, "scenario_event", f"{ev.type} {detail}".strip(), "scenario", "scenario")
+            DatedEvent(day, "scenario_event", f"{ev.type} {detail}".strip(), source, confidence)
         )
     for ca in sc.cas:
         if ca.root_not_after is not None:
@@ -160,17 +163,21 @@ def _scenario_events(sc: Scenario) -> list[DatedEvent]:
 
 
 def _renewals(issuances: pd.DataFrame) -> list[DatedEvent]:
+    from simlib.world.extrapolation import assumption_label
+
     out = []
     for row in issuances.itertuples(index=False):
         day = pd.Timestamp(row.date).date()
+        # a leaf from an intermediate invented past the CA's roadmap rests on an assumption
+        assumed = assumption_label(str(row.intermediate))
         out.append(
             DatedEvent(
                 day,
                 "renewal",
                 f"{row.host}: {row.reason} ({row.ca} / {row.intermediate}, "
                 f"{row.lifetime_days} days)",
-                "simulated",
-                "simulated",
+                "simulated" if assumed is None else f"simulated; {assumed}",
+                "simulated" if assumed is None else "unconfirmed",
             )
         )
     return out
@@ -217,7 +224,7 @@ def _effects(
 
 
 def calendar(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     today: dt.date | str | None = None,
     *,
     window_days: int = 7,
@@ -226,12 +233,27 @@ def calendar(
     """One row per (dated event from ``today`` to the end, strategy): see the module doc.
 
     ``result``: the expected-mode result of ``scenario`` if the caller has it (else simulated).
+    ``scenario`` may be a path (read with :func:`simlib.load_scenario`); a bad file, ``today`` or
+    ``window_days`` is a :class:`~simlib.errors.ScenarioError`, another type a ``TypeError``.
     """
     from simlib._dates import to_date
     from simlib.api import simulate
+    from simlib.errors import ScenarioError
+    from simlib.model import Scenario, load_scenario
     from simlib.results.recovery import recovery_days
 
-    start = _default_today(scenario) if today is None else to_date(today)
+    if isinstance(scenario, (str, os.PathLike)):
+        scenario = load_scenario(scenario)
+    elif not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario or a path, not {type(scenario).__name__}")
+    if isinstance(window_days, bool) or not isinstance(window_days, int):
+        raise TypeError(f"window_days must be a whole number, not {type(window_days).__name__}")
+    if window_days < 0:
+        raise ScenarioError("calendar()", "window_days", f"must be 0 or more, not {window_days}")
+    try:
+        start = _default_today(scenario) if today is None else to_date(today)
+    except ValueError as exc:
+        raise ScenarioError("calendar()", "today", str(exc)) from None
     res = simulate(scenario) if result is None else result
     ts = res.timeseries.sort_values(["strategy", "date"])
     series = {}

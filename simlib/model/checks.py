@@ -12,6 +12,7 @@ from simlib.model.base import (
 )
 from simlib.model.budget import budget_problem
 from simlib.model.effects import AnchorChange, Reference
+from simlib.model.horizon import horizon_gaps
 from simlib.model.scenario import Scenario
 from simlib.model.server import CASpec
 from simlib.model.strategies import CAIntermediates, CARoot, NextKey, StrategySpec
@@ -148,6 +149,11 @@ def _semantic_checks(sc: Scenario) -> None:
                         f"economics.loss_per_successful_attack.{label}",
                         "not an attack of this scenario",
                     )
+
+    # a stretch where a host's CA has no active intermediate and a renewal must fall: refused
+    # here, so `validate` fails where `run` would
+    for gap in horizon_gaps(sc):
+        fail(gap.where, gap.message)
 
     problem = budget_problem(sc)
     if problem is not None:

@@ -9,7 +9,11 @@ names a catalogue CA (``simlib.world.catalogue()``) not declared under ``cas``, 
   issues from for that key type and profile over the horizon (catalogue names, with their real
   expiry), the root they chain to at ``start``, the catalogue's ``selection``, and the profile's
   validity schedule (``data/world/validity-caps.csv``); the dated active sets become
-  ``intermediate_change`` events;
+  ``intermediate_change`` events. Past the CA's last published set the sets come from its
+  documented practice (:func:`simlib.world.extrapolation.extend`): generated stand-in
+  intermediates named ``<ca> extrapolated RSA 2027a``, each an assumption (a
+  :class:`~simlib.errors.ScenarioWarning` says so); a set that runs out inside the horizon
+  is an error here, not at ``run``;
 * a catalogue CA named only by a strategy's backup (``ca:<name>``, ``intermediates:<name>``),
   neither declared nor served by a host, becomes a ``cas`` entry the same way (RSA, the CA's
   default profile; a CA issuing nothing on ``start`` gets its first root and the intermediates
@@ -28,21 +32,9 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["KEY_TYPES", "PROFILES", "SHORTHAND", "TOOLS", "resolve_hosts", "resolve_pinned_cas"]
+__all__ = ["SHORTHAND", "resolve_hosts", "resolve_pinned_cas"]
 
 SHORTHAND = ("profile", "tool", "key_type")
-KEY_TYPES = ("rsa", "ecdsa")
-TOOLS = ("certbot", "cert-manager", "caddy", "acm")
-#: catalogue CA -> profile -> validity-cap schedule (None: the scenario's ``validity_cap`` only)
-PROFILES: dict[str, dict[str, str | None]] = {
-    "letsencrypt": {
-        "classic": "letsencrypt-classic",
-        "tlsserver": "letsencrypt-tlsserver",
-        "shortlived": "letsencrypt-shortlived",
-    },
-    "amazon": {"acm": "acm"},
-}
-DEFAULT_PROFILE = {"letsencrypt": "classic", "amazon": "acm"}
 #: lifetime requested from CAs without a profile schedule (capped by ``validity_cap``)
 OTHER_VALIDITY_DAYS = 398
 _LEAF_KEY = {"rsa": "rsa-2048", "ecdsa": "ec-p256"}
@@ -80,68 +72,54 @@ def _choice(value: Any, valid: tuple[str, ...], where: str, what: str) -> str:
 
 def _algorithm(cert: Any, key_type: str) -> str:
     """The key algorithm of a catalogue certificate (from its file when there is one)."""
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-
+    if cert.path is None and cert.key_algorithm is not None:
+        return str(cert.key_algorithm)
     path = cert.path
     if path is not None:
+        from simlib.pki.keys import key_algorithm
         from simlib.world.realcerts import read_real_cert
 
-        key = read_real_cert(path.resolve()).certificate.public_key()
-        if isinstance(key, rsa.RSAPublicKey) and key.key_size in (2048, 3072, 4096):
-            return f"rsa-{key.key_size}"
-        if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name in (
-            "secp256r1",
-            "secp384r1",
-        ):
-            return "ec-p256" if key.curve.name == "secp256r1" else "ec-p384"
+        algorithm = key_algorithm(read_real_cert(path.resolve()).certificate)
+        if algorithm is not None:
+            return algorithm
     return _LEAF_KEY[key_type]
-
-
-def _active_sets(
-    ca: str, key_type: str, profile: str, start: dt.date, end: dt.date, where: str
-) -> list[tuple[dt.date, tuple[str, ...]]]:
-    """The dated active sets over [start, end]: (first day, intermediates), changes only."""
-    from simlib.world import active_intermediates
-    from simlib.world import ca as world_ca
-
-    days = [start, *sorted({s.start for s in world_ca(ca).active_sets if start < s.start <= end})]
-    out: list[tuple[dt.date, tuple[str, ...]]] = []
-    for day in days:
-        names = active_intermediates(ca, day, key_type, profile)
-        if not names:
-            raise ValueError(
-                f"{where}: {ca} issues no {key_type} leaves on {day} (profile {profile})"
-            )
-        if not out or out[-1][1] != names:
-            out.append((day, names))
-    return out
 
 
 def _ca_entry(
     name: str, ca: str, key_type: str, profile: str, start: dt.date, end: dt.date, where: str
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    from simlib.errors import ScenarioError
     from simlib.world import cap_on, catalogue, schedules
-    from simlib.world.caps import load_caps
+    from simlib.world.caps import load_caps, profile_schedule
+    from simlib.world.extrapolation import extend
 
-    cat = catalogue()
-    sets = _active_sets(ca, key_type, profile, start, end, where)
+    try:  # the active sets over the horizon, or why run could not issue from them
+        cat, ext = catalogue(), extend(ca, end)
+        sets = ext.schedule(key_type, profile, start, end)
+    except ScenarioError as exc:
+        raise ValueError(f"{where}: {ca}: {exc.message}") from None
     names = list(dict.fromkeys(n for _day, members in sets for n in members))
-    root = cat.certificate(cat.certificate(sets[0][1][0]).issuer)
+    root = ext.certificate(ext.certificate(sets[0][1][0]).issuer)
     # intermediates published ahead of use (same root and key type) are pinnable before they issue
-    first = cat.certificate(sets[0][1][0])
+    first = ext.certificate(sets[0][1][0])
+    candidates = (*cat.ca(ca).intermediates, *(c.name for c in ext.certificates))
     names += [
         n
-        for n in cat.ca(ca).intermediates
+        for n in candidates
         if n not in names
-        and (c := cat.certificate(n)).announced is not None
+        and (c := ext.certificate(n)).announced is not None
         and c.announced <= end
         and c.issuer == first.issuer
         and c.key_type == first.key_type
         and (c.active_from is None or c.active_from > start)  # not retired before the start
+        and (c.not_after is None or c.not_after.date() >= start)  # nor expired
     ]
+    assumed = [n for n in names if ext.certificate(n).assumed]
+    if assumed:
+        _warn_extrapolated(where, ca, ext, assumed)
     intermediates = []
     for n in names:
-        cert = cat.certificate(n)
+        cert = ext.certificate(n)
         entry: dict[str, Any] = {"name": n, "key": _algorithm(cert, key_type)}
         if cert.not_after is not None:
             entry["not_after"] = cert.not_after.date()
@@ -157,7 +135,7 @@ def _ca_entry(
     }
     if root.not_after is not None:
         spec["root_not_after"] = root.not_after.date()
-    schedule = PROFILES.get(ca, {}).get(profile)
+    schedule = profile_schedule(ca, profile)
     if schedule is None or schedule not in schedules():
         spec["validity_days"] = OTHER_VALIDITY_DAYS
     else:
@@ -175,10 +153,25 @@ def _ca_entry(
     return spec, events
 
 
+def _warn_extrapolated(where: str, ca: str, ext: Any, assumed: list[str]) -> None:
+    import warnings
+
+    from simlib.errors import ScenarioWarning
+
+    shown = assumed[0] + (", …" if len(assumed) > 1 else "")
+    warnings.warn(
+        f"{where}: {ca} past its published roadmap (last set {ext.last_published}): "
+        f"{len(assumed)} intermediate(s) extrapolated from its practice ({shown}), issuing from "
+        f"{ext.extrapolated_from}: assumptions",
+        ScenarioWarning,
+        stacklevel=2,
+    )
+
+
 def _policy(tool: str, day: dt.date) -> dict[str, Any]:
     from simlib.world import defaults_on
 
-    d = defaults_on("aws-acm" if tool == "acm" else tool, day)
+    d = defaults_on(tool, day)  # an alias (acm) is resolved there
     out: dict[str, Any] = {"key_policy": "reuse" if d.reuses_key else "rotate"}
     if d.renew_at_fraction is not None:
         out["renew_at_fraction"] = d.renew_at_fraction
@@ -188,9 +181,9 @@ def _policy(tool: str, day: dt.date) -> dict[str, Any]:
 
 
 def _tool_fields(tool: str, start: dt.date, end: dt.date) -> dict[str, Any]:
-    from simlib.world.tooling import ALIASES, load_tooling
+    from simlib.world.tooling import canonical_tool, load_tooling
 
-    facts = load_tooling()[ALIASES.get(tool, tool)]
+    facts = load_tooling()[canonical_tool(tool)]
     fields = _policy(tool, start)
     steps, current = [], fields
     dates = sorted(
@@ -223,6 +216,9 @@ def resolve_hosts(data: Mapping[str, Any]) -> Mapping[str, Any]:
     if not any(_uses_shorthand(h, declared, None) for h in hosts):
         return data  # nothing to do: do not even read the catalogue
     from simlib.world import catalogue
+    from simlib.world.active_sets import KEY_TYPES
+    from simlib.world.caps import PROFILES, default_profile
+    from simlib.world.tooling import TOOLS
 
     known = tuple(catalogue().cas)
     if not any(_uses_shorthand(h, declared, known) for h in hosts) or (
@@ -252,9 +248,9 @@ def resolve_hosts(data: Mapping[str, Any]) -> Mapping[str, Any]:
                 f"({', '.join(sorted(str(d) for d in declared)) or 'none'}) or a catalogue CA "
                 f"({', '.join(known)})"
             )
-        profiles = tuple(PROFILES.get(ca, {"default": None}))
+        profiles = tuple(PROFILES.get(ca, ())) or ("default",)
         profile = _choice(
-            host.pop("profile", DEFAULT_PROFILE.get(ca, "default")),
+            host.pop("profile", default_profile(ca) or "default"),
             profiles,
             f"{where}.profile",
             f"profile for {ca}",
@@ -318,9 +314,10 @@ def _pinned_ca_entry(
     (RSA, default profile); if it issues nothing on ``start``, its first root and the
     intermediates the catalogue lists under that root."""
     from simlib.world import catalogue
+    from simlib.world.caps import default_profile
 
     try:
-        return _ca_entry(ca, ca, "rsa", DEFAULT_PROFILE.get(ca, "default"), start, end, where)
+        return _ca_entry(ca, ca, "rsa", default_profile(ca) or "default", start, end, where)
     except ValueError:
         pass
     cat = catalogue()
@@ -379,3 +376,16 @@ def resolve_pinned_cas(data: Mapping[str, Any]) -> Mapping[str, Any]:
         "cas": new_cas,
         "events": [*new_events, *events] if isinstance(events, list) else events,
     }
+
+
+def __getattr__(name: str) -> object:
+    # Moved to simlib.world.caps, their one home; these names stay for callers not yet moved.
+    if name == "PROFILES":
+        from simlib.world.caps import PROFILES
+
+        return PROFILES
+    if name == "DEFAULT_PROFILE":
+        from simlib.world.caps import PROFILES, default_profile
+
+        return {ca: default_profile(ca) for ca in PROFILES}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,6 +10,9 @@ leaf value and compared with the file as written:
 * ``unknown`` — the scenario was built in Python or changed since it was read: its values are
   listed, but which were chosen and which are defaults is not known.
 
+An input naming (or describing) an intermediate extrapolated past its CA's published roadmap
+(``simlib.world.extrapolation``) says so in its source, whatever its origin: an assumption.
+
 A preset's own comment header (``Sources:``, ``Assumptions (unconfirmed):``) is quoted verbatim by
 :func:`stated_notes`.
 """
@@ -109,6 +112,20 @@ def _nodes(value: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def _extrapolated(resolved: dict[str, Any]) -> dict[str, str]:
+    """Path -> assumption label of every leaf, or intermediate entry, naming an extrapolated
+    intermediate."""
+    from simlib.world.extrapolation import assumption_label
+
+    out = {}
+    for path, node in _nodes(resolved).items():
+        name = node.get("name") if isinstance(node, dict) else node
+        label = assumption_label(name) if isinstance(name, str) else None
+        if label is not None:
+            out[path] = label
+    return out
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return str(value).lower()
@@ -128,6 +145,7 @@ def scenario_inputs(scenario: Scenario) -> pd.DataFrame:
     )
     raw_leaves = _flatten(raw) if raw is not None else {}
     raw_nodes = _nodes(raw) if raw is not None else {}
+    assumed = _extrapolated(scenario.to_dict())
     rows = []
     for path, value in resolved.items():
         if value is None:
@@ -140,6 +158,13 @@ def scenario_inputs(scenario: Scenario) -> pd.DataFrame:
                 source = file_label
             elif origin == "default" and value in ("", "[]", "{}"):
                 continue  # an empty default (no events, no backups): nothing is assumed
+        label = assumed.get(path) or next(
+            (assumed[p] for p in reversed(_prefixes(path)) if p in assumed), None
+        )
+        if label is not None and origin == "default":  # made by the shorthand, not a default
+            origin, source = "derived", label
+        elif label is not None:
+            source = f"{source}; {label}"
         section = path.split(".", 1)[0].split("[", 1)[0]
         rows.append((section, path, _text(value), origin, source))
     return pd.DataFrame(rows, columns=COLUMNS)

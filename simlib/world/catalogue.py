@@ -3,7 +3,9 @@
 A certificate with a file is the real certificate: its dates, key type and SPKI pin come from
 the file. A certificate without one (``file: null``) is marked :attr:`CACertificate.stand_in`;
 the simulator generates it. Certificates that carry the same ``key`` (a cross-sign, X3 re-using
-Authority X1's key) share their SPKI pin.
+Authority X1's key) share their SPKI pin. A CA's ``practice`` (cadence, pool size, validity, key
+types of its intermediates) is what :mod:`simlib.world.extrapolation` extends the published
+active sets with; certificates it invents have ``origin == "extrapolated"``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "ActiveSet",
     "CACertificate",
     "Catalogue",
+    "PracticeFact",
     "active_intermediates",
     "ca",
     "catalogue",
@@ -58,6 +61,13 @@ class CACertificate:
     source: str
     confidence: str
     note: str = ""
+    origin: str = "catalogue"  # or "extrapolated": invented past the published data
+    key_algorithm: str | None = None  # a stand-in's algorithm when known (rsa-2048, ec-p384)
+
+    @property
+    def assumed(self) -> bool:
+        """Invented by extrapolation, not published by the CA: an assumption."""
+        return self.origin == "extrapolated"
 
     @property
     def stand_in(self) -> bool:
@@ -66,6 +76,34 @@ class CACertificate:
     @property
     def path(self) -> Path | None:
         return None if self.file is None else certs_dir() / self.file
+
+
+@dataclass(frozen=True)
+class PracticeFact:
+    """One documented habit of a CA (``practice`` in the catalogue), with its source."""
+
+    name: str
+    value: str
+    source: str
+    confidence: str
+    note: str = ""
+
+
+PRACTICE = (
+    "batch_every_months",
+    "intermediate_validity_years",
+    "rsa_per_batch",
+    "ecdsa_per_batch",
+    "active_per_key_type",
+    "announce_after_days",
+    "activate_after_days",
+    "rsa_key",
+    "ecdsa_key",
+    "selection",
+    "root_succession",
+    "validity_schedule",
+    "horizon",
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +117,10 @@ class CA:
     active_sets: tuple[ActiveSet, ...]
     source: str
     confidence: str
+    practice: tuple[PracticeFact, ...] = ()
+
+    def fact(self, name: str) -> PracticeFact | None:
+        return next((f for f in self.practice if f.name == name), None)
 
 
 @dataclass(frozen=True)
@@ -188,6 +230,26 @@ def _certificate(
     )
 
 
+def _practice(raw: Any, where: str) -> tuple[PracticeFact, ...]:
+    out = []
+    for i, entry in enumerate(raw or []):
+        w = f"{where}[{i}]"
+        if not isinstance(entry, Mapping):
+            raise ScenarioError(FILE, w, "expected a mapping")
+        source, confidence = sourced(entry, FILE, w)
+        name = str(entry.get("name") or "")
+        if name not in PRACTICE:
+            raise ScenarioError(FILE, f"{w}.name", f"{name!r} is not one of {', '.join(PRACTICE)}")
+        if entry.get("value") is None:
+            raise ScenarioError(FILE, f"{w}.value", "is empty")
+        out.append(
+            PracticeFact(
+                name, str(entry["value"]), source, confidence, str(entry.get("note") or "")
+            )
+        )
+    return tuple(out)
+
+
 def _check_links(certs: Mapping[str, CACertificate]) -> None:
     subjects = {c.subject for c in certs.values()}
     pins: dict[str, str] = {}
@@ -241,6 +303,7 @@ def _load(path: Path, base: Path) -> Catalogue:
             active_sets=sets,
             source=source,
             confidence=confidence,
+            practice=_practice(body.get("practice"), f"{where}.practice"),
         )
     _check_links(certs)
     return Catalogue(cas, certs)

@@ -13,6 +13,8 @@ from simlib.server.calendar import CertificateCalendar
 from tests.conftest import DATA
 
 BANK = DATA / "scenarios" / "bank.yaml"
+#: bank.yaml ends on 2028-06-30, past the last published set: the 2027 batch is extrapolated
+EXTRAPOLATED = ("letsencrypt extrapolated RSA 2027a", "letsencrypt extrapolated RSA 2027b")
 
 
 def _scenario(host: dict, start: str = "2025-01-01", end: str = "2025-12-31") -> dict:
@@ -35,8 +37,16 @@ class TestBank:
         sc = load_scenario(BANK)
         (ca,) = sc.cas
         assert (ca.name, ca.root, ca.selection) == ("letsencrypt", "ISRG Root X1", "random")
-        # R14 (the emergency backup) is announced but never issues: pinnable, never active
-        assert [i.name for i in ca.intermediates] == ["R12", "R13", "YR1", "YR2", "R14"]
+        # R14 (the emergency backup) is announced but never issues: pinnable, never active; past
+        # Let's Encrypt's published roadmap the 2027 batch is extrapolated (an assumption)
+        assert [i.name for i in ca.intermediates] == [
+            "R12",
+            "R13",
+            "YR1",
+            "YR2",
+            *EXTRAPOLATED,
+            "R14",
+        ]
         assert ca.intermediates[-1].announced == dt.date(2024, 3, 19)
         assert ca.intermediates[0].not_after == dt.date(2027, 3, 12)
         assert ca.validity_days == 90
@@ -48,6 +58,7 @@ class TestBank:
         assert changes == [
             (dt.date(2026, 1, 1), ("R12", "R13")),
             (dt.date(2026, 5, 28), ("YR1", "YR2")),
+            (dt.date(2028, 5, 27), EXTRAPOLATED),
         ]
         (host,) = sc.hosts
         assert (host.ca, host.key, host.key_policy) == ("letsencrypt", "rsa-2048", "rotate")
@@ -63,7 +74,13 @@ class TestBank:
         cal = CertificateCalendar(sc)
         for it in cal.issuances:
             on = sc.date(max(it.day, 0))
-            expected = {"R12", "R13"} if on < dt.date(2026, 5, 28) else {"YR1", "YR2"}
+            expected = (
+                {"R12", "R13"}
+                if on < dt.date(2026, 5, 28)
+                else {"YR1", "YR2"}
+                if on < dt.date(2028, 5, 27)
+                else set(EXTRAPOLATED)
+            )
             assert it.intermediate in expected
             cap = 90 if on < dt.date(2027, 2, 10) else 64 if on < dt.date(2028, 2, 16) else 45
             assert it.lifetime_days == cap
