@@ -11,12 +11,15 @@ from simlib.cli.common import UsageError, positive_int
 from simlib.errors import one_line
 from simlib.vocabulary import SPKI_LEVELS
 
-FORMAT_FILES = {
-    "android": "network_security_config.xml",
-    "ios": "Info-pins.plist",
-    "okhttp": "CertificatePinner.kt",
-    "trustkit": "trustkit.json",
-}
+
+def format_files() -> dict[str, str]:
+    """``emit --for`` name → file name, from the toolkit's format registry (read at call time,
+    so a registered format is a choice at once)."""
+    from simlib.toolkit.formats import writers
+
+    return {target: w.file_name for target, w in writers().items()}
+
+
 EMIT_STRATEGIES = SPKI_LEVELS  # what emit writes (simlib.vocabulary; no cryptography import)
 
 
@@ -56,25 +59,34 @@ def timeout_seconds(text: str) -> float:
 
 def format_list(text: str) -> tuple[str, ...]:
     items = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
-    bad = [p for p in items if p not in FORMAT_FILES]
+    files = format_files()
+    bad = [p for p in items if p not in files]
     if not items or bad:
         raise argparse.ArgumentTypeError(
-            f"'{one_line(text, 40)}': choose from {', '.join(FORMAT_FILES)} (comma-separated)"
+            f"'{one_line(text, 40)}': choose from {', '.join(files)} (comma-separated)"
         )
     return items
 
 
-def add_host_options(p: argparse.ArgumentParser, *, chain: bool = True) -> None:
+def add_host_options(
+    p: argparse.ArgumentParser, *, chain: bool = True, repeat: bool = False
+) -> None:
+    """``repeat``: --chain and --host may be given once per host (``simlib forecast``)."""
+    many = {"action": "append"} if repeat else {}
     if chain:
         p.add_argument(
             "--chain",
-            metavar="PEM",
-            help="the host's chain as PEM/DER, leaf first (no network is used)",
+            metavar="[HOST=]PEM" if repeat else "PEM",
+            help="the host's chain as PEM/DER, leaf first (no network is used)"
+            + ("; repeat per host, paired with --host in order, or HOST=PEM" if repeat else ""),
+            **many,
         )
     p.add_argument(
         "--host",
         metavar="HOST",
-        help="host name; without --chain its live chain is fetched over TLS",
+        help="host name; without --chain its live chain is fetched over TLS"
+        + ("; repeat per host" if repeat else ""),
+        **many,
     )
     p.add_argument(
         "--port",
@@ -86,7 +98,9 @@ def add_host_options(p: argparse.ArgumentParser, *, chain: bool = True) -> None:
     p.add_argument(
         "--ca-file",
         metavar="PEM",
-        help="trust only these roots when verifying the live host (default: system store)",
+        help="a PEM bundle of trusted roots: the only ones the live host is verified against "
+        "(default: system store), and with simlib's shipped roots those that complete the "
+        "path before pins are judged",
     )
     p.add_argument(
         "--timeout",
@@ -98,6 +112,23 @@ def add_host_options(p: argparse.ArgumentParser, *, chain: bool = True) -> None:
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+def read_config(path: str, *, platform: str | None = None, host: str | None = None):
+    """``(bytes, PinConfig)`` of a config file read once, within bounds: the audit lints the
+    bytes (keys the platform ignores) and judges the import of the same bytes."""
+    from simlib._files import InputFileError, read_limited
+    from simlib.toolkit import ConfigError, parse_config
+
+    try:
+        data = read_limited(path)
+    except InputFileError as exc:
+        raise ConfigError(path, "", f"cannot read file: {exc.reason}") from None
+    if host is not None:  # the host a pattern written as an expression stands for
+        from simlib.toolkit.hostnames import check_hostname
+
+        host = check_hostname(host, source="--host")
+    return data, parse_config(data, path, platform=platform, host=host)
 
 
 def today_of(args: argparse.Namespace) -> date:
@@ -136,6 +167,50 @@ def chain_and_host(args: argparse.Namespace, command: str):
         connect_to=getattr(args, "connect_to", None),
     )
     return live.host, live.served, anchors + live.anchors
+
+
+def _split_pair(text: str) -> tuple[str | None, str]:
+    """``HOST=PEM`` → (HOST, PEM); a plain path (even one holding "=") → (None, path)."""
+    import os
+
+    host, sep, path = text.partition("=")
+    if not sep or not host or not path or os.path.exists(text) or "/" in host:
+        return None, text
+    return host, path
+
+
+def chains_and_hosts(args: argparse.Namespace, command: str):
+    """``[(host, served chain, anchors), ...]`` from repeated ``--host``/``--chain``: each
+    ``--chain HOST=PEM`` names its host; the other chains pair with the ``--host`` values in
+    order (one chain alone may name its host by its leaf); a ``--host`` left over is fetched
+    live."""
+    chains = [_split_pair(c) for c in args.chain or []]
+    named = [(h, p) for h, p in chains if h is not None]
+    plain = [p for h, p in chains if h is None]
+    hosts = list(args.host or [])
+    if plain and hosts and len(plain) != len(hosts):
+        raise UsageError(
+            f"simlib {command}: {len(plain)} --chain and {len(hosts)} --host: give one "
+            "--host per --chain (paired in order), or --chain HOST=PEM"
+        )
+    if len(plain) > 1 and not hosts:
+        raise UsageError(
+            f"simlib {command}: several --chain files: name each host (--host per --chain, "
+            "or --chain HOST=PEM)"
+        )
+    out = []
+    one = argparse.Namespace(**vars(args))
+    pairs = [(h, p) for h, p in named]
+    if plain:
+        pairs += list(zip(hosts or [None], plain, strict=True))
+    else:
+        pairs += [(h, None) for h in hosts]
+    if not pairs:
+        raise UsageError(f"simlib {command}: give --chain PEM or --host HOST")
+    for host, path in pairs:
+        one.host, one.chain = host, path
+        out.append(chain_and_host(one, command))
+    return out
 
 
 # ---------------------------------------------------------------------------- commands

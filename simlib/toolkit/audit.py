@@ -4,18 +4,25 @@ Order of checks as on the devices: the platform picks the policy for the host (i
 rules, :mod:`simlib.toolkit.hostnames`), skips expired or bypassed pins (fail open), then checks
 the built path — any certificate against any pin (NSC, OkHttp, TrustKit), or Apple's leaf list
 against the leaf and CA list against the rest, both required when both are present.
+
+The path is completed from the roots the client trusts before it is judged (see
+:func:`simlib.toolkit.chain.complete_path`): a server rarely sends its root, yet every platform
+checks root pins against the anchor from its own store.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from cryptography import x509
 
-from simlib.toolkit.chain import PathCert, build_path
+from simlib.toolkit.chain import PathCert, check_observed, complete_path, stale_reason
 from simlib.toolkit.hostnames import select
+from simlib.toolkit.keylints import lint_config, lint_document
 from simlib.toolkit.lints import lint_policy, matching_pins, pin_table
-from simlib.toolkit.policy import Finding, PinConfig, PinPolicy
+from simlib.toolkit.policy import ConfigError, Finding, PinConfig, PinPolicy
 from simlib.toolkit.report import AuditReport, Match, Verdict
 
 
@@ -159,16 +166,33 @@ def audit(
     host: str,
     today: date | None = None,
     expiring_days: int = 30,
-    anchors: tuple[x509.Certificate, ...] | list[x509.Certificate] = (),
+    anchors: Sequence[x509.Certificate] = (),
+    ca_file: str | os.PathLike[str] | None = None,
+    catalogue: bool = True,
+    document: bytes | None = None,
 ) -> AuditReport:
     """Audit ``config`` for ``host`` against the served ``chain`` (leaf first).
 
-    ``anchors`` are trusted roots the server does not send (clients append them to the path,
-    so a pinned root can match). ``today`` defaults to the current UTC date.
+    The path is completed, as the platforms do, from the roots the client trusts: ``anchors``,
+    the certificates of ``ca_file`` (a PEM bundle) and, with ``catalogue``, the real roots simlib
+    ships; each unserved certificate records where it came from. ``today`` (default: the
+    current UTC date) is the day judged: the leaf's validity and name are checked against it and
+    ``host`` (:func:`simlib.toolkit.chain.check_observed`), and a chain whose leaf is both out of
+    date and issued to another host is refused (a ConfigError). ``document``, the config file's
+    bytes, enables the lints of keys the platforms ignore.
     """
     today = today or datetime.now(UTC).date()
-    path = build_path(list(chain), anchors)
-    verdicts, findings = [], list(config.findings)
+    observed = check_observed(chain, host, today)
+    stale = stale_reason(observed)
+    if stale:
+        raise ConfigError(
+            host,
+            "",
+            f"the chain cannot stand for this host on {today}: {stale}; audit the host's "
+            "current chain, or the date this one was served (--date)",
+        )
+    path = complete_path(list(chain), anchors, ca_file=ca_file, catalogue=catalogue)
+    verdicts, findings = [], list(config.findings) + observed
     for platform in config.platforms:
         result, policies = verdict(config, platform, host, path, today)
         verdicts.append(result)
@@ -190,14 +214,17 @@ def audit(
         usable = [p for p in policies if not p.exclude]
         if usable and result.status not in ("invalid-config", "not-pinned"):
             findings += lint_policy(platform, usable, path, today, expiring_days)
+    findings += lint_config(config)
+    if document is not None:
+        findings += lint_document(document, config)
     if path[-1].role != "root":
         findings.append(
             Finding(
                 "incomplete-path",
                 "info",
-                "the path ends without a root (the "
-                "server need not send it): pass the trusted root as an anchor to "
-                "check root pins",
+                "the path ends without a root: none of the roots trusted here (simlib's "
+                "catalogue, --anchor, --ca-file) issued its last certificate, so root pins "
+                "cannot be checked; pass that root with --anchor or --ca-file",
                 "",
                 "",
             )

@@ -59,6 +59,60 @@ def random_groups(today: date) -> dict[str, set[str]]:
 
 REKEYING_TOOLS = "certbot (default), AWS ACM and cert-manager >= 1.18 (rotationPolicy Always)"
 
+# Pins printed in documentation and samples, copied into shipped configs as "backups" (a code
+# search finds them in production apps): OkHttp's CertificatePinner KDoc and recipes
+# (publicobject.com's 2016 chain), the Android NSC guide's example, TrustKit's README.
+# A real key's hash, so only a dud when it matches nothing of the path it is judged against.
+DOCUMENTATION_PINS = {
+    "afwiKY3RxoMmLkuRW1l7QsPZTJPwDS2pdDROQjXw8ig=": "OkHttp CertificatePinner docs",
+    "klO23nT2ehFDXCfx3eHTDRESMz3asj1muO+4aIdjiuY=": "OkHttp CertificatePinner docs",
+    "grX4Ta9HpZx6tSHkmCrvpApTQGo67CYDnvprLg5yRME=": "OkHttp CertificatePinner docs",
+    "lCppFqbkrlJ3EcVFAkeip0+44VaoJUymbnOaEUk7tEU=": "OkHttp CertificatePinner docs",
+    "7HIpactkIAq2Y49orFOOQKurWxmmSFZhBCoQYcRhJ3Y=": "the Android network security config guide",
+    "fwza0LRMXouZHRC8Ei+4PyuldPDcf3UKgO/04cDM1oE=": "the Android network security config guide",
+    "HXXQgxueCIU5TTLHob/bPbwcKOKw6DkfsTWYHbxbqTY=": "the TrustKit README",
+    "0SDf3cRToyZJaMsoS17oF72VMavLxj/N7WBNasNuiR8=": "the TrustKit README",
+}
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+# A SHA-256 digest holds about 30 distinct byte values; 16 or fewer has probability 2.2e-15.
+_FEW_BYTES = 16
+
+
+def placeholder(pin: Pin) -> str | None:
+    """Why ``pin`` is a stand-in no key hashes to (``AAAA…``, ``ABCDEF…``), or None.
+
+    Documentation pins are real hashes and are judged by :func:`dud_pins`, against a path.
+    """
+    if not pin.valid or pin.digest is None:
+        return None
+    body = pin.value.rstrip("=")
+    if len(set(body)) <= 2:
+        return f"the same character repeated ({body[:6]}…)"
+    if body in _B64 * 2 or body in (_B64 * 2)[::-1]:
+        return f"a run of the base64 alphabet ({body[:6]}…)"
+    distinct = len(set(pin.digest))
+    if distinct <= _FEW_BYTES:
+        return f"its {len(pin.digest)} bytes take only {distinct} values (a real hash: ~30)"
+    return None
+
+
+def dud_pins(pins: list[Pin], path: list[PathCert]) -> dict[int, str]:
+    """Index → why, for the pins of ``pins`` that are placeholders or unused documentation pins.
+
+    A dud backup is no backup: the lints count these pins as absent.
+    """
+    table = pin_table(pins)
+    hit = {i for cert in path for i in matching_pins(table, cert)}
+    out = {}
+    for i, pin in enumerate(pins):
+        why = placeholder(pin)
+        if why is None and i not in hit and pin.algorithm == "sha256":
+            doc = DOCUMENTATION_PINS.get(pin.value)
+            why = f"the example pin of {doc}" if doc else None
+        if why:
+            out[i] = why
+    return out
+
 
 def pin_b64(pin: Pin) -> str | None:
     return base64.b64encode(pin.digest).decode() if pin.valid and pin.digest else None
@@ -100,7 +154,20 @@ def lint_policy(
     """Findings for the policies ``platform`` applies to one host (already selected)."""
     out: list[Finding] = []
     first = policies[0]
-    pins = [p for pol in policies for p in pol.all_pins if p.valid]
+    listed = [p for pol in policies for p in pol.all_pins if p.valid]
+    duds = dud_pins(listed, path)
+    for i, why in duds.items():
+        out.append(
+            Finding(
+                "placeholder-pin",
+                "warning",
+                f"pin {listed[i].value[:16]}… is {why}: it matches no real key, so it is no backup",
+                first.source,
+                listed[i].where or first.where,
+                (platform,),
+            )
+        )
+    pins = [p for i, p in enumerate(listed) if i not in duds]
     distinct = {(p.algorithm, p.digest) for p in pins}
     encoded = {p.digest: pin_b64(p) for p in pins}  # each digest encoded once
     table = pin_table(pins)
@@ -136,11 +203,12 @@ def lint_policy(
                 )
             )
     if len(distinct) == 1:
+        dud = f" ({len(duds)} placeholder pin(s) do not count)" if duds else ""
         out.append(
             _f(
                 "no-backup-pin",
                 "warning",
-                f"only {len(distinct)} pin: no backup for a key or CA change",
+                f"only {len(distinct)} pin: no backup for a key or CA change{dud}",
                 first,
                 platform,
             )

@@ -1,4 +1,8 @@
-"""Audit results and their renderings: text table, JSON and SARIF 2.1.0."""
+"""Audit results and their renderings: text table, JSON and SARIF 2.1.0.
+
+One verdict (:meth:`AuditReport.outcome`) decides the table header, the JSON ``result``, the
+SARIF invocation's exit code and the process exit code, so they cannot disagree.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from simlib.toolkit.chain import PathCert
+from simlib.toolkit.chain import OBSERVATION_RULES, PathCert
 from simlib.toolkit.policy import SEVERITIES, Finding
 
 _RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -43,6 +47,48 @@ class Verdict:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """The audit's one verdict at a ``--fail-on`` threshold.
+
+    ``result`` is ``fail`` exactly when ``exit_code`` is 1: some finding is at or above
+    ``fail_on`` (never with ``none``). ``blocked`` lists the platforms whose connection fails;
+    each also carries an error finding (``pin-mismatch`` or ``config-invalid``), so at the default
+    threshold a blocked platform always fails the audit.
+    """
+
+    result: str  # pass | fail
+    exit_code: int
+    fail_on: str
+    blocked: tuple[str, ...]
+    counts: tuple[tuple[str, int], ...]  # (severity, findings) from error down, non-zero only
+    chain_problems: tuple[str, ...] = ()  # OBSERVATION_RULES found: the chain itself is rejected
+
+    @property
+    def summary(self) -> str:
+        """``FAIL (exit 1: 1 error at or above --fail-on error; blocked on android)``."""
+        counted = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in self.counts)
+        if self.fail_on == "none":
+            why = "--fail-on none"
+        elif self.exit_code:
+            at = sum(n for s, n in self.counts if _RANK[s] >= _RANK[self.fail_on])
+            why = f"{at} finding{'s' if at != 1 else ''} at or above --fail-on {self.fail_on}"
+        else:
+            why = f"nothing at or above --fail-on {self.fail_on}"
+        parts = [why]
+        if counted:
+            parts.append(counted)
+        if self.blocked:
+            parts.append(f"blocked on {', '.join(self.blocked)}")
+        elif self.chain_problems:
+            parts.append(
+                f"no pin blocks, but clients reject the chain ({', '.join(self.chain_problems)})"
+            )
+        else:
+            parts.append("every platform connects")
+        return f"{self.result.upper()} (exit {self.exit_code}: {'; '.join(parts)})"
+
+
+@dataclass(frozen=True)
 class AuditReport:
     host: str
     source: str
@@ -57,29 +103,58 @@ class AuditReport:
         """Every platform connects with a matching pin (or by its rules without one)."""
         return all(v.status == "pass" for v in self.verdicts)
 
-    def exit_code(self, fail_on: str = "error") -> int:
-        """1 when a finding at or above ``fail_on`` (info|warning|error) exists; ``none``: 0."""
-        if fail_on == "none":
-            return 0
-        if fail_on not in _RANK:
+    @property
+    def blocked(self) -> tuple[str, ...]:
+        """Platforms on which the app cannot connect to the host."""
+        return tuple(v.platform for v in self.verdicts if not v.connects)
+
+    def outcome(self, fail_on: str = "error") -> Outcome:
+        """The one verdict: ``fail`` (exit 1) when a finding at or above ``fail_on``
+        (info|warning|error) exists, else ``pass`` (exit 0); ``none`` never fails."""
+        if fail_on != "none" and fail_on not in _RANK:
             raise ValueError(
                 f"fail_on must be one of none, {', '.join(SEVERITIES)}; got {fail_on!r}"
             )
-        return int(any(_RANK[f.severity] >= _RANK[fail_on] for f in self.findings))
+        counts = tuple(
+            (s, n)
+            for s in reversed(SEVERITIES)
+            if (n := sum(f.severity == s for f in self.findings))
+        )
+        failing = fail_on != "none" and any(
+            _RANK[f.severity] >= _RANK[fail_on] for f in self.findings
+        )
+        problems = tuple(
+            dict.fromkeys(f.rule for f in self.findings if f.rule in OBSERVATION_RULES)
+        )
+        return Outcome(
+            "fail" if failing else "pass", int(failing), fail_on, self.blocked, counts, problems
+        )
 
-    def to_dict(self) -> dict:
+    def exit_code(self, fail_on: str = "error") -> int:
+        """1 when a finding at or above ``fail_on`` (info|warning|error) exists; ``none``: 0."""
+        return self.outcome(fail_on).exit_code
+
+    def to_dict(self, fail_on: str = "error") -> dict:
+        outcome = self.outcome(fail_on)
         return {
             "host": self.host,
             "config": self.source,
             "format": self.format,
             "date": self.today.isoformat(),
-            "passed": self.passed,
+            "result": outcome.result,
+            "passed": outcome.result == "pass",
+            "exit_code": outcome.exit_code,
+            "fail_on": fail_on,
+            "blocked": list(outcome.blocked),
+            "chain_problems": list(outcome.chain_problems),
+            "pins_matched": self.passed,
             "chain": [
                 {
                     "index": c.index,
                     "role": c.role,
                     "subject": c.subject,
                     "served": c.served,
+                    "origin": c.origin,
                     "spki_sha256": c.sha256,
                     "not_after": c.cert.not_valid_after_utc.isoformat(),
                 }
@@ -108,18 +183,17 @@ class AuditReport:
             ],
         }
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+    def to_json(self, fail_on: str = "error") -> str:
+        return json.dumps(self.to_dict(fail_on), indent=2)
 
-    def to_table(self) -> str:
+    def to_table(self, fail_on: str = "error") -> str:
         lines = [
-            f"audit {self.source} for {self.host} on {self.today}"
-            f" ({'PASS' if self.passed else 'FAIL'})",
+            f"audit {self.source} for {self.host} on {self.today}: {self.outcome(fail_on).summary}",
             "",
             "chain (built path):",
         ]
         for c in self.path:
-            note = "" if c.served else "  [anchor, not served]"
+            note = "" if c.served else f"  [not served; trusted from {c.origin}]"
             lines.append(f"  [{c.index}] {c.role:<12} sha256/{c.sha256}  {c.subject}{note}")
         lines += ["", f"  {'platform':<17} {'status':<14} matched"]
         for v in self.verdicts:
@@ -129,12 +203,14 @@ class AuditReport:
         for f in sorted(self.findings, key=lambda f: -_RANK[f.severity]):
             where = ": ".join(p for p in (f.source, f.where) if p)
             plats = f" [{', '.join(f.platforms)}]" if f.platforms else ""
-            lines.append(f"  {f.severity:<7} {f.rule:<20} {f.message}{plats} ({where})")
+            at = f" ({where})" if where else ""
+            lines.append(f"  {f.severity:<7} {f.rule:<20} {f.message}{plats}{at}")
         return "\n".join(lines) + "\n"
 
-    def to_sarif(self) -> str:
+    def to_sarif(self, fail_on: str = "error") -> str:
         from simlib._version import __version__
 
+        outcome = self.outcome(fail_on)
         rules = sorted({f.rule for f in self.findings})
         results = []
         for f in self.findings:
@@ -170,6 +246,13 @@ class AuditReport:
                         }
                     },
                     "results": results,
+                    # SARIF 2.1.0 §3.20: the exit code is the audit's own verdict.
+                    "invocations": [{"executionSuccessful": True, "exitCode": outcome.exit_code}],
+                    "properties": {
+                        "result": outcome.result,
+                        "failOn": fail_on,
+                        "blocked": list(outcome.blocked),
+                    },
                 }
             ],
         }

@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simlib.pki import load_certificates, spki_pin
 from simlib.toolkit import audit, load_chain, parse_config
@@ -153,3 +155,148 @@ def test_table(report):
     text = report.to_table()
     assert "FAIL" in text and "trustkit-android" in text and "report-only" in text
     assert "pin-mismatch" in text and "sha256/" in text
+
+
+# ------------------------------------------------------------------ one verdict
+
+FIXTURES = sorted(p.name for p in CONFIGS.iterdir() if p.is_file() and not p.name.endswith(".pem"))
+
+
+def _outputs(report, fail_on: str) -> dict[str, object]:
+    header = report.to_table(fail_on).splitlines()[0]
+    sarif = json.loads(report.to_sarif(fail_on))["runs"][0]
+    doc = json.loads(report.to_json(fail_on))
+    return {
+        "header": "FAIL"
+        if ": FAIL (exit 1" in header
+        else "PASS"
+        if ": PASS (exit 0" in header
+        else header,
+        "json": (doc["result"], doc["exit_code"], doc["passed"]),
+        "sarif": (sarif["properties"]["result"], sarif["invocations"][0]["exitCode"]),
+        "exit": report.exit_code(fail_on),
+    }
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_header_json_sarif_and_exit_code_are_one_verdict(test_pki, name):
+    config = parse_config((CONFIGS / name).read_bytes(), name)
+    report = audit(config, test_pki.chain, host=HOST, today=TODAY, anchors=[test_pki.root])
+    for fail_on in ("error", "warning", "info", "none"):
+        got = _outputs(report, fail_on)
+        code = got["exit"]
+        result = "fail" if code else "pass"
+        assert got["header"] == result.upper(), (fail_on, got)
+        assert got["json"] == (result, code, result == "pass")
+        assert got["sarif"] == (result, code)
+    # A platform that cannot connect always fails the audit at the default threshold.
+    if report.blocked:
+        assert report.exit_code("error") == 1
+
+
+def test_every_platform_connects_and_exit_0_means_pass(test_pki):
+    """The bug: TrustKit-Android only reports a mismatch, exit 0, yet the header said FAIL."""
+    data = (CONFIGS / "trustkit_defaults.json").read_bytes()
+    config = parse_config(data, "trustkit_defaults.json", platform="android")
+    report = audit(config, test_pki.chain, host=HOST, today=TODAY)
+    assert [v.status for v in report.verdicts] == ["report-only"] and not report.blocked
+    header = report.to_table().splitlines()[0]
+    assert ": PASS (exit 0: nothing at or above --fail-on error" in header
+    assert "every platform connects" in header and report.exit_code() == 0
+    strict = report.to_table("warning").splitlines()[0]
+    assert ": FAIL (exit 1: " in strict and report.exit_code("warning") == 1
+
+
+def test_blocked_platforms_are_named(report):
+    assert report.blocked == ("android",)
+    header = report.to_table().splitlines()[0]
+    assert "FAIL (exit 1" in header and "blocked on android" in header
+    assert json.loads(report.to_json())["blocked"] == ["android"]
+    assert "FAIL" not in report.to_table("none").splitlines()[0]  # the user waived failing
+
+
+# -------------------------------------------------------------------------- CLI
+
+
+def _cli(capsys, *argv) -> tuple[int, str, str]:
+    from simlib.cli.main import main
+
+    code = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_ca_file_completes_the_path(capsys, tmp_path, chain_pem, test_pki, pin):
+    from cryptography.hazmat.primitives import serialization
+
+    cfg = tmp_path / "pins.txt"
+    cfg.write_text(f"{HOST} sha256/{pin['root']}\n{HOST} sha256/{pin['backup_root']}\n")
+    base = ["audit", cfg, "--chain", chain_pem, "--date", "2026-02-01"]
+    code, out, _ = _cli(capsys, *base)
+    assert code == 1 and ": FAIL (exit 1" in out and "incomplete-path" in out
+    bundle = tmp_path / "ca.pem"
+    bundle.write_bytes(test_pki.root.public_bytes(serialization.Encoding.PEM))
+    code, out, _ = _cli(capsys, *base, "--ca-file", bundle, "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 == doc["exit_code"] and doc["result"] == "pass"
+    assert doc["chain"][2]["origin"] == f"ca-file {bundle}" and not doc["chain"][2]["served"]
+
+
+def test_cli_stale_chain(capsys, chain_pem):
+    cfg = CONFIGS / "nsc_basic.xml"
+    # A past date on purpose: the leaf was valid then, no warning.
+    code, out, _ = _cli(capsys, "audit", cfg, "--chain", chain_pem, "--date", "2026-03-31")
+    assert code == 0 and "leaf-expired" not in out
+    code, out, _ = _cli(capsys, "audit", cfg, "--chain", chain_pem, "--date", "2026-04-01")
+    assert "leaf-expired" in out and "--date" in out
+    assert "no pin blocks, but clients reject the chain (leaf-expired)" in out.splitlines()[0]
+    # Expired and issued to another host: refused, one line, exit 2.
+    code, out, err = _cli(
+        capsys,
+        "audit",
+        cfg,
+        "--chain",
+        chain_pem,
+        "--host",
+        "other.example.org",
+        "--date",
+        "2027-01-01",
+    )
+    assert code == 2 and out == "" and err.count("\n") == 1 and "cannot stand for" in err
+
+
+def test_cli_document_lints_run_on_the_file(capsys, tmp_path, chain_pem, pin):
+    cfg = tmp_path / "nsc.xml"
+    cfg.write_text(
+        f'<network-security-config><domain-config enforcePinning="true">'
+        f"<domain>{HOST}</domain><pin-set>"
+        f'<pin digest="SHA-256">{pin["ca1"]}</pin>'
+        f'<pin digest="SHA-256">{"A" * 43}=</pin>'
+        "</pin-set></domain-config></network-security-config>"
+    )
+    code, out, _ = _cli(
+        capsys, "audit", cfg, "--chain", chain_pem, "--date", "2026-02-01", "--format", "sarif"
+    )
+    rules = {r["ruleId"] for r in json.loads(out)["runs"][0]["results"]}
+    assert {"ignored-key", "placeholder-pin", "no-backup-pin"} <= rules and code == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    severities=st.lists(st.sampled_from(["info", "warning", "error"]), max_size=6),
+    blocked=st.booleans(),
+)
+def test_outcome_is_monotone_in_the_threshold(severities, blocked):
+    from simlib.toolkit.policy import Finding
+    from simlib.toolkit.report import AuditReport, Verdict
+
+    findings = tuple(Finding(f"r{i}", s, "m") for i, s in enumerate(severities))  # type: ignore[arg-type]
+    verdicts = (Verdict("android", "fail" if blocked else "pass", not blocked),)
+    report = AuditReport(HOST, "f", "nsc", TODAY, (), verdicts, findings)
+    codes = [report.outcome(t).exit_code for t in ("info", "warning", "error", "none")]
+    assert codes == sorted(codes, reverse=True) and codes[-1] == 0
+    for t in ("info", "warning", "error", "none"):
+        out = report.outcome(t)
+        assert (out.result == "fail") == bool(out.exit_code)
+        assert out.summary.startswith(f"{out.result.upper()} (exit {out.exit_code}")
+        assert ("blocked on android" in out.summary) == blocked

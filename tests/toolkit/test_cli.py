@@ -29,7 +29,7 @@ def test_audit_table_json_sarif_and_fail_on(capsys, chain_pem):
     cfg = CONFIGS / "nsc_basic.xml"
     code, out, err = _cli(capsys, "audit", cfg, "--chain", chain_pem, "--date", "2026-02-01")
     assert code == 0, err
-    assert "for api.example.com on 2026-02-01 (PASS)" in out  # host from the leaf's SAN
+    assert "for api.example.com on 2026-02-01: PASS (exit 0" in out  # host from the leaf's SAN
     code, out, _ = _cli(
         capsys,
         "audit",
@@ -96,6 +96,8 @@ def test_emit_prints_and_writes_atomically(capsys, chain_pem, root_pem, pin, tmp
         f"sha256/{pin['backup_root']}",
         "--expires",
         "2027-01-01",
+        "--date",
+        "2026-02-01",  # --expires must be after it, whatever the clock says
     )
     assert code == 0, err
     assert out.count("# --- ") == 4 and 'expiration="2027-01-01"' in out
