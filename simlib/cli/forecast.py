@@ -5,10 +5,11 @@ work is in :mod:`simlib.toolkit.forecast` and :mod:`simlib.toolkit.fleetfit`).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from simlib.cli.common import UsageError, write_guarded
-from simlib.cli.hosts import chain_and_host, today_of
+from simlib.cli.hosts import today_of
 from simlib.errors import escape_controls
 
 
@@ -30,9 +31,50 @@ def read_fleet(path: str) -> dict:
     return data
 
 
+def _host_lines(frame, host: str, today) -> list[str]:
+    """What the forecast assumed for one host, from the resolved scenario (the truth simulated)."""
+    import pandas as pd
+
+    sc = frame.attrs["resolved"]
+    name = frame.attrs["hosts"][host]
+    h = next(x for x in sc.hosts if x.name == name)
+    ca = next(c for c in sc.cas if c.name == h.ca)
+    renew = (
+        f"{h.renew_before_days} days before expiry"
+        if h.renew_before_days is not None
+        else f"at {h.renew_at_fraction or 2 / 3:.0%} of the lifetime"
+    )
+    days = h.validity_days or ca.validity_days
+    steps = (
+        ""
+        if h.validity_days
+        else "".join(f", {s.days} from {s.from_}" for s in ca.validity_schedule)
+    )
+    key = "reused" if h.key_policy == "reuse" else "new at each renewal"
+    changes = "".join(
+        f"; from {s.from_}: "
+        + ", ".join(
+            f"{k} {v}" for k, v in s.model_dump(exclude={"from_"}, exclude_none=True).items()
+        )
+        for s in h.policy_schedule
+    )
+    inters = ", ".join(i.name for i in ca.intermediates) or f"{ca.name} Int 1"
+    iss = frame.attrs["issuances"]
+    mine = iss[iss["host"] == name]
+    upcoming = [d.date().isoformat() for d in pd.to_datetime(mine["date"]) if d.date() > today][:4]
+    return [
+        f"  {escape_controls(host)}: {days}-day certificates{steps}, renewed {renew}, "
+        f"key {key}{changes}",
+        f"    CA: {escape_controls(ca.name)} ({escape_controls(inters)}; selection "
+        f"{ca.selection}) — {escape_controls(frame.attrs['notes'][host])}",
+        f"    next renewals: {', '.join(upcoming) or 'none within the horizon'}",
+    ]
+
+
 def cmd_forecast(args: argparse.Namespace) -> int:
     import pandas as pd
 
+    from simlib.cli.hosts import chains_and_hosts
     from simlib.errors import ScenarioError
     from simlib.toolkit.forecast import Shipped, check_dates, forecast
     from simlib.toolkit.loader import load_config
@@ -46,13 +88,16 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         for c, d in zip(args.configs, dates, strict=True)
     ]
     fleet = read_fleet(args.fleet)
-    host, chain, anchors = chain_and_host(args, "forecast")
+    observed = chains_and_hosts(args, "forecast")
+    hosts = [h for h, _chain, _anchors in observed]
+    if len({h.lower() for h in hosts}) != len(hosts):
+        raise UsageError("simlib forecast: a host is given twice")
+    anchors = [a for _h, _c, extra in observed for a in extra]
     today = today_of(args)
     try:
         frame = forecast(
             shipped,
-            chain,
-            host=host,
+            {h: chain for h, chain, _anchors in observed},
             fleet=fleet,
             tool=args.tool,
             horizon_days=args.horizon_days,
@@ -64,30 +109,25 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             raise
         # A bad fleet block: name the fleet file, and only for errors in the fleet block.
         raise ScenarioError(args.fleet, exc.where, exc.message) from None
-    sc = frame.attrs["scenario"]
-    h, ca = sc["hosts"][0], sc["cas"][0]
-    renew = (
-        f"{h['renew_before_days']} days before expiry"
-        if "renew_before_days" in h
-        else f"at {h.get('renew_at_fraction', 2 / 3):.0%} of the lifetime"
-    )
-    print(f"forecast for {host} from {today} to {sc['end']} ({args.tool} defaults on {today})")
-    print(
-        f"  leaf: {h['validity_days']}-day certificates, renewed {renew}, key "
-        f"{'reused' if h['key_policy'] == 'reuse' else 'new at each renewal'}"
-    )
-    inters = ", ".join(i["name"] for i in ca["intermediates"])
-    print(f"  CA: {ca['name']} ({inters}; selection {ca.get('selection', 'fixed')})")
-    iss = frame.attrs["issuances"]
-    upcoming = [d.date().isoformat() for d in pd.to_datetime(iss["date"]) if d.date() > today][:4]
-    print(f"  next renewals: {', '.join(upcoming) or 'none within the horizon'}")
+    end = frame.attrs["scenario"]["end"]
+    print(f"forecast from {today} to {end} ({args.tool} defaults)")
+    for host in hosts:
+        print("\n".join(_host_lines(frame, host, today)))
     print()
-    print(f"  {'config':<44} {'released':<10} {'pins':<17} {'first break':<11} {'locked then':>11}")
+    several = len(hosts) > 1 or frame["platform"].nunique() > 1
+    print(
+        f"  {'config':<40} "
+        + (f"{'host (platform)':<34} " if several else "")
+        + f"{'released':<10} {'pins':<20} {'first break':<11} {'locked then':>11}"
+    )
     for r in frame.itertuples():
         first = "-" if pd.isna(r.first_break) else pd.Timestamp(r.first_break).date().isoformat()
         rel = r.release_date.isoformat() if r.release_date else "-"
-        name = escape_controls(str(r.config))[-44:]  # escaped before padding keeps columns
-        print(f"  {name:<44} {rel:<10} {r.pin:<17} {first:<11} {r.locked_share:>10.1%}")
+        name = escape_controls(str(r.config))[-40:]  # escaped before padding keeps columns
+        pins = r.levels or r.pin
+        at = escape_controls(f"{r.host} ({r.platform})")[-34:] if several else ""
+        cols = f"  {name:<40} " + (f"{at:<34} " if several else "")
+        print(f"{cols}{rel:<10} {pins:<20} {first:<11} {r.locked_share:>10.1%}")
     return 0
 
 
@@ -100,7 +140,14 @@ def cmd_fleet_fit(args: argparse.Namespace) -> int:
 
     if args.out:  # before any work: never a device, FIFO, folder, link or (without --force) a file
         check_output_file(args.out, force=args.force)
-    result = fit_csv(args.csv, max_components=args.max_components)
+    result = fit_csv(
+        args.csv,
+        max_components=args.max_components,
+        releases=getattr(args, "releases", None),
+        percent=True if getattr(args, "percent", False) else None,
+    )
+    for warning in result.warnings:  # on stderr: the fleet block on stdout stays clean YAML
+        print(f"warning: {escape_controls(warning)}", file=sys.stderr)
     block = result.fleet_block(args.users)
     parts = ", ".join(
         f"{w:.1%} τ={t:.1f} d" for w, t in zip(result.weights, result.mean_lag_days, strict=True)

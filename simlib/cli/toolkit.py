@@ -8,30 +8,33 @@ above ``--fail-on`` exists.
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from datetime import date
 from pathlib import Path
 
-from simlib.cli.common import load_input, write_guarded
+from simlib.cli.common import LazyChoices, load_input, tool_names, write_guarded
 from simlib.cli.forecast import cmd_fleet_fit, cmd_forecast
 from simlib.cli.hosts import (
     EMIT_STRATEGIES,
-    FORMAT_FILES,
     add_host_options,
     chain_and_host,
     day_count,
+    format_files,
     format_list,
     iso_date,
+    read_config,
     today_of,
     user_count,
 )
 from simlib.errors import escape_controls
+from simlib.toolkit import formats
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from simlib.toolkit.audit import audit
-    from simlib.toolkit.loader import load_config
 
-    config = load_config(args.config, platform=args.platform)
+    data, config = read_config(args.config, platform=args.platform, host=args.host)
     host, chain, anchors = chain_and_host(args, "audit")
     report = audit(
         config,
@@ -40,13 +43,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
         today=today_of(args),
         expiring_days=args.expiring_days,
         anchors=anchors,
+        ca_file=args.ca_file,
+        document=data,
     )
     text = {"table": report.to_table, "json": report.to_json, "sarif": report.to_sarif}
-    out = text[args.format]()
+    out = text[args.format](args.fail_on)
     if args.format == "table":  # subjects come from strangers: one escaped line per line
         out = "\n".join(escape_controls(line) for line in out.rstrip("\n").split("\n"))
     print(out)
-    return report.exit_code(args.fail_on)
+    return report.outcome(args.fail_on).exit_code  # the verdict the output shows
 
 
 def resolve_strategy(name: str, scenario_path: str | None, today: date):
@@ -66,9 +71,17 @@ def resolve_strategy(name: str, scenario_path: str | None, today: date):
             f"strategy {name!r} pins {spec.pin}; emit writes SPKI pins only "
             f"({', '.join(EMIT_STRATEGIES)})"
         )
+    from simlib.world.catalogue import catalogue
+
     literal, unresolved = [], []
+    real_cas = catalogue().cas
     for b in spec.backup:
-        (literal if b.kind == "spki" else unresolved).append(b.pin if b.kind == "spki" else str(b))
+        if b.kind == "spki":
+            literal.append(b.pin)
+        elif b.kind in ("ca", "intermediates") and b.ca in real_cas:
+            literal.append(str(b))  # a catalogue CA: emit reads its real certificates
+        else:
+            unresolved.append(str(b))
     if unresolved:
         raise EmitError(
             f"strategy {name!r} has backup {', '.join(unresolved)}, a key only the "
@@ -87,41 +100,81 @@ def cmd_emit(args: argparse.Namespace) -> int:
     from simlib._outputs import check_output_file, check_output_folder
     from simlib.toolkit import audit, emit, parse_config
     from simlib.toolkit.emit import EmitError
+    from simlib.toolkit.formats import writers
 
     today = today_of(args)
+    if args.expires is not None and args.expires <= today:  # not the audit's fault: say so
+        raise EmitError(
+            f"--expires {args.expires} is not after today ({today}): the pins would be off "
+            "from the first day; give a later date"
+        )
     strategy, backups, expires = resolve_strategy(args.strategy, args.scenario, today)
+    targets = writers()
+    chosen = args.formats or tuple(targets)
     if args.out:  # before any work: the folder, and each file it would replace
         check_output_folder(args.out)
-        for fmt in args.formats:
-            check_output_file(Path(args.out) / FORMAT_FILES[fmt], force=args.force)
+        for fmt in chosen:
+            check_output_file(Path(args.out) / targets[fmt].file_name, force=args.force)
     host, chain, anchors = chain_and_host(args, "emit")
     files = emit(
         strategy,
         chain,
         host=host,
-        backups=(*backups, *args.backup),
+        backups=(*backups, *(_backup_arg(b) for b in args.backup)),
         expires=args.expires or expires,
-        formats=args.formats,
+        formats=chosen,
         include_subdomains=args.include_subdomains,
         anchors=anchors,
+        today=today,
     )
+    warnings = {w.rule: w.to_dict() for w in files.warnings}
     for fmt, text in files.items():  # round trip: what we write must pass its own audit
-        platforms = ["ios", "android"] if fmt == "trustkit" else [None]
-        for platform in platforms:
-            config = parse_config(text.encode(), FORMAT_FILES[fmt], platform=platform)
+        for platform in targets[fmt].audit_platforms:
+            config = parse_config(text.encode(), targets[fmt].file_name, platform=platform)
             report = audit(config, chain, host=host, today=today, anchors=anchors)
             if not report.passed:
                 raise EmitError(f"{fmt}: the emitted config does not pass its own audit for {host}")
+            for f in report.findings:  # its warnings are the files' warnings: pass them on
+                if f.severity == "warning" and f.rule not in warnings:
+                    warnings[f.rule] = {"rule": f.rule, "message": f.message, "formats": [fmt]}
+    for w in warnings.values():
+        print(escape_controls(f"warning: {w['rule']}: {w['message']}"), file=sys.stderr)
+    named = {targets[fmt].file_name: text for fmt, text in files.items()}
+    written: list[str] = []
     if args.out:  # all files or none (a full disk is one error line)
         out = Path(args.out)
-        named = {FORMAT_FILES[fmt]: text.encode("utf-8") for fmt, text in files.items()}
-        for path in write_guarded(out, lambda: write_files(out, named)):
-            print(f"wrote {escape_controls(str(path))}")
+        data = {name: text.encode("utf-8") for name, text in named.items()}
+        written = [str(p) for p in write_guarded(out, lambda: write_files(out, data))]
+    if args.json:
+        doc = {
+            "host": host,
+            "strategy": strategy,
+            "files": [
+                {"format": fmt, "file": targets[fmt].file_name, "text": text}
+                for fmt, text in files.items()
+            ],
+            "written": written,
+            "warnings": list(warnings.values()),
+        }
+        print(json.dumps(doc, indent=2))
+    elif args.out:
+        for path in written:
+            print(f"wrote {escape_controls(path)}")
     else:
         for fmt, text in files.items():
-            print(f"# --- {fmt}: {FORMAT_FILES[fmt]}")
+            print(f"# --- {fmt}: {targets[fmt].file_name}")
             print(text, end="")
     return 0
+
+
+def _backup_arg(value: str):
+    """A ``--backup``: a catalogue CA (``ca:NAME``, ``intermediates:NAME``) or a pin stay
+    text; an existing file is read as PEM/DER certificates (each one's key is a backup)."""
+    from simlib.toolkit import load_chain
+
+    if value.partition(":")[0] in ("ca", "intermediates") or not Path(value).is_file():
+        return value
+    return tuple(load_chain(value))
 
 
 def pins_live(args: argparse.Namespace) -> list[str]:
@@ -167,7 +220,7 @@ def add_parsers(sub) -> None:
     aud.add_argument(
         "config",
         metavar="CONFIG",
-        help="network_security_config.xml, Info.plist, TrustKit JSON or OkHttp pins",
+        help="the app's pin config; its format is detected: " + ", ".join(formats.REGISTRY),
     )
     add_host_options(aud)
     aud.add_argument(
@@ -180,7 +233,7 @@ def add_parsers(sub) -> None:
     aud.add_argument(
         "--platform",
         metavar="NAME",
-        help="whose rules apply: android, ios, trustkit, trustkit-android, trustkit-ios "
+        help=f"whose rules apply: {', '.join(formats.platform_choices())} "
         "(default: every platform the file targets)",
     )
     aud.add_argument(
@@ -223,9 +276,9 @@ def add_parsers(sub) -> None:
         "--for",
         dest="formats",
         type=format_list,
-        default=tuple(FORMAT_FILES),
+        default=None,
         metavar="LIST",
-        help="comma-separated: android,ios,okhttp,trustkit (default all)",
+        help=f"comma-separated: {','.join(format_files())} (default all)",
     )
     add_host_options(em)
     em.add_argument(
@@ -240,18 +293,26 @@ def add_parsers(sub) -> None:
         action="append",
         default=[],
         metavar="PIN",
-        help="a backup SPKI pin (base64, sha256/ prefix allowed); repeatable",
+        help="a backup: an SPKI pin (base64, sha256/ prefix allowed), a PEM/DER certificate "
+        "file, or a CA of simlib's catalogue: ca:NAME (its roots, e.g. ca:letsencrypt) or "
+        "intermediates:NAME (those active today); repeatable",
     )
     em.add_argument(
         "--expires",
         type=iso_date,
         metavar="DATE",
-        help="pin expiry where the platform has one (NSC, TrustKit)",
+        help="pin expiry where the platform has one (NSC, TrustKit); after today",
+    )
+    em.add_argument(
+        "--json",
+        action="store_true",
+        help="print the files and the warnings as JSON (with --out: what was written)",
     )
     em.add_argument(
         "--include-subdomains",
         action="store_true",
-        help="apply the pins to subdomains too (each platform's own rule)",
+        help="apply the pins to subdomains too (each platform's own rule: iOS covers one "
+        "extra label, the others any depth; a warning says so)",
     )
     em.add_argument(
         "--out",
@@ -263,7 +324,14 @@ def add_parsers(sub) -> None:
         action="store_true",
         help="replace config files already in --out (otherwise they are refused)",
     )
-    em.set_defaults(func=cmd_emit, date=None)
+    em.add_argument(
+        "--date",
+        type=iso_date,
+        metavar="DATE",
+        help="emit as of this date: --expires must be later, intermediates:NAME are those "
+        "active then (default: today, UTC)",
+    )
+    em.set_defaults(func=cmd_emit)
 
     fc = sub.add_parser("forecast", help="when shipped pin configs will lock users out")
     fc.add_argument(
@@ -272,7 +340,7 @@ def add_parsers(sub) -> None:
         metavar="CONFIG",
         help="the pin config of each shipped release (oldest first)",
     )
-    add_host_options(fc)
+    add_host_options(fc, repeat=True)
     fc.add_argument(
         "--anchor",
         action="append",
@@ -295,9 +363,10 @@ def add_parsers(sub) -> None:
     )
     fc.add_argument(
         "--tool",
-        choices=["certbot", "cert-manager", "caddy", "acm"],
+        choices=LazyChoices(tool_names),  # read on use: startup loads no world data
+        metavar="TOOL",
         default="certbot",
-        help="the host's certificate tool: its renewal and key-reuse defaults apply",
+        help="the host's certificate tool (%(choices)s): its renewal and key-reuse defaults apply",
     )
     fc.add_argument(
         "--horizon-days",
@@ -328,6 +397,18 @@ def add_parsers(sub) -> None:
     )
     ff = fsub.add_parser("fit", help="fit the adoption mixture to a version-share CSV")
     ff.add_argument("csv", metavar="CSV", help="columns date, version, share[, release_date]")
+    ff.add_argument(
+        "--releases",
+        metavar="CSV",
+        help="each version's release date (columns version, release_date); without them "
+        "(or a release_date column) a release is the first date a version appears",
+    )
+    ff.add_argument(
+        "--percent",
+        action="store_true",
+        help="shares are percentages (0-100 per version, about 100 per date); "
+        "detected when unambiguous",
+    )
     ff.add_argument(
         "--out",
         metavar="YAML",

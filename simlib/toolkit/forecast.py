@@ -1,18 +1,19 @@
-"""Forecast when shipped pin configs break: config + observed chain + fleet → a simlib scenario.
+"""Forecast when shipped pin configs break: configs + observed chains + fleet → a simlib scenario.
 
-What the chain says becomes the host (lifetime of the served leaf → ``validity_days``; its
-``not_before`` → ``first_issued``, so renewals keep their phase), the issuing CA (the served
-intermediate's real SPKI pin looked up in :mod:`simlib.world`'s catalogue: that CA's active
-intermediates for the leaf's key type on ``today`` and its selection rule; otherwise a generic
-CA with one intermediate) and the renewal tool's defaults on ``today`` (renewal point and whether
-a renewal keeps the key: :func:`simlib.world.defaults_on`).
+Each observed host becomes a scenario host (:mod:`simlib.toolkit.observed`): a chain whose served
+intermediate is a catalogue CA's becomes ``ca: <catalogue name>`` with ``key_type``, ``profile``
+(guessed from the leaf's lifetime), ``tool`` and ``first_issued`` (the leaf's ``not_before``, so
+renewals keep their phase), which the scenario's resolve step (:mod:`simlib.model.realworld`)
+expands exactly as it expands ``ca: letsencrypt`` in a scenario file: the CA's roadmap of active
+intermediates from the start day on, the profile's validity schedule, intermediates announced
+ahead of use, the tool's dated defaults. Other chains get a generic CA with one intermediate and
+the tool's defaults on the start day. A leaf expired on the start day, or issued to another host,
+is refused: a stale chain must not silently seed the forecast.
 
-Each config becomes one strategy whose pins reproduce it against the observed chain: the most
-durable level of the built path any of its pins matches (root > intermediate > leaf) is the pin;
-every other valid SHA-256 pin is a literal ``spki:`` backup (a key outside the scenario, which
-never matches a scenario key — as a key the host does not serve never matches). A pin-set
-expiry becomes ``expires_after_days``. Expected mode then gives, per config, the first day a
-share of users is locked out and that share (assuming later releases keep the same strategy).
+Each (config, host, platform) becomes one strategy (:mod:`simlib.toolkit.forecast_pins`),
+simulated in expected mode with every user on that platform's client, so Apple's rule (leaf and
+CA lists both match) applies to ``Info.plist`` configs. The result gives, per row, the first day
+a share of users is locked out and that share (later releases keep the same strategy).
 """
 
 from __future__ import annotations
@@ -23,21 +24,20 @@ from typing import TYPE_CHECKING, Any
 
 from simlib.errors import clip, escape_controls
 from simlib.toolkit.chain import PathCert, build_path
-from simlib.toolkit.hostnames import check_hostname, select
-from simlib.toolkit.lints import matches
+from simlib.toolkit.forecast_pins import OPEN, HostRef, client_of, strategy_entry
+from simlib.toolkit.hostnames import check_hostname
+from simlib.toolkit.observed import match_catalogue, resolve_observed
 from simlib.toolkit.policy import ConfigError, PinConfig
-from simlib.vocabulary import PIN_LEVEL_TABLE, SPKI_LEVELS
+from simlib.world.tooling import TOOLS
 
 if TYPE_CHECKING:
     import pandas as pd
     from cryptography import x509
 
-TOOLS = ("certbot", "cert-manager", "caddy", "acm")
 #: Longest horizon: a scenario covers at most 40 years (``model.checks``).
 MAX_HORIZON_DAYS = 366 * 40 - 1
-#: (chain role, pin level), root first: a config is read as pinning the highest level it matches.
-LEVELS = tuple((PIN_LEVEL_TABLE[n].position, n) for n in reversed(SPKI_LEVELS))
 EPSILON = 1e-9
+MAX_NAME = 200  # a strategy name's limit (simlib.model.base)
 
 
 @dataclass(frozen=True)
@@ -46,32 +46,6 @@ class Shipped:
 
     config: PinConfig
     release_date: date | None = None
-
-
-def _key_type(cert: x509.Certificate) -> str:
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    return "ecdsa" if isinstance(cert.public_key(), ec.EllipticCurvePublicKey) else "rsa"
-
-
-def catalogue_ca(path: list[PathCert], today: date) -> dict[str, Any]:
-    """The scenario ``cas`` entry for the chain's issuer: from the catalogue when it matches."""
-    from simlib import world
-
-    if len(path) > 1:
-        pin = path[1].sha256
-        cat = world.catalogue()
-        for cert in cat.certificates.values():
-            if cert.role == "intermediate" and pin in (cert.spki_pin, cert.published_spki_pin):
-                ca = cat.ca(cert.ca)
-                active = world.active_intermediates(ca.name, today, _key_type(path[0].cert))
-                names = list(dict.fromkeys([cert.name, *active]))
-                return {
-                    "name": ca.name,
-                    "intermediates": [{"name": n} for n in names],
-                    "selection": ca.selection if len(names) > 1 else "fixed",
-                }
-    return {"name": "observed-ca", "intermediates": [{"name": "Observed Int"}]}
 
 
 def host_entry(host: str, leaf: x509.Certificate, tool: str, today: date) -> dict[str, Any]:
@@ -92,7 +66,7 @@ def host_entry(host: str, leaf: x509.Certificate, tool: str, today: date) -> dic
             f"valid {nb.date()} to {na.date()}: simlib simulates certificates "
             f"issued from {MIN_DATE} and valid at most {MAX_DAYS:,} days",
         )
-    d = world.defaults_on("aws-acm" if tool == "acm" else tool, today)
+    d = world.defaults_on(tool, today)  # resolves the acm alias
     entry: dict[str, Any] = {
         "name": host,
         "ca": "",
@@ -104,43 +78,6 @@ def host_entry(host: str, leaf: x509.Certificate, tool: str, today: date) -> dic
         entry["renew_before_days"] = d.renew_before_days
     elif d.renew_at_fraction:
         entry["renew_at_fraction"] = d.renew_at_fraction
-    return entry
-
-
-def strategy_entry(
-    name: str, config: PinConfig, host: str, path: list[PathCert], start: date
-) -> dict[str, Any]:
-    """A strategy reproducing ``config``'s pins for ``host`` against ``path``."""
-    pins = {
-        (p.algorithm, p.value): p
-        for platform in config.platforms
-        for pol in select(platform, config.for_platform(platform), host)
-        if not pol.exclude
-        for p in pol.all_pins
-    }
-    expiries = [
-        pol.expiration
-        for platform in config.platforms
-        for pol in select(platform, config.for_platform(platform), host)
-        if pol.expiration
-    ]
-    if not pins:
-        return {"name": name, "pin": "none"}
-    level = next(
-        (
-            lvl
-            for role, lvl in LEVELS
-            if any(matches(p, c) for p in pins.values() for c in path if c.role == role)
-        ),
-        None,
-    )
-    others = [p for p in pins.values() if not any(matches(p, c) for c in path)]
-    backups = [f"spki:{p.value}" for p in others if p.valid and p.algorithm == "sha256"]
-    if level is None:  # no pin matches the served chain: locked out already, nothing to simulate
-        return {"name": name, "pin": "none", "_broken": True}
-    entry: dict[str, Any] = {"name": name, "pin": level, "backup": backups}
-    if expiries and min(expiries) > start:
-        entry["expires_after_days"] = (min(expiries) - start).days
     return entry
 
 
@@ -170,61 +107,198 @@ def check_dates(today: date, horizon_days: int) -> None:
         )
 
 
-def build_scenario(
+def _check_leaf(chain: list[x509.Certificate], host: str, day: date) -> None:
+    """Refuse a stale or foreign chain (:func:`simlib.toolkit.chain.check_observed`: the leaf
+    valid on ``day``, the forecast's start, and issued to ``host``; no served CA expired): a
+    forecast seeded by a chain the host no longer serves predicts nothing."""
+    from simlib.toolkit.chain import check_observed
+
+    found = check_observed(chain, host, day)
+    if found:
+        raise ConfigError(
+            f"forecast for {clip(host, 80)}",
+            "chain",
+            "; ".join(f.message for f in found) + " — give the chain the host serves on the "
+            "forecast's start (--date)",
+        )
+
+
+@dataclass(frozen=True)
+class _Host:
+    """One observed host: its name, built path and place in the scenario."""
+
+    host: str
+    path: list[PathCert]
+    ref: HostRef
+    note: str
+    served: str | None = None  # catalogue name of the served intermediate (catalogue CAs)
+
+
+def _observed_hosts(
+    hosts: list[tuple[str, list[x509.Certificate]]], anchors: tuple | list, tool: str, today: date
+) -> tuple[list[_Host], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Each host with its path and scenario reference, the generic ``cas`` entries and the
+    ``hosts`` entries (catalogue hosts in the shorthand the resolve step expands)."""
+    seen: set[str] = set()
+    out: list[_Host] = []
+    cas: list[dict[str, Any]] = []
+    generic: dict[str, str] = {}  # served intermediate's SPKI (or issuer name) -> CA name
+    entries: list[dict[str, Any]] = []
+    for number, (raw, chain) in enumerate(hosts):
+        host = check_hostname(raw, source="host")
+        if host.lower() in seen:
+            raise ConfigError("forecast", "hosts", f"{clip(host, 80)} is given twice")
+        seen.add(host.lower())
+        if not chain:
+            raise ConfigError(f"forecast for {clip(host, 80)}", "chain", "the chain is empty")
+        _check_leaf(list(chain), host, today)
+        path = build_path(list(chain), anchors)
+        entry = host_entry(host, path[0].cert, tool, today)
+        if len(host.rstrip(".")) > 64:  # scenario host names become certificate common names
+            entry["name"] = f"observed-host-{number + 1}"
+        match = match_catalogue(path)
+        if match is not None:
+            entry = {
+                "name": entry["name"],
+                "ca": match.ca,
+                "key_type": match.key_type,
+                "tool": tool,
+                "first_issued": entry["first_issued"],
+            }
+            if match.profile is not None:
+                entry["profile"] = match.profile
+            note = f"{match.intermediate} is {match.ca}'s; {match.profile_note}".rstrip("; ")
+            ref = HostRef(entry["name"], match.ca, True)
+            served = match.intermediate
+        else:
+            key = path[1].sha256 if len(path) > 1 else path[0].cert.issuer.rfc4514_string()
+            if key not in generic:
+                generic[key] = "observed-ca" if not generic else f"observed-ca {len(generic) + 1}"
+                cas.append({"name": generic[key], "intermediates": [{"name": "Observed Int"}]})
+            entry["ca"] = generic[key]
+            note = "issuer not in the CA catalogue: one generic intermediate"
+            ref = HostRef(entry["name"], generic[key], False)
+            served = None
+        entries.append(entry)
+        out.append(_Host(host, path, ref, note, served))
+    return out, cas, entries
+
+
+def _fleet_for(fleet: dict[str, Any], platform: str, client: str) -> dict[str, Any]:
+    """The caller's fleet with every user on ``platform``: a config ships in one platform's app,
+    so its locked share is of that app's users (the caller's device options are kept)."""
+    given = fleet.get("platforms")
+    spec = given.get(platform) if isinstance(given, dict) else None
+    extra = (
+        {k: v for k, v in spec.items() if k not in ("share", "client")}
+        if isinstance(spec, dict)
+        else {}
+    )
+    return {**fleet, "platforms": {platform: {**extra, "share": 1.0, "client": client}}}
+
+
+def _pairs(
+    chain: list[x509.Certificate] | dict[str, list[x509.Certificate]], host: str | None
+) -> list[tuple[str, list[x509.Certificate]]]:
+    if isinstance(chain, dict):
+        if not chain:
+            raise ConfigError("forecast", "hosts", "no host given")
+        return list(chain.items())
+    if host is None:
+        raise ConfigError("forecast", "host", "give the host the chain was served for")
+    return [(host, list(chain))]
+
+
+def build_scenarios(
     shipped: list[Shipped],
-    chain: list[x509.Certificate],
+    chain: list[x509.Certificate] | dict[str, list[x509.Certificate]],
     *,
-    host: str,
+    host: str | None = None,
     fleet: dict[str, Any],
     tool: str = "certbot",
     horizon_days: int = 730,
     today: date | None = None,
     anchors: tuple | list = (),
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The scenario mapping and, per config, its strategy entry (with ``_broken`` markers)."""
+) -> tuple[dict[tuple[str, str], dict[str, Any]], list[dict[str, Any]], list[_Host]]:
+    """One scenario mapping per (platform, client) the configs ship on, all hosts in each; and
+    one row stub per (config, host, platform) with its strategy (``None``: nothing to simulate).
+    """
     today = today or datetime.now(UTC).date()
     check_dates(today, horizon_days)
-    host = check_hostname(host, source="host")
-    path = build_path(list(chain), anchors)
-    ca = catalogue_ca(path, today)
-    h = host_entry(host, path[0].cert, tool, today)
-    h["ca"] = ca["name"]
-    strategies = []
+    observed, cas, entries = _observed_hosts(_pairs(chain, host), anchors, tool, today)
+    from simlib.toolkit.observed import catalogue_pins, catalogue_roots
+
+    roots, known = catalogue_roots(), catalogue_pins()
+    stubs: list[dict[str, Any]] = []
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for i, item in enumerate(shipped):
         # Config paths are file names anyone may choose: a control character in one must not
         # make the strategy name invalid (and then be blamed on the fleet file).
-        label = escape_controls(f"{i}: {item.config.source}")[:200]
-        strategies.append(strategy_entry(label, item.config, host, path, today))
-    if len(host.rstrip(".")) > 64:  # scenario host names become certificate common names
-        h["name"] = "observed-host"
-    scenario = {
-        "name": f"forecast {host}"[:200],
-        "start": today,
-        "end": today + timedelta(days=horizon_days),
-        "fleet": fleet,
-        "cas": [ca],
-        "hosts": [h],
-        "strategies": [{k: v for k, v in s.items() if not k.startswith("_")} for s in strategies],
-    }
-    return scenario, strategies
+        source = escape_controls(item.config.source)
+        for platform in item.config.platforms:
+            sim_platform, client = client_of(platform)
+            for j, h in enumerate(observed):
+                # the prefix keeps names unique when a long file name is cut to the limit
+                name = f"{i}.{j} {platform} {h.ref.name}: {source}"[:MAX_NAME]
+                status, strat = strategy_entry(
+                    name, item.config, platform, h.host, h.path, h.ref, today, roots, known
+                )
+                stubs.append(
+                    {
+                        "item": item,
+                        "host": h.host,
+                        "platform": platform,
+                        "client": (sim_platform, client),
+                        "status": status,
+                        "strategy": strat,
+                    }
+                )
+                group = groups.setdefault((sim_platform, client), [])
+                if strat is not None:
+                    group.append(strat)
+    if not groups:
+        groups[("android", "nsc")] = []
+    end = today + timedelta(days=horizon_days)
+    base = {"start": today, "end": end, "cas": cas, "hosts": entries}
+    cas, entries, events = resolve_observed(
+        base, [(h.served, h.path[1].cert if h.served else None) for h in observed], today
+    )
+    scenarios = {}
+    for (platform, client), strategies in groups.items():
+        clean = [{k: v for k, v in s.items() if not k.startswith("_")} for s in strategies]
+        scenarios[(platform, client)] = {
+            "name": clip(f"forecast {', '.join(h.host for h in observed)}", 200),
+            "start": today,
+            "end": end,
+            "fleet": _fleet_for(fleet, platform, client),
+            "cas": cas,
+            "hosts": entries,
+            "events": events,
+            "strategies": clean or [{"name": "unpinned", "pin": "none"}],
+        }
+    return scenarios, stubs, observed
 
 
 def forecast(
     shipped: list[Shipped] | list[PinConfig],
-    chain: list[x509.Certificate],
+    chain: list[x509.Certificate] | dict[str, list[x509.Certificate]],
     *,
-    host: str,
+    host: str | None = None,
     fleet: dict[str, Any],
     tool: str = "certbot",
     horizon_days: int = 730,
     today: date | None = None,
     anchors: tuple | list = (),
 ) -> pd.DataFrame:
-    """The dated risk calendar: one row per shipped config.
+    """The dated risk calendar: one row per (shipped config, host, platform).
 
-    Columns: ``config``, ``release_date``, ``pin`` (level reproduced), ``first_break`` (first day
-    users are locked out, NaT if none within the horizon), ``locked_share`` (share of users
-    locked out that day), ``peak_locked_share`` and ``peak_date``.
+    ``chain`` is the served chain of ``host``, or a mapping host → served chain (several hosts
+    in one scenario). Columns: ``config``, ``host``, ``platform``, ``release_date``, ``status``
+    (the platform's start-day decision), ``pin`` (levels the config matches, ``no match`` or
+    ``not pinned``), ``first_break`` (first day users are locked out, NaT if none within the
+    horizon), ``locked_share`` (share of the platform's users locked out that day),
+    ``peak_locked_share`` and ``peak_date``. ``attrs``: the scenarios, the first resolved one
+    (``resolved``), the certificate calendar (``issuances``) and per-host ``notes``.
     """
     import pandas as pd
 
@@ -233,9 +307,8 @@ def forecast(
     from simlib.model.loading import scenario_from_dict
 
     today = today or datetime.now(UTC).date()
-    host = check_hostname(host, source="host")
     items = [s if isinstance(s, Shipped) else Shipped(s) for s in shipped]
-    data, strategies = build_scenario(
+    scenarios, stubs, observed = build_scenarios(
         items,
         chain,
         host=host,
@@ -245,46 +318,70 @@ def forecast(
         today=today,
         anchors=anchors,
     )
-    try:
-        scenario = scenario_from_dict(data, source=f"forecast for {host}")
-    except ScenarioError as exc:
-        if exc.where.split(".")[0].split("[")[0] == "fleet":
-            raise  # the caller's fleet block: the CLI names its file
-        # Everything else was derived from the chain and configs (not a file the user wrote).
-        raise ConfigError(f"forecast for {clip(host, 80)}", exc.where, exc.message) from None
-    result = simulate(scenario)
-    ts = result.timeseries
+    where = f"forecast for {clip(', '.join(h.host for h in observed), 80)}"
+    series: dict[str, pd.DataFrame] = {}
+    resolved, issuances = None, None
+    for data in scenarios.values():
+        try:
+            scenario = scenario_from_dict(data, source=where)
+        except ScenarioError as exc:
+            if exc.where.split(".")[0].split("[")[0] == "fleet":
+                raise  # the caller's fleet block: the CLI names its file
+            # Everything else was derived from the chains and configs (not a file the user wrote).
+            raise ConfigError(where, exc.where, exc.message) from None
+        result = simulate(scenario)
+        ts = result.timeseries
+        for name, part in ts.groupby("strategy", sort=False):
+            series[str(name)] = part.sort_values("date")
+        if resolved is None:
+            resolved, issuances = scenario, result.issuances
     rows = []
-    for item, strat in zip(items, strategies, strict=True):
-        if strat.get("_broken"):
+    for stub in stubs:
+        item, strat, status = stub["item"], stub["strategy"], stub["status"]
+        row = {
+            "config": item.config.source,
+            "host": stub["host"],
+            "platform": stub["platform"],
+            "release_date": item.release_date,
+            "status": status,
+        }
+        if strat is None:
+            blocked = status not in OPEN
+            day = pd.Timestamp(item.release_date or today) if blocked else pd.NaT
+            share = 1.0 if blocked else 0.0
+            pin = {"fail": "no match", "invalid-config": "invalid config"}.get(status, status)
             rows.append(
                 {
-                    "config": item.config.source,
-                    "release_date": item.release_date,
-                    "pin": "no match",
-                    "first_break": pd.Timestamp(item.release_date or today),
-                    "locked_share": 1.0,
-                    "peak_locked_share": 1.0,
-                    "peak_date": pd.Timestamp(item.release_date or today),
+                    **row,
+                    "pin": pin,
+                    "levels": "",
+                    "first_break": day,
+                    "locked_share": share,
+                    "peak_locked_share": share,
+                    "peak_date": day,
                 }
             )
             continue
-        series = ts[ts["strategy"] == strat["name"]].sort_values("date")
-        locked = series[series["lockout_rate"] > EPSILON]
+        s = series[strat["name"]]
+        locked = s[s["lockout_rate"] > EPSILON]
         first = locked.iloc[0] if len(locked) else None
-        peak = series.loc[series["lockout_rate"].idxmax()] if len(series) else None
+        peak = s.loc[s["lockout_rate"].idxmax()] if len(s) else None
         rows.append(
             {
-                "config": item.config.source,
-                "release_date": item.release_date,
+                **row,
                 "pin": strat["pin"],
+                "levels": strat["_levels"],
                 "first_break": first["date"] if first is not None else pd.NaT,
                 "locked_share": float(first["lockout_rate"]) if first is not None else 0.0,
-                "peak_locked_share": float(peak["lockout_rate"]) if peak is not None else 0.0,
-                "peak_date": peak["date"] if peak is not None and first is not None else pd.NaT,
+                "peak_locked_share": float(peak["lockout_rate"]) if first is not None else 0.0,
+                "peak_date": peak["date"] if first is not None else pd.NaT,
             }
         )
     frame = pd.DataFrame(rows)
-    frame.attrs["scenario"] = data
-    frame.attrs["issuances"] = result.issuances
+    frame.attrs["scenarios"] = scenarios
+    frame.attrs["scenario"] = next(iter(scenarios.values()))
+    frame.attrs["resolved"] = resolved
+    frame.attrs["issuances"] = issuances
+    frame.attrs["hosts"] = {h.host: h.ref.name for h in observed}
+    frame.attrs["notes"] = {h.host: h.note for h in observed}
     return frame

@@ -141,12 +141,12 @@ def test_each_level_pins_what_its_entry_says(level):
 def test_the_toolkit_emits_the_spki_levels_of_the_table():
     from simlib.cli.toolkit import EMIT_STRATEGIES
     from simlib.toolkit.emit import STRATEGIES
-    from simlib.toolkit.forecast import LEVELS
+    from simlib.toolkit.forecast_pins import LEVELS
 
     spki = tuple(n for n, e in PIN_LEVEL_TABLE.items() if e.position and not e.whole_certificate)
     assert SPKI_LEVELS == spki == STRATEGIES == EMIT_STRATEGIES
-    assert {(PIN_LEVEL_TABLE[n].position, n) for _, n in LEVELS} == set(LEVELS)
-    assert [role for role, _ in LEVELS] == ["root", "intermediate", "leaf"]
+    assert {PIN_LEVEL_TABLE[n].position: n for n in LEVELS.values()} == LEVELS
+    assert list(LEVELS) == ["leaf", "intermediate", "root"]  # least durable first
 
 
 # ----------------------------------------------------------------------- platforms, clients

@@ -7,6 +7,8 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simlib.cli.main import main
 from simlib.toolkit.fleetfit import fit_csv
@@ -263,9 +265,9 @@ def test_hostile_csv_one_line(tmp_path, capsys, text, needle):
 
 
 def test_too_many_rows(tmp_path, capsys, monkeypatch):
-    import simlib.toolkit.fleetfit as fleetfit
+    import simlib.toolkit.fleetdata as fleetdata
 
-    monkeypatch.setattr(fleetfit, "MAX_ROWS", 1_000)
+    monkeypatch.setattr(fleetdata, "MAX_ROWS", 1_000)
     path = tmp_path / "vs.csv"
     path.write_text(
         "date,version,share\n" + "".join(f"2025-01-01,v{i},0.0001\n" for i in range(1_001))
@@ -289,3 +291,132 @@ def test_csv_that_is_not_a_file(tmp_path, capsys, kind):
     assert main(["fleet", "fit", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "vs.csv" in err, err
+
+
+# ------------------------------------------------------------ release dates and percent shares
+
+
+def _sampled(path, *, offset=3, sample=7, percent=False, column=False):
+    """A weekly export of a known mixture (never 5 %, 40 % τ=3 d, 60 % τ=30 d) whose releases
+    (every 14 days, ``offset`` days after the sampling grid) fall between samples; returns the
+    CSV and a ``version,release_date`` file."""
+    never, w, tau = 0.05, (0.4, 0.6), (3.0, 30.0)
+
+    def g(d: int) -> float:
+        return (1 - never) * sum(
+            wi * (1 - np.exp(-max(d, 0) / ti)) for wi, ti in zip(w, tau, strict=True)
+        )
+
+    start = date(2025, 1, 1)
+    rel = [start] + [start + timedelta(days=offset + 14 * k) for k in range(1, 12)]
+    lines = ["date,version,share" + (",release_date" if column else "")]
+    for t in range(0, 170, sample):
+        day = start + timedelta(days=t)
+        ge = [1.0] + [g((day - r).days) if r <= day else 0.0 for r in rel[1:]]
+        for k, r in enumerate(rel):
+            if r <= day:
+                share = (ge[k] - (ge[k + 1] if k + 1 < len(rel) else 0.0)) * (100 if percent else 1)
+                lines.append(f"{day},v{k + 1:02d},{share:.6f}" + (f",{r}" if column else ""))
+    path.write_text("\n".join(lines) + "\n")
+    releases = path.with_name("releases.csv")
+    releases.write_text(
+        "version,release_date\n" + "".join(f"v{k + 1:02d},{r}\n" for k, r in enumerate(rel))
+    )
+    return path, releases
+
+
+@pytest.mark.parametrize("offset", [1, 3, 6])
+def test_release_dates_fix_the_lags_a_weekly_export_gets_wrong(tmp_path, offset):
+    """First appearance on a weekly export is days late for every version: the fit is many
+    times worse than with the release dates, which recover the mixture."""
+    path, releases = _sampled(tmp_path / "vs.csv", offset=offset)
+    guessed = fit_csv(path)
+    dated = fit_csv(path, releases=releases)
+    assert guessed.warnings and "--releases FILE" in guessed.warnings[0]
+    assert dated.warnings == ()
+    assert guessed.rmse > 6 * dated.rmse
+    assert dated.mean_lag_days == pytest.approx(tau := (3.0, 30.0), rel=0.05), tau
+    assert dated.weights == pytest.approx((0.4, 0.6), abs=0.02)
+    assert dated.never_update_share == pytest.approx(0.05, abs=0.01)
+    column, _ = _sampled(tmp_path / "col.csv", offset=offset, column=True)
+    assert fit_csv(column).rmse == pytest.approx(dated.rmse)  # the column says the same
+
+
+def test_percent_shares_detected_or_declared(tmp_path):
+    path, releases = _sampled(tmp_path / "vs.csv", percent=True)
+    fraction, _ = _sampled(tmp_path / "fr.csv")
+    want = fit_csv(fraction, releases=releases)
+    got = fit_csv(path, releases=releases)
+    assert got.warnings == ("shares read as percentages (above 1, summing to about 100 a date)",)
+    # the same shares (six decimals of a percentage are two more than of a fraction)
+    assert got.rmse == pytest.approx(want.rmse, rel=0.01)
+    assert got.mean_lag_days == pytest.approx(want.mean_lag_days, rel=1e-3)
+    declared = fit_csv(path, releases=releases, percent=True)
+    assert declared.warnings == () and declared.rmse == got.rmse
+
+
+def test_cli_warns_and_takes_releases_and_percent(tmp_path, capsys):
+    path, releases = _sampled(tmp_path / "vs.csv", percent=True)
+    assert main(["fleet", "fit", str(path)]) == 0
+    cap = capsys.readouterr()
+    assert cap.err.count("warning: ") == 2 and "--releases FILE" in cap.err
+    assert yaml.safe_load(cap.out)["fleet"]["release_every_days"] == 14
+    assert main(["fleet", "fit", str(path), "--releases", str(releases), "--percent"]) == 0
+    cap = capsys.readouterr()
+    assert cap.err == ""
+    fleet = yaml.safe_load(cap.out)["fleet"]
+    taus = [c["mean_lag_days"] for c in fleet["adoption"]["components"]]
+    assert taus == pytest.approx([3.0, 30.0], rel=0.05)
+
+
+@pytest.mark.parametrize(
+    ("shares", "releases", "needle"),
+    [
+        # above 1 but not percentages (a date sums to 150): one line, with the hint
+        (
+            "date,version,share\n2025-01-01,v1,50\n2025-01-01,v2,100\n"
+            "2025-01-08,v1,1\n2025-01-08,v2,99\n",
+            None,
+            "line 2: share 50.0 is not between 0 and 1 (percentages",
+        ),
+        ("date,version,share\n2025-01-01,v1,101\n", None, "nor a percentage"),
+        ("date,version,share\n2025-01-01,v1,1\n", "version,day\nv1,2025-01-01\n", "line 1"),
+        ("date,version,share\n2025-01-01,v1,1\n", "version,release_date\nv1,soon\n", "'soon'"),
+        (
+            "date,version,share\n2025-01-01,v1,1\n",
+            "version,release_date\nv1,2025-01-01\nv1,2025-01-02\n",
+            "line 3: v1 has two release dates",
+        ),
+    ],
+)
+def test_bad_percent_or_release_files_are_one_line(tmp_path, capsys, shares, releases, needle):
+    path = tmp_path / "vs.csv"
+    path.write_text(shares)
+    argv = ["fleet", "fit", str(path)]
+    if releases is not None:
+        (tmp_path / "rel.csv").write_text(releases)
+        argv += ["--releases", str(tmp_path / "rel.csv")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and needle in err, err
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.floats(0.01, 1.0), min_size=1, max_size=6),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_percent_detection_reads_scaled_fractions_and_never_fractions(raw):
+    """Fractions summing to 1 per date are never taken as percentages; the same ×100 always
+    are (the rule: above 1, at most 100, about 100 a date)."""
+    from simlib.toolkit.fleetdata import _percent
+
+    rows = [(d, w / sum(ws)) for d, ws in enumerate(raw) for w in ws]
+    days = np.array([d for d, _ in rows])
+    shares = np.array([s for _, s in rows])
+    assert not _percent(shares, days)
+    if (shares * 100).max() > 1:  # a date of shares all at most 1 % is not distinguishable
+        assert _percent(shares * 100, days)

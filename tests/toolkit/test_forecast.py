@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -11,7 +12,8 @@ import pytest
 from simlib.cli.main import main
 from simlib.toolkit import emit, forecast, load_config, parse_config
 from simlib.toolkit.chain import build_path
-from simlib.toolkit.forecast import Shipped, catalogue_ca
+from simlib.toolkit.forecast import Shipped
+from simlib.toolkit.observed import match_catalogue
 from tests.toolkit.conftest import CONFIGS, TODAY
 from tests.toolkit.pki import HOST
 
@@ -104,16 +106,17 @@ def test_config_matching_nothing_is_broken_already(test_pki, pin):
     assert frame.loc[0, "first_break"].date() == TODAY
 
 
-def test_real_intermediate_pin_maps_to_the_catalogue_ca(test_pki):
+def test_catalogue_lookup_is_by_the_served_intermediates_key(test_pki):
     from simlib import world
 
     path = build_path(test_pki.chain)
     ye1 = world.certificate("YE1").spki_pin
     faked = [path[0], replace(path[1], sha256=ye1)]
-    ca = catalogue_ca(faked, date(2026, 12, 1))
-    assert ca["name"] == "letsencrypt" and ca["selection"] == "random"
-    assert {"YE1", "YE2"} <= {i["name"] for i in ca["intermediates"]}
-    assert catalogue_ca(path, TODAY)["name"] == "observed-ca"
+    found = match_catalogue(faked)
+    assert found is not None and (found.ca, found.intermediate) == ("letsencrypt", "YE1")
+    assert found.key_type == "ecdsa" and found.profile == "classic"  # 90 days on 2026-01-01
+    assert "90-day leaf matches" in found.profile_note
+    assert match_catalogue(path) is None  # the test CA is no catalogue CA
 
 
 def test_forecast_cli(capsys, chain_pem, tmp_path, test_pki, pin):
@@ -146,7 +149,7 @@ def test_forecast_cli(capsys, chain_pem, tmp_path, test_pki, pin):
     ]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "leaf_spki         2026-03-02" in out and "next renewals: 2026-03-02" in out
+    assert re.search(r" leaf +2026-03-02 ", out) and "next renewals: 2026-03-02" in out
     # bad inputs: one line, exit 2
     fleet.write_text("fleet:\n  users: 0\n  release_every_days: 14\n  adoption: {components: []}\n")
     assert main(argv) == 2
