@@ -10,6 +10,9 @@ reports, per pinning strategy, who gets locked out and which MITM attacks are re
 
 The public names below load on first use: ``import simlib`` (and so ``simlib --help`` and every
 worker start) does not import numpy, pandas or pydantic until something needs them.
+
+Every error a user can cause is a :class:`SimlibError` with a one-line message; the ones the
+calls here raise are exported too, and :mod:`simlib.errors` defines and documents them all.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from simlib._version import __version__
-from simlib.errors import ScenarioError, SimlibError
+from simlib.errors import OutputError, ScenarioError, ScenarioWarning, SimlibError, SweepError
 
 #: public name → the module that defines it
 _LAZY = {
@@ -68,10 +71,13 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "OutputError",
     "Scenario",
     "ScenarioError",
+    "ScenarioWarning",
     "SimlibError",
     "StrategySpec",
+    "SweepError",
     "__version__",
     "apply_overrides",
     "default_scenario",

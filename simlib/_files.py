@@ -11,30 +11,32 @@ from __future__ import annotations
 import os
 import stat
 
+from simlib.errors import InputFileError
+
+__all__ = ["MAX_INPUT_BYTES", "InputFileError", "read_limited"]
+
 #: Largest input file simlib reads (scenario, sweep, curve or certificate file).
 MAX_INPUT_BYTES = 10 * 1024 * 1024
 
 
-class InputFileError(Exception):
-    """The file cannot be used; ``str()`` is a short reason such as ``is a folder``."""
-
-
 def read_limited(path: str | os.PathLike[str], limit: int = MAX_INPUT_BYTES) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes, else :class:`InputFileError`."""
+    """The bytes of a regular file of at most ``limit`` bytes, else :class:`InputFileError`
+    (a :class:`~simlib.errors.SimlibError`; its ``reason`` is short: ``is a folder, not a file``).
+    """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        raise InputFileError(exc.strerror or str(exc)) from None
+        raise InputFileError(path, exc.strerror or str(exc)) from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise InputFileError("is a folder, not a file")
+            raise InputFileError(path, "is a folder, not a file")
         if not stat.S_ISREG(info.st_mode):
-            raise InputFileError("not a regular file (a device, FIFO or socket)")
+            raise InputFileError(path, "not a regular file (a device, FIFO or socket)")
         too_big = f"larger than {limit // (1024 * 1024)} MB"
         if info.st_size > limit:
-            raise InputFileError(too_big)
+            raise InputFileError(path, too_big)
         chunks = []
         size = 0
         while size <= limit:
@@ -44,9 +46,9 @@ def read_limited(path: str | os.PathLike[str], limit: int = MAX_INPUT_BYTES) -> 
             chunks.append(chunk)
             size += len(chunk)
         if size > limit:
-            raise InputFileError(too_big)
+            raise InputFileError(path, too_big)
     except OSError as exc:
-        raise InputFileError(exc.strerror or str(exc)) from None
+        raise InputFileError(path, exc.strerror or str(exc)) from None
     finally:
         os.close(fd)
     return b"".join(chunks)

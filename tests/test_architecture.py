@@ -35,8 +35,9 @@ ALLOWED: dict[str, set[str]] = {
     "_outputs": {"errors", "_files"},
     "_atomic": {"errors", "_files", "_outputs", "_version"},
     "pki": {"errors", "_files"},
-    # base data: nothing but errors and the leaves, so model and server can read it
-    "world": _LEAVES - {"_rng", "_version"},
+    # base data: nothing but the leaves and pki (the one SPKI pin and key-type rule), so model
+    # and server can read it
+    "world": _LEAVES - {"_rng", "_version"} | {"pki"},
     "model": _LEAVES - {"_rng", "_version"} | {"pki", "world"},
     "server": _LEAVES - {"_version"} | {"pki", "world", "model"},
     "fleet": {"errors", "_rng", "vocabulary", "model"},
@@ -56,9 +57,10 @@ ALLOWED: dict[str, set[str]] = {
     "report": _LEAVES
     | {"_outputs", "_atomic", "pki", "world", "model", "strategies", "results", "api"}
     | {"batch", "analysis", "toolkit"},
-    # argument parsing and printing: no engine, server, clients, fleet or world of its own
+    # argument parsing and printing: no engine, server, clients or fleet of its own, and of
+    # world only the names its options offer (cli.common.tool_names)
     "cli": _LEAVES
-    | {"_outputs", "_atomic", "pki", "model", "results", "api", "batch", "analysis"}
+    | {"_outputs", "_atomic", "pki", "world", "model", "results", "api", "batch", "analysis"}
     | {"toolkit", "report"},
     # the public names (simlib/__init__.py)
     "simlib": _LEAVES | {"model", "strategies", "results", "api", "batch"},
@@ -320,3 +322,85 @@ def test_layer_diagram_is_allowed_drawn():
         if not (row_of[dep] > row_of[name] or row_of[dep] == row_of[name] == bottom)
     ]
     assert wrong == [], wrong
+
+
+# ------------------------------------------------------------------- the error classes
+
+
+def _exception_classes(root: Path) -> list[str]:
+    """``module.Class`` for every class in ``root`` that derives from an exception: a builtin
+    one, one imported from a library (named ``...Error``, ``...Exception``, ``...Warning``), or
+    (to any depth) another such class of the package, whatever name it goes by."""
+    import builtins
+
+    classes: list[tuple[str, str, list[str]]] = []
+    for path in sorted(root.rglob("*.py")):
+        module = _module(path, root)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        # ``from x import Error as Other``: Other is Error
+        alias = {
+            a.asname: a.name
+            for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom)
+            for a in n.names
+            if a.asname
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                bases = [ast.unparse(b).rsplit(".", 1)[-1] for b in node.bases]
+                classes.append((module, node.name, [alias.get(b, b) for b in bases]))
+
+    def builtin_exception(name: str) -> bool:
+        value = getattr(builtins, name, None)
+        return isinstance(value, type) and issubclass(value, BaseException)
+
+    known = {n for n in dir(builtins) if builtin_exception(n)}
+    known |= {b for *_, bases in classes for b in bases if b.endswith(_EXCEPTION_SUFFIXES)}
+    found: set[tuple[str, str]] = set()
+    while True:  # a class deriving from a found class is one too (re-exported names included)
+        new = {(m, c) for m, c, bases in classes if set(bases) & known} - found
+        if not new:
+            return sorted(f"{m}.{c}" for m, c in found)
+        found |= new
+        known |= {c for _, c in new}
+
+
+_EXCEPTION_SUFFIXES = ("Error", "Exception", "Warning", "Exit", "Interrupt")
+
+
+def test_every_public_error_class_is_defined_in_errors():
+    """simlib/errors.py is the one place for error classes (docs/architecture.md, Errors);
+    other modules import them, and keep private helpers (``_Refused``) only."""
+    stray = [
+        name
+        for name in _exception_classes(ROOT)
+        if not name.startswith("simlib.errors.") and not name.rsplit(".", 1)[-1].startswith("_")
+    ]
+    assert stray == [], f"define these in simlib/errors.py: {stray}"
+
+
+def test_error_class_checker_catches_planted_classes(tmp_path):
+    root = _plant(
+        tmp_path,
+        {
+            "errors.py": "class BaseErr(Exception):\n    pass\n",
+            "a.py": (
+                "from simlib.errors import BaseErr as Renamed\n"
+                "class Direct(ValueError): ...\n"
+                "class Deep(Renamed): ...\n"
+                "class Deeper(Deep): ...\n"
+                "class _Private(KeyError): ...\n"
+                "class Plain: ...\n"
+                "class Mixed(Plain): ...\n"
+            ),
+            "b.py": "import yaml\nclass Lib(yaml.YAMLError): ...\n",
+        },
+    )
+    assert _exception_classes(root) == [
+        "simlib.a.Deep",
+        "simlib.a.Deeper",
+        "simlib.a.Direct",
+        "simlib.a._Private",
+        "simlib.b.Lib",
+        "simlib.errors.BaseErr",
+    ]

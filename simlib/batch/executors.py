@@ -20,11 +20,7 @@ from simlib.batch.worker import (
     simlib_version,
     worker_ready,
 )
-from simlib.errors import SimlibError
-
-
-class SweepError(SimlibError, RuntimeError):
-    """The sweep could not continue (a worker process died, a cluster mismatch, ...)."""
+from simlib.errors import SweepError
 
 
 class Runner:

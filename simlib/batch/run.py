@@ -20,7 +20,7 @@ import math
 import tempfile
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +36,7 @@ from simlib.batch.spec import SweepPlan, sweep_from_dict
 from simlib.batch.store import SweepStore
 from simlib.batch.tasks import RunStream, choose_batch_size, part_id, task_context, task_runs
 from simlib.batch.worker import Task, TaskOutput, forget, now, one_line_error, run_task
-from simlib.errors import escape_controls, one_line
+from simlib.errors import ScenarioError, escape_controls, one_line
 from simlib.model import Scenario
 
 # Only what this module defines: tasks live in batch.tasks and batch.worker, SweepError in
@@ -243,10 +243,14 @@ def sweep(
     all_axes: dict[str, Any] = {k: _plain(v) for k, v in (axes or {}).items()}
     if grid is not None:
         if "grid" in all_axes:
-            raise ValueError("give the grid either as `grid` or inside `axes`, not both")
-        all_axes = {"grid": {p: list(_plain(v)) for p, v in grid.items()}, **all_axes}
+            raise ScenarioError(
+                "sweep()", "grid", "give the grid either as `grid` or inside `axes`, not both"
+            )
+        # a range or generator of values becomes a list; a lone value is named by validation
+        listed = {p: list(v) if isinstance(v, (range, Iterator)) else v for p, v in grid.items()}
+        all_axes = {"grid": _plain(listed), **all_axes}
     if not all_axes:
-        raise ValueError("give `grid` or `axes`")
+        raise ScenarioError("sweep()", "axes", "give `grid` or `axes`")
     if isinstance(base, Scenario):
         base_data: Any = base.to_dict()
         default_name = base.name

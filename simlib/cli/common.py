@@ -8,15 +8,23 @@ all import it and never each other (``main`` registers the others' parsers).
 from __future__ import annotations
 
 import argparse
+import functools
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from simlib.errors import OutputError, SimlibError, one_line
+from simlib.errors import OutputError, UsageError, one_line
+
+__all__ = [
+    "MAX_REPLICATIONS",
+    "LazyChoices",
+    "UsageError",  # defined in simlib.errors; the command modules import it from here
+    "load_input",
+    "positive_int",
+    "tool_names",
+    "write_guarded",
+]
 
 MAX_REPLICATIONS = 1_000_000
-
-
-class UsageError(SimlibError):
-    """Bad command-line arguments (printed as one line, exit code 2)."""
 
 
 def positive_int(text: str, limit: int = MAX_REPLICATIONS) -> int:
@@ -31,16 +39,38 @@ def positive_int(text: str, limit: int = MAX_REPLICATIONS) -> int:
 
 def load_input(path: str | None, preset: str | None = None):
     """The scenario of ``path``, of ``--preset NAME`` (refused together with a path), or the
-    embedded quickstart when neither is given."""
-    from simlib.model import default_scenario, load_scenario
+    embedded quickstart when neither is given (:func:`simlib.analysis.presets.scenario_from`)."""
+    from simlib.analysis.presets import scenario_from
 
-    if preset is not None:
-        from simlib.analysis.presets import load_preset
+    return scenario_from(path, preset, exclusive=True)
 
-        if path is not None:
-            raise UsageError("give either a scenario file or --preset NAME, not both")
-        return load_preset(preset)
-    return default_scenario() if path is None else load_scenario(path)
+
+def tool_names() -> tuple[str, ...]:
+    """The certificate tools an option offers (``simlib.world.tooling.TOOLS``, their one home)."""
+    from simlib.world.tooling import TOOLS
+
+    return TOOLS
+
+
+class LazyChoices(Sequence[str]):
+    """``argparse`` choices read on first use (a given value, or the help): the command line
+    starts without loading what they come from."""
+
+    def __init__(self, load: Callable[[], Sequence[str]]) -> None:
+        self._load = load
+
+    @functools.cached_property
+    def _values(self) -> tuple[str, ...]:
+        return tuple(self._load())
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self._values[index]
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._values
 
 
 def write_guarded(out: Path, write, scenario_name: str | None = None):

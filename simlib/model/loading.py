@@ -55,7 +55,11 @@ def read_yaml(path: str | Path, what: str = "file") -> Any:
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a YAML scenario file."""
+    """Read and validate a YAML scenario file.
+
+    Raises :class:`ScenarioError` (one line naming the file and field) for a missing,
+    unreadable or invalid file; ``TypeError`` only if ``path`` is not a path (a programming
+    error)."""
     path = Path(path)
     return scenario_from_dict(read_yaml(path), source=str(path), base_dir=path.parent)
 

@@ -61,7 +61,16 @@ def _set(node: Any, parts: list[str | int], value: Any, path: str) -> Any:
 
 
 def apply_overrides(base: Scenario | Mapping[str, Any], overrides: Mapping[str, Any]) -> Scenario:
-    """A new validated scenario: ``base`` with dotted-path ``overrides`` applied."""
+    """A new validated scenario: ``base`` with dotted-path ``overrides`` applied.
+
+    A bad path or value is a :class:`ScenarioError` naming the path; ``TypeError`` only for a
+    ``base`` or ``overrides`` that is not a mapping or a path that is not a string (programming
+    errors)."""
+    if not isinstance(base, (Scenario, Mapping)) or not isinstance(overrides, Mapping):
+        wrong = overrides if isinstance(base, (Scenario, Mapping)) else base
+        raise TypeError(f"expected a Scenario or mapping and a mapping, not {type(wrong).__name__}")
+    if bad := [p for p in overrides if not isinstance(p, str)]:
+        raise TypeError(f"override paths are strings, not {type(bad[0]).__name__}")
     data: Any = base.to_dict() if isinstance(base, Scenario) else dict(base)
     for path, value in overrides.items():
         try:

@@ -69,7 +69,7 @@ def read_text_file(path: str | Path, what: str = "file", limit: int = MAX_BYTES)
     try:
         data = read_limited(path, limit)
     except InputFileError as exc:
-        raise ScenarioError(shown, "", f"cannot read {what}: {exc}") from None
+        raise ScenarioError(shown, "", f"cannot read {what}: {exc.reason}") from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -16,24 +16,11 @@ from cryptography.hazmat.primitives.asymmetric.types import (
     PublicKeyTypes,
 )
 
-from simlib._files import InputFileError, read_limited
-from simlib.errors import SimlibError, clip
+from simlib._files import read_limited
+from simlib.errors import InputFileError, PkiInputError
 from simlib.pki.pins import cert_pin, spki_pin, spki_sha1_pin
 
 __all__ = ["LoadedItem", "PkiInputError", "describe", "load_certificates"]
-
-
-class PkiInputError(SimlibError, ValueError):
-    """A certificate or key file could not be used; ``str()`` is one line."""
-
-    def __init__(self, path: str | os.PathLike[str], message: str) -> None:
-        super().__init__(str(path), message)
-        self.path = str(path)
-        # Messages may embed OS or library text; the CLI prints str() as one line.
-        self.message = " ".join(str(message).split())
-
-    def __str__(self) -> str:
-        return f"{clip(self.path, 120)}: {clip(self.message, 160)}"
 
 
 @dataclass(frozen=True)
@@ -174,7 +161,7 @@ def load_certificates(path: str | os.PathLike[str]) -> list[LoadedItem]:
     try:
         data = read_limited(path)
     except InputFileError as exc:
-        raise PkiInputError(shown, f"cannot read file: {exc}") from None
+        raise PkiInputError(shown, f"cannot read file: {exc.reason}") from None
     if not data.strip():
         raise PkiInputError(shown, "empty file")
     # Any PEM armour means PEM; otherwise the whole file must be one DER object.

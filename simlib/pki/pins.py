@@ -17,6 +17,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 
+from simlib.errors import PinError
+
 __all__ = [
     "cert_pin",
     "okhttp_pin",
@@ -88,7 +90,9 @@ def parse_pin(text: str) -> str:
     compares equal to :func:`spki_pin` output.
 
     Raises:
-        ValueError: the text is not standard base64 of exactly 32 bytes.
+        PinError: the text is not standard base64 of exactly 32 bytes (a ``SimlibError`` and
+            a ``ValueError``).
+        TypeError: ``text`` is not a string (a programming error).
     """
     if not isinstance(text, str):
         raise TypeError(f"pin must be a str, not {type(text).__name__}")
@@ -100,17 +104,17 @@ def parse_pin(text: str) -> str:
         value = value.removeprefix("sha256/")
     elif value.lower().startswith("sha1/"):
         # A SHA-1 pin is 20 bytes; name the real problem instead of a length error.
-        raise ValueError(f"pin {shown!r} is a SHA-1 pin; expected a 32-byte SHA-256 pin")
+        raise PinError(f"pin {shown!r} is a SHA-1 pin; expected a 32-byte SHA-256 pin")
     if not value:
-        raise ValueError(f"pin {shown!r} is empty; expected base64 of a 32-byte SHA-256 hash")
+        raise PinError(f"pin {shown!r} is empty; expected base64 of a 32-byte SHA-256 hash")
     try:
         digest = base64.b64decode(value, validate=True)
     except binascii.Error:
-        raise ValueError(
+        raise PinError(
             f"pin {shown!r} is not valid standard base64; expected base64 of a 32-byte SHA-256 hash"
         ) from None
     if len(digest) != 32:
-        raise ValueError(
+        raise PinError(
             f"pin {shown!r} decodes to {len(digest)} bytes; a SHA-256 pin must be exactly 32 bytes"
         )
     return _b64(digest)

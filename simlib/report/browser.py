@@ -27,7 +27,7 @@ from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from simlib.errors import SimlibError, clip
+from simlib.errors import BrowserError, clip
 
 __all__ = ["BrowserError", "dump_dom", "find_chromium", "print_pdf", "screenshot"]
 
@@ -49,10 +49,6 @@ FLAGS = (
     "--disable-breakpad", "--disable-crash-reporter", "--metrics-recording-only",
     "--no-proxy-server", "--disable-spell-checking", "--enable-logging=stderr", "--v=0",
 )  # fmt: skip
-
-
-class BrowserError(SimlibError, RuntimeError):
-    """Chromium is missing or failed (one line)."""
 
 
 def find_chromium() -> str:

@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 
 import pandas as pd
 
-from simlib.errors import SimlibError, clip, escape_controls
+from simlib.errors import ReportError, clip, escape_controls
 from simlib.report.decision import COLUMN_NOTES
 from simlib.report.plots import readable
 
@@ -28,10 +28,6 @@ PAGE_POLICY = (
     "manifest-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
     "form-action 'none'"
 )
-
-
-class ReportError(SimlibError, ValueError):
-    """A report page failed the final check (one line; nothing is written)."""
 
 
 #: Elements that run script, load or embed something, submit or redirect: none belongs in a report.

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from simlib.errors import SimlibError
+from simlib.errors import NotebookError, clip
 from simlib.model import Scenario, default_scenario, load_scenario
 
 #: The kernel every notebook runs on (ipykernel's own; resolved to the running interpreter).
@@ -32,10 +32,6 @@ START_TIMEOUT = 120
 TEMPLATES = Path(__file__).with_name("templates")
 #: The nbconvert template of the decision report: lab, minus every external script.
 REPORT_TEMPLATE = "simlib-report"
-
-
-class NotebookError(SimlibError, RuntimeError):
-    """A notebook failed to execute; the message names the notebook and the failing cell."""
 
 
 def scenario_from(
@@ -88,6 +84,8 @@ def execute(
     import papermill as pm
 
     notebook, output = Path(notebook), Path(output)
+    if not notebook.is_file():
+        raise NotebookError(f"{clip(notebook, 120)}: no such notebook file")
     try:
         pm.execute_notebook(
             str(notebook),
@@ -119,7 +117,13 @@ def to_html(notebook: str | os.PathLike, *, title: str | None = None) -> str:
 
     from simlib.report.html import PAGE_POLICY
 
-    nb = nbformat.read(str(notebook), as_version=4)
+    try:
+        nb = nbformat.read(str(notebook), as_version=4)
+    except (OSError, ValueError) as exc:  # missing, unreadable, not a notebook's JSON
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise NotebookError(
+            f"{clip(notebook, 120)}: cannot read notebook: {clip(why, 160)}"
+        ) from None
     if title:
         nb.metadata["title"] = title
     exporter = HTMLExporter(

@@ -10,13 +10,13 @@ paths); :func:`sweep_axes`, :func:`fixed_values` and :func:`at` pick a slice; :f
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from simlib.errors import ScenarioError
 from simlib.model.overrides import parse_path
 from simlib.report.plots import readable, text_label
 
@@ -74,17 +74,20 @@ STAT_COLUMNS = ("replications", "mean", "sd", "se", "p5", "p50", "p95")
 
 # ----------------------------------------------------------------------------- reading
 def sweep_meta(path: str | Path) -> dict[str, Any]:
-    """``sweep.json`` of a results folder (mode, replications, axes, the resolved base)."""
-    return json.loads((Path(path) / "sweep.json").read_text(encoding="utf-8"))
+    """``sweep.json`` of a results folder (mode, replications, axes, the resolved base); a
+    folder without one is a one-line ``ScenarioError``."""
+    from simlib.batch.store import read_meta
+
+    return read_meta(path)
 
 
 def base_scenario(path: str | Path) -> Scenario:
     """The resolved base scenario a stored sweep varies (from its ``sweep.json``)."""
     from simlib.model import scenario_from_dict
 
-    return scenario_from_dict(
-        sweep_meta(path)["spec"]["base"], source=str(Path(path) / "sweep.json")
-    )
+    spec = sweep_meta(path).get("spec")
+    base = spec.get("base") if isinstance(spec, dict) else None
+    return scenario_from_dict(base, source=str(Path(path) / "sweep.json"))
 
 
 def sweep_axes(path: str | Path) -> list[str]:
@@ -191,15 +194,17 @@ def is_share(metric: str) -> bool:
 
 # ----------------------------------------------------------------------------- tables
 def check_one_row_each(frame: pd.DataFrame, keys: list[str]) -> None:
-    """Raise :class:`ValueError` unless ``frame`` holds one row per value of ``keys`` (naming
-    the columns still to fix with :func:`at`)."""
+    """Raise :class:`~simlib.errors.ScenarioError` (a ``ValueError``) unless ``frame`` holds
+    one row per value of ``keys`` (naming the columns still to fix with :func:`at`)."""
     dup = frame.duplicated(subset=keys, keep=False)
     if dup.any():
         ids = [c for c in frame.columns if c not in (*STAT_COLUMNS, *keys, "point")]
         still = [c for c in ids if frame.loc[dup, c].nunique(dropna=False) > 1]
-        raise ValueError(
-            f"several rows per ({', '.join(keys)}): fix {', '.join(still) or 'the other axes'} first "
-            "(sweeps.at)"
+        raise ScenarioError(
+            "<sweep>",
+            "",
+            f"several rows per ({', '.join(keys)}): fix {', '.join(still) or 'the other axes'} "
+            "first (sweeps.at)",
         )
 
 

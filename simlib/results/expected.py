@@ -25,6 +25,7 @@ from simlib.engine.metrics import (
     incurable_column,
     summary_row,
 )
+from simlib.errors import ScenarioError, clip
 from simlib.fleet.releases import windows
 from simlib.results.io import write_results
 from simlib.results.metrics import rank_costs, timeseries_frame
@@ -123,18 +124,17 @@ class SimulationResult:
     @cached_property
     def releases(self) -> pd.DataFrame:
         sc = self.scenario
-        rows = [
+        rows = [(name, rel) for name, run in self.runs.items() for rel in run.tables.releases]
+        # built by columns: a frame from a list of dicts costs more than the rows themselves
+        return pd.DataFrame(
             {
-                "strategy": name,
-                "version": rel.label,
-                "kind": rel.kind,
-                "build_date": sc.date(rel.build_day),
-                "release_date": sc.date(rel.release_day),
+                "strategy": [name for name, _ in rows],
+                "version": [rel.label for _, rel in rows],
+                "kind": [rel.kind for _, rel in rows],
+                "build_date": [sc.date(rel.build_day) for _, rel in rows],
+                "release_date": [sc.date(rel.release_day) for _, rel in rows],
             }
-            for name, run in self.runs.items()
-            for rel in run.tables.releases
-        ]
-        return pd.DataFrame(rows)
+        )
 
     @cached_property
     def issuances(self) -> pd.DataFrame:
@@ -142,27 +142,34 @@ class SimulationResult:
         cal = self.calendar
         real = self._real
         frame = cal.to_frame()
-        frame["spki_sha256"] = [real.spki_pin(it.leaf_key) for it in cal.issuances]
-        frame["cert_sha256"] = [real.pin(it.cert) for it in cal.issuances]
-        frame["intermediate_spki_sha256"] = [real.spki_pin(it.int_key) for it in cal.issuances]
-        frame["root_spki_sha256"] = [real.spki_pin(it.root_key) for it in cal.issuances]
-        frame["next_key_spki_sha256"] = [
-            real.spki_pin(it.next_key) if it.next_key is not None else None for it in cal.issuances
-        ]
-        return frame
+        pins = pd.DataFrame(
+            {
+                "spki_sha256": [real.spki_pin(it.leaf_key) for it in cal.issuances],
+                "cert_sha256": [real.pin(it.cert) for it in cal.issuances],
+                "intermediate_spki_sha256": [real.spki_pin(it.int_key) for it in cal.issuances],
+                "root_spki_sha256": [real.spki_pin(it.root_key) for it in cal.issuances],
+                "next_key_spki_sha256": [
+                    real.spki_pin(it.next_key) if it.next_key is not None else None
+                    for it in cal.issuances
+                ],
+            },
+            index=frame.index,
+        )
+        # one concatenation: five column insertions cost more than the pins on small calendars
+        return pd.concat([frame, pins], axis=1)
 
     # ------------------------------------------------------------ per-strategy verdicts
     def breaks(self, strategy: str) -> np.ndarray:
         """(T,) whether each day breaks ``strategy``: newly locked users above
         ``metrics.outage_threshold`` of the active users (the summary's ``lockout_events``)."""
-        series = self.runs[strategy].series
+        series = self._run(strategy).series
         return break_mask(
             series["newly_locked"], self.active, self.scenario.metrics.outage_threshold
         )
 
     def _incurable_of(self, strategy: str) -> tuple[np.ndarray, np.ndarray]:
         if strategy not in self._incurable:
-            run = self.runs[strategy]
+            run = self._run(strategy)
             self._incurable[strategy] = run_incurable(
                 self.simulation, self._strategy(strategy), run
             )
@@ -219,13 +226,14 @@ class SimulationResult:
     def served_chain(self, host: str, day: int) -> tuple[Pin, ...]:
         """The chain ``host`` served on ``day`` (an index from the start): leaf key,
         intermediate, root."""
-        it = self.calendar.serving(host, day)
+        it = self.calendar.serving(self._host(host), self._day(day))
         return tuple(self._pin(i) for i in (it.leaf_key, it.int_key, it.root_key))
 
     def shipped_pins(self, strategy: str, host: str, day: int = 0) -> ShippedPins:
         """The static pins a release of ``strategy`` built on ``day`` ships for ``host`` (empty
         when the strategy does not pin that host)."""
         strat = self._strategy(strategy)
+        host, day = self._host(host), self._day(day)
         cal = self.calendar
         pinset = strat.pins(cal, host, day)
         primary = (
@@ -256,16 +264,47 @@ class SimulationResult:
         return RealPki.for_calendar(self.calendar)
 
     def _strategy(self, name: str):
-        for st in self.simulation.strategies:
-            if st.name == name:
-                return st
-        raise KeyError(name)
+        self._run(name)  # an unknown name: one line naming the known ones
+        return next(st for st in self.simulation.strategies if st.name == name)
+
+    def _day(self, day: object) -> int:
+        """A day index of the run from an index or a date; outside it, one line (a negative
+        index would silently count from the end)."""
+        try:
+            t = int(day) if isinstance(day, (int, np.integer)) else self.scenario.day(day)
+        except ValueError as exc:
+            raise ScenarioError("<result>", "date", str(exc)) from None
+        if not 0 <= t < self.scenario.days:
+            last = self.scenario.date(self.scenario.days - 1)
+            raise ScenarioError(
+                "<result>",
+                "day",
+                f"{clip(day)} is outside the run ({self.scenario.start} to {last})",
+            )
+        return t
+
+    def _host(self, host: str) -> str:
+        if host not in self.calendar.served:
+            names = ", ".join(clip(h, 60) for h in self.calendar.served)
+            raise ScenarioError(
+                "<result>", "host", f"no host {clip(host)!r}; the scenario has {names}"
+            )
+        return host
+
+    def _run(self, strategy: str) -> StrategyRun:
+        run = self.runs.get(strategy) if isinstance(strategy, str) else None
+        if run is None:
+            names = ", ".join(clip(n, 40) for n in self.runs)
+            raise ScenarioError(
+                "<result>", "strategy", f"no strategy {clip(strategy)!r}; the result has {names}"
+            )
+        return run
 
     # ------------------------------------------------------------------ outage durations
     def _spells(self, strategy: str) -> SpellHistogram:
         """Exact expected outage spells of one strategy, built once and shared."""
         if strategy not in self._spell_cache:
-            tables = self.runs[strategy].tables
+            tables = self._run(strategy).tables
             self._spell_cache[strategy] = spell_histogram(
                 self.simulation, tables, self._expected_cohorts
             )
@@ -301,8 +340,8 @@ class SimulationResult:
 
     def locked_versions(self, strategy: str, date) -> pd.DataFrame:
         """Which versions are locked on a date, per client kind (for explanation and plots)."""
-        run = self.runs[strategy]
-        t = self.scenario.day(date)
+        run = self._run(strategy)
+        t = self._day(date)
         seg = run.tables.seg_of_day[t]
         rows = []
         newest = windows(run.tables.release_days, self.scenario.days)[t]

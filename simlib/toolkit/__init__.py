@@ -50,15 +50,19 @@ def load_config(
     format: str | None = None,
     platform: str | None = None,
     strict: bool = True,
+    host: str | None = None,
 ) -> PinConfig:
-    """Import a pin config file; ``format`` (nsc|ats|trustkit|okhttp) is detected if omitted.
+    """Import a pin config file; ``format`` (a name of :data:`simlib.toolkit.formats.REGISTRY`:
+    nsc, ats, expo, trustkit, trustkit-source, react-native, okhttp) is detected if omitted.
 
     ``platform`` picks whose rules apply where a file serves several: ``android`` or
-    ``trustkit`` for NSC XML, ``ios`` or ``android`` for a TrustKit dictionary.
+    ``trustkit`` for NSC XML, ``ios`` or ``android`` for a TrustKit dictionary. ``host`` is
+    the host a pattern stands for where the file writes it as an expression that cannot be
+    resolved (``BuildConfig.API_HOST``); such a file is refused without it.
     """
     from simlib.toolkit.loader import load_config as _load
 
-    return _load(path, format=format, platform=platform, strict=strict)
+    return _load(path, format=format, platform=platform, strict=strict, host=host)
 
 
 def parse_config(
@@ -68,11 +72,15 @@ def parse_config(
     format: str | None = None,
     platform: str | None = None,
     strict: bool = True,
+    host: str | None = None,
 ) -> PinConfig:
-    """Like :func:`load_config` for bytes already in memory."""
+    """Like :func:`load_config` for bytes already in memory (``TypeError`` for ``str``: a
+    programming error, since the format is detected from the bytes)."""
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError(f"data must be the file's bytes, not {type(data).__name__}")
     from simlib.toolkit.loader import parse_config as _parse
 
-    return _parse(data, source, format=format, platform=platform, strict=strict)
+    return _parse(data, source, format=format, platform=platform, strict=strict, host=host)
 
 
 def load_chain(path: str | os.PathLike[str]) -> list[x509.Certificate]:
@@ -90,12 +98,27 @@ def audit(
     today: date | None = None,
     expiring_days: int = 30,
     anchors: tuple[x509.Certificate, ...] | list[x509.Certificate] = (),
+    ca_file: str | os.PathLike[str] | None = None,
+    catalogue: bool = True,
+    document: bytes | None = None,
 ) -> AuditReport:
-    """Audit ``config`` for ``host`` against ``chain`` under every platform the config targets."""
+    """Audit ``config`` for ``host`` against ``chain`` under every platform the config targets.
+
+    The path is completed from ``anchors``, the roots of ``ca_file`` (PEM) and, with
+    ``catalogue``, the real roots simlib ships; see :func:`simlib.toolkit.audit.audit`.
+    """
     from simlib.toolkit.audit import audit as _audit
 
     return _audit(
-        config, chain, host=host, today=today, expiring_days=expiring_days, anchors=anchors
+        config,
+        chain,
+        host=host,
+        today=today,
+        expiring_days=expiring_days,
+        anchors=anchors,
+        ca_file=ca_file,
+        catalogue=catalogue,
+        document=document,
     )
 
 
@@ -106,11 +129,17 @@ def emit(
     host: str,
     backups: tuple = (),
     expires: date | None = None,
-    formats: tuple[str, ...] = ("android", "ios", "okhttp", "trustkit"),
+    formats: tuple[str, ...] | None = None,
     include_subdomains: bool = False,
     anchors: tuple = (),
+    today: date | None = None,
 ) -> dict[str, str]:
-    """Config text per format for ``strategy`` (leaf_spki|intermediate_spki|root_spki)."""
+    """Config text per format for ``strategy`` (leaf_spki|intermediate_spki|root_spki).
+
+    ``formats``: ``--for`` names of the registered writers (default all). The result is an
+    :class:`simlib.toolkit.emit.Emitted` dict whose ``warnings`` say what the files imply (a
+    single pin: no backup; subdomains covered to different depths).
+    """
     from simlib.toolkit.emit import emit as _emit
 
     return _emit(
@@ -122,6 +151,7 @@ def emit(
         formats=formats,
         include_subdomains=include_subdomains,
         anchors=anchors,
+        today=today,
     )
 
 

@@ -1,69 +1,53 @@
-"""Write the pin config a chosen strategy implies, for each platform.
+"""Write the pin config a chosen strategy implies, for each format that can be written.
 
-Given a strategy (which level of the host's chain to pin), the chain and backup pins, produce
-Android NSC XML, an ``Info.plist`` fragment (XML plist), an OkHttp ``CertificatePinner`` Kotlin
-snippet and a TrustKit dictionary (JSON). Expiration goes where the platform has it (NSC,
-TrustKit); OkHttp and ATS have none, which the output says.
+Given a strategy (which level of the host's chain to pin), the chain and backup pins, each
+writer of :func:`simlib.toolkit.formats.writers` produces its file: Android NSC XML, an
+``Info.plist`` fragment (XML plist), an OkHttp ``CertificatePinner`` Kotlin snippet and a
+TrustKit dictionary (JSON). Expiration goes where the platform has it (NSC, TrustKit); OkHttp
+and ATS have none, which the output says.
+
+What the files cannot say goes to :attr:`Emitted.warnings`: a single pin (no backup, the
+audit's ``no-backup-pin``) and ``include_subdomains`` where the formats' reach differs (ATS
+``NSIncludesSubdomains`` covers one extra label, the others every depth).
 """
 
 from __future__ import annotations
 
-import json
-import plistlib
-from datetime import date
-from xml.sax.saxutils import escape
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 from cryptography import x509
 
-from simlib.errors import SimlibError, escape_controls
+from simlib.errors import EmitError
 from simlib.pki import parse_pin, spki_pin
+from simlib.toolkit import formats as registry
 from simlib.toolkit.chain import PathCert, build_path
+from simlib.toolkit.formats.base import EmitInput
+from simlib.toolkit.formats.text import kotlin_comment as _kotlin_comment  # noqa: F401
+from simlib.toolkit.formats.text import kotlin_string as _kotlin_string  # noqa: F401
+from simlib.toolkit.formats.text import xml_comment as _comment  # noqa: F401
 from simlib.toolkit.hostnames import check_hostname
 from simlib.vocabulary import SPKI_LEVELS
 
 STRATEGIES = SPKI_LEVELS  # the pin levels a config can hold (simlib.vocabulary)
-FORMATS = ("android", "ios", "okhttp", "trustkit")
 
 
-class EmitError(SimlibError, ValueError):
-    """The strategy cannot be written for this chain or format (one line)."""
+@dataclass(frozen=True)
+class EmitWarning:
+    """Something the written files do that the user should know (printed by the CLI)."""
+
+    rule: str
+    message: str
+    targets: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, "message": self.message, "formats": list(self.targets)}
 
 
-# Comments carry certificate subjects, which strangers choose: each output language gets its
-# own escaping, and control/bidi characters become visible escapes everywhere (XML 1.0 cannot
-# hold C0 controls at all, and a newline would end a Kotlin line comment).
+class Emitted(dict[str, str]):
+    """``{--for name: file text}`` plus the :class:`EmitWarning` list the files imply."""
 
-
-def _comment(text: str) -> str:
-    """Text for inside an XML comment: escaped controls, no ``--``, markup escaped."""
-    text = escape_controls(text)
-    while "--" in text:  # "--" may not appear inside an XML comment ("---" needs two passes)
-        text = text.replace("--", "- -")
-    return escape(text)
-
-
-def _kotlin_comment(text: str) -> str:
-    """Text for a Kotlin ``//`` comment: one line, no controls or bidi characters."""
-    return escape_controls(text)
-
-
-def _kotlin_string(text: str) -> str:
-    """A Kotlin string literal's content: quotes, backslashes, ``$`` templates and anything
-    outside printable ASCII escaped."""
-    out = []
-    for ch in text:
-        if ch in '"\\$':
-            out.append("\\" + ch)
-        elif " " <= ch <= "~":
-            out.append(ch)
-        else:
-            out.extend(f"\\u{u:04x}" for u in _utf16(ch))
-    return "".join(out)
-
-
-def _utf16(ch: str) -> list[int]:
-    b = ch.encode("utf-16-be", "surrogatepass")
-    return [int.from_bytes(b[i : i + 2], "big") for i in range(0, len(b), 2)]
+    warnings: tuple[EmitWarning, ...] = ()
 
 
 def _pinned(strategy: str, path: list[PathCert]) -> PathCert:
@@ -78,129 +62,144 @@ def _pinned(strategy: str, path: list[PathCert]) -> PathCert:
     return path[-1]
 
 
+def catalogue_backup(spec: str, today: date) -> list[tuple[str, str]]:
+    """``ca:NAME`` (the CA's roots) or ``intermediates:NAME`` (its intermediates active
+    ``today``) as ``(SPKI pin, comment)`` pairs from the :mod:`simlib.world` catalogue; the
+    spelling is the scenario's backup spelling. Stand-ins without a real certificate are
+    skipped; a CA left with none is an error."""
+    from simlib.world.catalogue import KEY_TYPES, active_intermediates, catalogue
+
+    kind, _, name = spec.partition(":")
+    cat = catalogue()
+    if name not in cat.cas:
+        raise EmitError(f"backup {spec!r}: unknown CA {name!r}; valid: {', '.join(cat.cas)}")
+    ca = cat.cas[name]
+    if kind == "ca":
+        names = ca.roots
+    else:
+        names = tuple(
+            dict.fromkeys(n for kt in KEY_TYPES for n in active_intermediates(name, today, kt))
+        )
+    pins = [
+        (cert.spki_pin, f"backup {spec}: {cert.name}")
+        for cert in (cat.certificates[n] for n in names)
+        if cert.spki_pin is not None
+    ]
+    if not pins:
+        what = "root" if kind == "ca" else f"intermediate active on {today}"
+        raise EmitError(f"backup {spec!r}: the catalogue has no real {what} certificate of {name}")
+    return pins
+
+
 def pin_set(
-    strategy: str, chain: list[x509.Certificate], backups: tuple = (), anchors: tuple = ()
+    strategy: str,
+    chain: list[x509.Certificate],
+    backups: tuple = (),
+    anchors: tuple = (),
+    today: date | None = None,
 ) -> list[tuple[str, str]]:
-    """``(base64 SPKI SHA-256, comment)`` pairs: the pinned key first, then the backups."""
+    """``(base64 SPKI SHA-256, comment)`` pairs: the pinned key first, then the backups.
+
+    A backup is a base64 pin (``sha256/`` allowed), a certificate or key, or a catalogue CA:
+    ``ca:NAME`` (its roots) or ``intermediates:NAME`` (its intermediates active ``today``).
+    """
     if strategy not in STRATEGIES:
         raise EmitError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
     if not chain:
         raise EmitError("the chain is empty")
     target = _pinned(strategy, build_path(list(chain), anchors))
     pins = [(target.sha256, f"{target.role}: {target.subject}")]
+    day = today or datetime.now(UTC).date()
     for i, backup in enumerate(backups):
-        try:
-            value = backup if isinstance(backup, str) else spki_pin(backup)
-            value = parse_pin(value)
-        except (ValueError, TypeError) as exc:
-            raise EmitError(f"backup [{i}]: {exc}") from None
-        if value not in (p for p, _ in pins):
-            pins.append((value, "backup"))
+        if isinstance(backup, str) and backup.partition(":")[0] in ("ca", "intermediates"):
+            found = catalogue_backup(backup, day)
+        elif isinstance(backup, (tuple, list)):  # the certificates of one file
+            try:
+                found = [(spki_pin(c), f"backup: {c.subject.rfc4514_string()}") for c in backup]
+            except (ValueError, TypeError) as exc:
+                raise EmitError(f"backup [{i}]: {exc}") from None
+        else:
+            try:
+                value = backup if isinstance(backup, str) else spki_pin(backup)
+                found = [(parse_pin(value), "backup")]
+            except (ValueError, TypeError) as exc:
+                raise EmitError(f"backup [{i}]: {exc}") from None
+        for value, comment in found:
+            if value not in (p for p, _ in pins):
+                pins.append((value, comment))
     return pins
 
 
-def nsc_xml(
-    host: str,
-    pins: list[tuple[str, str]],
-    *,
-    include_subdomains: bool = False,
-    expires: date | None = None,
-) -> str:
-    exp = f' expiration="{expires.isoformat()}"' if expires else ""
-    lines = [
-        '<?xml version="1.0" encoding="utf-8"?>',
-        "<network-security-config>",
-        "    <domain-config>",
-        f'        <domain includeSubdomains="{str(include_subdomains).lower()}">'
-        f"{escape(host)}</domain>",
-        f"        <pin-set{exp}>",
-        *(
-            f'            <pin digest="SHA-256">{escape(v)}</pin> <!-- {_comment(c)} -->'
-            for v, c in pins
-        ),
-        "        </pin-set>",
-        "    </domain-config>",
-        "</network-security-config>",
-    ]
-    return "\n".join(lines) + "\n"
+def nsc_xml(host, pins, *, include_subdomains=False, expires=None) -> str:
+    """Android NSC XML for ``pins`` (``(pin, comment)`` pairs)."""
+    return registry.REGISTRY["nsc"].writer.write(  # type: ignore[union-attr]
+        EmitInput(host, [], list(pins), include_subdomains, expires)
+    )
 
 
-def ats_plist(
-    host: str, pins: list[tuple[str, str]], *, leaf: bool, include_subdomains: bool = False
-) -> str:
+def ats_plist_lists(host, leaf_pins, ca_pins, *, include_subdomains=False) -> str:
+    """ATS pins with both lists: a connection needs a match in *each* non-empty list."""
+    return registry.REGISTRY["ats"].writer.write(  # type: ignore[union-attr]
+        EmitInput(host, list(leaf_pins), list(ca_pins), include_subdomains)
+    )
+
+
+def ats_plist(host, pins, *, leaf: bool, include_subdomains=False) -> str:
     """A plist holding only ``NSAppTransportSecurity``: merge it into the app's Info.plist."""
+    pins = list(pins)
     return ats_plist_lists(
         host, pins if leaf else [], [] if leaf else pins, include_subdomains=include_subdomains
     )
 
 
-def ats_plist_lists(
-    host: str,
-    leaf_pins: list[tuple[str, str]],
-    ca_pins: list[tuple[str, str]],
-    *,
-    include_subdomains: bool = False,
-) -> str:
-    """ATS pins with both lists: a connection needs a match in *each* non-empty list."""
-    entry: dict = {}
-    if leaf_pins:
-        entry["NSPinnedLeafIdentities"] = [{"SPKI-SHA256-BASE64": v} for v, _ in leaf_pins]
-    if ca_pins:
-        entry["NSPinnedCAIdentities"] = [{"SPKI-SHA256-BASE64": v} for v, _ in ca_pins]
-    pins = [*leaf_pins, *ca_pins]
-    if include_subdomains:
-        entry["NSIncludesSubdomains"] = True  # one extra label only, unlike Android
-    doc = {"NSAppTransportSecurity": {"NSPinnedDomains": {host: entry}}}
-    text = plistlib.dumps(doc, sort_keys=False).decode()
-    note = _comment(
-        "ATS identity pinning has no expiry: ship an update before these keys "
-        "change. " + "; ".join(f"{v} = {c}" for v, c in pins)
+def okhttp_kotlin(host, pins, *, include_subdomains=False) -> str:
+    return registry.REGISTRY["okhttp"].writer.write(  # type: ignore[union-attr]
+        EmitInput(host, [], list(pins), include_subdomains)
     )
-    head, _, rest = text.partition("<plist")
-    return f"{head}<!-- {note} -->\n<plist{rest}"
 
 
-def okhttp_kotlin(
-    host: str, pins: list[tuple[str, str]], *, include_subdomains: bool = False
-) -> str:
-    pattern = _kotlin_string(f"**.{host}" if include_subdomains else host)
-    lines = [
-        "// OkHttp has no pin expiry: pins stay until an app update replaces them.",
-        "val certificatePinner = CertificatePinner.Builder()",
-    ]
-    lines += [
-        f'    .add("{pattern}", "sha256/{_kotlin_string(v)}") // {_kotlin_comment(c)}'
-        for v, c in pins
-    ]
-    lines += ["    .build()"]
-    return "\n".join(lines) + "\n"
+def trustkit_json(host, pins, *, include_subdomains=False, expires=None) -> str:
+    return write_target("trustkit", EmitInput(host, [], list(pins), include_subdomains, expires))
 
 
-def trustkit_json(
-    host: str,
-    pins: list[tuple[str, str]],
-    *,
-    include_subdomains: bool = False,
-    expires: date | None = None,
-) -> str:
+def write_target(target: str, spec: EmitInput) -> str:
+    """One writer's text; a writer refuses what its platform would throw at (EmitError)."""
+    return registry.writers()[target].write(spec)
+
+
+def _warnings(
+    targets: tuple[str, ...], pins: list[tuple[str, str]], include_subdomains: bool, host: str
+) -> tuple[EmitWarning, ...]:
+    out = []
     if len(pins) < 2:
-        raise EmitError(
-            "TrustKit needs at least 2 pins when enforcing (it throws at "
-            "initialisation otherwise): pass a backup pin"
+        out.append(
+            EmitWarning(
+                "no-backup-pin",
+                f"only 1 pin for {host}: no backup for a key or CA change, so the day it "
+                "changes every installed copy fails until an update ships (add --backup)",
+                targets,
+            )
         )
-    entry: dict = {
-        "TSKPublicKeyHashes": [v for v, _ in pins],
-        "TSKIncludeSubdomains": include_subdomains,
-        "TSKEnforcePinning": True,
-    }
-    if expires:
-        entry["TSKExpirationDate"] = expires.isoformat()
-    return (
-        json.dumps(
-            {"TSKSwizzleNetworkDelegates": False, "TSKPinnedDomains": {host: entry}}, indent=2
-        )
-        + "\n"
-    )
+    if include_subdomains:
+        rules = registry.platform_rules()
+        writers = registry.writers()
+        depth = {
+            t: {rules[p].subdomain_depth for p in writers[t].platforms if p in rules}
+            for t in targets
+        }
+        one = [t for t in targets if "one" in depth[t]]
+        deep = [t for t in targets if "any" in depth[t]]
+        if one:
+            out.append(
+                EmitWarning(
+                    "subdomain-reach",
+                    f"{', '.join(one)}: NSIncludesSubdomains covers exactly one extra label "
+                    f"(www.{host}, not a.b.{host}); deeper subdomains are not pinned there"
+                    + (f" (every depth in {', '.join(deep)})" if deep else ""),
+                    tuple(one + deep),
+                )
+            )
+    return tuple(out)
 
 
 def emit(
@@ -210,32 +209,33 @@ def emit(
     host: str,
     backups: tuple = (),
     expires: date | None = None,
-    formats: tuple[str, ...] = FORMATS,
+    formats: tuple[str, ...] | None = None,
     include_subdomains: bool = False,
     anchors: tuple = (),
-) -> dict[str, str]:
-    """Config text per format (``android``, ``ios``, ``okhttp``, ``trustkit``).
+    today: date | None = None,
+) -> Emitted:
+    """Config text per ``--for`` name (``android``, ``ios``, ``okhttp``, ``trustkit``: every
+    registered writer by default), with :attr:`Emitted.warnings`.
 
-    ``backups`` are base64 SPKI pins (``sha256/`` prefix allowed), certificates or keys.
+    ``backups`` are base64 SPKI pins (``sha256/`` prefix allowed), certificates or keys, or
+    catalogue CAs (``ca:NAME``, ``intermediates:NAME``). ``expires`` must be after ``today``
+    (default: the current UTC date): pins that expire at once protect nothing.
     """
-    unknown = [f for f in formats if f not in FORMATS]
+    writers = registry.writers()
+    targets = tuple(writers) if formats is None else tuple(formats)
+    unknown = [f for f in targets if f not in writers]
     if unknown:
-        raise EmitError(f"unknown format(s) {unknown}; expected {', '.join(FORMATS)}")
+        raise EmitError(f"unknown format(s) {unknown}; expected {', '.join(writers)}")
+    today = today or datetime.now(UTC).date()
+    if expires is not None and expires <= today:
+        raise EmitError(
+            f"expires {expires} is not after today ({today}): the pins would be off at once"
+        )
     # Refuse rather than escape: a name that is not a host name pins nothing anywhere.
     host = check_hostname(host, source="host")
-    pins = pin_set(strategy, chain, tuple(backups), tuple(anchors))
-    out = {}
-    for fmt in formats:
-        if fmt == "android":
-            out[fmt] = nsc_xml(host, pins, include_subdomains=include_subdomains, expires=expires)
-        elif fmt == "ios":
-            out[fmt] = ats_plist(
-                host, pins, leaf=strategy == "leaf_spki", include_subdomains=include_subdomains
-            )
-        elif fmt == "okhttp":
-            out[fmt] = okhttp_kotlin(host, pins, include_subdomains=include_subdomains)
-        else:
-            out[fmt] = trustkit_json(
-                host, pins, include_subdomains=include_subdomains, expires=expires
-            )
+    pins = pin_set(strategy, chain, tuple(backups), tuple(anchors), today)
+    leaf = strategy == "leaf_spki"
+    spec = EmitInput(host, pins if leaf else [], [] if leaf else pins, include_subdomains, expires)
+    out = Emitted({t: write_target(t, spec) for t in targets})
+    out.warnings = _warnings(targets, pins, include_subdomains, host)
     return out

@@ -61,7 +61,11 @@ def _context(ca_file: str | None) -> ssl.SSLContext:
         try:
             data = read_limited(ca_file)
         except InputFileError as exc:
-            why = "no such file" if "No such file" in str(exc) else f"cannot read file: {exc}"
+            why = (
+                "no such file"
+                if "No such file" in exc.reason
+                else f"cannot read file: {exc.reason}"
+            )
             raise ConfigError(ca_file, "", why) from None
         try:
             if b"-----BEGIN" in data:  # PEM: bytes outside ASCII can only be in comments

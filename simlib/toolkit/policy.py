@@ -1,6 +1,6 @@
 """Pin policies imported from app configs: one :class:`PinPolicy` per host pattern and platform.
 
-Every importer (Android NSC, Apple ATS ``NSPinnedDomains``, TrustKit, OkHttp) turns a file into a
+Every importer (one per format of :mod:`simlib.toolkit.formats`) turns a file into a
 :class:`PinConfig`. A policy records the platform whose rules apply to it, because the same XML
 file means different things to the Android OS and to TrustKit-Android (enforcement defaults,
 subdomain inheritance), and the same TrustKit dictionary differs between iOS and Android.
@@ -14,13 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from simlib.errors import SimlibError, clip
+from simlib.errors import ConfigError, clip
 
 Severity = Literal["info", "warning", "error"]
 SEVERITIES: tuple[Severity, ...] = ("info", "warning", "error")
 
-# Platforms whose pin-check rules the audit implements (pinning-semantics reference §1–§4).
-PLATFORMS = ("android", "ios", "okhttp", "trustkit-ios", "trustkit-android")
 DIGEST_SIZES = {"sha256": 32, "sha1": 20}
 
 # Bounds on an imported document (the file itself is at most simlib._files.MAX_INPUT_BYTES).
@@ -28,25 +26,6 @@ DIGEST_SIZES = {"sha256": 32, "sha1": 20}
 # can point many slots at one object, so values are counted as expanded, not as stored.
 MAX_DEPTH = 64
 MAX_VALUES = 200_000
-
-
-class ConfigError(SimlibError, ValueError):
-    """A pin config or chain file cannot be used at all; renders as one line.
-
-    ``source`` is the file, ``where`` a location such as ``line 12`` or a key path such as
-    ``NSAppTransportSecurity.NSPinnedDomains["api.example.com"]``.
-    """
-
-    def __init__(self, source: str, where: str, message: str) -> None:
-        self.source = str(source)
-        self.where = where
-        self.message = message
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        parts = [p for p in (self.source, self.where) if p]
-        # Messages may embed parser text with newlines; the CLI prints exactly one line.
-        return " ".join(": ".join([*parts, self.message]).split())
 
 
 def show(value: object, limit: int = 60) -> str:
@@ -270,7 +249,7 @@ class PinConfig:
     platforms no pinned connection can be made at all.
     """
 
-    format: Literal["nsc", "ats", "trustkit", "okhttp"]
+    format: str  # the name of the format that read it (simlib.toolkit.formats.REGISTRY)
     source: str
     platforms: tuple[str, ...]
     policies: tuple[PinPolicy, ...]
