@@ -4,7 +4,7 @@ it does to each strategy, :mod:`simlib.analysis.risk_calendar`).
 
 This layer sits beside the report, above :mod:`simlib.api`: it reads :mod:`simlib.world`'s data
 and builds and simulates scenarios. :mod:`simlib.world` itself is base data that depends on
-nothing but :mod:`simlib.errors`, read by ``model`` and ``server``.
+nothing but the leaves and :mod:`simlib.pki`, read by ``model`` and ``server``.
 """
 
 from __future__ import annotations

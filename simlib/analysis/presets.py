@@ -8,11 +8,12 @@ Every preset file opens with a comment block giving the question it answers (a
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from simlib.errors import ScenarioError
+from simlib.errors import ScenarioError, UsageError
 from simlib.world.data import presets_dir
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ __all__ = [
     "presets",
     "presets_dir",
     "question_of",
+    "scenario_from",
 ]
 
 
@@ -94,3 +96,32 @@ def load_preset(name: str) -> Scenario:
     from simlib.model import load_scenario
 
     return load_scenario(preset(name).file)
+
+
+def scenario_from(
+    scenario: str | os.PathLike[str] | Scenario | None = None,
+    preset: str | None = None,
+    *,
+    exclusive: bool = False,
+) -> Scenario:
+    """The scenario a caller names, the one rule for it (command line, notebooks, report): the
+    preset ``preset``, else ``scenario`` (a built :class:`~simlib.model.Scenario` or a YAML
+    path), else the embedded quickstart.
+
+    Notebook parameters (default): ``preset`` wins over ``scenario``, and ``None`` or ``""`` is
+    absent. ``exclusive`` (the command line): only ``None`` is absent (an empty name or path is
+    an error of its own), and giving both is a one-line :class:`~simlib.errors.UsageError`.
+    """
+    from simlib.model import Scenario, default_scenario, load_scenario
+
+    if exclusive:
+        given, named = scenario is not None, preset is not None
+        if given and named:
+            raise UsageError("give either a scenario file or --preset NAME, not both")
+    else:
+        given, named = scenario is not None and str(scenario) != "", bool(preset)
+    if named:
+        return load_preset(str(preset))
+    if isinstance(scenario, Scenario):
+        return scenario
+    return load_scenario(scenario) if given else default_scenario()  # type: ignore[arg-type]

@@ -30,15 +30,8 @@ AttackClass = Literal[ATTACK_CLASSES]  # type: ignore[valid-type]
 
 MAX_TRUST_CHANGES = 8  # per platform: device groups double with each change
 
-#: CA/Browser Forum maximum leaf validity by issue date (BR §6.3.2; SC-081v3 adopted 2025-04-11).
-#: Source: cabforum/servercert docs/BR.md §6.3.2 and Ballot SC-081v3 (docs/sources.md).
-CABF_VALIDITY_CAP: tuple[tuple[dt.date, int], ...] = (
-    (dt.date(2018, 3, 1), 825),
-    (dt.date(2020, 9, 1), 398),
-    (dt.date(2026, 3, 15), 200),
-    (dt.date(2027, 3, 15), 100),
-    (dt.date(2029, 3, 15), 47),
-)
+# The CA/Browser Forum validity caps (``validity_cap: cabf``) live in one place, with their
+# sources: data/world/validity-caps.csv, read by simlib.world.caps (Scenario.validity_cap_steps).
 
 
 #: Dates a scenario may use. Certificates are built from them (CA certificates from start − 5 to

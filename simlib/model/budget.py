@@ -14,7 +14,6 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from simlib.model.base import CABF_VALIDITY_CAP
 from simlib.model.scenario import Scenario
 from simlib.model.server import HostSpec, TrustStoreChange, _rotate_every
 
@@ -60,13 +59,7 @@ class Work:
 
 
 def _shortest_lifetime(sc: Scenario, validity: int) -> int:
-    if sc.validity_cap == "none":
-        return validity
-    steps = (
-        CABF_VALIDITY_CAP
-        if sc.validity_cap == "cabf"
-        else tuple((s.from_, s.max_days) for s in sc.validity_cap)
-    )
+    steps = sc.validity_cap_steps()
     caps = [
         days
         for i, (start, days) in enumerate(steps)

@@ -20,7 +20,6 @@ from pydantic import (
 
 from simlib._dates import to_date
 from simlib.model.base import (
-    CABF_VALIDITY_CAP,
     MAX_ATTACKS,
     MAX_CAS,
     MAX_EVENTS,
@@ -36,6 +35,7 @@ from simlib.model.base import (
 from simlib.model.fleet import (
     Fleet,
 )
+from simlib.model.monitoring import Monitoring
 from simlib.model.options import Economics, IncidentResponse, Metrics, MonteCarloSpec
 from simlib.model.server import (
     CapStep,
@@ -69,6 +69,8 @@ class Scenario(_Model):
     )
     incident_response: IncidentResponse | None = None
     economics: Economics | None = None
+    #: CT enforcement and monitoring (docs/model.md, "CT enforcement and monitoring").
+    monitoring: Monitoring | None = None
     metrics: Metrics = Field(default_factory=Metrics)
     monte_carlo: MonteCarloSpec = Field(default_factory=MonteCarloSpec)
 
@@ -152,23 +154,30 @@ class Scenario(_Model):
 
     def to_dict(self) -> dict[str, Any]:
         """Plain, YAML-ready dict of the resolved scenario (defaults filled in)."""
-        return self.model_dump(mode="json", by_alias=True, exclude_none=False)
+        data = self.model_dump(mode="json", by_alias=True, exclude_none=False)
+        if data.get("monitoring") is None:  # absent unless set: run ids and dumps stay as before
+            data.pop("monitoring", None)
+        return data
 
     def to_yaml(self) -> str:
         # libyaml's C emitter where available: 10× faster, same text
         dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
         return yaml.dump(self.to_dict(), Dumper=dumper, sort_keys=False, allow_unicode=True)
 
+    def validity_cap_steps(self) -> tuple[tuple[dt.date, int], ...]:
+        """The cap schedule as (first issue day, max days) steps in date order: ``cabf`` from
+        ``data/world/validity-caps.csv`` (its one home), ``none`` empty, or the scenario's list."""
+        if self.validity_cap == "none":
+            return ()
+        if self.validity_cap == "cabf":
+            from simlib.world.caps import schedule_steps
+
+            return tuple((s.effective_date, s.max_days) for s in schedule_steps("cabf"))
+        return tuple((s.from_, s.max_days) for s in self.validity_cap)
+
     def validity_cap_days(self, date: dt.date) -> int | None:
-        steps = (
-            CABF_VALIDITY_CAP
-            if self.validity_cap == "cabf"
-            else ()
-            if self.validity_cap == "none"
-            else tuple((s.from_, s.max_days) for s in self.validity_cap)
-        )
-        cap = None
-        for start, days in steps:
-            if date >= start:
-                cap = days
-        return cap
+        """Longest lifetime of a certificate issued on ``date`` (None: no cap in force)."""
+        from simlib.world.caps import step_on
+
+        step = step_on(self.validity_cap_steps(), date, lambda s: s[0])
+        return None if step is None else step[1]

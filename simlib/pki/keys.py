@@ -18,7 +18,9 @@ from types import MappingProxyType
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-__all__ = ["KEY_ALGORITHMS", "PrivateKey", "derive_private_key"]
+from simlib.pki.pins import PinSource, _public_key
+
+__all__ = ["KEY_ALGORITHMS", "PrivateKey", "derive_private_key", "key_algorithm", "key_type"]
 
 KEY_ALGORITHMS = ("ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096")
 
@@ -302,3 +304,29 @@ def derive_private_key(material: bytes, algorithm: str = "ec-p256") -> PrivateKe
     raise ValueError(
         f"unknown key algorithm {algorithm!r}; expected one of {', '.join(KEY_ALGORITHMS)}"
     )
+
+
+_CURVE_ALGORITHMS = {curve.name: name for name, (curve, _order) in _EC_CURVES.items()}
+
+
+def key_type(obj: PinSource) -> str:
+    """The key type of a key or certificate, the one rule for it: ``"rsa"``, ``"ecdsa"`` (the
+    catalogue's and the ACME profiles' words), or the key class's name for any other algorithm."""
+    key = _public_key(obj)
+    if isinstance(key, rsa.RSAPublicKey):
+        return "rsa"
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return "ecdsa"
+    return type(key).__name__
+
+
+def key_algorithm(obj: PinSource) -> str | None:
+    """The :data:`KEY_ALGORITHMS` name of a key or certificate's key (``"rsa-4096"``,
+    ``"ec-p384"``); None for a key a scenario cannot name (other sizes, curves, algorithms)."""
+    key = _public_key(obj)
+    if isinstance(key, rsa.RSAPublicKey):
+        name = f"rsa-{key.key_size}"
+        return name if name in _FIXED_PRIMES else None
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        return _CURVE_ALGORITHMS.get(key.curve.name)
+    return None

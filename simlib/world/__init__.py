@@ -5,8 +5,9 @@ adoption curves, trust-store coverage and the CA roadmap, read from the package'
 Every value carries a ``source`` and a ``confidence`` (primary / secondary / unconfirmed;
 unconfirmed marks an assumption). Not imported by ``simlib`` itself.
 
-Base data: this package depends on nothing but :mod:`simlib.errors` (and the package's own
-files), so ``model`` and ``server`` read it. What simulates over it (presets, the risk
+Base data: this package depends on nothing but :mod:`simlib.errors`, the other leaves and
+:mod:`simlib.pki` (whose ``spki_pin`` and ``key_type`` are the one rule for a real certificate's
+pin and key type), so ``model`` and ``server`` read it. What simulates over it (presets, the risk
 calendar) lives in :mod:`simlib.analysis`.
 """
 

@@ -1,24 +1,54 @@
-"""Maximum leaf validity by issue date (``data/world/validity-caps.csv``).
+"""Maximum leaf validity by issue date (``data/world/validity-caps.csv``), the one home of every
+cap schedule (the scenario's ``validity_cap: cabf`` reads it here), and the one rule for which
+step of a dated schedule is in force (:func:`step_on`).
 
 A schedule is a list of steps; a step applies to certificates issued on or after its
 ``effective_date`` until the next step. Schedules: ``cabf`` (CA/Browser Forum Baseline
-Requirements with Ballot SC-081v3), ``letsencrypt-classic``, ``letsencrypt-tlsserver``,
-``letsencrypt-shortlived`` and ``acm`` (AWS Certificate Manager).
+Requirements from BR 1.0, with Ballot SC-081v3), ``letsencrypt-classic``,
+``letsencrypt-tlsserver``, ``letsencrypt-shortlived`` and ``acm`` (AWS Certificate Manager).
+Which schedule a catalogue CA's ACME profile follows is :data:`PROFILES`.
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 from simlib.errors import ScenarioError
 from simlib.world.data import parse_date, read_csv, world_dir
 
-__all__ = ["CapStep", "cap_on", "cap_step_on", "load_caps", "schedules"]
+__all__ = [
+    "PROFILES",
+    "CapStep",
+    "cap_on",
+    "cap_step_on",
+    "default_profile",
+    "load_caps",
+    "profile_schedule",
+    "schedule_steps",
+    "schedules",
+    "step_on",
+]
 
 FILE = "validity-caps.csv"
+
+#: Catalogue CA -> its validity profiles -> the cap schedule each follows; the first profile is
+#: the CA's default (Let's Encrypt's ``classic``). CAs not named here have no profile.
+PROFILES: dict[str, dict[str, str]] = {
+    "letsencrypt": {
+        "classic": "letsencrypt-classic",
+        "tlsserver": "letsencrypt-tlsserver",
+        "shortlived": "letsencrypt-shortlived",
+    },
+    "amazon": {"acm": "acm"},
+}
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -56,9 +86,15 @@ def _load(path: Path) -> dict[str, tuple[CapStep, ...]]:
     return {name: tuple(items) for name, items in steps.items()}
 
 
+@functools.cache
+def _shipped() -> dict[str, tuple[CapStep, ...]]:
+    # the package's own file: found once (every certificate issuance asks for its cap)
+    return _load((world_dir() / FILE).resolve())
+
+
 def load_caps(directory: Path | None = None) -> dict[str, tuple[CapStep, ...]]:
     """Every schedule's steps in date order (cached per folder)."""
-    return _load(((directory or world_dir()) / FILE).resolve())
+    return _shipped() if directory is None else _load((directory / FILE).resolve())
 
 
 def schedules() -> tuple[str, ...]:
@@ -75,16 +111,41 @@ def _steps(schedule: str) -> tuple[CapStep, ...]:
     return caps[schedule]
 
 
+def schedule_steps(schedule: str) -> tuple[CapStep, ...]:
+    """The steps of one schedule in date order; a one-line error naming the valid schedules."""
+    return _steps(schedule)
+
+
+def step_on(steps: Sequence[T], day: date, when: Callable[[T], date]) -> T | None:
+    """The step of ``steps`` (sorted by ``when``, strictly increasing) in force on ``day``: the
+    last one dated on or before it; None before the first. The one rule for a dated schedule:
+    the world's caps and the scenario's ``validity_cap`` are read with it."""
+    i = bisect.bisect_right(steps, day, key=when)
+    return steps[i - 1] if i else None
+
+
+def _effective(step: CapStep) -> date:
+    return step.effective_date
+
+
 def cap_step_on(schedule: str, day: date) -> CapStep | None:
     """The step in force for a certificate issued on ``day`` (None before the first step)."""
-    current = None
-    for step in _steps(schedule):
-        if step.effective_date <= day:
-            current = step
-    return current
+    return step_on(_steps(schedule), day, _effective)
 
 
 def cap_on(schedule: str, day: date) -> int | None:
     """Maximum validity in days for a certificate issued on ``day``; None if no cap applies."""
     step = cap_step_on(schedule, day)
     return None if step is None else step.max_days
+
+
+def default_profile(ca: str) -> str | None:
+    """The profile a host on catalogue CA ``ca`` gets when it names none (None: no profiles)."""
+    return next(iter(PROFILES.get(ca, {})), None)
+
+
+def profile_schedule(ca: str, profile: str | None = None) -> str | None:
+    """The cap schedule of ``ca``'s ``profile`` (default: its default profile); None if the CA
+    or the profile has none."""
+    profiles = PROFILES.get(ca, {})
+    return profiles.get(profile if profile is not None else next(iter(profiles), ""))

@@ -1,24 +1,24 @@
 """Reading a real CA certificate file from ``data/certs/``: dates, key type and SPKI pin.
 
-The pin is base64(SHA-256(DER SubjectPublicKeyInfo)), what
+The pin and the key type are :mod:`simlib.pki`'s one rule for each (``spki_pin``:
+base64(SHA-256(DER SubjectPublicKeyInfo)), what
 ``openssl x509 -pubkey | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary``
-prints.
+prints; ``key_type``).
 """
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.utils import CryptographyDeprecationWarning
+
+from simlib.pki.keys import key_type
+from simlib.pki.pins import spki_pin
 
 __all__ = ["RealCert", "read_real_cert"]
 
@@ -35,15 +35,6 @@ class RealCert:
     spki_pin: str
 
 
-def _key_type(cert: x509.Certificate) -> str:
-    key = cert.public_key()
-    if isinstance(key, rsa.RSAPublicKey):
-        return "rsa"
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return "ecdsa"
-    return type(key).__name__
-
-
 @functools.cache
 def read_real_cert(path: Path) -> RealCert:
     """The one certificate in a PEM file; ValueError with the path if it is not exactly one."""
@@ -55,9 +46,6 @@ def read_real_cert(path: Path) -> RealCert:
     if len(certs) != 1:
         raise ValueError(f"{path}: expected one certificate, found {len(certs)}")
     cert = certs[0]
-    spki = cert.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
     return RealCert(
         path=path,
         certificate=cert,
@@ -65,6 +53,6 @@ def read_real_cert(path: Path) -> RealCert:
         issuer=cert.issuer.rfc4514_string(),
         not_before=cert.not_valid_before_utc,
         not_after=cert.not_valid_after_utc,
-        key_type=_key_type(cert),
-        spki_pin=base64.b64encode(hashlib.sha256(spki).digest()).decode("ascii"),
+        key_type=key_type(cert),
+        spki_pin=spki_pin(cert),
     )

@@ -16,10 +16,24 @@ from pathlib import Path
 from simlib.errors import ScenarioError
 from simlib.world.data import parse_bool, parse_date, parse_float, read_csv, world_dir
 
-__all__ = ["PARAMETERS", "ToolDefaults", "ToolFact", "defaults_on", "load_tooling", "tools"]
+__all__ = [
+    "ALIASES",
+    "PARAMETERS",
+    "TOOLS",
+    "ToolDefaults",
+    "ToolFact",
+    "canonical_tool",
+    "defaults_on",
+    "load_tooling",
+    "tools",
+]
 
 FILE = "tooling-defaults.csv"
 PARAMETERS = ("reuses_key", "renew_before_days", "renew_at_fraction", "ari")
+#: The one list of tool names users write: a scenario host's ``tool:`` and ``simlib forecast
+#: --tool`` offer exactly these (each is a tool of the file or one of its ALIASES).
+TOOLS = ("certbot", "cert-manager", "caddy", "acm")
+#: Other spellings of a tool -> its name in ``tooling-defaults.csv``.
 ALIASES = {"certmagic": "caddy", "acm": "aws-acm"}
 
 
@@ -115,12 +129,20 @@ def tools() -> tuple[str, ...]:
     return tuple(load_tooling())
 
 
-def defaults_on(tool: str, day: date) -> ToolDefaults:
-    """The defaults of ``tool`` for a renewal on ``day`` (None where the sources say nothing)."""
+def canonical_tool(tool: str) -> str:
+    """The file's name of ``tool`` (``acm`` -> ``aws-acm``); a one-line error if unknown."""
     table = load_tooling()
     name = ALIASES.get(tool, tool)
     if name not in table:
         raise ScenarioError(FILE, "tool", f"unknown tool {tool!r}; valid: {', '.join(table)}")
+    return name
+
+
+def defaults_on(tool: str, day: date) -> ToolDefaults:
+    """The defaults of ``tool`` (a name or alias) for a renewal on ``day`` (None where the
+    sources say nothing)."""
+    table = load_tooling()
+    name = canonical_tool(tool)
     current: dict[str, ToolFact] = {}
     for fact in table[name]:
         if fact.effective_date is None or fact.effective_date <= day:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+import simlib
 from simlib.errors import ScenarioError
-from simlib.world.tooling import defaults_on, tools
+from simlib.world.tooling import ALIASES, TOOLS, canonical_tool, defaults_on, tools
 
 
 def test_cert_manager_reuses_key_until_1_18() -> None:
@@ -52,3 +55,66 @@ def test_unknown_tool_lists_valid_names() -> None:
     assert set(tools()) == {"certbot", "cert-manager", "caddy", "aws-acm"}
     with pytest.raises(ScenarioError, match="unknown tool 'lego'; valid: certbot, "):
         defaults_on("lego", date(2025, 1, 1))
+
+
+# ----------------------------------------------------------------- one table of tool names
+
+
+def test_every_tool_name_resolves_and_every_file_tool_has_a_name() -> None:
+    """TOOLS (what users write) and the file's tools are one table: each name resolves, through
+    ALIASES or as itself, to a tool of the file, and each tool of the file is named once."""
+    resolved = [canonical_tool(name) for name in TOOLS]
+    assert sorted(resolved) == sorted(tools())
+    assert set(ALIASES.values()) <= set(tools())
+    assert canonical_tool("certmagic") == "caddy" and canonical_tool("acm") == "aws-acm"
+    with pytest.raises(ScenarioError, match="unknown tool 'lego'"):
+        canonical_tool("lego")
+
+
+def test_scenarios_and_the_command_line_offer_exactly_the_world_names() -> None:
+    from simlib.cli.common import tool_names
+    from simlib.model.realworld import resolve_hosts
+    from simlib.toolkit.forecast import TOOLS as forecast_tools
+
+    assert tool_names() == TOOLS
+    assert forecast_tools is TOOLS
+    host = {"name": "a.example.com", "ca": "letsencrypt", "tool": "lego"}
+    data = {"start": "2026-01-01", "end": "2026-06-30", "hosts": [host]}
+    with pytest.raises(ValueError, match=f"unknown tool 'lego'; valid: {', '.join(TOOLS)}$"):
+        resolve_hosts(data)
+
+
+def _tool_lists(root: Path) -> list[str]:
+    """Files under ``root`` with a tuple, list or set literal naming two or more tools."""
+    names = {*TOOLS, *tools(), *ALIASES}
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+                words = {e.value for e in node.elts if isinstance(e, ast.Constant)}
+                if len(words & names) >= 2:
+                    found.append(str(path.relative_to(root.parent)))
+    return sorted(set(found))
+
+
+def test_no_other_module_writes_its_own_list_of_tools(tmp_path: Path) -> None:
+    root = Path(simlib.__file__).parent
+    assert _tool_lists(root) == ["simlib/world/tooling.py"]
+    # the check finds a planted copy
+    (tmp_path / "simlib").mkdir()
+    (tmp_path / "simlib" / "copy.py").write_text('NAMES = ["certbot", "acm"]\n')
+    assert _tool_lists(tmp_path / "simlib") == ["simlib/copy.py"]
+
+
+def test_the_command_line_reads_the_names_only_when_used() -> None:
+    """Building the parser loads no world data: the --tool choices are read when used."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom simlib.cli.main import build_parser\np = build_parser()\n"
+        "print('simlib.world' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False"]
