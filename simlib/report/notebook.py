@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from simlib.errors import NotebookError, clip
-from simlib.model import Scenario, default_scenario, load_scenario
+from simlib.model import Scenario
 
 #: The kernel every notebook runs on (ipykernel's own; resolved to the running interpreter).
 KERNEL = "python3"
@@ -42,15 +42,9 @@ def scenario_from(
     ``preset`` (a name from ``simlib presets``) wins over ``scenario``; ``scenario`` may be a path to
     a YAML file, an already built :class:`Scenario`, or ``None`` for the embedded quickstart.
     """
-    if preset:
-        from simlib.analysis.presets import load_preset
+    from simlib.analysis.presets import scenario_from as choose
 
-        return load_preset(preset)
-    if isinstance(scenario, Scenario):
-        return scenario
-    if scenario is None or str(scenario) == "":
-        return default_scenario()
-    return load_scenario(scenario)
+    return choose(scenario, preset)  # the one rule (simlib.analysis.presets)
 
 
 def quiet_notebook() -> None:

@@ -37,9 +37,11 @@ class CatalogueMatch:
 
 
 def key_type(cert: x509.Certificate) -> str:
-    from cryptography.hazmat.primitives.asymmetric import ec
+    """``ecdsa`` or ``rsa`` (:func:`simlib.pki.keys.key_type`; a catalogue CA issues no other,
+    so any other key is forecast as RSA)."""
+    from simlib.pki.keys import key_type as kind
 
-    return "ecdsa" if isinstance(cert.public_key(), ec.EllipticCurvePublicKey) else "rsa"
+    return "ecdsa" if kind(cert) == "ecdsa" else "rsa"
 
 
 def _pins(cert: Any) -> set[str]:
@@ -135,14 +137,11 @@ def match_catalogue(path: list[PathCert]) -> CatalogueMatch | None:
 
 
 def _algorithm(cert: x509.Certificate) -> str:
-    """The scenario's key algorithm for a real certificate's key."""
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    """The scenario's key algorithm for a real certificate's key (:func:`simlib.pki.keys.
+    key_algorithm`; a size or curve a scenario cannot name becomes the nearest default)."""
+    from simlib.pki.keys import key_algorithm
 
-    key = cert.public_key()
-    if isinstance(key, ec.EllipticCurvePublicKey):
-        return "ec-p384" if key.curve.name == "secp384r1" else "ec-p256"
-    size = key.key_size if isinstance(key, rsa.RSAPublicKey) else 2048
-    return f"rsa-{size}" if size in (2048, 3072, 4096) else "rsa-2048"
+    return key_algorithm(cert) or ("ec-p256" if key_type(cert) == "ecdsa" else "rsa-2048")
 
 
 def resolve_observed(
