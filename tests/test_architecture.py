@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1] / "simlib"
 DOC = ROOT.parent / "docs" / "architecture.md"
 
 # Modules with no simlib import of their own (or only errors): every layer may read them.
-_LEAVES = {"errors", "_version", "_dates", "_rng", "_files", "vocabulary"}
+_LEAVES = {"errors", "_version", "_dates", "_rng", "_files", "_hostnames", "vocabulary"}
 
 #: Package (or top-level module) -> the packages it may import, bottom layer first. The layer
 #: diagram in docs/architecture.md is this table drawn; a new package gets a row here.
@@ -32,6 +32,7 @@ ALLOWED: dict[str, set[str]] = {
     "_rng": set(),
     "vocabulary": {"errors"},
     "_files": {"errors"},
+    "_hostnames": {"errors"},
     "_outputs": {"errors", "_files"},
     "_atomic": {"errors", "_files", "_outputs", "_version"},
     "pki": {"errors", "_files"},

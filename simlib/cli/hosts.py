@@ -125,7 +125,7 @@ def read_config(path: str, *, platform: str | None = None, host: str | None = No
     except InputFileError as exc:
         raise ConfigError(path, "", f"cannot read file: {exc.reason}") from None
     if host is not None:  # the host a pattern written as an expression stands for
-        from simlib.toolkit.hostnames import check_hostname
+        from simlib._hostnames import check_hostname
 
         host = check_hostname(host, source="--host")
     return data, parse_config(data, path, platform=platform, host=host)
@@ -137,8 +137,9 @@ def today_of(args: argparse.Namespace) -> date:
 
 def chain_and_host(args: argparse.Namespace, command: str):
     """``(host, served chain, anchors)`` from ``--chain`` (file) or ``--host`` (live TLS)."""
+    from simlib._hostnames import check_hostname
     from simlib.toolkit import load_chain
-    from simlib.toolkit.hostnames import check_hostname, leaf_hostname
+    from simlib.toolkit.hostnames import leaf_hostname
 
     anchors = []
     for path in getattr(args, "anchor", None) or ():

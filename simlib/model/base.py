@@ -17,7 +17,8 @@ from pydantic import (
 )
 
 from simlib._dates import to_date
-from simlib.errors import ScenarioWarning, clip
+from simlib._hostnames import check_hostname
+from simlib.errors import ConfigError, ScenarioWarning, clip
 from simlib.vocabulary import ATTACK_CLASSES, CLIENT_LIBRARIES, PIN_LEVELS, PLATFORMS
 
 KeyAlgorithm = Literal["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096"]
@@ -109,11 +110,10 @@ def _check_cn(value: str) -> str:
     return _check_name(value, MAX_CN, "certificate common names")
 
 
-_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
-
-
 def _check_host(value: str) -> str:
-    """A DNS name X.509 accepts: ASCII labels (IDN as punycode), ≤ 64 characters (the CN)."""
+    """A DNS name X.509 accepts: the one host-name rule (:func:`simlib._hostnames.check_hostname`,
+    a leading ``*.`` allowed, no IP address), written as certificates carry it — ASCII (an
+    internationalised name as punycode) — and at most 64 characters (it becomes the CN)."""
     _check_name(value, MAX_NAME)
     if not value.isascii():
         try:
@@ -125,13 +125,10 @@ def _check_host(value: str) -> str:
             f"'{clip(value, 60)}' is not ASCII: write internationalised host names in "
             f"punycode{hint}, as certificates carry them"
         )
-    name = value[2:] if value.startswith("*.") else value
-    labels = name.rstrip(".").split(".")
-    if not all(_LABEL.fullmatch(label) for label in labels):
-        raise ValueError(
-            f"'{clip(value, 60)}' is not a DNS host name (letters, digits and '-' in dot-separated "
-            "labels of 1-63 characters, optionally starting with '*.')"
-        )
+    try:
+        check_hostname(value, wildcard=True, ip=False)
+    except ConfigError as exc:
+        raise ValueError(exc.message) from None
     if len(value) > MAX_CN:
         raise ValueError(
             f"'{clip(value, 40)}' is {len(value)} characters; host names become certificate "

@@ -23,8 +23,9 @@ from datetime import UTC, date, datetime
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 
+from simlib._hostnames import check_hostname
 from simlib.pki import PkiInputError, load_certificates, spki_pin, spki_sha1_pin
-from simlib.toolkit.hostnames import check_hostname, okhttp_matches
+from simlib.toolkit.hostnames import okhttp_matches
 from simlib.toolkit.policy import ConfigError, Finding
 
 MAX_SIGNERS = 9  # OkHttp BasicCertificateChainCleaner's bound on path length

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from simlib._hostnames import check_hostname
 from simlib.errors import clip, escape_controls
 from simlib.toolkit.chain import PathCert, build_path
 from simlib.toolkit.forecast_pins import OPEN, HostRef, client_of, strategy_entry
-from simlib.toolkit.hostnames import check_hostname
 from simlib.toolkit.observed import match_catalogue, resolve_observed
 from simlib.toolkit.policy import ConfigError, PinConfig
 from simlib.world.tooling import TOOLS

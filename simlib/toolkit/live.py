@@ -23,8 +23,8 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 
 from simlib._files import InputFileError, read_limited
+from simlib._hostnames import check_hostname
 from simlib.errors import clip, one_line
-from simlib.toolkit.hostnames import check_hostname
 from simlib.toolkit.policy import ConfigError
 
 DEFAULT_TIMEOUT = 10.0

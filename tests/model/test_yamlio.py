@@ -182,8 +182,8 @@ def test_reading_time_is_linear_in_size() -> None:
         )
         return "strategies:\n" + rows
 
-    # 150 rows take ~25 ms to read: enough to time, and the 10x document stays well under 1 s
-    small, big = doc(150), doc(1_500)
+    # 400 rows take ~20 ms to read: enough to time, and the 10x document stays well under 1 s
+    small, big = doc(400), doc(4_000)
     parse_yaml(small, "warm-up")
     timings = []
     for text in (small, big):  # best of three: one timing on a shared box is noise
