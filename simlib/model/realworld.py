@@ -19,8 +19,9 @@ names a catalogue CA (``simlib.world.catalogue()``) not declared under ``cas``, 
   default profile; a CA issuing nothing on ``start`` gets its first root and the intermediates
   the catalogue lists under it) — real certificates no host uses (:func:`resolve_pinned_cas`);
 * the host's ``key`` from ``key_type``, and its ``key_policy`` and renewal rule from the tool's
-  defaults on ``start`` (``simlib.world.defaults_on``); a default that changes inside the horizon
-  becomes a ``policy_schedule`` step on its date.
+  defaults on its first issue day (``start``, or an earlier ``first_issued``:
+  ``simlib.world.defaults_on``); a default that changes later, up to ``end``, becomes a
+  ``policy_schedule`` step on its date (the profile's lifetime schedule likewise).
 
 The resolved scenario has none of the shorthand fields left, so resolving it again changes
 nothing. :mod:`simlib.world` is read lazily, only when a scenario uses the shorthand.
@@ -31,6 +32,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
+
+from simlib.model.tooldefaults import tool_fields
 
 __all__ = ["SHORTHAND", "resolve_hosts", "resolve_pinned_cas"]
 
@@ -86,7 +89,14 @@ def _algorithm(cert: Any, key_type: str) -> str:
 
 
 def _ca_entry(
-    name: str, ca: str, key_type: str, profile: str, start: dt.date, end: dt.date, where: str
+    name: str,
+    ca: str,
+    key_type: str,
+    profile: str,
+    start: dt.date,
+    end: dt.date,
+    where: str,
+    first_issue: dt.date | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     from simlib.errors import ScenarioError
     from simlib.world import cap_on, catalogue, schedules
@@ -140,11 +150,14 @@ def _ca_entry(
         spec["validity_days"] = OTHER_VALIDITY_DAYS
     else:
         steps = load_caps()[schedule]
-        spec["validity_days"] = cap_on(schedule, start) or steps[0].max_days
+        # from the earliest issue day (a host's first_issued may precede start): a certificate
+        # issued before start gets the lifetime in force on its own issue day
+        since = min(start, first_issue) if first_issue is not None else start
+        spec["validity_days"] = cap_on(schedule, since) or steps[0].max_days
         spec["validity_schedule"] = [
             {"from": s.effective_date, "days": s.max_days}
             for s in steps
-            if start < s.effective_date <= end
+            if since < s.effective_date <= end
         ]
     events = [
         {"type": "intermediate_change", "date": day, "ca": name, "active": list(members)}
@@ -168,42 +181,16 @@ def _warn_extrapolated(where: str, ca: str, ext: Any, assumed: list[str]) -> Non
     )
 
 
-def _policy(tool: str, day: dt.date) -> dict[str, Any]:
-    from simlib.world import defaults_on
-
-    d = defaults_on(tool, day)  # an alias (acm) is resolved there
-    out: dict[str, Any] = {"key_policy": "reuse" if d.reuses_key else "rotate"}
-    if d.renew_at_fraction is not None:
-        out["renew_at_fraction"] = d.renew_at_fraction
-    elif d.renew_before_days is not None:
-        out["renew_before_days"] = d.renew_before_days
-    return out
-
-
-def _tool_fields(tool: str, start: dt.date, end: dt.date) -> dict[str, Any]:
-    from simlib.world.tooling import canonical_tool, load_tooling
-
-    facts = load_tooling()[canonical_tool(tool)]
-    fields = _policy(tool, start)
-    steps, current = [], fields
-    dates = sorted(
-        {f.effective_date for f in facts if f.effective_date and start < f.effective_date <= end}
-    )
-    for day in dates:
-        now = _policy(tool, day)
-        if now == current:
-            continue
-        step: dict[str, Any] = {"from": day}
-        if now["key_policy"] != current["key_policy"]:
-            step["key_policy"] = now["key_policy"]
-        renewal = {k: v for k, v in now.items() if k != "key_policy"}
-        if renewal != {k: v for k, v in current.items() if k != "key_policy"}:
-            step.update(renewal)
-        steps.append(step)
-        current = now
-    if steps:
-        fields["policy_schedule"] = steps
-    return fields
+def _first_issue(hosts: list[Any], ca: str) -> dt.date | None:
+    """The earliest ``first_issued`` of the hosts naming catalogue CA ``ca``."""
+    days = [
+        d
+        for h in hosts
+        if isinstance(h, Mapping) and h.get("ca") == ca
+        for d in [_date(h.get("first_issued"))]
+        if d is not None
+    ]
+    return min(days, default=None)
 
 
 def resolve_hosts(data: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -263,7 +250,9 @@ def resolve_hosts(data: Mapping[str, Any]) -> Mapping[str, Any]:
             name = made[(ca, key_type, profile)]
         else:
             name = f"{ca} {key_type} {profile}" if ca in made.values() else ca
-            spec, events = _ca_entry(name, ca, key_type, profile, start, end, where)
+            spec, events = _ca_entry(
+                name, ca, key_type, profile, start, end, where, _first_issue(hosts, ca)
+            )
             made[(ca, key_type, profile)] = name
             new_cas.append(spec)
             new_events.extend(events)
@@ -271,7 +260,9 @@ def resolve_hosts(data: Mapping[str, Any]) -> Mapping[str, Any]:
         host.setdefault("key", _LEAF_KEY[key_type])
         if tool is not None:
             tool = _choice(tool, TOOLS, f"{where}.tool", "tool")
-            for k, v in _tool_fields(tool, start, end).items():
+            since = _date(host.get("first_issued"))
+            since = min(start, since) if since is not None else start
+            for k, v in tool_fields(tool, since, end).items():
                 host.setdefault(k, v)
             if "renew_before_days" in host and "renew_at_fraction" in host:
                 host.pop(
@@ -376,16 +367,3 @@ def resolve_pinned_cas(data: Mapping[str, Any]) -> Mapping[str, Any]:
         "cas": new_cas,
         "events": [*new_events, *events] if isinstance(events, list) else events,
     }
-
-
-def __getattr__(name: str) -> object:
-    # Moved to simlib.world.caps, their one home; these names stay for callers not yet moved.
-    if name == "PROFILES":
-        from simlib.world.caps import PROFILES
-
-        return PROFILES
-    if name == "DEFAULT_PROFILE":
-        from simlib.world.caps import PROFILES, default_profile
-
-        return {ca: default_profile(ca) for ca in PROFILES}
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

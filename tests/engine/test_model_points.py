@@ -361,13 +361,15 @@ def test_a_profile_before_its_first_step_has_its_first_lifetime():
     ]
 
 
-def test_issuances_before_start_get_the_profile_lifetime_of_start():
-    """The shorthand resolves a profile on ``start``: ``classic`` is 90 days until 2027-02-09
-    and 64 from 2027-02-10. With start 2027-03-01 and first_issued 2027-01-01 (day −59) the
-    first certificate gets 64 days, the value on start (the documented deviation from the
-    issue-day rule), renewed after ⌊64·2/3⌋ = 42 days: issuances on −59, −17, 25, 67, 109.
+def test_issuances_before_start_get_the_profile_lifetime_of_their_issue_day():
+    """The shorthand resolves a profile from the first issue day: ``classic`` is 90 days until
+    2027-02-09 and 64 from 2027-02-10. With start 2027-03-01 and first_issued 2027-01-01
+    (day −59) the first certificate gets 90 days (in force on its issue day), renewed after
+    ⌊90·2/3⌋ = 60 days, on day 1 (2027-03-02, after the step): 64 days from then on, renewed
+    every ⌊64·2/3⌋ = 42 days: issuances on −59, 1, 43, 85.
     """
     cal = _shorthand("2027-03-01", "2027-06-30", profile="classic", first_issued="2027-01-01")
     assert [(it.day, it.lifetime_days) for it in cal.issuances] == [
-        (d, 64) for d in range(-59, 122, 42)
+        (-59, 90),
+        *((d, 64) for d in range(1, 122, 42)),
     ]
