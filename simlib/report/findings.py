@@ -27,8 +27,22 @@ class Finding:
     text: str
 
 
-def _mixes_leaf_and_ca(spec) -> bool:
-    return PinningStrategy.from_spec(spec).ats_lists == {"leaf", "ca"}
+def _mixes_leaf_and_ca(res, spec) -> bool:
+    """Whether the strategy's pins fill both ATS lists. Its levels say so for next-key and CA
+    backups; a literal ``spki:`` pin joins the CA list when it is a scenario CA's key, whatever
+    the strategy's level, so that is read from the pins a first-day release ships (the lists the
+    engine matches, :meth:`~simlib.results.expected.SimulationResult.shipped_pins`)."""
+    strategy = PinningStrategy.from_spec(spec)
+    if strategy.ats_lists == {"leaf", "ca"}:
+        return True
+    if strategy.level_info.ats_list is None or spec.dynamic is not None:
+        return False
+    for host in res.scenario.hosts:
+        if strategy.pins_host(host.name):
+            shipped = res.shipped_pins(spec.name, host.name, 0)
+            if shipped.leaf and shipped.ca:
+                return True
+    return False
 
 
 def platform_lockout(res) -> pd.DataFrame:
@@ -62,7 +76,7 @@ def ats_findings(res) -> list[Finding]:
     split = platform_lockout(res).pivot(index="strategy", columns="platform", values="locked_share")
     out = []
     for spec in sc.strategies:
-        if not _mixes_leaf_and_ca(spec) or spec.name not in split.index:
+        if spec.name not in split.index or not _mixes_leaf_and_ca(res, spec):
             continue
         row = split.loc[spec.name]
         a, o = max(row[p] for p in ats), max(row[p] for p in others)

@@ -213,3 +213,22 @@ def test_no_tie_keeps_one_name() -> None:
 
     rec = DecisionReport(simlib.simulate(sc)).recommended
     assert len(rec.tied) == 1 and rec.label == rec.strategy
+
+
+def test_ats_trap_fires_for_a_literal_pin_that_is_a_ca_key(res) -> None:
+    """A literal ``spki:`` backup equal to another CA's root joins ATS's CA list (the engine's
+    rule), so leaf key + that literal locks every iOS user from day 0, as leaf + ``ca:ca2`` does."""
+    host = res.scenario.hosts[0].name
+    (ca2_root,) = res.shipped_pins("leaf + backup CA", host, 0).backup
+    literal = [
+        {"name": "leaf + literal", "pin": "leaf_spki", "backup": [f"spki:{ca2_root.sha256}"]}
+    ]
+    got = simlib.simulate(make(TWO_PLATFORMS, strategies=literal, attacks=["rogue_ca"]))
+    shipped = got.shipped_pins("leaf + literal", host, 0)
+    assert shipped.leaf and [p.sha256 for p in shipped.ca] == [ca2_root.sha256]
+    traps = [f for f in findings(got) if f.kind == "ats_trap"]
+    assert [f.strategy for f in traps] == ["leaf + literal"] and "100 %" in traps[0].text
+    # an offline key (no scenario CA has it) stays in the leaf list: no trap
+    offline = [{"name": "leaf + offline", "pin": "leaf_spki", "backup": ["spki:" + "A" * 43 + "="]}]
+    other = simlib.simulate(make(TWO_PLATFORMS, strategies=offline, attacks=["rogue_ca"]))
+    assert not [f for f in findings(other) if f.kind == "ats_trap"]
