@@ -153,6 +153,8 @@ def _ca_entry(
         # from the earliest issue day (a host's first_issued may precede start): a certificate
         # issued before start gets the lifetime in force on its own issue day
         since = min(start, first_issue) if first_issue is not None else start
+        if steps and since < steps[0].effective_date:
+            _warn_early_profile(where, ca, profile, steps[0].effective_date, since)
         spec["validity_days"] = cap_on(schedule, since) or steps[0].max_days
         spec["validity_schedule"] = [
             {"from": s.effective_date, "days": s.max_days}
@@ -164,6 +166,19 @@ def _ca_entry(
         for day, members in sets
     ]
     return spec, events
+
+
+def _warn_early_profile(where: str, ca: str, profile: str, first: dt.date, since: dt.date) -> None:
+    import warnings
+
+    from simlib.errors import ScenarioWarning
+
+    warnings.warn(
+        f"{where}: {ca} profile {profile} is documented from {first}; certificates issued from "
+        f"{since} are given its first lifetime, as if it had been available then: an assumption",
+        ScenarioWarning,
+        stacklevel=2,
+    )
 
 
 def _warn_extrapolated(where: str, ca: str, ext: Any, assumed: list[str]) -> None:

@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 
 from simlib.api import simulate
+from simlib.errors import ScenarioWarning
 from simlib.model import scenario_from_dict
 from simlib.server.calendar import CertificateCalendar
 from simlib.server.certificates import RealPki
@@ -353,9 +354,11 @@ def test_a_profile_before_its_first_step_has_its_first_lifetime():
     renewed after ⌊6·2/3⌋ = 4 days: issuances on days 0, 4, 8, …, 44 over 45 days;
     tlsserver over 2024 issues 90-day certificates every ⌊90·2/3⌋ = 60 days: 0, 60, 120, 180.
     """
-    cal = _shorthand("2025-06-01", "2025-07-15", profile="shortlived")
+    with pytest.warns(ScenarioWarning, match="shortlived is documented from 2026-01-15"):
+        cal = _shorthand("2025-06-01", "2025-07-15", profile="shortlived")
     assert [(it.day, it.lifetime_days) for it in cal.issuances] == [(d, 6) for d in range(0, 45, 4)]
-    cal = _shorthand("2024-06-01", "2024-12-31", profile="tlsserver")
+    with pytest.warns(ScenarioWarning, match="tlsserver is documented from 2025-01-09"):
+        cal = _shorthand("2024-06-01", "2024-12-31", profile="tlsserver")
     assert [(it.day, it.lifetime_days) for it in cal.issuances] == [
         (d, 90) for d in range(0, 214, 60)
     ]
