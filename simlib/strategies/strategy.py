@@ -158,10 +158,12 @@ class PinningStrategy:
 
 
 def literal_identity(calendar: CertificateCalendar, pin: str) -> tuple[int, str | None]:
-    """Map a literal SPKI pin to a scenario identity if a CA key has that pin, else a foreign id.
+    """Map a literal SPKI pin to the scenario key that has it, else a foreign id.
 
-    Returns (id, level) where level is ``ca`` for CA keys and ``None`` for foreign keys. The
-    CA keys' pins are computed once per calendar (not once per pin set).
+    Returns (id, level): ``ca`` for a CA key (any ``cas`` entry's root or intermediate),
+    ``leaf`` for a host's leaf key (served or published as a next key), ``None`` for a key no
+    chain holds. A literal copied from a served leaf's SPKI matches while that key is served, as
+    on a real client. The keys' pins are computed once per calendar (not once per pin set).
     """
     cache = calendar.literal_pins
     if pin not in cache:
@@ -172,6 +174,10 @@ def literal_identity(calendar: CertificateCalendar, pin: str) -> tuple[int, str 
             for keys in calendar.cas.values():
                 for key in (keys.root_key, *keys.int_keys.values()):
                     cache.setdefault(real.spki_pin(key), (key, "ca"))
+            for it in calendar.issuances:
+                for key in (it.leaf_key, it.next_key):
+                    if key is not None:
+                        cache.setdefault(real.spki_pin(key), (key, "leaf"))
         if pin not in cache:
             cache[pin] = (calendar.registry.foreign(pin), None)
     return cache[pin]

@@ -116,8 +116,9 @@ def test_a_literal_pin_joins_the_ca_list_if_it_is_a_ca_key_else_the_strategys_ow
       alone, locked from 60. ATS: the CA list never matches: locked from day 0.
     * an offline key (no scenario CA key) → the strategy's own list (leaf): as leaf alone on
       both, locked from day 60 (were it in the CA list, ATS would lock from day 0).
-    * the SPKI of the host's own leaf key 2 (served from day 60): only CA keys are
-      recognised, so it is an offline key that never matches — locked from 60 on both.
+    * the SPKI of the host's own leaf key 2 (served days 60–119): it *is* that key, in the leaf
+      list: version 0 pins keys 1 and 2, so it works until key 3 arrives — locked from 120 on
+      both (an offline key would lock from 60).
     * ``intermediate_spki`` + an offline key → CA list: the intermediate matches, never locked.
     """
     sc0 = make({**ONE_RELEASE, **BOTH})
@@ -139,7 +140,7 @@ def test_a_literal_pin_joins_the_ca_list_if_it_is_a_ca_key_else_the_strategys_ow
         "root1": (never, from_60),
         "root2": (from_60, from_0),
         "offline": (from_60, from_60),
-        "leaf2": (from_60, from_60),
+        "leaf2": (steps((120, T - 1)), steps((120, T - 1))),
         "int": (never, never),
     }
     for name, (android, ios) in expected.items():
