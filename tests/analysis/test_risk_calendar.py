@@ -89,13 +89,16 @@ def test_cap_steps_roadmap_scenario_events_and_assumptions() -> None:
     assert "key_compromise" in set(cal[cal.kind == "scenario_event"].event.str.split().str[0])
 
 
-def test_brave_preset_calendar_root_breaks_for_good() -> None:
+def test_brave_preset_calendar_root_breaks_its_android_half() -> None:
+    """The 2026-01-16 trust-store change reaches Brave's Chromium path building on Android only
+    (half the fleet; iOS Brave uses Apple's trust): the root pin locks that half, and the fix
+    (root + intermediates) leaves more than 1 % locked within the window, so no recovery day."""
     cal = calendar(load_preset("brave-2026-root-pin"), "2026-01-01")
     day = cal[(cal.date == dt.date(2026, 1, 16)) & (cal.strategy == "root")]
     assert set(day.kind) == {"ca_roadmap", "scenario_event"}  # the world row and the preset's
     row = day[day.kind == "scenario_event"].iloc[0]
     assert row.breaks
-    assert row.peak_locked_share == 1.0 and pd.isna(row.days_to_recover)
+    assert row.peak_locked_share == 0.5 and pd.isna(row.days_to_recover)
 
 
 def test_cli_calendar(capsys) -> None:
