@@ -273,7 +273,7 @@ class DecisionReport:
 
     def assumptions(self) -> Fragment:
         """Every input (given, derived or default) and the cost inputs, each with its source."""
-        from simlib.report.inputs import scenario_inputs, stated_notes
+        from simlib.report.inputs import assumption_count, scenario_inputs, stated_notes
 
         inputs = scenario_inputs(self.scenario)
         cost = self.inputs.assumptions
@@ -291,8 +291,9 @@ class DecisionReport:
             "(which are defaults cannot be told; check them all)"
             if counts.get("unknown")
             else f"{counts.get('given', 0)} given in the scenario, {counts.get('derived', 0)} "
-            f"derived from shorthands and real-world data, <b>{counts.get('default', 0)} defaults "
-            "— assumptions</b> to check"
+            f"derived from shorthands and real-world data, {counts.get('default', 0)} defaults; "
+            f"<b>{assumption_count(frame)} assumptions</b> to check (the defaults, and the "
+            "unconfirmed or extrapolated real-world values, each saying so in its source)"
         )
         head = (
             f"<p>{len(frame)} inputs: {origins}. Cost inputs "
@@ -308,6 +309,47 @@ class DecisionReport:
             f"<p><b>{_e(k)}</b>: {_e(v)}</p>" for k, v in stated_notes(self.scenario).items()
         )
         return Fragment(head + notes + table_html(frame, table_id="assumptions"))
+
+    def robustness(
+        self, *, max_simulations: int | None = None, replications: int | None = None
+    ) -> Fragment:
+        """What would change the answer: per assumption, the value at which the recommended
+        strategies change (:func:`~simlib.report.robustness.one_way`), and a Monte Carlo band
+        on the ranked table (:func:`~simlib.report.mc_band.mc_band`)."""
+        from simlib.report import mc_band as mcb
+        from simlib.report import robustness as rb
+
+        cap = rb.MAX_SIMULATIONS if max_simulations is None else max_simulations
+        reps = mcb.REPLICATIONS if replications is None else replications
+        ow = rb.one_way(self.result, self.inputs, max_simulations=cap)
+        band = mcb.mc_band(self.result, self.inputs, replications=reps)
+        now = ", ".join(ow.answer) + (" (tied)" if len(ow.answer) > 1 else "")
+        parts = [
+            f"<p>{len(ow.rows)} assumption(s) varied one at a time, every other input at its "
+            f"value, over the range shown; the recommendation now: <b>{_e(now)}</b>. Where it "
+            "changes, a grid of two values on each side finds it and bisection narrows it to 1 % "
+            "of the current value (shares: 0.005; whole numbers: adjacent values); a change that "
+            f"reverts between two grid values is not seen. {ow.simulations} simulation(s) of the "
+            f"{ow.max_simulations} allowed"
+            + ("; <b>the cap cut the search</b> where a row says so" if ow.capped else "")
+            + ".</p>"
+        ]
+        if not ow.costs_rank:
+            parts.append(
+                "<p>The cost inputs do not rank (no economics block), so they cannot change "
+                "the recommendation.</p>"
+            )
+        if ow.skipped:
+            why = "; ".join(f"{_e(p)} ({_e(r)})" for p, r in ow.skipped.items())
+            parts.append(f"<p class='simlib-note'>Not varied: {why}.</p>")
+        parts.append(
+            table_html(ow.frame(), table_id="sensitivity")
+            if ow.rows
+            else "<p>No numeric assumption to vary.</p>"
+        )
+        parts.append(f"<p>{_e(mcb.band_text(band, ow.answer))}</p>")
+        parts.append(table_html(mcb.band_frame(band), table_id="mc-band"))
+        return Fragment("".join(parts))
 
     def prerequisites(self) -> Fragment:
         """What must be in place before shipping the recommended strategy, and its config."""
@@ -326,6 +368,15 @@ class DecisionReport:
             parts += [f"<p>For <b>{_e(best)}</b>{tied}:</p>", table_html(pre, table_id=table_id)]
             parts += self._snippet(best)
         return Fragment("".join(parts))
+
+    def pins_over_ct(self) -> Fragment:
+        """What pins add over CT + monitoring, against the lockouts they cost: exposure
+        user-days per attack instance with and without pins (:mod:`simlib.report.ct_monitoring`;
+        docs/model.md, "CT enforcement and monitoring")."""
+        from simlib.report.ct_monitoring import pins_over_ct, pins_over_ct_html
+
+        got = pins_over_ct(self.result)
+        return Fragment(pins_over_ct_html(got, self.recommended.strategy, self.scenario.days))
 
     def _snippet(self, best: str) -> list[str]:
         from simlib.report.prerequisites import config_snippet

@@ -38,8 +38,9 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Pin:
-    """One key of a chain or pin set: its SPKI pin (base64 SHA-256), label, and whether it is
-    the key of a real CA certificate (else a simulated stand-in)."""
+    """One key of a chain or pin set: its SPKI pin (base64 SHA-256; for a ``leaf_cert`` pin the
+    certificate's SHA-256), label, and whether it is the key of a real CA certificate (else a
+    simulated stand-in)."""
 
     sha256: str
     label: str
@@ -257,7 +258,9 @@ class SimulationResult:
 
     def _pin(self, ident: int) -> Pin:
         item = self.calendar.registry[ident]
-        return Pin(self._real.spki_pin(ident), item.label, bool(item.real))
+        return Pin(
+            self._real.pin(ident), item.label, bool(item.real)
+        )  # a leaf_cert: its certificate pin
 
     @cached_property
     def _real(self) -> RealPki:

@@ -232,3 +232,16 @@ def test_ats_trap_fires_for_a_literal_pin_that_is_a_ca_key(res) -> None:
     offline = [{"name": "leaf + offline", "pin": "leaf_spki", "backup": ["spki:" + "A" * 43 + "="]}]
     other = simlib.simulate(make(TWO_PLATFORMS, strategies=offline, attacks=["rogue_ca"]))
     assert not [f for f in findings(other) if f.kind == "ats_trap"]
+
+
+def test_shipped_pins_of_a_leaf_certificate_strategy_are_certificate_pins() -> None:
+    """A ``leaf_cert`` release ships the served certificate's SHA-256 (the issuances table's
+    ``cert_sha256``), and the findings (which read shipped pins) run on it."""
+    got = simlib.simulate(
+        make(TWO_PLATFORMS, strategies=[{"name": "cert", "pin": "leaf_cert"}], attacks=["rogue_ca"])
+    )
+    host = got.scenario.hosts[0].name
+    (pin,) = got.shipped_pins("cert", host, 0).primary
+    first = got.issuances[got.issuances.host == host].iloc[0]
+    assert pin.sha256 == first["cert_sha256"] != first["spki_sha256"]
+    assert not [f for f in findings(got) if f.kind == "ats_trap"]
