@@ -20,17 +20,16 @@ The Monte Carlo band on the ranked table is :mod:`simlib.report.mc_band`.
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from collections.abc import Collection
 from dataclasses import dataclass, replace
-from typing import Any
 
 import pandas as pd
 
 from simlib.errors import ScenarioError
-from simlib.model import Scenario, ScenarioWarning, apply_overrides, parse_path
+from simlib.model import ScenarioWarning, apply_overrides
 from simlib.report.decision import CostInputs, cost_inputs, ranked_table
+from simlib.report.varied import BEHAVIOUR, Assumption, assumptions, number, priced
 
 __all__ = [
     "BEHAVIOUR",
@@ -45,157 +44,6 @@ __all__ = [
 
 #: Simulations one sensitivity search may run (the report's budget).
 MAX_SIMULATIONS = 120
-#: A positive scale varies from ×SCALE[0] to ×SCALE[1] of its current value.
-SCALE = (0.25, 4.0)
-#: A share of 0 varies over [0, ZERO_SHARE_TOP] (it has no scale).
-ZERO_SHARE_TOP = 0.25
-#: Inputs that are assumptions about the world, not choices, even when the scenario gives them.
-BEHAVIOUR = re.compile(
-    r"^(fleet\.(adoption\.|release_every_days$|build_lead_days$|platforms\.\w+\.share$)"
-    r"|incident_response\.|economics\.|events\[\d+\]\.(rate_per_year|within_days|share)$"
-    r"|hosts\[\d+\]\.renew_at_fraction$)"
-)
-#: Never varied: identities, the horizon, the run's own options and the strategies (choices).
-_FIXED = re.compile(r"^(name|seed|start|end|monte_carlo\.|metrics\.|strategies\[|fleet\.users$)")
-_SHARE_KEYS = ("share", "weight", "fraction", "threshold", "probability")
-
-
-# ------------------------------------------------------------------------------ inputs
-@dataclass(frozen=True)
-class Assumption:
-    """One input to vary: its override path, current value and range. ``coupled`` paths are
-    siblings rescaled so that their sum with this one stays 1 (mixture weights, platform
-    shares); ``cost`` inputs re-rank the result without simulating."""
-
-    path: str
-    value: float
-    low: float
-    high: float
-    share: bool
-    integer: bool
-    origin: str
-    coupled: tuple[tuple[str, float], ...] = ()
-
-    @property
-    def cost(self) -> bool:
-        return self.path.startswith("economics.")
-
-    @property
-    def range_label(self) -> str:
-        span = f"{_v(self.low)}…{_v(self.high)}"
-        if self.share and self.value == 0:
-            return f"{span} (a share of 0: [0, {ZERO_SHARE_TOP:g}])"
-        clip = ", clipped to [0, 1]" if self.share else ""
-        return f"{span} (×{SCALE[0]:g}…×{SCALE[1]:g}{clip})"
-
-    @property
-    def tolerance(self) -> float:
-        """Bisection stops when the change lies within this much (integers: adjacent values)."""
-        if self.integer:
-            return 1.0
-        return 0.005 if self.share else 0.01 * abs(self.value)
-
-    def overrides(self, x: float) -> dict[str, Any]:
-        value: Any = round(x) if self.integer else float(x)
-        out: dict[str, Any] = {self.path: value}
-        rest = sum(w for _, w in self.coupled)
-        for path, w in self.coupled:  # keep the sum at 1, siblings in their proportions
-            out[path] = w * (1 - x) / rest if rest > 0 else (1 - x) / len(self.coupled)
-        return out
-
-
-def _get(data: Any, path: str) -> Any:
-    for part in parse_path(path):
-        data = data[part]
-    return data
-
-
-def _siblings(data: dict, path: str) -> tuple[tuple[str, float], ...] | None:
-    """The other members of a sum-to-one group ``path`` belongs to (``()``: none), or ``None``
-    for a group of one (nothing can vary)."""
-    if m := re.fullmatch(r"(.*\.components)\[(\d+)\]\.weight", path):
-        comps, i = _get(data, m.group(1)), int(m.group(2))
-        paths = [(f"{m.group(1)}[{j}].weight", float(c["weight"])) for j, c in enumerate(comps)]
-    elif m := re.fullmatch(r"(.*\.platforms)\.(\w+)\.share", path):
-        plats = _get(data, m.group(1))
-        names = list(plats)
-        i = names.index(m.group(2))
-        paths = [(f"{m.group(1)}.{n}.share", float(plats[n]["share"])) for n in names]
-    else:
-        return ()
-    if len(paths) == 1:
-        return None
-    return tuple(p for j, p in enumerate(paths) if j != i)
-
-
-def _span(value: float, share: bool, integer: bool) -> tuple[float, float] | str:
-    """The range an input varies over, or why it cannot vary."""
-    if share:
-        lo, hi = (0.0, ZERO_SHARE_TOP) if value == 0 else (value * SCALE[0], value * SCALE[1])
-        lo, hi = max(0.0, lo), min(1.0, hi)
-    elif value > 0:
-        lo, hi = value * SCALE[0], value * SCALE[1]
-        if integer:
-            lo, hi = max(1, round(lo)), round(hi)
-    else:
-        return f"{_v(value)} has no scale"
-    return "its range is a single value" if lo == hi else (lo, hi)
-
-
-def _priced(a: Assumption, inputs: CostInputs) -> Assumption | None:
-    """A cost assumption at the value ``inputs`` use (a report may be given its own), or
-    ``None`` when that value cannot vary."""
-    field, _, label = a.path.removeprefix("economics.").partition(".")
-    if field == "cost_per_locked_user_day":
-        value = inputs.per_locked_user_day
-    elif field == "attack_probability_per_day":
-        value = inputs.attack_probability.get(label, a.value)
-    elif label or len(set(inputs.loss.values())) == 1:  # one loss for every attack
-        value = inputs.loss[label] if label else next(iter(inputs.loss.values()))
-    else:
-        value = a.value
-    if value == a.value:
-        return a
-    span = _span(value, a.share, False)
-    return None if isinstance(span, str) else replace(a, value=value, low=span[0], high=span[1])
-
-
-def assumptions(scenario: Scenario) -> tuple[list[Assumption], dict[str, str]]:
-    """The inputs :func:`one_way` varies, and those it skips with the reason."""
-    from simlib.report.inputs import scenario_inputs
-
-    data = scenario.to_dict()
-    rows = scenario_inputs(scenario)
-    out: list[Assumption] = []
-    skipped: dict[str, str] = {}
-    varied_groups: set[frozenset[str]] = set()
-    for path, origin, source in zip(rows["input"], rows["origin"], rows["source"], strict=True):
-        # Behaviour of the world (lags, cadence, response, costs) is assumed even when given.
-        assumed = bool(BEHAVIOUR.match(path)) or (
-            origin != "unknown" and (origin == "default" or "assumption" in source)
-        )
-        if not assumed or _FIXED.match(path):
-            continue
-        value = _get(data, path)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            continue
-        coupled = _siblings(data, path)
-        if coupled is None:
-            skipped[path] = "the only member of a group that sums to 1"
-            continue
-        group = frozenset([path, *(p for p, _ in coupled)])
-        if len(group) == 2 and group in varied_groups:
-            continue  # one share of a pair says everything about the other
-        varied_groups.add(group)
-        keys = path.split(".")[-2:]  # attack_probability_per_day.<attack> is a share too
-        share = any(k in key for key in keys for k in _SHARE_KEYS) and 0 <= value <= 1
-        integer = isinstance(value, int)
-        span = _span(value, share, integer)
-        if isinstance(span, str):
-            skipped[path] = span
-            continue
-        out.append(Assumption(path, value, *span, share, integer, origin, coupled))
-    return out, skipped
 
 
 # ------------------------------------------------------------------------------ search
@@ -246,7 +94,7 @@ class OneWay:
         out = []
         for r in self.rows:
             a = r.assumption
-            row = {"input": a.path, "origin": a.origin, "current": _v(a.value)}
+            row = {"input": a.path, "origin": a.origin, "current": number(a.value)}
             row["range"] = a.range_label
             changes = [
                 (side, c) for side, c in (("lower", r.lower), ("higher", r.higher)) if c is not None
@@ -263,16 +111,10 @@ class OneWay:
                 row["changes at"] += "" if r.searched else "; the cap cut the other side"
                 row["new recommendation"] = "; ".join(_label(c.answer) for _, c in changes)
             if r.refused:
-                row["range"] += f"; refused by validation: {', '.join(map(_v, r.refused))}"
+                row["range"] += f"; refused by validation: {', '.join(map(number, r.refused))}"
             out.append(row)
         cols = ["input", "origin", "current", "range", "changes at", "new recommendation"]
         return pd.DataFrame(out, columns=cols)
-
-
-def _v(x: float) -> str:
-    if isinstance(x, int) or abs(x) >= 1e4:
-        return f"{x:,.0f}"
-    return f"{x:.4g}"
 
 
 def _label(names: tuple[str, ...]) -> str:
@@ -281,7 +123,7 @@ def _label(names: tuple[str, ...]) -> str:
 
 def _change_text(side: str, c: Change) -> str:
     lo, hi = sorted((c.same, c.at))
-    where = f"between {_v(lo)} and {_v(hi)}" if lo != hi else _v(lo)
+    where = f"between {number(lo)} and {number(hi)}" if lo != hi else number(lo)
     cut = " (cap reached before tolerance)" if not c.exact else ""
     return f"{'below' if side == 'lower' else 'above'} the current value: {where}{cut}"
 
@@ -389,9 +231,9 @@ def one_way(
         skipped = {p: why for p, why in skipped.items() if p in set(only)}
     if not inputs.from_scenario:  # costs do not rank: they cannot change the answer
         found = [a for a in found if not a.cost]
-    priced = {a.path: _priced(a, inputs) if a.cost else a for a in found}
-    skipped |= {p: "a cost of 0 has no scale" for p, a in priced.items() if a is None}
-    found = [a for a in priced.values() if a is not None]
+    costed = {a.path: priced(a, inputs) if a.cost else a for a in found}
+    skipped |= {p: "a cost of 0 has no scale" for p, a in costed.items() if a is None}
+    found = [a for a in costed.values() if a is not None]
     found.sort(key=lambda a: not a.cost)  # free re-rankings first, then simulations
     s = _Search(result, inputs, max_simulations)
     for a in found:
