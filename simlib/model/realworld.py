@@ -103,9 +103,12 @@ def _ca_entry(
     from simlib.world.caps import load_caps, profile_schedule
     from simlib.world.extrapolation import extend
 
+    # from the earliest issue day (a host's first_issued may precede start): a certificate
+    # issued before start gets the intermediates and lifetime in force on its own issue day
+    since = min(start, first_issue) if first_issue is not None else start
     try:  # the active sets over the horizon, or why run could not issue from them
         cat, ext = catalogue(), extend(ca, end)
-        sets = ext.schedule(key_type, profile, start, end)
+        sets = ext.schedule(key_type, profile, since, end)
     except ScenarioError as exc:
         raise ValueError(f"{where}: {ca}: {exc.message}") from None
     names = list(dict.fromkeys(n for _day, members in sets for n in members))
@@ -121,16 +124,30 @@ def _ca_entry(
         and c.announced <= end
         and c.issuer == first.issuer
         and c.key_type == first.key_type
-        and (c.active_from is None or c.active_from > start)  # not retired before the start
-        and (c.not_after is None or c.not_after.date() >= start)  # nor expired
+        and (c.active_from is None or c.active_from > since)  # not retired before the start
+        and (c.not_after is None or c.not_after.date() >= since)  # nor expired
     ]
     assumed = [n for n in names if ext.certificate(n).assumed]
     if assumed:
         _warn_extrapolated(where, ca, ext, assumed)
+    # Sets dated before start cannot be events (events lie in the horizon). Before its first
+    # event the calendar reads each intermediate's own active_from/active_until, so the sets
+    # before start become those, and the set in force on start the first event.
+    pre = [(d, m) for d, m in sets if d < start]
+    sets = [(d, m) for d, m in sets if d >= start]
+    if pre and (not sets or sets[0][0] > start):
+        sets.insert(0, (start, pre[-1][1]))
+    windows = _windows(pre, start)
     intermediates = []
     for n in names:
         cert = ext.certificate(n)
         entry: dict[str, Any] = {"name": n, "key": _algorithm(cert, key_type)}
+        if pre:
+            first_day, until = windows.get(n, (start, None))
+            if first_day > since:
+                entry["active_from"] = first_day
+            if until is not None:
+                entry["active_until"] = until
         if cert.not_after is not None:
             entry["not_after"] = cert.not_after.date()
         if cert.announced is not None:
@@ -150,9 +167,6 @@ def _ca_entry(
         spec["validity_days"] = OTHER_VALIDITY_DAYS
     else:
         steps = load_caps()[schedule]
-        # from the earliest issue day (a host's first_issued may precede start): a certificate
-        # issued before start gets the lifetime in force on its own issue day
-        since = min(start, first_issue) if first_issue is not None else start
         if steps and since < steps[0].effective_date:
             _warn_early_profile(where, ca, profile, steps[0].effective_date, since)
         spec["validity_days"] = cap_on(schedule, since) or steps[0].max_days
@@ -166,6 +180,20 @@ def _ca_entry(
         for day, members in sets
     ]
     return spec, events
+
+
+def _windows(
+    sets: list[tuple[dt.date, tuple[str, ...]]], start: dt.date
+) -> dict[str, tuple[dt.date, dt.date | None]]:
+    """Per intermediate of the dated sets before ``start``: the first day it is in one and the
+    day after the last (``None``: still in the set on ``start``)."""
+    out: dict[str, tuple[dt.date, dt.date | None]] = {}
+    for k, (day, members) in enumerate(sets):
+        ends = sets[k + 1][0] if k + 1 < len(sets) else None
+        for n in members:
+            first = out.get(n, (day, None))[0]
+            out[n] = (first, ends)
+    return out
 
 
 def _warn_early_profile(where: str, ca: str, profile: str, first: dt.date, since: dt.date) -> None:

@@ -147,3 +147,41 @@ def test_errors_name_the_field_and_valid_values(host, field, valid):
     text = str(info.value)
     assert "\n" not in text
     assert f"s.yaml: {field}" in text and valid in text
+
+
+def test_a_certificate_issued_before_start_comes_from_the_set_active_on_its_issue_day():
+    """Let's Encrypt issued from R10/R11 (random) from 2024-06-06 until R12/R13 took over on
+    2025-08-20 (R14 is a backup that never issues). A host first issued 2025-02-01 with start
+    2025-03-01 serves, on the first day, a certificate from R10 or R11 whatever the seed — the
+    set in force on its issue day, which lies before start and so before any event."""
+    import warnings
+
+    from simlib.model import scenario_from_dict
+    from simlib.server.calendar import CertificateCalendar
+
+    served = set()
+    for seed in range(12):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sc = scenario_from_dict(
+                {
+                    "name": "pre-start",
+                    "start": "2025-03-01",
+                    "end": "2025-06-30",
+                    "seed": seed,
+                    "fleet": {
+                        "users": 100,
+                        "release_every_days": 30,
+                        "adoption": {"components": [{"weight": 1, "mean_lag_days": 5}]},
+                    },
+                    "hosts": [
+                        {"name": "api.test", "ca": "letsencrypt", "first_issued": "2025-02-01"}
+                    ],
+                    "strategies": [{"name": "none", "pin": "none"}],
+                }
+            )
+        cal = CertificateCalendar(sc)
+        first = cal.serving("api.test", 0)
+        assert first.day == sc.day("2025-02-01")
+        served.add(first.intermediate)
+    assert served == {"R10", "R11"}
