@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from simlib.model import Scenario, StrategySpec
-from simlib.toolkit.emit import FORMATS
+from simlib.toolkit.formats import emit_targets
 
 __all__ = ["COLUMNS", "Snippet", "config_snippet", "prerequisites"]
 
@@ -299,10 +299,10 @@ def config_snippet(res, strategy: str) -> Snippet | None:
     host = hosts[0].name
     if spec.dynamic is not None:
         why = "pins come from the remote list at run time; the app ships the list's URL and signing key"
-        return Snippet(host, sc.start, {}, dict.fromkeys(FORMATS, why), "", "")
+        return Snippet(host, sc.start, {}, dict.fromkeys(emit_targets(), why), "", "")
     if spec.pin == "leaf_cert":
         why = "certificate pins have no format here (NSC, ATS, OkHttp and TrustKit pin keys)"
-        return Snippet(host, sc.start, {}, dict.fromkeys(FORMATS, why), "", "")
+        return Snippet(host, sc.start, {}, dict.fromkeys(emit_targets(), why), "", "")
     shipped = res.shipped_pins(strategy, host, 0)
     expires = (
         sc.start + dt.timedelta(days=spec.expires_after_days) if spec.expires_after_days else None

@@ -53,7 +53,7 @@ def load_config(
     host: str | None = None,
 ) -> PinConfig:
     """Import a pin config file; ``format`` (a name of :data:`simlib.toolkit.formats.REGISTRY`:
-    nsc, ats, expo, trustkit, trustkit-source, react-native, okhttp) is detected if omitted.
+    nsc, ats, expo, okhttp, trustkit, trustkit-source, react-native) is detected if omitted.
 
     ``platform`` picks whose rules apply where a file serves several: ``android`` or
     ``trustkit`` for NSC XML, ``ios`` or ``android`` for a TrustKit dictionary. ``host`` is

@@ -7,6 +7,11 @@ appears in the file); ``includeSubdomains`` belongs to each ``<domain>`` and is 
 ``digest`` must be SHA-256 (case-insensitive); ``expiration`` is ``yyyy-MM-dd``; after it pinning
 is off. ``<debug-overrides>`` is parsed only in debuggable builds, where its anchors default to
 ``overridePins="true"``.
+
+A pin is decoded as ``XmlConfigSource.parsePin`` does, ``Base64.decode(pin, Base64.DEFAULT)``
+(android.util.Base64): padding optional, and every byte outside the alphabet (whitespace, line
+breaks, any other character) skipped before the padding; :func:`android_b64decode` is that
+decoder's state machine.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from simlib.toolkit.policy import (
+    DIGEST_SIZES,
     ConfigError,
     Finding,
     Pin,
@@ -88,7 +94,118 @@ def parse_date(text: str, source: str, where: str, what: str) -> date:
     raise ConfigError(source, where, f"invalid {what} {show(text)}; expected yyyy-MM-dd")
 
 
-def parse_pin_element(node: Node, source: str, *, exact_digest: bool = False) -> Pin:
+_B64 = {
+    c: i for i, c in enumerate(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+}
+_EQUALS = ord("=")
+
+
+def android_b64decode(text: str) -> bytes | None:
+    """``android.util.Base64.decode(text, DEFAULT)``; None where it throws "bad base-64".
+
+    The AOSP ``Base64.Decoder.process`` state machine: states 0-3 read a 4-character group
+    (bytes outside the standard alphabet are skipped), ``=`` in state 2 or 3 ends the data
+    (state 4 wants one more ``=``, state 5 nothing but skipped bytes); at the end a lone extra
+    character (state 1) or a single ``=`` where two were due (state 4) is an error. Leftover
+    bits of a short group are dropped, as on Android.
+    """
+    out = bytearray()
+    state = value = 0
+    for byte in text.encode("utf-8", "surrogatepass"):  # String.getBytes(): UTF-8 on Android
+        d = _B64.get(byte, -2 if byte == _EQUALS else -1)
+        if state <= 1:
+            if d >= 0:
+                value, state = (value << 6) | d, state + 1
+            elif d == -2:
+                return None
+        elif state in (2, 3):
+            if d >= 0:
+                value = (value << 6) | d
+                if state == 3:
+                    out += value.to_bytes(3, "big")
+                    state = value = 0
+                else:
+                    state = 3
+            elif d == -2:
+                out += (
+                    (value >> 4).to_bytes(1, "big")
+                    if state == 2
+                    else (value >> 2).to_bytes(2, "big")
+                )
+                state = 4 if state == 2 else 5
+        elif state == 4:
+            if d == -2:
+                state = 5
+            elif d >= 0:
+                return None
+        elif d != -1:  # state 5: only skipped bytes may follow the padding
+            return None
+    if state in (1, 4):
+        return None
+    if state == 2:
+        out += (value >> 4).to_bytes(1, "big")
+    elif state == 3:
+        out += (value >> 2).to_bytes(2, "big")
+    return bytes(out)
+
+
+def android_pin(
+    text: str, where: str, source: str, notes: list[Finding] | None, *, by_text: bool = False
+) -> Pin:
+    """A NSC pin as Android decodes it; an info finding when Android is laxer than others.
+
+    ``by_text``: TrustKit-Android's ``PublicKeyPin``, which decodes the same way only to check
+    the length, keeps the *text* and compares it with the certificate's canonical encoding
+    (``Base64.encodeToString(hash, DEFAULT).trim()``): a pin in any other form is accepted but
+    never matches.
+    """
+    strict = make_pin(text, "sha256", where)
+    if strict.digest is not None or not text.strip():
+        return strict
+    digest = android_b64decode(text.strip())
+    if digest is None or len(digest) != DIGEST_SIZES["sha256"]:
+        # Android rejects the file either way ("bad base-64" or the digest length): the text
+        # is no pin at all, reported as such.
+        return strict
+    if by_text:
+        return Pin(
+            "sha256",
+            text.strip(),
+            digest,
+            where,
+            "not canonical base64 (padded, one line)",
+            "TrustKit-Android accepts it but compares pins as text with the certificate's "
+            "canonical encoding, so it never matches",
+        )
+    if notes is not None:
+        notes.append(
+            Finding(
+                "lenient-base64",
+                "info",
+                f"pin {show(text.strip())} is not canonical base64 (unpadded, wrapped or with "
+                "characters outside the alphabet): Android accepts it, as android.util.Base64 "
+                "DEFAULT skips those characters and padding is optional; other platforms' "
+                "rules for the same text differ (TrustKit-Android never matches it, iOS "
+                "TrustKit and ATS do not decode it)",
+                source,
+                where,
+                ("android",),
+            )
+        )
+    return Pin("sha256", text.strip(), digest, where)
+
+
+def parse_pin_element(
+    node: Node,
+    source: str,
+    *,
+    exact_digest: bool = False,
+    lenient: bool = False,
+    notes: list[Finding] | None = None,
+    by_text: bool = False,
+) -> Pin:
+    """A ``<pin>``; ``lenient``: decoded as ``android.util.Base64`` decodes it (the OS matches
+    the bytes; ``by_text``: TrustKit-Android matches the text, see :func:`android_pin`)."""
     digest = node.attrs.get("digest")
     ok = digest == "SHA-256" if exact_digest else (digest or "").upper() == "SHA-256"
     if not ok:
@@ -101,6 +218,8 @@ def parse_pin_element(node: Node, source: str, *, exact_digest: bool = False) ->
         raise ConfigError(source, node.where, "pin contains additional elements")
     if not node.text.strip():
         raise ConfigError(source, node.where, "missing pin digest")
+    if lenient:
+        return android_pin(node.text, node.where, source, notes, by_text=by_text)
     return make_pin(node.text, "sha256", node.where)
 
 
@@ -164,7 +283,9 @@ def _parse_entry(
                 parse_date(raw, source, child.where, "pin-set expiration") if raw else None
             )
             entry.pins = tuple(
-                parse_pin_element(p, source) for p in child.children if p.tag == "pin"
+                parse_pin_element(p, source, lenient=True, notes=notes)
+                for p in child.children
+                if p.tag == "pin"
             )
         elif child.tag == "domain-config":
             if kind != "domain-config":

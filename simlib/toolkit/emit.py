@@ -167,6 +167,25 @@ def write_target(target: str, spec: EmitInput) -> str:
     return registry.writers()[target].write(spec)
 
 
+def write_pin_lists(
+    host: str,
+    leaf_pins: list[tuple[str, str]],
+    ca_pins: list[tuple[str, str]],
+    *,
+    expires: date | None = None,
+) -> tuple[dict[str, str], dict[str, str]]:
+    """``(files, refused)``: every registered writer's text for these pin lists (Apple's two
+    lists; the other formats take both), or why it refuses them (TrustKit: one pin)."""
+    files, refused = {}, {}
+    spec = EmitInput(host, list(leaf_pins), list(ca_pins), expires=expires)
+    for target in registry.writers():
+        try:
+            files[target] = write_target(target, spec)
+        except EmitError as exc:
+            refused[target] = str(exc)
+    return files, refused
+
+
 def _warnings(
     targets: tuple[str, ...], pins: list[tuple[str, str]], include_subdomains: bool, host: str
 ) -> tuple[EmitWarning, ...]:

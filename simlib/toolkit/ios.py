@@ -98,13 +98,16 @@ def _identities(value: Any, where: str, notes: list[Finding], source: str) -> tu
     return tuple(pins)
 
 
-def parse_ats(plist: dict[str, Any], source: str) -> tuple[list[PinPolicy], list[Finding]]:
-    """One ``match="ats"`` policy per ``NSPinnedDomains`` entry."""
+def parse_ats(
+    plist: dict[str, Any], source: str, prefix: str = ""
+) -> tuple[list[PinPolicy], list[Finding]]:
+    """One ``match="ats"`` policy per ``NSPinnedDomains`` entry; ``prefix`` leads key paths
+    (``expo.ios.infoPlist.`` for an Expo app.json)."""
     ats = plist.get(_ATS)
     domains = ats.get("NSPinnedDomains") if isinstance(ats, dict) else None
     if domains is None:
         return [], []
-    prefix = f"{_ATS}.NSPinnedDomains"
+    prefix = f"{prefix}{_ATS}.NSPinnedDomains"
     if not isinstance(domains, dict):
         raise ConfigError(source, prefix, "NSPinnedDomains must be a dictionary")
     policies, notes = [], []

@@ -82,6 +82,19 @@ def parse_config(
     else:
         known = ", ".join(registry.REGISTRY)
         raise ConfigError(source, "", f"unknown format {format!r}; expected one of {known}")
+    try:
+        return _import(fmt, sniff, platform, host, strict)
+    except ConfigError as exc:  # say which format the file was read as
+        label = fmt.label or fmt.name
+        if exc.message.startswith(label):
+            raise
+        raise ConfigError(exc.source, exc.where, f"{label}: {exc.message}") from None
+
+
+def _import(
+    fmt: ConfigFormat, sniff: Sniff, platform: str | None, host: str | None, strict: bool
+) -> PinConfig:
+    source = sniff.source
     parsed = fmt.parse(sniff, platform, host)
     rules = registry.platform_rules()
     findings: list[Finding] = list(parsed.findings)
@@ -93,7 +106,7 @@ def parse_config(
         rule = rules[policy.platform]
         bad = pin_findings(source, fresh, (policy.platform,), rule.bad_pin_effect, strict=strict)
         findings += bad
-        if bad and rule.wrong_length_breaks:
+        if rule.wrong_length_breaks and any(p.digest is None or p.wrong_length for p in fresh):
             broken.append((policy.platform, "a pin that is not a 32-byte SHA-256 hash"))
     return PinConfig(
         fmt.name,

@@ -120,6 +120,11 @@ def _lines(text: str, offsets: Iterator[tuple[int, list[str]]]) -> Iterator[tupl
 
 def parse_okhttp(text: str, source: str) -> tuple[list[PinPolicy], list[Finding]]:
     """One policy per pattern (pins of repeated patterns are merged, as OkHttp unions them)."""
+    return build_policies(literal_entries(text, source), source)
+
+
+def literal_entries(text: str, source: str) -> list[tuple[str, str, str]]:
+    """``(pattern, pin text, where)`` of literal ``.add(...)`` calls, else of pin-list lines."""
     entries: list[tuple[str, str, str]] = []  # (pattern, pin text, where)
     calls = list(_lines(text, add_calls(text)))
     if calls:
@@ -139,6 +144,14 @@ def parse_okhttp(text: str, source: str) -> tuple[list[PinPolicy], list[Finding]
                     source, where, f"expected 'pattern sha256/BASE64', got {show(line)}"
                 )
             entries += [(tokens[0].rstrip(":"), pin, where) for pin in tokens[1:]]
+    return entries
+
+
+def build_policies(
+    entries: list[tuple[str, str, str]], source: str
+) -> tuple[list[PinPolicy], list[Finding]]:
+    """OkHttp's ``CertificatePinner`` from ``(pattern, pin text, where)`` entries: patterns and
+    pins checked as the builder checks them (it throws where a ConfigError is raised)."""
     if not entries:
         raise ConfigError(
             source,

@@ -148,7 +148,8 @@ class Pin:
     """One pinned SPKI hash as written in a config.
 
     ``digest`` is None when ``value`` is not base64; ``problem`` names what is wrong when the
-    value cannot match any key (bad base64, wrong length for the algorithm).
+    value cannot match any key (bad base64, wrong length for the algorithm, a form the platform
+    accepts but never matches); ``effect`` overrides the platform's effect of a bad pin.
     """
 
     algorithm: Literal["sha256", "sha1"]
@@ -156,6 +157,12 @@ class Pin:
     digest: bytes | None
     where: str = ""
     problem: str | None = None
+    effect: str | None = None
+
+    @property
+    def wrong_length(self) -> bool:
+        """Decodes, but not to the algorithm's digest size (what makes some platforms throw)."""
+        return self.digest is not None and len(self.digest) != DIGEST_SIZES[self.algorithm]
 
     @property
     def valid(self) -> bool:
@@ -283,7 +290,7 @@ def pin_findings(
             Finding(
                 "malformed-pin",
                 "error",
-                f"pin {pin.value[:60]!r}: {pin.problem}; {effect}",
+                f"pin {pin.value[:60]!r}: {pin.problem}; {pin.effect or effect}",
                 source,
                 pin.where,
                 platforms,

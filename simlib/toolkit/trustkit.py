@@ -141,7 +141,7 @@ def _entries(node: Node, parent: dict[str, Any] | None, out: list[dict[str, Any]
                 own["include"] = raw.strip().lower() == "true"  # Boolean.parseBoolean
         elif child.tag == "pin-set":
             own["pins"] = tuple(
-                parse_pin_element(p, "", exact_digest=True)
+                parse_pin_element(p, "", exact_digest=True, lenient=True, by_text=True)
                 for p in child.children
                 if p.tag == "pin"
             )
@@ -202,7 +202,8 @@ def parse_trustkit_android(
             continue  # "not for pinning but something else; skip it"
         enforce = bool(_inherit(entry, "enforce"))
         name = entry["hostname"]
-        distinct = {p.digest for p in pins if p.valid}
+        # PublicKeyPin: a Set of pins equal by text, each decoding to 32 bytes
+        distinct = {p.value for p in pins if p.digest is not None and not p.wrong_length}
         if enforce and len(distinct) < 2:
             notes.append(
                 Finding(

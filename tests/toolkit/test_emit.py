@@ -32,6 +32,7 @@ def test_round_trip_passes_everywhere(test_pki, pin, strategy, include_subdomain
         host=HOST,
         backups=[pin["backup_root"]],
         expires=date(2027, 1, 1),
+        today=TODAY,
         include_subdomains=include_subdomains,
         anchors=[test_pki.root],
     )
@@ -55,6 +56,7 @@ def test_emitted_content(test_pki, pin):
         host=HOST,
         backups=["sha256/" + pin["root"]],
         expires=date(2027, 1, 1),
+        today=TODAY,
     )
     assert 'expiration="2027-01-01"' in out["android"]
     assert f'<pin digest="SHA-256">{pin["ca1"]}</pin>' in out["android"]
@@ -153,3 +155,198 @@ def test_xml_comment_text_is_always_well_formed(subject):
     text = nsc_xml(HOST, [("A" * 43 + "=", subject)])
     root = ET.fromstring(text.split("\n", 1)[1])
     assert [e.text for e in root.iter("domain")] == [HOST]
+
+
+# ------------------------------------------------------------------- issue 15 emit fixes
+
+
+def test_a_single_pin_is_written_with_the_audits_warning(test_pki):
+    out = emit("intermediate_spki", test_pki.chain, host=HOST, formats=("android", "okhttp"))
+    assert [w.rule for w in out.warnings] == ["no-backup-pin"]
+    assert (
+        out.warnings[0].targets == ("android", "okhttp") and "--backup" in out.warnings[0].message
+    )
+    both = emit("intermediate_spki", test_pki.chain, host=HOST, backups=[test_pki.backup_root])
+    assert both.warnings == ()
+
+
+def test_subdomain_reach_differs_and_is_said(test_pki, pin):
+    out = emit(
+        "intermediate_spki",
+        test_pki.chain,
+        host=HOST,
+        backups=[pin["backup_root"]],
+        include_subdomains=True,
+    )
+    (warning,) = out.warnings
+    assert warning.rule == "subdomain-reach" and warning.targets[0] == "ios"
+    assert f"not a.b.{HOST}" in warning.message and "android, okhttp, trustkit" in warning.message
+    # what the warning says is what the platforms do with the written files
+    deep = f"a.b.{HOST}"
+    for fmt, platforms in PLATFORMS.items():
+        for platform in platforms:
+            config = parse_config(out[fmt].encode(), FILES[fmt], platform=platform)
+            report = audit(config, test_pki.chain, host=deep, today=TODAY)
+            status = {v.status for v in report.verdicts}
+            assert status == ({"not-pinned"} if fmt == "ios" else {"pass"}), (fmt, platform)
+    without = emit("intermediate_spki", test_pki.chain, host=HOST, backups=[pin["backup_root"]])
+    assert without.warnings == ()
+    only_deep = emit(
+        "intermediate_spki",
+        test_pki.chain,
+        host=HOST,
+        backups=[pin["backup_root"]],
+        include_subdomains=True,
+        formats=("android",),
+    )
+    assert only_deep.warnings == ()
+
+
+def test_expires_must_be_after_today(test_pki, pin):
+    with pytest.raises(EmitError, match=r"expires 2026-02-01 is not after today \(2026-02-01\)"):
+        emit(
+            "intermediate_spki",
+            test_pki.chain,
+            host=HOST,
+            backups=[pin["backup_root"]],
+            expires=TODAY,
+            today=TODAY,
+        )
+
+
+def test_catalogue_backups(test_pki):
+    from simlib.world.catalogue import catalogue
+
+    cat = catalogue()
+    roots = [cat.certificates[n].spki_pin for n in cat.cas["letsencrypt"].roots]
+    out = emit(
+        "intermediate_spki",
+        test_pki.chain,
+        host=HOST,
+        backups=["ca:letsencrypt"],
+        formats=("android",),
+        today=TODAY,
+    )
+    for value in roots:
+        assert f'<pin digest="SHA-256">{value}</pin>' in out["android"]
+    assert "backup ca:letsencrypt: ISRG Root X1" in out["android"]
+    inter = emit(
+        "intermediate_spki",
+        test_pki.chain,
+        host=HOST,
+        backups=["intermediates:letsencrypt"],
+        formats=("okhttp",),
+        today=TODAY,
+    )
+    assert "backup intermediates:letsencrypt:" in inter["okhttp"]
+    assert inter["okhttp"].count(".add(") > 2 and inter.warnings == ()
+    with pytest.raises(EmitError, match="unknown CA 'nope'; valid: letsencrypt"):
+        emit("leaf_spki", test_pki.chain, host=HOST, backups=["ca:nope"])
+
+
+def test_certificates_as_backups(test_pki, pin):
+    out = emit(
+        "intermediate_spki",
+        test_pki.chain,
+        host=HOST,
+        backups=[(test_pki.backup_root,)],
+        formats=("trustkit",),
+    )
+    assert json.loads(out["trustkit"])["TSKPinnedDomains"][HOST]["TSKPublicKeyHashes"] == [
+        pin["ca1"],
+        pin["backup_root"],
+    ]
+
+
+def test_cli_emit_passes_warnings_on_and_json_carries_them(capsys, chain_pem, tmp_path):
+    from simlib.cli.main import main
+
+    argv = [
+        "emit",
+        "--strategy",
+        "intermediate_spki",
+        "--for",
+        "android",
+        "--chain",
+        str(chain_pem),
+    ]
+    assert main([*argv, "--date", "2026-02-01"]) == 0
+    out = capsys.readouterr()
+    assert out.err.startswith("warning: no-backup-pin: only 1 pin") and out.err.count("\n") == 1
+    assert main([*argv, "--json", "--out", str(tmp_path / "o"), "--date", "2026-02-01"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [w["rule"] for w in doc["warnings"]] == ["no-backup-pin"]
+    assert doc["files"][0]["file"] == "network_security_config.xml"
+    assert doc["written"] == [str(tmp_path / "o" / "network_security_config.xml")]
+
+
+def test_cli_expires_in_the_past_is_its_own_error(capsys, chain_pem, tmp_path):
+    from simlib.cli.main import main
+
+    code = main(
+        [
+            "emit",
+            "--strategy",
+            "intermediate_spki",
+            "--chain",
+            str(chain_pem),
+            "--expires",
+            "2026-01-01",
+            "--date",
+            "2026-02-01",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "audit" not in err
+    assert err.startswith("error: --expires 2026-01-01 is not after today (2026-02-01)")
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_backup_from_a_pem_file_and_the_catalogue(capsys, chain_pem, tmp_path, test_pki, pin):
+    from cryptography.hazmat.primitives import serialization
+
+    from simlib.cli.main import main
+
+    pem = tmp_path / "backup.pem"
+    pem.write_bytes(test_pki.backup_root.public_bytes(serialization.Encoding.PEM))
+    argv = [
+        "emit",
+        "--strategy",
+        "intermediate_spki",
+        "--for",
+        "trustkit",
+        "--chain",
+        str(chain_pem),
+    ]
+    assert main([*argv, "--backup", str(pem), "--date", "2026-02-01"]) == 0
+    out = capsys.readouterr()
+    assert pin["backup_root"] in out.out and out.err == ""
+    assert main([*argv, "--backup", "ca:amazon", "--date", "2026-02-01"]) == 0
+    from simlib.world.catalogue import certificate
+
+    assert certificate("Amazon Root CA 1").spki_pin in capsys.readouterr().out
+
+
+def test_write_pin_lists_is_every_writer(pin):
+    from simlib.toolkit.emit import (
+        ats_plist_lists,
+        nsc_xml,
+        okhttp_kotlin,
+        trustkit_json,
+        write_pin_lists,
+    )
+
+    leaf, ca = [(pin["leaf"], "leaf")], [(pin["ca1"], "ca"), (pin["backup_root"], "b")]
+    files, refused = write_pin_lists(HOST, leaf, ca, expires=date(2027, 1, 1))
+    both = leaf + ca
+    assert files == {
+        "android": nsc_xml(HOST, both, expires=date(2027, 1, 1)),
+        "ios": ats_plist_lists(HOST, leaf, ca),
+        "okhttp": okhttp_kotlin(HOST, both),
+        "trustkit": trustkit_json(HOST, both, expires=date(2027, 1, 1)),
+    }
+    assert refused == {}
+    _, refused = write_pin_lists(HOST, leaf, [])
+    assert list(refused) == ["trustkit"] and "at least 2 pins" in refused["trustkit"]

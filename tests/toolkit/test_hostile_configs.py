@@ -625,7 +625,7 @@ CASES: dict[str, Case] = {
     ),
     "okhttp-one-arg": c("pins.kt", lambda: f'.add("{HOST}")'.encode(), "needs a pattern"),
     "okhttp-variable-arg": c(
-        "pins.kt", lambda: f'.add(HOST, "sha256/{P1}")'.encode(), "pins must start"
+        "pins.kt", lambda: f'.add(HOST, "sha256/{P1}")'.encode(), "give the host it stands for"
     ),
     "okhttp-megabyte-label": c(
         "pins.txt", lambda: f"{'ü' * 1_000_000} sha256/{P1}".encode(), "not a host name"
