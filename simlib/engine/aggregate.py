@@ -88,6 +88,7 @@ def series_many(
         t = np.arange(T)
         active = sum(A(np.zeros(T, dtype=np.int64), t) for A in counts.values())
     K0 = 2 + len(sim.attack_labels)
+    by_platform = _platform_active(sim, counts) if sim.scenario.monitoring is not None else None
     if everyone is not None:
         groups = [(everyone, [c.name for c in sim.clients])]
         weights = {c.name: c.share for c in sim.clients}
@@ -100,7 +101,8 @@ def series_many(
         if tb.per_day:
             for c in sim.clients:  # dynamic verdicts vary by day: old / expired / recent band
                 per_client[c.name] = per_day_sums(verdict_columns(sim, tb, c), counts[c.name], T)
-            results.append(_combine(sim, per_client, {c.name: 1.0 for c in sim.clients}, active))
+            ones = {c.name: 1.0 for c in sim.clients}
+            results.append(_combine(sim, per_client, ones, active, by_platform))
             continue
         for A, names in groups:
             key = (id(tb), tuple(names))
@@ -112,8 +114,18 @@ def series_many(
             out, newly = plan.evaluate(A, T)
             for i, n in enumerate(names):
                 per_client[n] = (out[:, i * K0 : (i + 1) * K0], newly[i])
-        results.append(_combine(sim, per_client, weights, active))
+        results.append(_combine(sim, per_client, weights, active, by_platform))
     return results
+
+
+def _platform_active(sim: Simulation, counts: dict[str, AtLeast]) -> dict[str, np.ndarray]:
+    """Users with the app per platform and day (the users on version >= 0 of its client kinds)."""
+    T = sim.days
+    t, zero = np.arange(T), np.zeros(T, dtype=np.int64)
+    out = {p: np.zeros(T) for p in sim.platforms}
+    for c in sim.clients:
+        out[c.platform] = out[c.platform] + counts[c.name](zero, t)
+    return out
 
 
 def _combine(
@@ -121,8 +133,12 @@ def _combine(
     per_client: dict[str, tuple[np.ndarray, np.ndarray]],
     weights: dict[str, float],
     active: np.ndarray,
+    platform_active: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Weighted sum of client-level columns into the named daily series, clamped to [0, active]."""
+    """Weighted sum of client-level columns into the named daily series, clamped to [0, active].
+
+    With ``platform_active`` (a ``monitoring`` block) also ``active@<platform>`` and
+    ``protected:<attack>@<platform>``, which CT enforcement needs (engine.ct_exposure)."""
     T = sim.days
     K0 = 2 + len(sim.attack_labels)
     total = np.zeros((T, K0))
@@ -137,6 +153,13 @@ def _combine(
     out = {"locked": total[:, 0], "violation": total[:, 1], "newly_locked": newly}
     out |= {f"protected:{a}": total[:, 2 + n] for n, a in enumerate(sim.attack_labels)}
     out |= {f"locked:{p}": v for p, v in by_platform.items()}
+    if platform_active is not None:
+        out |= {f"active@{p}": v for p, v in platform_active.items()}
+        for n, a in enumerate(sim.attack_labels):
+            for p in sim.platforms:
+                kinds = [c for c in sim.clients if c.platform == p]
+                cols = [weights[c.name] * per_client[c.name][0][:, 2 + n] for c in kinds]
+                out[f"protected:{a}@{p}"] = sum(cols, np.zeros(T))
     cleaned = clean(np.stack(list(out.values())), active[None, :])
     return dict(zip(out, cleaned, strict=True))
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simlib.engine.ct_exposure import exposure_columns
+
 if TYPE_CHECKING:
     from simlib.model import Economics, Scenario
 
@@ -116,6 +118,8 @@ def summary_row(
         row["expected_outage_cost"] = outage
         row["expected_attack_loss"] = loss
         row["expected_total_cost"] = outage + loss
+    if scenario.monitoring is not None:  # appended only then: default summaries stay as they were
+        row |= exposure_columns(scenario, series, active, attack_labels)
     return row
 
 

@@ -58,6 +58,7 @@ CSV_FILES: tuple[str, ...] = (
     "trust-store-coverage.csv",
     "ca-roadmap.csv",
     "cost-defaults.csv",
+    "ct-enforcement.csv",
 )
 YAML_FILES: tuple[str, ...] = ("ca-catalogue.yaml",)
 

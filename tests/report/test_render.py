@@ -118,7 +118,7 @@ def test_html_report_is_self_contained_and_matches_simulate(tmp_path) -> None:
     origins = dict(zip(listed, _cells(page.tables["assumptions"], "origin"), strict=True))
     assert origins["cost_per_locked_user_day"] == "default"
     assert "ats trap" in text  # the platform finding is on the page
-    for section in ("calendar", "prerequisites"):
+    for section in ("calendar", "prerequisites", "pins-over-ct"):
         assert page.tables.get(section), section
     assert rec in " ".join(page.tables["prerequisites"][0]) or rec in text
 

@@ -15,6 +15,7 @@ from simlib.report.decision import load_cost_defaults
 from simlib.world.adoption import load_curves, load_points
 from simlib.world.caps import load_caps
 from simlib.world.catalogue import load_catalogue
+from simlib.world.ct import load_ct
 from simlib.world.data import CONFIDENCE, CSV_FILES, YAML_FILES, audit
 from simlib.world.roadmap import load_roadmap
 from simlib.world.tooling import load_tooling
@@ -29,6 +30,7 @@ LOADERS: dict[str, Callable[[Path], Any]] = {
     "trust-store-coverage.csv": load_coverage,
     "ca-roadmap.csv": load_roadmap,
     "cost-defaults.csv": lambda d: not load_cost_defaults(d).empty,
+    "ct-enforcement.csv": load_ct,
     "ca-catalogue.yaml": lambda d: load_catalogue(d, CERTS_DIR),
 }
 
