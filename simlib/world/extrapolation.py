@@ -12,8 +12,8 @@ Every invented certificate is a stand-in (no file, no published pin: the server 
 its key like any scenario-declared intermediate), named ``<ca> extrapolated <RSA|ECDSA>
 <batch year><a, b, ...>`` and marked ``origin="extrapolated"`` (``assumed``), its confidence
 ``unconfirmed``; :func:`assumption_label` recognises the names wherever they travel (calendar,
-report inputs). A CA without a batch cadence (ACM, whose intermediates have no known expiry)
-keeps its last published set. Nothing here is random: the same horizon gives the same names.
+report inputs). A CA without a batch cadence (ACM, which publishes no successor to M01–M04) keeps its last
+published set until its intermediates expire (2030-08-23). Nothing here is random: the same horizon gives the same names.
 """
 
 from __future__ import annotations

@@ -43,3 +43,60 @@ def test_preset_notes_are_quoted():
     assert "ca-roadmap.csv" in notes["Sources"]
     assert any(k.startswith("Assumptions") for k in notes)
     assert stated_notes(make()) == {}
+
+
+def test_catalogue_values_of_the_host_shorthand_are_derived_facts(tmp_path):
+    """Issue 16: a catalogue CA brought in by ``ca:``/``tool:`` is derived with its catalogue
+    source; only unconfirmed or extrapolated world rows (and defaults) count as assumptions."""
+    from simlib.report.inputs import assumption_count, is_assumption
+
+    path = tmp_path / "acm.yaml"
+    path.write_text(
+        "name: acm\nstart: 2025-01-01\nend: 2026-06-30\n"
+        "fleet: {users: 1000, release_every_days: 14, adoption: {components: [{weight: 1, mean_lag_days: 5}]}}\n"
+        "hosts: [{name: api.test, ca: amazon, tool: acm}]\n"
+        "strategies: [{name: root, pin: root_spki}]\n"
+        "events: [{date: 2025-06-01, type: key_compromise, host: api.test}]\n"
+    )
+    t = scenario_inputs(simlib.load_scenario(path))
+    row = {i: (o, s) for i, o, s in zip(t["input"], t["origin"], t["source"], strict=True)}
+    names = t[t["input"].str.fullmatch(r"cas\[0\]\.intermediates\[\d\]\.name")]
+    assert list(names["value"]) == [f"Amazon RSA 2048 M0{i}" for i in (1, 2, 3, 4)]
+    for path_ in ("cas[0].root", "cas[0].intermediates[2].not_after", "cas[0].root_not_after"):
+        origin, source = row[path_]
+        assert origin == "derived" and "ca-catalogue.yaml" in source and "(primary)" in source
+        assert not is_assumption(origin, source)
+    # uniform choice among M01-M04 and the pool itself are unconfirmed: assumptions
+    assert is_assumption(*row["cas[0].selection"]) and row["cas[0].selection"][0] == "derived"
+    assert row["events[0].type"][0] == "derived" and is_assumption(*row["events[0].type"])
+    # the file's own event keeps its index after the shorthand's events
+    assert row["events[1].type"] == ("given", "scenario file acm.yaml")
+    assert "default" not in set(t.loc[t["section"] == "cas", "origin"])
+    expected = sum((t["origin"] == "default") | t["source"].str.contains("assumption"))
+    assert assumption_count(t) == expected < len(t) - (t["origin"] == "given").sum()
+
+
+def test_the_report_headline_counts_only_assumptions(tmp_path):
+    """The assumptions section's headline counts defaults and assumption-labelled rows, not
+    the catalogue facts the host shorthand derived (issue 16)."""
+    import re
+
+    from simlib.report.document import DecisionReport
+    from simlib.report.inputs import assumption_count
+
+    path = tmp_path / "acm.yaml"
+    path.write_text(
+        "name: acm\nstart: 2025-01-01\nend: 2025-09-30\n"
+        "fleet: {users: 1000, release_every_days: 14, adoption: {components: [{weight: 1, mean_lag_days: 5}]}}\n"
+        "hosts: [{name: api.test, ca: amazon, tool: acm}]\n"
+        "strategies: [{name: none, pin: none}, {name: root, pin: root_spki}]\n"
+    )
+    sc = simlib.load_scenario(path)
+    report = DecisionReport(simlib.simulate(sc))
+    html = report.assumptions().html
+    shown = int(re.search(r"<b>(\d+) assumptions</b>", html).group(1))
+    rows = scenario_inputs(sc)
+    cost_defaults = len(report.inputs.assumptions)  # no economics block: all defaults
+    assert shown == assumption_count(rows) + cost_defaults
+    facts = rows[(rows["origin"] == "derived") & ~rows["source"].str.contains("assumption")]
+    assert facts["source"].str.contains("ca-catalogue.yaml Amazon RSA 2048 M0").any()

@@ -426,34 +426,50 @@ def test_forecast_from_2026_12_follows_the_90_64_45_day_schedule():
     assert frame.iloc[0]["first_break"].date() == expected[1][0]  # the leaf key rotates
 
 
-# ------------------------------------------------------------------------------ ACM by name
+# ------------------------------------------------------------------------------ ACM by key
 
 
 @pytest.fixture()
 def acm_chain():
-    """leaf ← "Amazon RSA 2048 M01" ← "Amazon Root CA 1" on test keys: the catalogue has no key
-    for ACM's intermediates (stand-ins), so they are matched by subject and issuer names."""
-    from simlib.pki import make_intermediate, make_root, validity
+    """leaf (test key) ← the real "Amazon RSA 2048 M01" ← the real "Amazon Root CA 1"
+    (data/certs since issue 16): ACM's intermediate is matched by its key."""
+    inter = read_real_cert(certs_dir() / "amazon" / "AmazonRSA2048M01.pem").certificate
+    root = read_real_cert(certs_dir() / "roots" / "AmazonRootCA1.pem").certificate
+    leaf = fake_leaf(inter, HOST, date(2026, 1, 5), 395, "acm-leaf")
+    return leaf, inter, root
 
-    root_key = derive_private_key(b"forecast-real/amazon-root", "rsa-2048")
-    int_key = derive_private_key(b"forecast-real/amazon-m01", "rsa-2048")
-    nb, na = validity(date(2015, 5, 26), 7000)
-    root = make_root(root_key, "Amazon Root CA 1", not_before=nb, not_after=na, serial=11)
-    nb, na = validity(date(2022, 8, 23), 3000)
+
+def test_a_stand_in_intermediate_is_matched_by_name():
+    """A catalogue intermediate without a key (GTS WR2, a stand-in) is matched by its subject
+    and issuer names."""
+    from simlib.pki import make_intermediate, make_root, validity
+    from simlib.toolkit.chain import PathCert
+    from simlib.toolkit.observed import match_catalogue
+
+    root_key = derive_private_key(b"forecast-real/gts-root", "rsa-2048")
+    nb, na = validity(date(2016, 6, 22), 7000)
+    root = make_root(root_key, "GTS Root R1", not_before=nb, not_after=na, serial=11)
+    nb, na = validity(date(2023, 12, 13), 2000)
     inter = make_intermediate(
-        int_key,
-        "Amazon RSA 2048 M01",
+        derive_private_key(b"forecast-real/gts-wr2", "rsa-2048"),
+        "WR2",
         issuer_cert=root,
         issuer_key=root_key,
         not_before=nb,
         not_after=na,
         serial=12,
     )
-    leaf = fake_leaf(inter, HOST, date(2026, 1, 5), 395, "acm-leaf")
-    return leaf, inter, root
+    leaf = fake_leaf(inter, HOST, date(2026, 1, 5), 90, "gts-leaf")
+    path = [
+        PathCert(i, c, role, spki_pin(c), "", True)
+        for i, (c, role) in enumerate([(leaf, "leaf"), (inter, "intermediate"), (root, "root")])
+    ]
+    found = match_catalogue(path)
+    assert found is not None and (found.ca, found.intermediate) == ("google", "WR2")
+    assert "matched by name" in found.profile_note
 
 
-def test_an_acm_chain_is_the_amazon_catalogue_ca_by_name(acm_chain):
+def test_an_acm_chain_is_the_amazon_catalogue_ca(acm_chain):
     leaf, inter, root = acm_chain
     today = date(2026, 1, 10)
     both = parse_config(plist([spki_pin(leaf)], [spki_pin(inter)]), "both.plist")
@@ -470,7 +486,7 @@ def test_an_acm_chain_is_the_amazon_catalogue_ca_by_name(acm_chain):
     )
     sc = frame.attrs["resolved"]
     assert sc.hosts[0].ca == "amazon"
-    assert "matched by name" in frame.attrs["notes"][HOST]
+    assert "matched by name" not in frame.attrs["notes"][HOST]  # by M01's real key
     assert "profile acm guessed: the 395-day leaf matches" in frame.attrs["notes"][HOST]
     renewal = date(2026, 1, 5) + timedelta(days=395 - ACM_BEFORE_DAYS)  # 2026-12-06
     rows = frame.set_index("config")

@@ -68,7 +68,7 @@ def test_published_pin_in_the_catalogue_matches_the_file(name: str) -> None:
 
 def test_stand_ins_have_no_computed_pin_and_are_marked() -> None:
     stand_ins = [c for c in catalogue().certificates.values() if c.stand_in]
-    assert {"YR2", "YE2", "Entrust Root (stand-in)", "Let's Encrypt Authority X3"} <= {
+    assert {"YR2", "YE2", "Entrust Root (stand-in)", "DigiCert Global CA G2"} <= {
         c.name for c in stand_ins
     }
     assert all(c.spki_pin is None and c.path is None for c in stand_ins)

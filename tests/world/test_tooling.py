@@ -37,17 +37,19 @@ def test_certbot_renewal_moves_from_days_to_fraction_and_gains_ari() -> None:
     assert v41.ari is True and v41.renew_at_fraction == 0.6667
 
 
-def test_caddy_stops_reusing_keys_with_certmagic_0_18_1() -> None:
-    assert defaults_on("caddy", date(2023, 6, 19)).reuses_key is True
-    assert defaults_on("certmagic", date(2023, 6, 20)).reuses_key is False
-    assert "ari" in defaults_on("caddy", date(2026, 1, 1)).unconfirmed
+def test_caddy_stops_reusing_keys_with_caddy_2_7_0() -> None:
+    # CertMagic v0.18.1 (2023-06-20) made the change; Caddy shipped it in 2.7.0 (2023-08-02)
+    assert defaults_on("caddy", date(2023, 8, 1)).reuses_key is True
+    assert defaults_on("certmagic", date(2023, 8, 2)).reuses_key is False
+    assert defaults_on("caddy", date(2026, 1, 1)).unconfirmed == ()
 
 
-def test_acm_rekeys_and_its_lead_time_after_2026_02_18_is_an_assumption() -> None:
+def test_acm_rekeys_and_its_lead_time_after_2026_02_18_is_documented() -> None:
     old = defaults_on("aws-acm", date(2026, 2, 17))
     new = defaults_on("acm", date(2026, 2, 18))
     assert old.reuses_key is False and old.renew_before_days == 60
-    assert new.renew_before_days == 45 and new.unconfirmed == ("renew_before_days",)
+    # docs.aws.amazon.com/acm/latest/userguide/dns-renewal-validation.html: 198-day: 45 days
+    assert new.renew_before_days == 45 and new.unconfirmed == ()
     assert new.ari is None  # ACM is not an ACME client: the sources say nothing
 
 
