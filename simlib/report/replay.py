@@ -13,6 +13,7 @@ figures of a replay are in :mod:`simlib.report.timelines`.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -159,11 +160,13 @@ def scenario_events(scenario: Scenario) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- cases
 @dataclass(frozen=True)
 class ReplayCase:
-    """One scenario to replay: its name, the question it answers and the scenario."""
+    """One scenario to replay: its name, the question it answers, the scenario and the warnings
+    loading it gave (extrapolated intermediates, profiles assumed early: shown with the case)."""
 
     name: str
     question: str
     scenario: Scenario
+    warnings: tuple[str, ...] = ()
 
 
 def question_for(scenario=None, preset: str | None = None) -> str:
@@ -185,8 +188,31 @@ def replay_cases(scenario=None, preset: str | None = None) -> list[ReplayCase]:
     from simlib.report.notebook import scenario_from
 
     if not preset and (scenario is None or str(scenario) == ""):
-        return [ReplayCase(p.name, p.question, scenario_from(preset=p.name)) for p in presets()]
-    return [case(scenario_from(scenario, preset), question_for(scenario, preset), preset)]
+        out = []
+        for p in presets():
+            sc, notes = _loaded(lambda p=p: scenario_from(preset=p.name))
+            out.append(ReplayCase(p.name, p.question, sc, notes))
+        return out
+    sc, notes = _loaded(lambda: scenario_from(scenario, preset))
+    one = case(sc, question_for(scenario, preset), preset)
+    return [ReplayCase(one.name, one.question, one.scenario, notes)]
+
+
+def _loaded(load: Callable[[], Scenario]) -> tuple[Scenario, tuple[str, ...]]:
+    """The scenario and its loading warnings as text (a notebook shows them with the case,
+    not as stderr noise)."""
+    import warnings
+
+    from simlib.errors import ScenarioWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScenarioWarning)
+        sc = load()
+    notes = [str(w.message) for w in caught if issubclass(w.category, ScenarioWarning)]
+    for w in caught:  # anything else is not ours to hide
+        if not issubclass(w.category, ScenarioWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return sc, tuple(dict.fromkeys(notes))
 
 
 def case(scenario: Scenario, question: str = "", name: str | None = None) -> ReplayCase:

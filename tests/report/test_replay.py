@@ -114,3 +114,16 @@ def test_replay_cases_follow_the_parameters(tmp_path):
     path.write_text("# Question: what if?\n" + text)
     (mine,) = replay.replay_cases(scenario=str(path))
     assert mine.question == "what if?" and mine.scenario.name == "sc081-2026-2029"
+
+
+def test_a_replay_past_the_roadmap_carries_its_assumptions_not_stderr_noise(recwarn) -> None:
+    from pathlib import Path
+
+    from simlib.report.replay import replay_cases
+
+    path = Path(__file__).resolve().parents[2] / "data" / "scenarios" / "le-certbot-2026-2029.yaml"
+    (case,) = replay_cases(str(path))
+    assert case.warnings and all("extrapolated" in w for w in case.warnings)
+    assert not [w for w in recwarn if "extrapolated" in str(w.message)]
+    (preset_case,) = replay_cases(preset="acm-rekey-198d")
+    assert preset_case.warnings == ()
