@@ -138,7 +138,7 @@ def priced(a: Assumption, inputs: CostInputs) -> Assumption | None:
 
 def assumptions(scenario: Scenario) -> tuple[list[Assumption], dict[str, str]]:
     """The inputs :func:`one_way` varies, and those it skips with the reason."""
-    from simlib.report.inputs import scenario_inputs
+    from simlib.report.inputs import is_assumption, scenario_inputs
 
     data = scenario.to_dict()
     rows = scenario_inputs(scenario)
@@ -148,7 +148,7 @@ def assumptions(scenario: Scenario) -> tuple[list[Assumption], dict[str, str]]:
     for path, origin, source in zip(rows["input"], rows["origin"], rows["source"], strict=True):
         # Behaviour of the world (lags, cadence, response, costs) is assumed even when given.
         assumed = bool(BEHAVIOUR.match(path)) or (
-            origin != "unknown" and (origin == "default" or "assumption" in source)
+            origin != "unknown" and is_assumption(origin, source)
         )
         if not assumed or _FIXED.match(path):
             continue
