@@ -239,20 +239,22 @@ def test_entrust_distrust_forces_the_move_at_the_next_renewal() -> None:
 
 
 @checks("acm-rekey-198d")
-def test_acm_rekeys_every_renewal_every_198_minus_45_days() -> None:
+def test_acm_rekeys_every_renewal_60_then_45_days_before_expiry() -> None:
     res = run("acm-rekey-198d")
-    renewals = [d("2026-04-16"), d("2026-09-16"), d("2027-02-16")]
-    # the 395-day certificate of 2025-05-01 is renewed after 350 days, then every 153 days,
-    # each renewal a 198-day certificate
+    renewals = [d("2026-04-01"), d("2026-09-01"), d("2027-02-01")]
+    # the 395-day certificate of 2025-05-01 is renewed 60 days before expiry (after 335 days),
+    # then every 198 - 45 = 153 days, each renewal a 198-day certificate
     assert renewal_days(res) == renewals
-    assert gaps([d("2025-05-01"), *renewals]) == [350, 153, 153]
+    assert gaps([d("2025-05-01"), *renewals]) == [395 - 60, 198 - 45, 198 - 45]
     assert list(issued(res).lifetime_days) == [198, 198, 198]
     # leaf-certificate and leaf-key pins break at each of the 3 renewals (ACM re-keys)
     for strategy in ("leaf cert", "leaf key"):
         assert break_days(res, strategy) == renewals, strategy
-    # the serving-intermediate pin breaks exactly when the draw changes: 2026-04-16 and
-    # 2027-02-16, not 2026-09-16
-    assert intermediate_changes(res) == [d("2026-04-16"), d("2027-02-16")]
+    # the serving-intermediate pin breaks exactly when the draw changes: here at all three
+    assert [str(x) for x in res.issuances.intermediate] == [
+        f"Amazon RSA 2048 M0{k}" for k in (3, 2, 1, 4)
+    ]
+    assert intermediate_changes(res) == renewals
     assert break_days(res, "intermediate") == intermediate_changes(res)
     # Amazon root pins, root + backup CA and no pinning never break
     for safe in ("root", "root + backup CA", "no pinning"):

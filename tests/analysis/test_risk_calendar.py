@@ -104,7 +104,7 @@ def test_brave_preset_calendar_root_breaks_its_android_half() -> None:
 def test_cli_calendar(capsys) -> None:
     assert main(["calendar", "--preset", "acm-rekey-198d", "--today", "2026-01-01"]) == 0
     out = capsys.readouterr().out
-    assert "2026-04-16" in out and "BREAKS" in out
+    assert "2026-04-01" in out and "BREAKS" in out
     assert (
         main(["calendar", "--preset", "acm-rekey-198d", "--today", "2026-01-01", "--format", "csv"])
         == 0
