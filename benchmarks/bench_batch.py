@@ -379,6 +379,20 @@ def main(argv: list[str] | None = None) -> int:
             "sweep_workers1_runs_per_s_per_core": round(n_calendars / s_w1, 2),
             "sweep_workers2_runs_per_s_per_core": round(n_calendars / s_w2 / 2, 2),
         }
+        # CPU seconds of each command and its workers (in-process, 1 worker, 2 workers per round):
+        # runs per CPU second is the per-core throughput a loaded box cannot blur
+        cpu_in, cpu_w1, cpu_w2 = (min(cpu_calendars[i::3]) for i in range(3))
+        per_core |= {
+            "cpu_s_in_process_w1_w2": [cpu_in, cpu_w1, cpu_w2],
+            "in_process_runs_per_cpu_s": round(n_calendars / cpu_in, 2),
+            "workers1_runs_per_cpu_s": round(n_calendars / cpu_w1, 2),
+            "workers2_runs_per_cpu_s": round(n_calendars / cpu_w2, 2),
+        }
+        print(
+            f"expected-mode runs per CPU second: in-process {per_core['in_process_runs_per_cpu_s']:.1f}, "
+            f"1 worker {per_core['workers1_runs_per_cpu_s']:.1f}, 2 workers "
+            f"{per_core['workers2_runs_per_cpu_s']:.1f} (CPU {cpu_in:.1f} / {cpu_w1:.1f} / {cpu_w2:.1f} s)"
+        )
         print(
             f"expected-mode throughput per core: 1 worker {per_core['workers1_runs_per_s_per_core']:.1f} "
             f"runs/s, 2 workers {per_core['workers2_runs_per_s_per_core']:.1f} runs/s per core (sweep "
@@ -393,7 +407,9 @@ def main(argv: list[str] | None = None) -> int:
                 "in_process_s": [round(t, 2) for t, _ in inproc],
                 "speedup": round(speedup, 3),
                 **per_core,
+                "busy_cores_before": busy,
             }
+            out["load_average_end"] = os.getloadavg()
             only = RESULTS.with_name("batch-expected.json")
             only.parent.mkdir(parents=True, exist_ok=True)
             only.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")

@@ -143,8 +143,46 @@ def examples_run_vs_simulate(repeats: int) -> list[dict]:
                 t_run = median_time(run, repeats, clock)
                 row[f"{label}_simulate_s"], row[f"{label}_run_s"] = t_sim, t_run
                 row[f"{label}_ratio"] = t_run / t_sim
+            row["cpu_parts_s"] = run_parts(path, max(5, repeats))
             rows.append(row)
     return rows
+
+
+def run_parts(path: Path, repeats: int) -> dict[str, float]:
+    """CPU time of each step ``simlib run`` takes, median of ``repeats`` fresh runs (keys cold):
+    what the ratio above is made of, and so where its fixed cost lives."""
+    from simlib.cli.common import load_input
+    from simlib.cli.main import parse_args
+    from simlib.pki.keys import derive_private_key
+    from simlib.results.io import write_results
+
+    laps: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(repeats):
+            derive_private_key.cache_clear()
+            t0 = time.process_time()
+
+            def lap(name: str) -> None:
+                nonlocal t0
+                now = time.process_time()
+                laps.setdefault(name, []).append(now - t0)
+                t0 = now
+
+            parse_args(["run", str(path), "--out", tmp, "--quiet"])
+            lap("parse_args")
+            sc = load_input(str(path))
+            lap("load")
+            res = simulate_and_summarise(sc)
+            lap("simulate_summary")
+            tables = {}
+            for name in ("timeseries", "duration_stats", "issuances", "releases"):
+                tables[name] = getattr(res, name)
+                lap(name)
+            text = sc.to_yaml()
+            lap("to_yaml")
+            write_results(tmp, {"summary": res.summary, **tables}, ("csv",), text)
+            lap("write_results")
+    return {name: statistics.median(times) for name, times in laps.items()}
 
 
 def horizon(sc, years: int, start_year: int):
@@ -270,6 +308,8 @@ def main(argv: list[str] | None = None) -> dict:
             f"{row['wall_simulate_s'] * 1e3:5.0f} ms: {row['wall_ratio']:4.1f}× wall, "
             f"{row['cpu_ratio']:4.1f}× CPU (≤ 3)"
         )
+        parts = ", ".join(f"{k} {v * 1e3:.1f}" for k, v in row["cpu_parts_s"].items())
+        print(f"    CPU ms: {parts}")
     sf = report["small_floor"]
     print(
         f"6 strategies, 2 hosts, 5 years: simulate {sf['simulate_cpu_s'] * 1e3:.1f} ms vs one pass "

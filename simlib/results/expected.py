@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from simlib.engine.durations import SpellHistogram, spell_histogram
+from simlib.engine.durations import SpellHistogram, spell_histogram, spell_key
 from simlib.engine.incidents import run_incurable
 from simlib.engine.metrics import (
     break_mask,
@@ -87,6 +87,7 @@ class SimulationResult:
         self.active = active
         self.mode = mode
         self._spell_cache: dict[str, SpellHistogram] = {}
+        self._spells_by_key: dict[bytes, SpellHistogram] = {}  # strategies with equal verdicts
         self._incurable: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     @property
@@ -308,9 +309,13 @@ class SimulationResult:
         """Exact expected outage spells of one strategy, built once and shared."""
         if strategy not in self._spell_cache:
             tables = self._run(strategy).tables
-            self._spell_cache[strategy] = spell_histogram(
-                self.simulation, tables, self._expected_cohorts
-            )
+            key = spell_key(self.simulation, tables)
+            hist = None if key is None else self._spells_by_key.get(key)
+            if hist is None:
+                hist = spell_histogram(self.simulation, tables, self._expected_cohorts)
+                if key is not None:
+                    self._spells_by_key[key] = hist
+            self._spell_cache[strategy] = hist
         return self._spell_cache[strategy]
 
     @cached_property

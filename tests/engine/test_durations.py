@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simlib.api import simulate
 from simlib.fleet.adoption import AdoptionCurve
@@ -297,3 +299,114 @@ def test_small_blocks_give_the_same_spells(case, monkeypatch):
         frame = table.weighted(name, cohorts, sim)
         np.testing.assert_allclose(hist.weighted(name)["spells"], frame["spells"], rtol=1e-12)
         assert list(hist.weighted(name)["duration_days"]) == list(frame["duration_days"])
+
+
+def test_a_strategy_that_never_locks_skips_the_sweep(monkeypatch):
+    """No verdict locks anyone (no pinning, a root that never changes): the histogram is empty
+    without sweeping, and equals what the sweep finds; a strategy that locks is still swept."""
+    from simlib.engine import durations
+
+    sc = make(
+        ONE_ROTATION,
+        strategies=[
+            {"name": "none", "pin": "none"},
+            {"name": "root", "pin": "root_spki"},
+            {"name": "leaf", "pin": "leaf_spki"},
+        ],
+    )
+    res = simulate(sc)
+    sim = res.simulation
+    cohorts = sim_cohorts = sim.cohorts_expected()
+    swept = []
+    real_families = durations._families
+    monkeypatch.setattr(
+        durations,
+        "_families",
+        lambda s, t, d: swept.append(t.strategy.name) or real_families(s, t, d),
+    )
+    for name in ("none", "root"):
+        hist = durations.spell_histogram(sim, res.runs[name].tables, sim_cohorts)
+        assert len(hist.length) == len(hist.spells) == 0 and hist.ever == 0.0
+        assert hist.summary() == durations.spell_table(sim, res.runs[name].tables).summary(
+            sim, cohorts
+        )
+    assert swept == ["none", "root"]  # spell_table's sweeps only: the histograms skipped theirs
+    leaf = durations.spell_histogram(sim, res.runs["leaf"].tables, sim_cohorts)
+    assert swept[-1] == "leaf" and leaf.ever > 0 and leaf.spells.sum() > 0
+
+
+def _masked_block_sums(w, lo, hi):
+    """The aligned-block sums with masked updates, term by term as interval_sums adds them."""
+    out = np.zeros(len(lo))
+    level = np.asarray(w, dtype=float)
+    left, right = np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64) + 1
+    while (left < right).any():
+        m = ((left & 1) == 1) & (left < right)
+        out[m] += level[left[m]]
+        left[m] += 1
+        m = ((right & 1) == 1) & (left < right)
+        right[m] -= 1
+        out[m] += level[right[m]]
+        left >>= 1
+        right >>= 1
+        if len(level) % 2:
+            level = np.append(level, 0.0)
+        level = level[0::2] + level[1::2]
+    return out
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.floats(0, 1e6) | st.just(0.0), min_size=1, max_size=300),
+    st.lists(st.tuples(st.integers(0, 299), st.integers(0, 299)), min_size=1, max_size=40),
+)
+def test_interval_sums_add_the_same_blocks_in_the_same_order(w, pairs):
+    """Bit for bit the masked block sums (no term added twice, none left out, one order), and
+    within rounding of the exact sum."""
+    import math
+
+    from simlib.engine.durations import interval_sums
+
+    w = np.array(w) + 0.5  # fractional: the block path, not the integer prefix sums
+    lo = np.array([min(a, b) % len(w) for a, b in pairs])
+    hi = np.array([max(max(a, b) % len(w), min(a, b) % len(w)) for a, b in pairs])
+    got = interval_sums(w, lo, hi)
+    many = lo < hi
+    want = _masked_block_sums(w, lo[many], hi[many])
+    assert np.array_equal(got[many].view(np.int64), want.view(np.int64))
+    assert np.array_equal(got[~many], w[lo[~many]])
+    for g, a, b in zip(got, lo, hi, strict=True):
+        assert g == pytest.approx(math.fsum(w[a : b + 1]), rel=1e-13)
+
+
+def test_strategies_with_equal_verdicts_share_one_sweep():
+    """A leaf certificate pin and a leaf key pin lock alike when every renewal brings a new key:
+    equal spell keys, one histogram, the statistics a sweep of each gives; different verdicts
+    (an expiring pin) or fix releases compliers take get their own."""
+    from simlib.engine.durations import spell_histogram, spell_key
+
+    sc = make(
+        {**ONE_ROTATION, "hosts[0].key_policy": "rotate"},
+        strategies=[
+            {"name": "leaf", "pin": "leaf_spki"},
+            {"name": "cert", "pin": "leaf_cert"},
+            {"name": "exp", "pin": "leaf_spki", "expires_after_days": 20},
+        ],
+    )
+    res = simulate(sc)
+    sim, cohorts = res.simulation, res.simulation.cohorts_expected()
+    keys = {name: spell_key(sim, run.tables) for name, run in res.runs.items()}
+    assert keys["leaf"] == keys["cert"] is not None and keys["exp"] != keys["leaf"]
+    assert res._spells("cert") is res._spells("leaf")
+    for name, run in res.runs.items():
+        alone = spell_histogram(sim, run.tables, cohorts)
+        assert res._spells(name).summary() == alone.summary()
+    stats = res.duration_stats.set_index("strategy")
+    assert stats.loc["cert"].equals(stats.loc["leaf"]) and stats.loc["leaf", "outage_spells"] > 0
+
+    forced = simulate(CASES["forced updates, pinned endpoint"])
+    assert all(spell_key(forced.simulation, r.tables) is None for r in forced.runs.values())
+    dynamic = simulate(
+        make(ONE_ROTATION, strategies=[{"name": "d", "pin": "leaf_spki", "dynamic": {}}])
+    )
+    assert spell_key(dynamic.simulation, dynamic.runs["d"].tables) is None

@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import copy
 import csv
+import datetime as dt
 import errno
 import io
 import os
 import stat
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simlib._atomic import OutputBatch, atomic_write, move_files_into, write_files
 from simlib._outputs import check_output_file, check_output_folder
 from simlib.cli.main import main
 from simlib.errors import OutputError
-from simlib.results.io import FORMULA_START, csv_safe, defuse_formula, write_csv
+from simlib.results.io import FORMULA_START, csv_bytes, csv_safe, defuse_formula, write_csv
 from tests.conftest import BASE
 
 pytestmark = [
@@ -169,6 +173,67 @@ def test_calendar_csv_holds_no_formula(tmp_path, capsys):
 def test_write_csv_keeps_negative_numbers_numbers(tmp_path):
     write_csv(pd.DataFrame({"s": ["-x"], "n": [-3], "f": [-0.25]}), tmp_path / "a.csv")
     assert (tmp_path / "a.csv").read_text().splitlines() == ['"s","n","f"', '"\'-x",-3,-0.25']
+
+
+def _reference_csv(frame: pd.DataFrame) -> bytes:
+    """What ``csv_bytes`` stands for: ``Table.from_pandas`` of the defused frame, timestamps as
+    dates, Arrow's CSV writer (the code before the column-by-column conversion)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    table = pa.Table.from_pandas(csv_safe(frame), preserve_index=False)
+    for i, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.date32()))
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(table, sink, pacsv.WriteOptions(quoting_style="needed"))
+    return sink.getvalue().to_pybytes()
+
+
+def _every_dtype(text: list[str | None]) -> pd.DataFrame:
+    n = len(text)
+    return pd.DataFrame(
+        {
+            "text": text,
+            "obj": pd.Series(text, dtype=object),
+            "cat": pd.Categorical([t if t is not None else "x" for t in text]),
+            "n": np.arange(n, dtype=np.int64) - 2,
+            "x": np.where(np.arange(n) % 3 == 0, np.nan, -np.arange(n) / 7),
+            "flag": np.arange(n) % 2 == 0,
+            "day": [dt.date(2026, 1, 1 + i % 28) if i % 4 else None for i in range(n)],
+            "at": pd.to_datetime(["2026-03-01"] * n),
+            "utc": pd.to_datetime(["2026-03-01 23:59:59"] * n, utc=True),
+        }
+    )
+
+
+def test_csv_bytes_is_the_arrow_csv_of_the_defused_frame():
+    frame = _every_dtype(["=1+1", "ok", None, "-5", "+JF1p", "@x", "plain"])
+    written = csv_bytes(frame)
+    assert written == _reference_csv(frame)
+    lines = written.decode().splitlines()
+    assert lines[1].startswith('"\'=1+1","\'=1+1","\'=1+1",-2,,true,,2026-03-01,2026-03-01')
+    assert frame["text"][0] == "=1+1"  # the caller's frame is not changed
+
+
+def test_csv_bytes_of_frames_without_a_formula_or_rows():
+    for frame in (_every_dtype(["a", "b"]), _every_dtype([]), pd.DataFrame()):
+        assert csv_bytes(frame) == _reference_csv(frame)
+
+
+def test_csv_bytes_defuses_a_long_daily_table_by_its_distinct_names():
+    names = pd.Series(["=a", "b", "-c", None] * 5_000, dtype="str")
+    frame = pd.DataFrame({"strategy": names, "v": np.arange(len(names)) / 3})
+    lines = csv_bytes(frame).decode().splitlines()
+    assert csv_bytes(frame) == _reference_csv(frame)
+    assert lines[1:5] == ['"\'=a",0', '"b",0.3333333333333333', '"\'-c",0.6666666666666666', ",1"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="=+-@\t\r'a1.eE ", max_size=5)), max_size=6))
+def test_csv_bytes_defuses_exactly_as_csv_safe(text):
+    frame = _every_dtype(text)
+    assert csv_bytes(frame) == _reference_csv(frame)
 
 
 # ------------------------------------------------------------------------- atomic writing
