@@ -103,6 +103,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             horizon_days=args.horizon_days,
             today=today,
             anchors=anchors,
+            ca_file=args.ca_file,
         )
     except ScenarioError as exc:
         if not exc.where.startswith("fleet"):

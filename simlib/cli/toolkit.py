@@ -126,12 +126,15 @@ def cmd_emit(args: argparse.Namespace) -> int:
         include_subdomains=args.include_subdomains,
         anchors=anchors,
         today=today,
+        ca_file=args.ca_file,
     )
     warnings = {w.rule: w.to_dict() for w in files.warnings}
     for fmt, text in files.items():  # round trip: what we write must pass its own audit
         for platform in targets[fmt].audit_platforms:
             config = parse_config(text.encode(), targets[fmt].file_name, platform=platform)
-            report = audit(config, chain, host=host, today=today, anchors=anchors)
+            report = audit(
+                config, chain, host=host, today=today, anchors=anchors, ca_file=args.ca_file
+            )
             if not report.passed:
                 raise EmitError(f"{fmt}: the emitted config does not pass its own audit for {host}")
             for f in report.findings:  # its warnings are the files' warnings: pass them on
@@ -286,7 +289,8 @@ def add_parsers(sub) -> None:
         action="append",
         default=[],
         metavar="PEM",
-        help="a trusted root the server does not send (needed for root_spki)",
+        help="a trusted root the server does not send (root_spki needs one unless simlib "
+        "ships the root or --ca-file holds it)",
     )
     em.add_argument(
         "--backup",

@@ -283,13 +283,7 @@ def config_snippet(res, strategy: str) -> Snippet | None:
     the first day ships (primary and backup, split into ATS's leaf and CA lists); ``None`` when
     the strategy pins nothing. Certificate pins have no format on these platforms (all four
     formats are then refused, with the reason)."""
-    from simlib.toolkit.emit import (
-        EmitError,
-        ats_plist_lists,
-        nsc_xml,
-        okhttp_kotlin,
-        trustkit_json,
-    )
+    from simlib.toolkit.emit import write_pin_lists
 
     sc: Scenario = res.scenario
     spec = _spec(sc, strategy)
@@ -313,19 +307,8 @@ def config_snippet(res, strategy: str) -> Snippet | None:
     leaf = [(p.sha256, p.label) for p in shipped.leaf]
     ca = [(p.sha256, p.label) for p in shipped.ca]
     both = leaf + ca
-    makers = {
-        "android": lambda: nsc_xml(host, both, expires=expires),
-        "ios": lambda: ats_plist_lists(host, leaf, ca),
-        "okhttp": lambda: okhttp_kotlin(host, both),
-        "trustkit": lambda: trustkit_json(host, both, expires=expires),
-    }
-    files: dict[str, str] = {}
-    refused: dict[str, str] = {}
-    for fmt, make in makers.items():
-        try:
-            files[fmt] = make()
-        except EmitError as exc:  # TrustKit refuses a single pin
-            refused[fmt] = str(exc)
+    # Every registered writer, as `simlib emit` dispatches (TrustKit refuses a single pin).
+    files, refused = write_pin_lists(host, leaf, ca, expires=expires)
     simulated = [p.label for p in (*shipped.leaf, *shipped.ca) if not p.real]
     note = f"The pins a release built on {sc.start} ships for {host}. " + (
         "Every one is the pin of a real CA certificate."

@@ -7,6 +7,7 @@ Public API (imports are deferred so ``import simlib.toolkit`` stays cheap)::
     report = audit(cfg, chain, host="api.example.com")
     print(report.to_table()); sys.exit(report.exit_code("warning"))
     files = emit("root_spki", chain, host="api.example.com", backups=[backup_spki])
+    risk = forecast([cfg], {"api.example.com": chain, "cdn.example.com": cdn}, fleet=fleet)
 
 Errors caused by bad input are :class:`ConfigError` / :class:`EmitError` (``SimlibError``
 subclasses) whose ``str()`` is one line.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import os
 import sys
 import types
+from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -133,9 +135,12 @@ def emit(
     include_subdomains: bool = False,
     anchors: tuple = (),
     today: date | None = None,
+    ca_file: str | os.PathLike[str] | None = None,
 ) -> dict[str, str]:
     """Config text per format for ``strategy`` (leaf_spki|intermediate_spki|root_spki).
 
+    The pinned certificate is read from the path completed as :func:`audit` completes it
+    (``anchors``, the roots of ``ca_file``, the real roots simlib ships).
     ``formats``: ``--for`` names of the registered writers (default all). The result is an
     :class:`simlib.toolkit.emit.Emitted` dict whose ``warnings`` say what the files imply (a
     single pin: no backup; subdomains covered to different depths).
@@ -152,23 +157,33 @@ def emit(
         include_subdomains=include_subdomains,
         anchors=anchors,
         today=today,
+        ca_file=ca_file,
     )
 
 
 def forecast(
     configs: list,
-    chain: list[x509.Certificate],
+    chain: list[x509.Certificate] | Mapping[str, list[x509.Certificate]],
     *,
-    host: str,
+    host: str | None = None,
     fleet: dict,
     tool: str = "certbot",
     horizon_days: int = 730,
     today: date | None = None,
     anchors: tuple | list = (),
+    ca_file: str | os.PathLike[str] | None = None,
 ):
     """Dated risk calendar (a DataFrame) of shipped configs: see :mod:`simlib.toolkit.forecast`.
 
     ``configs``: :class:`PinConfig` objects or ``forecast.Shipped(config, release_date)``.
+    ``chain``: the served chain of ``host`` (leaf first), or a mapping host → served chain to
+    forecast several hosts in one scenario (``host`` is then not given: each key names its
+    host; the frame has one row per config, host and platform)::
+
+        forecast([cfg], {"api.example.com": api_chain, "cdn.example.com": cdn_chain}, fleet=f)
+
+    Each path is completed from ``anchors``, the roots of ``ca_file`` and the roots simlib
+    ships, as :func:`audit` completes it.
     """
     from simlib.toolkit.forecast import forecast as _forecast
 
@@ -181,6 +196,7 @@ def forecast(
         horizon_days=horizon_days,
         today=today,
         anchors=anchors,
+        ca_file=ca_file,
     )
 
 

@@ -1,9 +1,10 @@
 """Audit a pin config against a certificate chain, under each platform's own rules.
 
 Order of checks as on the devices: the platform picks the policy for the host (its own matching
-rules, :mod:`simlib.toolkit.hostnames`), skips expired or bypassed pins (fail open), then checks
-the built path — any certificate against any pin (NSC, OkHttp, TrustKit), or Apple's leaf list
-against the leaf and CA list against the rest, both required when both are present.
+rule, from the format registry: :func:`simlib.toolkit.formats.select`), skips expired or
+bypassed pins (fail open), then checks the built path — any certificate against any pin (NSC,
+OkHttp, TrustKit), or Apple's leaf list against the leaf and CA list against the rest, both
+required when both are present.
 
 The path is completed from the roots the client trusts before it is judged (see
 :func:`simlib.toolkit.chain.complete_path`): a server rarely sends its root, yet every platform
@@ -19,7 +20,7 @@ from datetime import UTC, date, datetime
 from cryptography import x509
 
 from simlib.toolkit.chain import PathCert, check_observed, complete_path, stale_reason
-from simlib.toolkit.hostnames import select
+from simlib.toolkit.formats import REGISTRY, select
 from simlib.toolkit.keylints import lint_config, lint_document
 from simlib.toolkit.lints import lint_policy, matching_pins, pin_table
 from simlib.toolkit.policy import ConfigError, Finding, PinConfig, PinPolicy
@@ -229,6 +230,15 @@ def audit(
                 "",
             )
         )
+    fmt = REGISTRY.get(config.format)
+    label = (fmt.label or fmt.title) if fmt is not None else ""
     return AuditReport(
-        host, config.source, config.format, today, tuple(path), tuple(verdicts), _dedupe(findings)
+        host,
+        config.source,
+        config.format,
+        today,
+        tuple(path),
+        tuple(verdicts),
+        _dedupe(findings),
+        label,
     )

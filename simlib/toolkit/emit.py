@@ -13,6 +13,7 @@ audit's ``no-backup-pin``) and ``include_subdomains`` where the formats' reach d
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -21,7 +22,7 @@ from cryptography import x509
 from simlib.errors import EmitError
 from simlib.pki import parse_pin, spki_pin
 from simlib.toolkit import formats as registry
-from simlib.toolkit.chain import PathCert, build_path
+from simlib.toolkit.chain import PathCert, complete_path
 from simlib.toolkit.formats.base import EmitInput
 from simlib.toolkit.formats.text import kotlin_comment as _kotlin_comment  # noqa: F401
 from simlib.toolkit.formats.text import kotlin_string as _kotlin_string  # noqa: F401
@@ -58,7 +59,11 @@ def _pinned(strategy: str, path: list[PathCert]) -> PathCert:
     if strategy == "intermediate_spki":
         return path[1]
     if path[-1].role != "root":
-        raise EmitError("root_spki needs the root: add it to the chain or pass it as an anchor")
+        raise EmitError(
+            "root_spki needs the root, and none of the roots trusted here (simlib's catalogue, "
+            "--anchor, --ca-file) issued the chain's last certificate: pass it with --anchor "
+            "or --ca-file"
+        )
     return path[-1]
 
 
@@ -97,17 +102,21 @@ def pin_set(
     backups: tuple = (),
     anchors: tuple = (),
     today: date | None = None,
+    ca_file: str | os.PathLike[str] | None = None,
 ) -> list[tuple[str, str]]:
     """``(base64 SPKI SHA-256, comment)`` pairs: the pinned key first, then the backups.
 
-    A backup is a base64 pin (``sha256/`` allowed), a certificate or key, or a catalogue CA:
-    ``ca:NAME`` (its roots) or ``intermediates:NAME`` (its intermediates active ``today``).
+    The pinned certificate is found on the path a client builds, completed as audit completes
+    it (:func:`simlib.toolkit.chain.complete_path`: ``anchors``, ``ca_file``, simlib's shipped
+    roots), so ``root_spki`` needs no ``--anchor`` for a root the catalogue ships. A backup is
+    a base64 pin (``sha256/`` allowed), a certificate or key, or a catalogue CA: ``ca:NAME``
+    (its roots) or ``intermediates:NAME`` (its intermediates active ``today``).
     """
     if strategy not in STRATEGIES:
         raise EmitError(f"unknown strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}")
     if not chain:
         raise EmitError("the chain is empty")
-    target = _pinned(strategy, build_path(list(chain), anchors))
+    target = _pinned(strategy, complete_path(list(chain), anchors, ca_file=ca_file))
     pins = [(target.sha256, f"{target.role}: {target.subject}")]
     day = today or datetime.now(UTC).date()
     for i, backup in enumerate(backups):
@@ -232,13 +241,15 @@ def emit(
     include_subdomains: bool = False,
     anchors: tuple = (),
     today: date | None = None,
+    ca_file: str | os.PathLike[str] | None = None,
 ) -> Emitted:
     """Config text per ``--for`` name (``android``, ``ios``, ``okhttp``, ``trustkit``: every
     registered writer by default), with :attr:`Emitted.warnings`.
 
     ``backups`` are base64 SPKI pins (``sha256/`` prefix allowed), certificates or keys, or
     catalogue CAs (``ca:NAME``, ``intermediates:NAME``). ``expires`` must be after ``today``
-    (default: the current UTC date): pins that expire at once protect nothing.
+    (default: the current UTC date): pins that expire at once protect nothing. The path is
+    completed from ``anchors``, the roots of ``ca_file`` (PEM) and the roots simlib ships.
     """
     writers = registry.writers()
     targets = tuple(writers) if formats is None else tuple(formats)
@@ -252,7 +263,7 @@ def emit(
         )
     # Refuse rather than escape: a name that is not a host name pins nothing anywhere.
     host = check_hostname(host, source="host")
-    pins = pin_set(strategy, chain, tuple(backups), tuple(anchors), today)
+    pins = pin_set(strategy, chain, tuple(backups), tuple(anchors), today, ca_file)
     leaf = strategy == "leaf_spki"
     spec = EmitInput(host, pins if leaf else [], [] if leaf else pins, include_subdomains, expires)
     out = Emitted({t: write_target(t, spec) for t in targets})

@@ -13,11 +13,11 @@ Fitting (numpy only): for fixed lags τ the curve is linear in aᵢ = (1 − nev
 squares; the τ are searched on a log grid, then refined multiplicatively. 1–3 components; more
 components are kept only when they cut the RMSE by at least 10 % and 0.001.
 
-Cost: observations are grouped by lag (:class:`Observations`), so each of the ~4 000 least-squares
-solves costs the distinct lags (at most the days the file spans), not the observations; the
-observations themselves are one per (date, version) pair, built with numpy a block at a time and
-bounded up front (:data:`MAX_CELLS`, with what to shrink), so a file of one version a day is
-refused at once instead of taking minutes and gigabytes.
+Cost: observations are grouped by lag (:class:`~simlib.toolkit.fleetdata.Observations`), so each
+of the ~4 000 least-squares solves costs the distinct lags (at most the days the file spans), not
+the observations; reading the CSV into them, one per (date, version) pair a block at a time and
+bounded up front with what to shrink, is :mod:`simlib.toolkit.fleetdata`, so a file of one
+version a day is refused at once instead of taking minutes and gigabytes.
 """
 
 from __future__ import annotations
@@ -28,25 +28,11 @@ from pathlib import Path
 
 import numpy as np
 
-from simlib.toolkit.fleetdata import (
-    MAX_CELLS,
-    MAX_ROWS,
-    MAX_SPAN_DAYS,
-    Observations,
-    read_observations,
-)
+from simlib.toolkit.fleetdata import Observations, read_observations
 from simlib.toolkit.policy import ConfigError
 
-__all__ = [
-    "MAX_CELLS",
-    "MAX_ROWS",
-    "MAX_SPAN_DAYS",
-    "FleetFit",
-    "Observations",
-    "fit",
-    "fit_csv",
-    "read_observations",
-]
+# The CSV, its bounds and the grouped observations live in simlib.toolkit.fleetdata.
+__all__ = ["FleetFit", "fit", "fit_csv"]
 
 GRID = np.geomspace(0.5, 400.0, 28)
 

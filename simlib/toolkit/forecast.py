@@ -7,8 +7,9 @@ renewals keep their phase), which the scenario's resolve step (:mod:`simlib.mode
 expands exactly as it expands ``ca: letsencrypt`` in a scenario file: the CA's roadmap of active
 intermediates from the start day on, the profile's validity schedule, intermediates announced
 ahead of use, the tool's dated defaults. Other chains get a generic CA with one intermediate and
-the tool's defaults on the start day. A leaf expired on the start day, or issued to another host,
-is refused: a stale chain must not silently seed the forecast.
+the tool's defaults on the start day. The served chain is completed from trusted roots as audit
+completes it (:func:`simlib.toolkit.chain.complete_path`). A leaf expired on the start day, or
+issued to another host, is refused: a stale chain must not silently seed the forecast.
 
 Each (config, host, platform) becomes one strategy (:mod:`simlib.toolkit.forecast_pins`),
 simulated in expected mode with every user on that platform's client, so Apple's rule (leaf and
@@ -18,14 +19,16 @@ a share of users is locked out and that share (later releases keep the same stra
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from simlib._hostnames import check_hostname
 from simlib.errors import clip, escape_controls
-from simlib.toolkit.chain import PathCert, build_path
-from simlib.toolkit.forecast_pins import OPEN, HostRef, client_of, strategy_entry
+from simlib.toolkit.chain import PathCert, check_observed, complete_path, stale_reason
+from simlib.toolkit.forecast_pins import HostRef, calendar_row, client_of, strategy_entry
 from simlib.toolkit.observed import match_catalogue, resolve_observed
 from simlib.toolkit.policy import ConfigError, PinConfig
 from simlib.world.tooling import TOOLS
@@ -36,7 +39,6 @@ if TYPE_CHECKING:
 
 #: Longest horizon: a scenario covers at most 40 years (``model.checks``).
 MAX_HORIZON_DAYS = 366 * 40 - 1
-EPSILON = 1e-9
 MAX_NAME = 200  # a strategy name's limit (simlib.model.base)
 
 
@@ -109,11 +111,22 @@ def check_dates(today: date, horizon_days: int) -> None:
 
 def _check_leaf(chain: list[x509.Certificate], host: str, day: date) -> None:
     """Refuse a stale or foreign chain (:func:`simlib.toolkit.chain.check_observed`: the leaf
-    valid on ``day``, the forecast's start, and issued to ``host``; no served CA expired): a
-    forecast seeded by a chain the host no longer serves predicts nothing."""
-    from simlib.toolkit.chain import check_observed
+    valid on ``day``, the forecast's start, and issued to ``host``; no served CA expired).
 
+    Stricter than audit, which refuses only what :func:`~simlib.toolkit.chain.stale_reason`
+    names (out of date *and* another host's) and reports each problem alone as a warning: an
+    audit judges one connection, but a forecast seeds a certificate calendar from the leaf (its
+    lifetime, its renewal phase, its issuer), and a chain the host does not serve on the start
+    day seeds the wrong calendar."""
     found = check_observed(chain, host, day)
+    stale = stale_reason(found)
+    if stale:  # what audit refuses, with the audit's reason
+        raise ConfigError(
+            f"forecast for {clip(host, 80)}",
+            "chain",
+            f"the chain cannot stand for this host on {day}: {stale}; give the chain the "
+            "host serves on the forecast's start (--date)",
+        )
     if found:
         raise ConfigError(
             f"forecast for {clip(host, 80)}",
@@ -135,10 +148,18 @@ class _Host:
 
 
 def _observed_hosts(
-    hosts: list[tuple[str, list[x509.Certificate]]], anchors: tuple | list, tool: str, today: date
+    hosts: list[tuple[str, list[x509.Certificate]]],
+    anchors: tuple | list,
+    tool: str,
+    today: date,
+    ca_file: str | os.PathLike[str] | None = None,
 ) -> tuple[list[_Host], list[dict[str, Any]], list[dict[str, Any]]]:
     """Each host with its path and scenario reference, the generic ``cas`` entries and the
-    ``hosts`` entries (catalogue hosts in the shorthand the resolve step expands)."""
+    ``hosts`` entries (catalogue hosts in the shorthand the resolve step expands).
+
+    The path is completed as audit completes it (``anchors``, ``ca_file``, simlib's shipped
+    roots: :func:`simlib.toolkit.chain.complete_path`), so a root pin matches the unserved root
+    here exactly when it matches in ``simlib audit``."""
     seen: set[str] = set()
     out: list[_Host] = []
     cas: list[dict[str, Any]] = []
@@ -152,7 +173,7 @@ def _observed_hosts(
         if not chain:
             raise ConfigError(f"forecast for {clip(host, 80)}", "chain", "the chain is empty")
         _check_leaf(list(chain), host, today)
-        path = build_path(list(chain), anchors)
+        path = complete_path(list(chain), anchors, ca_file=ca_file)
         entry = host_entry(host, path[0].cert, tool, today)
         if len(host.rstrip(".")) > 64:  # scenario host names become certificate common names
             entry["name"] = f"observed-host-{number + 1}"
@@ -198,20 +219,29 @@ def _fleet_for(fleet: dict[str, Any], platform: str, client: str) -> dict[str, A
 
 
 def _pairs(
-    chain: list[x509.Certificate] | dict[str, list[x509.Certificate]], host: str | None
+    chain: list[x509.Certificate] | Mapping[str, list[x509.Certificate]], host: str | None
 ) -> list[tuple[str, list[x509.Certificate]]]:
-    if isinstance(chain, dict):
+    """``(host, chain)`` pairs: one chain with ``host``, or a mapping host → chain alone."""
+    if isinstance(chain, Mapping):
+        if host is not None:  # which chain it meant would be a guess
+            raise ConfigError(
+                "forecast", "host", "give host= with one chain, or a mapping host → chain alone"
+            )
         if not chain:
             raise ConfigError("forecast", "hosts", "no host given")
-        return list(chain.items())
+        return [(h, list(c)) for h, c in chain.items()]
     if host is None:
-        raise ConfigError("forecast", "host", "give the host the chain was served for")
+        raise ConfigError(
+            "forecast",
+            "host",
+            "give the host the chain was served for (or a mapping host → chain)",
+        )
     return [(host, list(chain))]
 
 
 def build_scenarios(
     shipped: list[Shipped],
-    chain: list[x509.Certificate] | dict[str, list[x509.Certificate]],
+    chain: list[x509.Certificate] | Mapping[str, list[x509.Certificate]],
     *,
     host: str | None = None,
     fleet: dict[str, Any],
@@ -219,13 +249,14 @@ def build_scenarios(
     horizon_days: int = 730,
     today: date | None = None,
     anchors: tuple | list = (),
+    ca_file: str | os.PathLike[str] | None = None,
 ) -> tuple[dict[tuple[str, str], dict[str, Any]], list[dict[str, Any]], list[_Host]]:
     """One scenario mapping per (platform, client) the configs ship on, all hosts in each; and
     one row stub per (config, host, platform) with its strategy (``None``: nothing to simulate).
     """
     today = today or datetime.now(UTC).date()
     check_dates(today, horizon_days)
-    observed, cas, entries = _observed_hosts(_pairs(chain, host), anchors, tool, today)
+    observed, cas, entries = _observed_hosts(_pairs(chain, host), anchors, tool, today, ca_file)
     from simlib.toolkit.observed import catalogue_pins, catalogue_roots
 
     roots, known = catalogue_roots(), catalogue_pins()
@@ -281,7 +312,7 @@ def build_scenarios(
 
 def forecast(
     shipped: list[Shipped] | list[PinConfig],
-    chain: list[x509.Certificate] | dict[str, list[x509.Certificate]],
+    chain: list[x509.Certificate] | Mapping[str, list[x509.Certificate]],
     *,
     host: str | None = None,
     fleet: dict[str, Any],
@@ -289,14 +320,17 @@ def forecast(
     horizon_days: int = 730,
     today: date | None = None,
     anchors: tuple | list = (),
+    ca_file: str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
     """The dated risk calendar: one row per (shipped config, host, platform).
 
     ``chain`` is the served chain of ``host``, or a mapping host → served chain (several hosts
-    in one scenario). Columns: ``config``, ``host``, ``platform``, ``release_date``, ``status``
-    (the platform's start-day decision), ``pin`` (levels the config matches, ``no match`` or
-    ``not pinned``), ``first_break`` (first day users are locked out, NaT if none within the
-    horizon), ``locked_share`` (share of the platform's users locked out that day),
+    in one scenario). Each path is completed from ``anchors``, the roots of ``ca_file`` (PEM)
+    and the roots simlib ships, as :func:`simlib.toolkit.audit.audit` completes it.
+    Columns: ``config``, ``host``, ``platform``, ``release_date``, ``status`` (the platform's
+    start-day decision), ``pin`` (levels the config matches, ``no match`` or ``not pinned``),
+    ``first_break`` (first day users are locked out, NaT if none within the horizon),
+    ``locked_share`` (share of the platform's users locked out that day),
     ``peak_locked_share`` and ``peak_date``. ``attrs``: the scenarios, the first resolved one
     (``resolved``), the certificate calendar (``issuances``) and per-host ``notes``.
     """
@@ -317,6 +351,7 @@ def forecast(
         horizon_days=horizon_days,
         today=today,
         anchors=anchors,
+        ca_file=ca_file,
     )
     where = f"forecast for {clip(', '.join(h.host for h in observed), 80)}"
     series: dict[str, pd.DataFrame] = {}
@@ -335,48 +370,7 @@ def forecast(
             series[str(name)] = part.sort_values("date")
         if resolved is None:
             resolved, issuances = scenario, result.issuances
-    rows = []
-    for stub in stubs:
-        item, strat, status = stub["item"], stub["strategy"], stub["status"]
-        row = {
-            "config": item.config.source,
-            "host": stub["host"],
-            "platform": stub["platform"],
-            "release_date": item.release_date,
-            "status": status,
-        }
-        if strat is None:
-            blocked = status not in OPEN
-            day = pd.Timestamp(item.release_date or today) if blocked else pd.NaT
-            share = 1.0 if blocked else 0.0
-            pin = {"fail": "no match", "invalid-config": "invalid config"}.get(status, status)
-            rows.append(
-                {
-                    **row,
-                    "pin": pin,
-                    "levels": "",
-                    "first_break": day,
-                    "locked_share": share,
-                    "peak_locked_share": share,
-                    "peak_date": day,
-                }
-            )
-            continue
-        s = series[strat["name"]]
-        locked = s[s["lockout_rate"] > EPSILON]
-        first = locked.iloc[0] if len(locked) else None
-        peak = s.loc[s["lockout_rate"].idxmax()] if len(s) else None
-        rows.append(
-            {
-                **row,
-                "pin": strat["pin"],
-                "levels": strat["_levels"],
-                "first_break": first["date"] if first is not None else pd.NaT,
-                "locked_share": float(first["lockout_rate"]) if first is not None else 0.0,
-                "peak_locked_share": float(peak["lockout_rate"]) if first is not None else 0.0,
-                "peak_date": peak["date"] if first is not None else pd.NaT,
-            }
-        )
+    rows = [calendar_row(stub, series, today) for stub in stubs]
     frame = pd.DataFrame(rows)
     frame.attrs["scenarios"] = scenarios
     frame.attrs["scenario"] = next(iter(scenarios.values()))

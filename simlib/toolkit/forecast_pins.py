@@ -17,39 +17,48 @@ whose pin sets reproduce it:
 Under Apple ATS (client ``ats``) the engine keeps leaf and CA identities in separate lists and
 requires both when both are filled, so a leaf + CA ``Info.plist`` breaks when the leaf key
 changes, as on a device; under every other client any match accepts.
+
+:func:`calendar_row` reads the simulated series back into the config's row of the risk calendar.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simlib.toolkit.audit import verdict
 from simlib.toolkit.chain import PathCert
 from simlib.toolkit.observed import level_of
-from simlib.toolkit.policy import PinConfig
+from simlib.toolkit.policy import ConfigError, PinConfig
 from simlib.vocabulary import PIN_LEVEL_TABLE, SPKI_LEVELS
 
-#: the toolkit's platform (a config's rules) → the scenario's (platform, client): how the
-#: engine matches pins (simlib.vocabulary: ``any``, or Apple's two lists for ``ats``)
-CLIENTS: dict[str, tuple[str, str]] = {
-    "android": ("android", "nsc"),
-    "okhttp": ("android", "okhttp"),
-    "ios": ("ios", "ats"),
-    "trustkit-ios": ("ios", "trustkit"),
-    "trustkit-android": ("android", "nsc"),  # TrustKit-Android pins through the NSC rules
-}
+if TYPE_CHECKING:
+    import pandas as pd
+
 #: chain position -> the SPKI pin level that pins it (simlib.vocabulary), least durable first
 LEVELS = {PIN_LEVEL_TABLE[n].position: n for n in SPKI_LEVELS}
 _RANK = {position: i for i, position in enumerate(LEVELS)}
 #: start-day statuses under which the config never locks anyone out
 OPEN = ("not-pinned", "bypassed", "expired", "report-only")
+#: a lockout rate above this is users locked out (the engine's sums are exact to ~1e-12)
+EPSILON = 1e-9
 
 
 def client_of(platform: str) -> tuple[str, str]:
-    """The scenario's ``(platform, client)`` for a toolkit platform."""
-    return CLIENTS.get(platform, ("ios", "ats") if "ios" in platform else ("android", "nsc"))
+    """The scenario's ``(platform, client)`` for a toolkit platform: its format's
+    :class:`~simlib.toolkit.formats.base.PlatformRule` says whose pin matching it has (how the
+    engine matches pins: ``any``, or Apple's two lists for ``ats``)."""
+    from simlib.toolkit.formats import platform_rules
+
+    client = platform_rules()[platform].client
+    if client is None:
+        raise ConfigError(
+            "forecast",
+            "platform",
+            f"no simulated client matches pins as {platform} does, so it cannot be forecast",
+        )
+    return client
 
 
 @dataclass(frozen=True)
@@ -121,3 +130,48 @@ def strategy_entry(
         sorted({levels[i] for i in hit}, key=lambda lv: _RANK[lv], reverse=True)
     )
     return "pass", entry
+
+
+def calendar_row(
+    stub: dict[str, Any], series: dict[str, pd.DataFrame], today: date
+) -> dict[str, Any]:
+    """The risk calendar's row for one (config, host, platform): its strategy's simulated
+    daily series read back (first day users are locked out, that share, the peak), or, for a
+    config that does not pin and connect on the start day, its start-day decision as such."""
+    import pandas as pd
+
+    item, strat, status = stub["item"], stub["strategy"], stub["status"]
+    row = {
+        "config": item.config.source,
+        "host": stub["host"],
+        "platform": stub["platform"],
+        "release_date": item.release_date,
+        "status": status,
+    }
+    if strat is None:
+        blocked = status not in OPEN
+        day = pd.Timestamp(item.release_date or today) if blocked else pd.NaT
+        share = 1.0 if blocked else 0.0
+        pin = {"fail": "no match", "invalid-config": "invalid config"}.get(status, status)
+        return {
+            **row,
+            "pin": pin,
+            "levels": "",
+            "first_break": day,
+            "locked_share": share,
+            "peak_locked_share": share,
+            "peak_date": day,
+        }
+    s = series[strat["name"]]
+    locked = s[s["lockout_rate"] > EPSILON]
+    first = locked.iloc[0] if len(locked) else None
+    peak = s.loc[s["lockout_rate"].idxmax()] if len(s) else None
+    return {
+        **row,
+        "pin": strat["pin"],
+        "levels": strat["_levels"],
+        "first_break": first["date"] if first is not None else pd.NaT,
+        "locked_share": float(first["lockout_rate"]) if first is not None else 0.0,
+        "peak_locked_share": float(peak["lockout_rate"]) if first is not None else 0.0,
+        "peak_date": peak["date"] if first is not None else pd.NaT,
+    }

@@ -2,6 +2,8 @@
 
 Each function ports the platform's own code (comments name it), quirks included, because a
 pattern that looks right but does not match is the commonest way a shipped config pins nothing.
+Which function a platform uses is its format's :class:`~simlib.toolkit.formats.base.PlatformRule`
+(``formats.select``, the one dispatch on platform names).
 """
 
 from __future__ import annotations
@@ -219,17 +221,3 @@ def trustkit_ios_select(policies: Iterable[PinPolicy], hostname: str) -> PinPoli
             if n > best_len:
                 best, best_len = policy, n
     return best
-
-
-def select(platform: str, policies: Iterable[PinPolicy], hostname: str) -> list[PinPolicy]:
-    """The policies ``platform`` applies to ``hostname`` (empty: the host is not pinned)."""
-    if platform == "okhttp":
-        return okhttp_select(policies, hostname)
-    if platform == "ios":
-        return ats_select(policies, hostname)
-    pick = {
-        "android": nsc_select,
-        "trustkit-android": trustkit_android_select,
-        "trustkit-ios": trustkit_ios_select,
-    }[platform](policies, hostname)
-    return [pick] if pick is not None else []

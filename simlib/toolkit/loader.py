@@ -104,7 +104,16 @@ def _import(
         fresh = tuple(p for p in policy.all_pins if (policy.platform, p.where, p.value) not in seen)
         seen.update((policy.platform, p.where, p.value) for p in fresh)
         rule = rules[policy.platform]
-        bad = pin_findings(source, fresh, (policy.platform,), rule.bad_pin_effect, strict=strict)
+        try:
+            bad = pin_findings(
+                source, fresh, (policy.platform,), rule.bad_pin_effect, strict=strict
+            )
+        except ConfigError as exc:  # refused; where the platform rejects the file, say so
+            if not rule.wrong_length_breaks:
+                raise
+            raise ConfigError(
+                exc.source, exc.where, f"{exc.message}; {rule.bad_pin_effect}"
+            ) from None
         findings += bad
         if rule.wrong_length_breaks and any(p.digest is None or p.wrong_length for p in fresh):
             broken.append((policy.platform, "a pin that is not a 32-byte SHA-256 hash"))

@@ -97,6 +97,14 @@ class AuditReport:
     path: tuple[PathCert, ...]
     verdicts: tuple[Verdict, ...]
     findings: tuple[Finding, ...]
+    #: The recognised format's label (``Network Security Config``): with ``format``, what the
+    #: file was read as, so a user sees a misdetection before trusting the verdict.
+    format_label: str = ""
+
+    @property
+    def read_as(self) -> str:
+        """``nsc: Network Security Config`` (the name alone when the format has no label)."""
+        return f"{self.format}: {self.format_label}" if self.format_label else self.format
 
     @property
     def passed(self) -> bool:
@@ -140,6 +148,7 @@ class AuditReport:
             "host": self.host,
             "config": self.source,
             "format": self.format,
+            "format_label": self.format_label,
             "date": self.today.isoformat(),
             "result": outcome.result,
             "passed": outcome.result == "pass",
@@ -188,7 +197,8 @@ class AuditReport:
 
     def to_table(self, fail_on: str = "error") -> str:
         lines = [
-            f"audit {self.source} for {self.host} on {self.today}: {self.outcome(fail_on).summary}",
+            f"audit {self.source} ({self.read_as}) for {self.host} on {self.today}: "
+            f"{self.outcome(fail_on).summary}",
             "",
             "chain (built path):",
         ]
@@ -250,6 +260,8 @@ class AuditReport:
                     "invocations": [{"executionSuccessful": True, "exitCode": outcome.exit_code}],
                     "properties": {
                         "result": outcome.result,
+                        "format": self.format,
+                        "formatLabel": self.format_label,
                         "failOn": fail_on,
                         "blocked": list(outcome.blocked),
                     },

@@ -179,6 +179,28 @@ def _outputs(report, fail_on: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("name", FIXTURES)
+def test_header_json_and_sarif_name_the_recognised_format(test_pki, name):
+    """A misdetected file must show before its verdict is trusted: every rendering says what
+    it was read as, the registry's name and label of the detected format."""
+    from simlib.toolkit.formats import REGISTRY
+
+    config = parse_config((CONFIGS / name).read_bytes(), name)
+    report = audit(config, test_pki.chain, host=HOST, today=TODAY, anchors=[test_pki.root])
+    label = REGISTRY[config.format].label
+    assert label and report.format == config.format and report.format_label == label
+    assert report.to_table().startswith(f"audit {name} ({config.format}: {label}) for {HOST} ")
+    doc = json.loads(report.to_json())
+    assert (doc["format"], doc["format_label"]) == (config.format, label)
+    props = json.loads(report.to_sarif())["runs"][0]["properties"]
+    assert (props["format"], props["formatLabel"]) == (config.format, label)
+
+
+def test_the_formats_of_the_fixtures_are_several():
+    found = {parse_config((CONFIGS / n).read_bytes(), n).format for n in FIXTURES}
+    assert {"nsc", "ats", "trustkit", "okhttp"} <= found
+
+
+@pytest.mark.parametrize("name", FIXTURES)
 def test_header_json_sarif_and_exit_code_are_one_verdict(test_pki, name):
     config = parse_config((CONFIGS / name).read_bytes(), name)
     report = audit(config, test_pki.chain, host=HOST, today=TODAY, anchors=[test_pki.root])

@@ -163,3 +163,28 @@ def test_emit_errors_write_nothing(capsys, chain_pem, tmp_path, argv, needle):
     code, out, err = _cli(capsys, "emit", *argv, "--chain", chain_pem, "--out", out_dir)
     assert code == 2 and out == "" and err.count("\n") == 1 and needle in err, err
     assert not out_dir.exists()
+
+
+def test_emit_completes_the_path_from_the_ca_file(capsys, chain_pem, root_pem, pin):
+    """root_spki finds the root in --ca-file (as audit does), and the round-trip audit of what
+    it writes completes the path the same way."""
+    code, out, err = _cli(
+        capsys,
+        "emit",
+        "--strategy",
+        "root_spki",
+        "--for",
+        "android,ios",
+        "--chain",
+        chain_pem,
+        "--ca-file",
+        root_pem,
+        "--backup",
+        pin["backup_root"],
+        "--json",
+    )
+    assert code == 0, err
+    files = {f["format"]: f["text"] for f in json.loads(out)["files"]}
+    assert pin["root"] in files["android"] and pin["root"] in files["ios"]
+    code, _, err = _cli(capsys, "emit", "--strategy", "root_spki", "--chain", chain_pem)
+    assert code == 2 and "--anchor or --ca-file" in err

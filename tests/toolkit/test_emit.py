@@ -350,3 +350,51 @@ def test_write_pin_lists_is_every_writer(pin):
     assert refused == {}
     _, refused = write_pin_lists(HOST, leaf, [])
     assert list(refused) == ["trustkit"] and "at least 2 pins" in refused["trustkit"]
+
+
+# ------------------------------------------- the pinned certificate is on the completed path
+
+
+def test_root_spki_reads_the_root_from_a_ca_file(test_pki, pin, tmp_path):
+    """As audit completes the path: the root of --ca-file, no --anchor needed."""
+    from cryptography.hazmat.primitives import serialization
+
+    bundle = tmp_path / "roots.pem"
+    bundle.write_bytes(test_pki.root.public_bytes(serialization.Encoding.PEM))
+    out = emit(
+        "root_spki",
+        test_pki.chain,
+        host=HOST,
+        backups=[pin["backup_root"]],
+        formats=("android",),
+        today=TODAY,
+        ca_file=bundle,
+    )
+    assert f">{pin['root']}</pin>" in out["android"]
+    report = audit(
+        parse_config(out["android"].encode(), "n.xml"),
+        test_pki.chain,
+        host=HOST,
+        today=TODAY,
+        ca_file=bundle,
+    )
+    assert report.passed and report.path[-1].origin == f"ca-file {bundle}"
+
+
+def test_root_spki_reads_a_root_simlib_ships():
+    """A real chain (Let's Encrypt R12, not its root): ISRG Root X1 comes from the catalogue."""
+    from simlib.pki import spki_pin
+    from simlib.world.data import certs_dir
+    from simlib.world.realcerts import read_real_cert
+
+    le = certs_dir() / "letsencrypt"
+    r12 = read_real_cert(le / "2024_r12.pem").certificate
+    x1 = read_real_cert(le / "isrgrootx1.pem").certificate
+    out = emit("root_spki", [r12], host=HOST, backups=[spki_pin(r12)], formats=("android",))
+    assert f">{spki_pin(x1)}</pin>" in out["android"]
+    assert "root: CN=ISRG Root X1" in out["android"]
+
+
+def test_root_spki_without_any_trusted_root_says_where_roots_come_from(test_pki):
+    with pytest.raises(EmitError, match=r"simlib's catalogue, --anchor, --ca-file"):
+        emit("root_spki", test_pki.chain, host=HOST)

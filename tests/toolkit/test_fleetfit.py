@@ -126,7 +126,7 @@ def _naive_observations(path):
 
 def test_grouped_observations_equal_every_observation(tmp_path):
     """Counts, sums and squares per lag are exactly what the observations one by one give."""
-    from simlib.toolkit.fleetfit import read_observations
+    from simlib.toolkit.fleetdata import read_observations
 
     rng = np.random.default_rng(5)
     start = date(2024, 3, 1)
@@ -420,3 +420,13 @@ def test_percent_detection_reads_scaled_fractions_and_never_fractions(raw):
     assert not _percent(shares, days)
     if (shares * 100).max() > 1:  # a date of shares all at most 1 % is not distinguishable
         assert _percent(shares * 100, days)
+
+
+def test_the_csv_bounds_live_in_fleetdata_only():
+    """fleetfit no longer re-exports fleetdata's names: one home each."""
+    import simlib.toolkit.fleetdata as fleetdata
+    import simlib.toolkit.fleetfit as fleetfit
+
+    assert set(fleetfit.__all__) == {"FleetFit", "fit", "fit_csv"}
+    for name in ("MAX_CELLS", "MAX_ROWS", "MAX_SPAN_DAYS"):
+        assert hasattr(fleetdata, name) and not hasattr(fleetfit, name), name

@@ -258,3 +258,60 @@ def test_forecast_leaf_outside_the_model_is_one_line(test_pki, pin):
             fleet=FLEET,
             today=TODAY,
         )
+
+
+# ------------------------------------------- the path completed as audit completes it
+
+
+def test_root_pin_matches_the_root_of_the_ca_file_as_in_audit(test_pki, pin, tmp_path):
+    """The server sends no root: the forecast finds it in ca_file, like audit, and both agree
+    on the start day; without it the pin matches nothing in either."""
+    from cryptography.hazmat.primitives import serialization
+
+    from simlib.toolkit import audit
+
+    bundle = tmp_path / "roots.pem"
+    bundle.write_bytes(test_pki.root.public_bytes(serialization.Encoding.PEM))
+    cfg = _config(test_pki, pin, "root_spki")
+    for ca_file, status in ((bundle, "pass"), (None, "fail")):
+        frame = forecast(
+            [cfg],
+            test_pki.chain,
+            host=HOST,
+            fleet=FLEET,
+            today=TODAY,
+            ca_file=ca_file,
+            horizon_days=200,
+        )
+        report = audit(cfg, test_pki.chain, host=HOST, today=TODAY, ca_file=ca_file)
+        assert frame.loc[0, "status"] == status == report.verdicts[0].status
+    assert frame.loc[0, "pin"] == "no match" and frame.loc[0, "locked_share"] == 1.0
+
+
+def test_a_chain_another_host_served_long_ago_is_refused_as_audit_refuses_it(test_pki, pin):
+    """stale_reason: out of date *and* another host's — the audit's words."""
+    from simlib.toolkit import ConfigError, audit
+
+    cfg = _config(test_pki, pin, "leaf_spki")
+    late = date(2030, 1, 1)
+    with pytest.raises(ConfigError, match="cannot stand for this host") as f:
+        forecast([cfg], test_pki.chain, host="other.example.org", fleet=FLEET, today=late)
+    with pytest.raises(ConfigError, match="cannot stand for this host") as a:
+        audit(cfg, test_pki.chain, host="other.example.org", today=late)
+    why = str(a.value).split("cannot stand for this host on 2030-01-01: ")[1].split(";")[0]
+    assert why in str(f.value)
+
+
+def test_the_public_forecast_takes_several_hosts(test_pki, pin):
+    """simlib.toolkit.forecast: a mapping host -> chain, one row per config, host, platform."""
+    import simlib.toolkit as toolkit
+    from simlib.toolkit import ConfigError
+
+    cfg = _config(test_pki, pin, "intermediate_spki")
+    chains = {HOST: test_pki.chain, "www.example.com": test_pki.chain}  # both in the leaf
+    frame = toolkit.forecast([cfg], chains, fleet=FLEET, today=TODAY, horizon_days=120)
+    assert list(frame["host"]) == list(chains) and len(frame.attrs["scenarios"]) == 1
+    with pytest.raises(ConfigError, match="a mapping host → chain alone"):
+        toolkit.forecast([cfg], chains, host=HOST, fleet=FLEET, today=TODAY)
+    with pytest.raises(ConfigError, match="no host given"):
+        toolkit.forecast([cfg], {}, fleet=FLEET, today=TODAY)

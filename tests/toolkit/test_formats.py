@@ -18,9 +18,11 @@ from simlib.toolkit.formats.base import (
     Sniff,
     Writer,
     choose_platforms,
+    single,
 )
 from simlib.toolkit.loader import detect_format
 from simlib.toolkit.policy import PinPolicy, make_pin
+from tests.toolkit.conftest import TODAY
 from tests.toolkit.pki import HOST
 
 
@@ -54,19 +56,33 @@ _LABEL = st.sampled_from(["a", "b", "api", "example", "com", "co", "uk"])
 _NAME = st.lists(_LABEL, min_size=1, max_size=4).map(".".join)
 
 
+#: Each platform's port of its own matching code (hostnames.py), as its format registers it.
+_PORTS = {
+    "android": single(hostnames.nsc_select),
+    "trustkit-android": single(hostnames.trustkit_android_select),
+    "trustkit-ios": single(hostnames.trustkit_ios_select),
+    "ios": hostnames.ats_select,
+    "okhttp": hostnames.okhttp_select,
+}
+
+
 @given(
     patterns=st.lists(st.tuples(_NAME, st.booleans()), min_size=1, max_size=5),
     host=_NAME,
-    platform=st.sampled_from(["android", "ios", "okhttp", "trustkit-ios", "trustkit-android"]),
+    platform=st.sampled_from(sorted(_PORTS)),
 )
-def test_registry_matching_is_hostnames_matching(patterns, host, platform):
-    """``formats.select`` (the registry's rule) and ``hostnames.select`` agree everywhere."""
+def test_registry_matching_is_each_platforms_port(patterns, host, platform):
+    """``formats.select`` (the one dispatch on platform names) runs that platform's port."""
     pin = make_pin("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=")
     policies = [
         PinPolicy(("**." if inc and platform == "okhttp" else "") + p, platform, inc, (pin,))
         for p, inc in patterns
     ]
-    assert formats.select(platform, policies, host) == hostnames.select(platform, policies, host)
+    assert formats.select(platform, policies, host) == _PORTS[platform](policies, host)
+
+
+def test_no_second_dispatch_on_platform_names():
+    assert not hasattr(hostnames, "select")
 
 
 # ------------------------------------------------------------------ a format is one entry
@@ -133,20 +149,24 @@ def test_a_registered_format_is_a_cli_choice(dummy):
     assert format_files()["dummy"] == "pins.dummy"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit.py and forecast.py (another engineer's) still match hosts with "
-    "hostnames.select, not formats.select: a registered platform is unknown there",
-)
-def test_a_registered_format_is_audited(dummy, chain_pem, tmp_path, capsys):
+def test_a_registered_format_is_audited(dummy, chain_pem, pin, tmp_path, capsys):
+    """Emitted, then audited under the format's own platform rule (formats.select)."""
     code = main(["emit", "--strategy", "leaf_spki", "--for", "dummy", "--chain", str(chain_pem)])
-    assert code == 0 and "# --- dummy: pins.dummy" in capsys.readouterr().out
+    head, _, text = capsys.readouterr().out.partition("\n")
+    assert code == 0 and head == "# --- dummy: pins.dummy"
     config = tmp_path / "app.pins"
-    config.write_text(f"#pinfile\n{HOST} {PIN}\n")
+    config.write_text(text)
     assert main(["audit", str(config), "--chain", str(chain_pem), "--format", "json"]) == 0
-    out = capsys.readouterr()
-    doc = json.loads(out.out)
-    assert doc["format"] == "pinfile" and [p["platform"] for p in doc["platforms"]] == ["dummy-os"]
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["format"] == "pinfile" and doc["format_label"] == "a test's dummy format"
+    [plat] = doc["platforms"]
+    assert plat["platform"] == "dummy-os" and plat["status"] == "pass"
+    assert [m["pin"] for m in plat["matches"]] == [f"sha256/{pin['leaf']}"]
+    # a host the dummy rule does not match is not pinned there
+    config.write_text(f"#pinfile\nother.{HOST} {pin['leaf']}\n")
+    main(["audit", str(config), "--chain", str(chain_pem), "--format", "json", "--host", HOST])
+    [plat] = json.loads(capsys.readouterr().out)["platforms"]
+    assert plat["status"] == "not-pinned"
 
 
 def test_unregistered_formats_are_gone(chain_pem, capsys):
@@ -164,3 +184,35 @@ def test_register_refuses_a_taken_name():
 def test_unknown_format_names_the_registered_ones():
     with pytest.raises(ConfigError, match="expected one of nsc, ats, expo, okhttp, trustkit"):
         parse_config(b"x", "x", format="yaml")
+
+
+def test_every_platform_is_simulated_as_a_client_of_its_own_matching():
+    """forecast reads the simulated client from the rule (no table of platform names)."""
+    from simlib.vocabulary import PLATFORM_TABLE
+
+    clients = {name: r.client for name, r in formats.platform_rules().items()}
+    assert clients == {
+        "android": ("android", "nsc"),
+        "trustkit-android": ("android", "nsc"),
+        "okhttp": ("android", "okhttp"),
+        "ios": ("ios", "ats"),
+        "trustkit-ios": ("ios", "trustkit"),
+    }
+    for platform, client in clients.values():
+        assert client in PLATFORM_TABLE[platform].clients
+
+
+def test_a_platform_no_client_simulates_is_not_forecast(dummy, test_pki):
+    from simlib.toolkit import forecast
+
+    config = parse_config(f"#pinfile\n{HOST} {PIN}\n".encode(), "x")
+    fleet = {
+        "users": 10,
+        "release_every_days": 14,
+        "adoption": {
+            "never_update_share": 0.0,
+            "components": [{"weight": 1.0, "mean_lag_days": 7}],
+        },
+    }
+    with pytest.raises(ConfigError, match="no simulated client matches pins as dummy-os"):
+        forecast([config], test_pki.chain, host=HOST, fleet=fleet, today=TODAY)

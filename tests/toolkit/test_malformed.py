@@ -186,3 +186,71 @@ def test_any_json_value_under_a_domain_never_raises_anything_but_config_error(va
         doc = json.dumps({"TSKPinnedDomains": {"a.example.com": entry}}).encode()
         with contextlib.suppress(ConfigError):
             parse_config(doc, "tk.json")
+
+
+# ------------------------------------------- a file Android cannot parse: what the device does
+
+# XmlConfigSource throws on each of these (AOSP @0172a23b: parsePinSet's SimpleDateFormat
+# "yyyy-MM-dd", parsePin, parseConfigEntry), and ensureInitialized wraps it in a RuntimeException.
+ANDROID_REJECTS = {
+    "expiration-slashes": ('<pin-set expiration="2038/1/19">', "invalid pin-set expiration"),
+    "expiration-month-13": ('<pin-set expiration="2026-13-01">', "invalid pin-set expiration"),
+    "pin-not-base64": ("<pin-set>", "not valid base64"),
+    "pin-set-twice": ("<pin-set>", "multiple pin-set elements"),
+}
+GOOD = "toi/1iueiM5CLD46ijJ4t1ko9ZLacELDIhscd2MlVuw="
+
+
+def _nsc(case: str) -> bytes:
+    pin_set, _ = ANDROID_REJECTS[case]
+    pin = "this is not base64!" if case == "pin-not-base64" else GOOD
+    body = f'{pin_set}<pin digest="SHA-256">{pin}</pin></pin-set>'
+    if case == "pin-set-twice":
+        body += body
+    return (
+        "<network-security-config><domain-config><domain>api.example.com</domain>"
+        f"{body}</domain-config></network-security-config>"
+    ).encode()
+
+
+@pytest.mark.parametrize("case", sorted(ANDROID_REJECTS))
+def test_a_config_android_rejects_is_refused_saying_the_app_crashes(case, tmp_path):
+    """Refused (nothing of the file applies on a device, so nothing of it can be audited), and
+    the one line says what the platform does, unclipped: the whole file rejected, the app
+    crashing."""
+    from simlib.errors import MAX_LINE
+    from simlib.toolkit.formats.nsc import REJECTED
+
+    path = tmp_path / "res" / "xml" / "network_security_config.xml"  # ~110 characters
+    path.parent.mkdir(parents=True)
+    path.write_bytes(_nsc(case))
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    text = str(info.value)
+    assert ANDROID_REJECTS[case][1] in text and text.endswith(REJECTED), text
+    assert "Network Security Config" in text and len(f"error: {text}") <= MAX_LINE
+
+
+def test_the_cli_refuses_it_with_exit_2_and_one_line(chain_pem, tmp_path, capsys):
+    from simlib.cli.main import main
+
+    path = tmp_path / "nsc.xml"
+    path.write_bytes(_nsc("expiration-slashes"))
+    assert main(["audit", str(path), "--chain", str(chain_pem)]) == 2
+    out, err = capsys.readouterr()
+    assert not out and err.count("\n") == 1 and "Traceback" not in err
+    assert "'2038/1/19'; expected yyyy-MM-dd; Android rejects the whole file" in err
+    assert err.rstrip().endswith("and the app crashes")
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"<manifest/>", "root element"),  # likely not an NSC at all
+        ((MALFORMED / "broken.xml").read_bytes(), "malformed XML"),  # the build refuses it
+    ],
+)
+def test_no_device_claim_for_a_file_that_is_no_nsc(data, words):
+    with pytest.raises(ConfigError, match=words) as info:
+        parse_config(data, "x.xml")
+    assert "app crashes" not in str(info.value)

@@ -99,6 +99,7 @@ RULE = PlatformRule(
     "it can never match",
     wrong_length_breaks=False,
     subdomain_depth="one",  # NSIncludesSubdomains: exactly one extra label (SecPolicy.c)
+    client=("ios", "ats"),  # Apple's two lists, both required when both are filled
 )
 
 FORMAT = ConfigFormat(

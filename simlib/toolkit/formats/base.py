@@ -64,6 +64,10 @@ class PlatformRule:
     wrong_length_breaks: bool
     #: How far ``include subdomains`` reaches: any depth, or exactly one extra label.
     subdomain_depth: Literal["any", "one"] = "any"
+    #: The simulated ``(platform, client)`` whose pin matching this platform's is
+    #: (:data:`simlib.vocabulary.PLATFORM_TABLE`), which ``forecast`` simulates it as; None:
+    #: no simulated client matches like it, so it cannot be forecast.
+    client: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,15 @@ from simlib.toolkit.formats.base import (
     single,
 )
 from simlib.toolkit.formats.text import xml_comment
+from simlib.toolkit.policy import ConfigError
+
+#: What a device does with a file AOSP's parser throws on: XmlConfigSource.ensureInitialized wraps
+#: every ParserException in a RuntimeException the first time the config is read (at start-up or
+#: the first connection), so no part of the file applies and the app crashes. Short: the CLI's
+#: error line is bounded (simlib.errors.MAX_LINE) and the path and the parser's reason come first.
+REJECTED = (
+    'Android rejects the whole file ("Failed to parse XML configuration") and the app crashes'
+)
 
 
 def detect(sniff: Sniff) -> int:
@@ -37,7 +46,13 @@ def parse(sniff: Sniff, platform: str | None, host: str | None) -> Parsed:
 
     source = sniff.source
     root = parse_xml(sniff.data, source)
-    nsc = parse_nsc(root, source)
+    try:
+        nsc = parse_nsc(root, source)
+    except ConfigError as exc:
+        if root.tag != "network-security-config":  # likely not an NSC at all: no claim
+            raise
+        # Refused as Android refuses it, saying what that does to the app.
+        raise ConfigError(exc.source, exc.where, f"{exc.message}; {REJECTED}") from None
     has_tk = b"<trustkit-config" in sniff.data
     found = ("android", "trustkit-android") if has_tk else ("android",)
     out = Parsed(choose_platforms(FORMAT, platform, found, source))
@@ -89,14 +104,16 @@ FORMAT = ConfigFormat(
         PlatformRule(
             "android",
             single(hostnames.nsc_select),
-            "Android fails to parse the config, so every connection of the app fails",
+            REJECTED,
             wrong_length_breaks=True,
+            client=("android", "nsc"),
         ),
         PlatformRule(
             "trustkit-android",
             single(hostnames.trustkit_android_select),
             "TrustKit throws at initialisation",
             wrong_length_breaks=True,
+            client=("android", "nsc"),  # TrustKit-Android pins through the NSC rules
         ),
     ),
     writer=Writer("android", "network_security_config.xml", write, platforms=("android",)),

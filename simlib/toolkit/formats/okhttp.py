@@ -167,7 +167,11 @@ def write(spec: EmitInput) -> str:
 
 
 RULE = PlatformRule(
-    "okhttp", hostnames.okhttp_select, "it can never match", wrong_length_breaks=False
+    "okhttp",
+    hostnames.okhttp_select,
+    "it can never match",
+    wrong_length_breaks=False,
+    client=("android", "okhttp"),
 )
 
 FORMAT = ConfigFormat(

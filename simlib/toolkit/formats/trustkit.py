@@ -85,6 +85,7 @@ RULE = PlatformRule(
     single(hostnames.trustkit_ios_select),
     "TrustKit throws at initialisation",
     wrong_length_breaks=True,
+    client=("ios", "trustkit"),
 )
 
 FORMAT = ConfigFormat(
