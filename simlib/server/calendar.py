@@ -18,6 +18,9 @@ event, so a calendar is a pure function of (scenario, seed).
 
 from __future__ import annotations
 
+from functools import cached_property
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -50,6 +53,10 @@ def _catalogue_keys(ca: CASpec) -> dict[str, tuple[str, tuple[str, str] | None]]
         real = (cert.spki_pin, str(cert.path)) if cert.path is not None and cert.spki_pin else None
         out[name] = (cert.key, real)
     return out
+
+
+if TYPE_CHECKING:
+    from simlib.server.certificates import RealPki
 
 
 class CertificateCalendar:
@@ -129,6 +136,14 @@ class CertificateCalendar:
                 out.append((int(d), i, ev))
         out.sort(key=lambda o: (o[0], o[1]))
         return out
+
+    @cached_property
+    def pki(self) -> RealPki:
+        """The real X.509 objects behind this calendar's identities (keys, certificates, pins),
+        built on first use and owned by the calendar: every layer asks it for the same ones."""
+        from simlib.server.certificates import RealPki
+
+        return RealPki(self)
 
     def active_intermediates(self, ca: str, day: int) -> list[str]:
         keys = self.cas[ca]

@@ -3,7 +3,7 @@
 Every key is derived deterministically from the scenario seed and the identity's tag, and every
 certificate is built with ``cryptography`` (deterministic signatures), so the same scenario always
 yields byte-identical certificates and pins. Objects are made lazily and cached on this object;
-``RealPki.for_calendar`` keeps one per calendar.
+A calendar owns one (``CertificateCalendar.pki``; ``RealPki.for_calendar`` returns it).
 
 A CA certificate with a real file (a scenario CA named like a catalogue CA, and a root or
 intermediate named like one of its certificates with a file in ``data/certs/``) is that file:
@@ -15,18 +15,22 @@ but is signed by a stand-in EC P-256 key derived like any other (``stand_in_publ
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from simlib._dates import add_years
+from simlib.model import Scenario
 from simlib.model.base import MIN_DATE
 from simlib.pki.certs import make_cross_sign, make_intermediate, make_leaf, make_root, validity
 from simlib.pki.keys import derive_private_key
 from simlib.pki.pins import cert_pin, spki_pin
-from simlib.server.calendar import CertificateCalendar, Issuance
+from simlib.server.identities import Registry
+from simlib.server.schedule import CAKeys, Issuance
 from simlib.world.realcerts import read_real_cert
 
 _UTC = dt.UTC
@@ -41,10 +45,24 @@ def _end_of(day: dt.date) -> dt.datetime:
     return validity(day, 1)[1]
 
 
+class CalendarView(Protocol):
+    """What the real certificates read of a calendar (:class:`~simlib.server.calendar.
+    CalendarView`, which owns its :class:`RealPki` as ``pki``): a protocol, so the two
+    modules do not import each other."""
+
+    scenario: Scenario
+    registry: Registry
+    cas: Mapping[str, CAKeys]
+    issuances: Sequence[Issuance]
+
+    @property
+    def pki(self) -> RealPki: ...
+
+
 class RealPki:
     """Lazily built keys and certificates for one calendar."""
 
-    def __init__(self, calendar: CertificateCalendar) -> None:
+    def __init__(self, calendar: CalendarView) -> None:
         self.calendar = calendar
         self.scenario = calendar.scenario
         self._keys: dict[int, object] = {}
@@ -53,12 +71,9 @@ class RealPki:
         self._pins: dict[int, str] = {}
 
     @classmethod
-    def for_calendar(cls, calendar: CertificateCalendar) -> RealPki:
-        real = getattr(calendar, "_realpki", None)
-        if real is None:
-            real = cls(calendar)
-            calendar._realpki = real  # type: ignore[attr-defined]
-        return real
+    def for_calendar(cls, calendar: CalendarView) -> RealPki:
+        """The calendar's own (:attr:`CalendarView.pki`)."""
+        return calendar.pki
 
     # ---------------------------------------------------------------------------- keys
     def private_key(self, ident: int):
