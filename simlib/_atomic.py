@@ -6,6 +6,13 @@ fsynced, then renamed over the targets only when every file is complete. A failu
 quota) removes the temporary files and any folder the batch created. :func:`atomic_write` is the
 one-file form. Errors of the operating system stay :class:`OSError` (callers name the output in
 their message); refusals are :class:`~simlib.errors.OutputError`.
+
+Results folders: :func:`claim_results_folder` marks a folder as one scenario's results for the
+writes of one command. Its marker lists the files simlib wrote there: every batch committed into
+the folder during the claim adds its names to the marker *before* its renames (so the list never
+misses a file of ours, even after a crash), and when the command succeeds the files the marker
+listed that this run did not write are removed — only those, only regular files and links, never
+a file simlib did not write.
 """
 
 from __future__ import annotations
@@ -16,7 +23,9 @@ import json
 import os
 import secrets
 import stat
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -30,6 +39,7 @@ from simlib._outputs import (
     kind_of,
     lstat_or_none,
     missing_folders,
+    read_marker,
     refuse_link,
 )
 from simlib.errors import OutputError
@@ -111,8 +121,21 @@ class OutputBatch:
             os.close(self._fd)
             self._fd = None
 
+    @property
+    def fd(self) -> int:
+        """The folder, open (``O_NOFOLLOW``): create entries relative to it (``dir_fd``)."""
+        if self._fd is None:
+            raise RuntimeError("OutputBatch.fd before open()")
+        return self._fd
+
+    def keep(self) -> None:
+        """Close the folder and keep the folders made for it (what was put there is wanted)."""
+        self._created.clear()
+        self._close()
+
     # ----------------------------------------------------------------------- writing
-    def _temp_path(self, tmp: str) -> Path:
+    def path_of(self, tmp: str) -> Path:
+        """A path to ``tmp`` in the folder that was opened (through its descriptor on Linux)."""
         return Path(f"/proc/self/fd/{self._fd}/{tmp}") if FD_PATHS else self.folder / tmp
 
     def add(self, name: str, data: Writer) -> Path:
@@ -133,7 +156,7 @@ class OutputBatch:
             else:
                 os.close(fd)
                 fd = None
-                data(self._temp_path(tmp))
+                data(self.path_of(tmp))
                 fd = os.open(tmp, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC, dir_fd=self._fd)
             os.fsync(fd)  # a full disk or quota often shows only here
         finally:
@@ -156,8 +179,14 @@ class OutputBatch:
                         self.folder / name,
                         f"is {kind_of(info.st_mode)}, not a file: remove it or choose another --out",
                     )
+            claim = _claim_of(self._fd)
+            names = [name for _, name in self._pending]
+            if claim is not None:
+                claim.list_before(self._fd, names)
             for tmp, name in self._pending:
                 os.replace(tmp, name, src_dir_fd=self._fd, dst_dir_fd=self._fd)
+            if claim is not None:
+                claim.written.update(names)
             self._pending.clear()
             self._created.clear()
             with contextlib.suppress(OSError):  # best effort: the files are in place already
@@ -220,9 +249,14 @@ def move_files_into(staging: str | os.PathLike[str], out: str | os.PathLike[str]
                     Path(out) / name,
                     f"is {kind_of(info.st_mode)}, not a file: remove it or choose another --out",
                 )
+        assert batch._fd is not None
+        claim = _claim_of(batch._fd)
+        if claim is not None:
+            claim.list_before(batch._fd, names)
         for name in names:
             os.replace(staging / name, name, dst_dir_fd=batch._fd)
-        assert batch._fd is not None
+        if claim is not None:
+            claim.written.update(names)
         with contextlib.suppress(OSError):  # best effort: the files are in place already
             os.fsync(batch._fd)
     except BaseException:
@@ -240,16 +274,113 @@ def _stat_at(batch: OutputBatch, name: str) -> os.stat_result | None:
         return None
 
 
+def _write_at(dir_fd: int, name: str, data: bytes) -> None:
+    """One small file written atomically into the folder open as ``dir_fd``."""
+    tmp = f".{name[:100]}.{secrets.token_hex(6)}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC
+    fd = os.open(tmp, flags, 0o666, dir_fd=dir_fd)
+    try:
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp, dir_fd=dir_fd)
+        raise
+
+
+def marker_bytes(scenario: str, files: Iterable[str]) -> bytes:
+    """A marker naming ``scenario`` and listing ``files`` (what ``_outputs.read_marker`` reads)."""
+    from simlib._version import __version__
+
+    data = {"scenario": scenario, "simlib_version": __version__, "files": sorted(files)}
+    return (json.dumps(data) + "\n").encode("utf-8")  # ASCII whatever the names
+
+
+@dataclass
+class _Claim:
+    """A results folder one command is writing (:func:`claim_results_folder`)."""
+
+    key: tuple[int, int]  # st_dev, st_ino: batches into this very folder are the command's
+    scenario: str
+    listed: frozenset[str]  # what the marker listed before: files simlib wrote here
+    shown: set[str]  # what the marker on disk lists now (always ⊇ listed ∪ written)
+    written: set[str] = field(default_factory=set)
+
+    def list_before(self, dir_fd: int, names: Iterable[str]) -> None:
+        """List ``names`` in the marker before they are renamed in (a crash then leaves no
+        file of ours unlisted)."""
+        want = self.shown | set(names)
+        if want != self.shown:
+            _write_at(dir_fd, MARKER, marker_bytes(self.scenario, want))
+            self.shown = want
+
+    def finish(self, folder: Path) -> None:
+        """The run succeeded: remove what the marker listed that this run did not write, then
+        list exactly what is ours. Best effort: every file of the run is in place already."""
+        stale = self.shown - self.written
+        if not stale:
+            return
+        try:
+            fd = os.open(folder, os.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        except OSError:
+            return
+        try:
+            info = os.fstat(fd)
+            if (info.st_dev, info.st_ino) != self.key:  # not the folder we wrote: touch nothing
+                return
+            kept = set()
+            for name in sorted(stale):
+                try:
+                    mode = os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
+                except FileNotFoundError:
+                    continue
+                except OSError:
+                    kept.add(name)
+                    continue
+                if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+                    continue  # simlib writes files only: a folder there is not ours
+                try:
+                    os.unlink(name, dir_fd=fd)  # a link goes, never its target
+                except FileNotFoundError:
+                    pass
+                except OSError:
+                    kept.add(name)
+            with contextlib.suppress(OSError):  # a longer list is harmless: names are checked
+                _write_at(fd, MARKER, marker_bytes(self.scenario, self.written | kept))
+        finally:
+            os.close(fd)
+
+
+_CLAIMS: ContextVar[tuple[_Claim, ...]] = ContextVar("simlib_claims", default=())
+
+
+def _claim_of(dir_fd: int) -> _Claim | None:
+    """The claim on the folder open as ``dir_fd``, if a command claimed it."""
+    claims = _CLAIMS.get()
+    if not claims:
+        return None
+    info = os.fstat(dir_fd)
+    for claim in claims:
+        if claim.key == (info.st_dev, info.st_ino):
+            return claim
+    return None
+
+
 @contextlib.contextmanager
 def claim_results_folder(folder: str | os.PathLike[str], scenario: str) -> Iterator[Path]:
     """Mark ``folder`` as ``scenario``'s results (:data:`MARKER`) for the writes in the block.
 
     The marker is written first, so results are never left in a folder that does not name their
-    scenario; if the block fails, the previous marker comes back (or the new one goes, with any
-    folder created for it), so a failed command leaves the folder as it was.
+    scenario. Batches committed into the folder in the block are listed in it; when the block
+    succeeds, files the marker listed before that this run did not write (a ``--format parquet``
+    run's Parquet files after a CSV-only run, say) are removed. If the block fails before any
+    batch was committed, the previous marker comes back (or the new one goes, with any folder
+    created for it), so a failed command leaves the folder as it was.
     """
-    from simlib._version import __version__
-
     folder = Path(folder)
     marker = folder / MARKER
     previous = None
@@ -257,14 +388,24 @@ def claim_results_folder(folder: str | os.PathLike[str], scenario: str) -> Itera
     if info is not None and stat.S_ISREG(info.st_mode):
         with contextlib.suppress(InputFileError):  # unreadable: replaced (``force`` said so)
             previous = read_limited(marker, 64 * 1024)
+    listed: frozenset[str] = frozenset()
+    if previous is not None:
+        with contextlib.suppress(OutputError):  # not ours: lists nothing (``force`` said so)
+            old = read_marker(folder)
+            listed = (old.files if old is not None else None) or frozenset()
     created = missing_folders(folder)
-    text = json.dumps({"scenario": scenario, "simlib_version": __version__})  # ASCII: any name
-    data = (text + "\n").encode("utf-8")
+    data = marker_bytes(scenario, listed)
     if previous != data:
         atomic_write(marker, data, follow_parent=False)
+    info = os.lstat(folder)
+    claim = _Claim((info.st_dev, info.st_ino), scenario, listed, set(listed))
+    token = _CLAIMS.set((*_CLAIMS.get(), claim))
     try:
         yield folder
     except BaseException:
+        _CLAIMS.reset(token)
+        if claim.written:  # files of this run are in place: the marker lists them, keep it
+            raise
         if previous is None:
             with contextlib.suppress(OSError):
                 os.unlink(marker)
@@ -275,3 +416,5 @@ def claim_results_folder(folder: str | os.PathLike[str], scenario: str) -> Itera
             with contextlib.suppress(OSError):
                 atomic_write(marker, previous, follow_parent=False)
         raise
+    _CLAIMS.reset(token)
+    claim.finish(folder)

@@ -9,7 +9,9 @@ Output (every ``--out``; see ``docs/security.md``):
   refuses an existing non-folder and a symbolic link as the folder itself.
 * :func:`check_results_folder` — a folder of ``run``/``report`` results: the folder check, plus
   a folder holding another scenario's results (:data:`MARKER`) or files simlib did not write is
-  refused unless ``force``; :func:`claim_results_folder` writes the marker around the writes.
+  refused unless ``force``; :func:`simlib._atomic.claim_results_folder` writes the marker around
+  the writes. The marker also lists the files simlib wrote there (:func:`read_marker`), so a
+  re-run removes the ones it no longer writes and never a file simlib did not write.
 
 The symbolic-link rule: the last component of a path simlib was given (or the default
 ``results/`` folder) is never followed; links in the parents a user typed are the user's own
@@ -27,6 +29,7 @@ import json
 import os
 import stat
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from simlib._files import InputFileError, read_limited
@@ -161,9 +164,40 @@ def check_no_links(folder: str | os.PathLike[str], names: Iterable[str]) -> None
             refuse_link(folder / name, folder / name, "file or folder")
 
 
-def _read_marker(folder: Path) -> str | None:
-    """The scenario name in ``folder``'s marker; ``None`` when there is no marker; raises
-    :class:`OutputError` when the marker is not one simlib wrote."""
+#: At most this many names in a marker's file list (a run writes a few dozen files).
+MAX_LISTED = 10_000
+
+
+@dataclass(frozen=True)
+class Marker:
+    """What a results folder's :data:`MARKER` says: whose results, and which files simlib wrote
+    there (``None`` for a marker written before simlib listed them: nothing is known to be ours)."""
+
+    scenario: str
+    files: frozenset[str] | None
+
+
+def _listed(value: object) -> frozenset[str] | None:
+    """A marker's ``files``: plain names of entries of the folder itself, never the marker."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > MAX_LISTED:
+        raise TypeError
+    for name in value:
+        if (
+            not isinstance(name, str)
+            or name in ("", ".", "..", MARKER)
+            or "/" in name
+            or "\0" in name
+        ):
+            raise TypeError
+    return frozenset(value)
+
+
+def read_marker(folder: str | os.PathLike[str]) -> Marker | None:
+    """``folder``'s marker; ``None`` when there is none; raises :class:`OutputError` when the
+    marker is not one simlib wrote (not a regular file, not JSON, a bad name or file list)."""
+    folder = Path(folder)
     path = folder / MARKER
     info = lstat_or_none(path)
     if info is None:
@@ -177,11 +211,11 @@ def _read_marker(folder: Path) -> str | None:
         name = data["scenario"]
         if not isinstance(name, str):
             raise TypeError
-    except (InputFileError, ValueError, KeyError, TypeError, RecursionError):
+        return Marker(name, _listed(data.get("files")))
+    except (InputFileError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise OutputError(
             folder, f"{MARKER} is not a simlib marker: remove it or choose another --out"
         ) from None
-    return name
 
 
 def _legacy_owner(folder: Path) -> str | None:
@@ -214,7 +248,8 @@ def check_results_folder(
     path = check_output_folder(path)
     if not path.is_dir():
         return path
-    owner = _read_marker(path) if not force else None
+    marker = read_marker(path) if not force else None
+    owner = marker.scenario if marker is not None else None
     if force or owner == scenario:
         return path
     if owner is not None:

@@ -16,6 +16,12 @@ results part, then its manifest part: a run is *done* exactly when its id appear
 part; a missing manifest part is regenerated (without timings) when the manifest is consolidated,
 and a timeseries part without a results part is an orphan and is deleted on the next start.
 
+A folder holding a *different* sweep (another spec hash, or another simlib version) is refused
+unless ``force`` (``simlib sweep --force``); :meth:`SweepStore.replace` then removes that sweep's
+files (its parts, manifest and temporary files: never a file of another name) under the folder
+lock, result parts first and ``sweep.json`` last, so a crash half-way leaves either the old sweep,
+resumable, or the new one with nothing done yet. A folder of this very sweep is always resumed.
+
 Results parts hold only deterministic values (ids, parameters, metrics) so that a sweep gives
 byte-identical frames on one worker, many workers or a Dask cluster; timings, hosts and pids live
 in the manifest.
@@ -69,43 +75,96 @@ class SweepStore:
         self.timeseries = self.root / TIMESERIES
 
     # ------------------------------------------------------------------------ opening
-    def check(self, plan: SweepPlan) -> None:
-        """Refuse (``ScenarioError``) a folder that holds another sweep; creates nothing."""
+    def check(self, plan: SweepPlan, *, force: bool = False) -> bool:
+        """Refuse (``ScenarioError``) a folder that holds another sweep, unless ``force``; creates
+        nothing. Returns whether ``force`` was needed, so the folder must be claimed for ``plan``
+        with :meth:`replace` first (a different sweep removed, or files simlib did not write
+        kept); ``False``: new, empty, or this sweep's, which is resumed."""
         where = str(self.root)
         if not self.root.exists():
-            return
+            return False
         if not self.root.is_dir():
             raise ScenarioError(where, "", "exists and is not a folder")
         meta_path = self.root / SWEEP_JSON
         if not meta_path.exists():
-            junk = [p.name for p in self.root.iterdir() if not p.name.startswith(".")]
-            if junk:
+            layout = [n for n in (RESULTS, MANIFEST, TIMESERIES, MANIFEST_FILE) if self._used(n)]
+            if layout:  # a sweep's files without the file that says which sweep: never mixed in
                 raise ScenarioError(
-                    where, "", "folder is not empty and holds no sweep.json; choose another --out"
+                    where,
+                    "",
+                    f"holds {layout[0]} but no sweep.json, so not a sweep simlib can resume or "
+                    "replace: delete it or choose another --out",
                 )
-            return
+            junk = [
+                p.name
+                for p in self.root.iterdir()
+                if not p.name.startswith(".") and p.name not in (RESULTS, MANIFEST, TIMESERIES)
+            ]
+            if junk and not force:
+                raise ScenarioError(
+                    where,
+                    "",
+                    "folder is not empty and holds no sweep.json: add --force to write into it "
+                    "(its files stay), or choose another --out",
+                )
+            return bool(junk)
         meta = read_meta(self.root)
+        if meta.get("spec_hash") == plan.spec_hash and meta.get("simlib_version") == __version__:
+            return False
+        if force:
+            return True
         if meta.get("spec_hash") != plan.spec_hash:
             raise ScenarioError(
                 where,
                 "",
                 f"holds a different sweep ('{meta.get('name')}', spec hash {meta.get('spec_hash')}; "
-                f"this one is '{plan.name}', {plan.spec_hash}); choose another --out folder",
+                f"this one is '{plan.name}', {plan.spec_hash}): add --force to replace it, or "
+                "choose another --out folder",
             )
-        if meta.get("simlib_version") != __version__:
-            raise ScenarioError(
-                where,
-                "",
-                f"was written by simlib {meta.get('simlib_version')} (this is {__version__}); "
-                "results would not be comparable: choose another --out folder",
-            )
+        raise ScenarioError(
+            where,
+            "",
+            f"was written by simlib {meta.get('simlib_version')} (this is {__version__}); "
+            "results would not be comparable: add --force to replace it, or choose another "
+            "--out folder",
+        )
+
+    def _used(self, name: str) -> bool:
+        """``name`` exists in the folder and is not an empty layout folder (one a sweep killed
+        before it wrote ``sweep.json`` leaves behind)."""
+        path = self.root / name
+        if path.is_symlink() or path.is_file():
+            return True
+        return path.is_dir() and any(path.iterdir())
+
+    def replace(self, plan: SweepPlan) -> str | None:
+        """Claim the folder for ``plan`` after :meth:`check` with ``force`` said it was needed:
+        remove the different sweep stored here (if any) and write ``sweep.json``; returns the
+        replaced sweep's name.
+
+        Under the folder lock; only the sweep's own files go (``manifest.parquet``, then the
+        ``part-*.parquet`` and temporary files of its subfolders, result parts first): a crash
+        half-way leaves the old sweep with fewer runs done, and ``sweep.json`` is replaced last.
+        """
+        with self._locked():
+            if not self.check(plan, force=True):  # became this sweep meanwhile: resume it
+                return None
+            if not (self.root / SWEEP_JSON).exists():  # files simlib did not write: they stay
+                self._write_meta(plan)
+                return None
+            old = read_meta(self.root).get("name")
+            (self.root / MANIFEST_FILE).unlink(missing_ok=True)
+            for folder in (self.results, self.timeseries, self.manifest):
+                if folder.is_dir() and not folder.is_symlink():
+                    for p in [*folder.glob("part-*.parquet"), *folder.glob(".*.tmp")]:
+                        p.unlink(missing_ok=True)  # a link goes, never its target
+            clean_stale_temps(self.root)
+            self._write_meta(plan)
+        return old if isinstance(old, str) else None
 
     @contextlib.contextmanager
-    def open(self, plan: SweepPlan) -> Iterator[SweepStore]:
-        """Create the layout, take the folder lock, write ``sweep.json`` and clean up a crash."""
-        self.check(plan)
-        for d in (self.root, self.results, self.manifest, self.timeseries):
-            d.mkdir(parents=True, exist_ok=True)
+    def _locked(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / LOCK_FILE, "a+") as lock:
             try:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -114,21 +173,33 @@ class SweepStore:
                     str(self.root), "", "another sweep is writing to this folder right now"
                 ) from None
             try:
-                for d in (self.root, self.results, self.manifest, self.timeseries):
-                    clean_stale_temps(d)
-                if not (self.root / SWEEP_JSON).exists():
-                    meta = {"format": FORMAT, **plan.describe()}
-                    atomic_write_text(
-                        self.root / SWEEP_JSON,
-                        json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n",
-                    )
-                done_parts = {p.name for p in self.results.glob("part-*.parquet")}
-                for p in self.timeseries.glob("part-*.parquet"):
-                    if p.name not in done_parts:
-                        p.unlink(missing_ok=True)  # written before a kill, results never committed
-                yield self
+                yield
             finally:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+    def _write_meta(self, plan: SweepPlan) -> None:
+        meta = {"format": FORMAT, **plan.describe()}
+        atomic_write_text(
+            self.root / SWEEP_JSON,
+            json.dumps(meta, indent=2, ensure_ascii=False, default=str) + "\n",
+        )
+
+    @contextlib.contextmanager
+    def open(self, plan: SweepPlan) -> Iterator[SweepStore]:
+        """Create the layout, take the folder lock, write ``sweep.json`` and clean up a crash."""
+        self.check(plan)
+        for d in (self.root, self.results, self.manifest, self.timeseries):
+            d.mkdir(parents=True, exist_ok=True)
+        with self._locked():
+            for d in (self.root, self.results, self.manifest, self.timeseries):
+                clean_stale_temps(d)
+            if not (self.root / SWEEP_JSON).exists():
+                self._write_meta(plan)
+            done_parts = {p.name for p in self.results.glob("part-*.parquet")}
+            for p in self.timeseries.glob("part-*.parquet"):
+                if p.name not in done_parts:
+                    p.unlink(missing_ok=True)  # written before a kill, results never committed
+            yield self
 
     # ------------------------------------------------------------------------- resume
     def result_parts(self) -> list[Path]:

@@ -5,6 +5,7 @@
     simlib sweep data/sweeps/lifetime-vs-update-speed.yaml --out results/sweep1 --workers 2
     simlib sweep ... --out results/sweep1            # after a crash or Ctrl-C: resumes
     simlib sweep ... --scheduler tcp://host:8786     # the same sweep on a Dask cluster
+    simlib sweep other.yaml --out results/sweep1 --force   # replaces the sweep stored there
 
 ``simlib/cli/main.py`` registers the subcommand with :func:`add_parser`; bad input raises
 :class:`~simlib.errors.SimlibError`, which the top-level CLI prints as one line with exit code 2.
@@ -25,7 +26,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from simlib.errors import SimlibError, escape_controls, one_line
+from simlib.errors import OutputError, SimlibError, escape_controls, one_line
 
 DASK_MISSING = "Dask is not installed: pip install 'simlib[dask]'"
 
@@ -58,9 +59,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         required=True,
         type=Path,
         metavar="DIR",
-        help="results folder: new, empty, or this sweep's (then it resumes); never a "
-        "symbolic link. There is no --force: a folder of another sweep is never "
-        "replaced (delete it to start over)",
+        help="results folder: new, empty, or this sweep's (then it resumes); never a symbolic link",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the results of a different sweep (another sweep file or simlib version) "
+        "stored in DIR, or write into a folder of files simlib did not write (they stay); "
+        "a folder of this very sweep is resumed, with or without --force",
     )
     ex = p.add_mutually_exclusive_group()
     ex.add_argument("--workers", type=_positive_int, metavar="N", help="N local worker processes")
@@ -125,9 +131,8 @@ def main(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     plan = load_sweep(args.file)
-    # The folder is resumed, never replaced (so no --force): kind checks only, and no link among
-    # the entries the store opens by name (a planted ``.lock`` or ``results`` link would
-    # otherwise send writes outside the folder).
+    # Kind checks, and no link among the entries the store opens by name (a planted ``.lock`` or
+    # ``results`` link would otherwise send writes outside the folder).
     check_output_folder(out)
     check_no_links(
         out,
@@ -140,13 +145,25 @@ def main(args: argparse.Namespace) -> int:
             store.LOCK_FILE,
         ],
     )
-    SweepStore(out).check(plan)  # before anything is created
+    force = bool(getattr(args, "force", False))
+    claim = SweepStore(out).check(plan, force=force)  # before anything is created
     if getattr(args, "dask_local", None) or getattr(args, "scheduler", None):
         try:
             import distributed  # noqa: F401
         except ImportError:
             raise SimlibError(DASK_MISSING) from None
     quiet = bool(getattr(args, "quiet", False))
+    if claim:
+        try:
+            replaced = SweepStore(out).replace(plan)
+        except OSError as exc:
+            raise OutputError(out, f"cannot write ({exc.strerror or exc})") from None
+        if replaced is not None and not quiet:
+            print(
+                f"replaced the sweep '{escape_controls(replaced)}' stored in "
+                f"{escape_controls(str(out))}",
+                file=sys.stderr,
+            )
     report = None
     try:
         with _executor(args) as executor:

@@ -6,16 +6,21 @@ says so). :func:`find_chromium` looks for it on ``PATH`` or in ``$SIMLIB_CHROMIU
 A page is treated as untrusted (it carries names from a scenario file). :func:`print_pdf` and
 :func:`screenshot` never open it as ``file://``: a one-page HTTP server on 127.0.0.1 serves it,
 with the report's Content-Security-Policy as a header. An ``http://`` page cannot read
-``file://`` URLs, so nothing a page names on disk can end up in a PDF, and the server answers
-every other path with 404 (and the call reports it). Chromium runs with background networking
-off, in its own process group (killed on timeout), with its profile, temporary files and crash
-reports in one short-named folder that is removed afterwards, also on failure.
+``file://`` URLs, so nothing a page names on disk can end up in a PDF. The page's path is random
+(128 bits, new for every print) and a request must name ``127.0.0.1:PORT`` as its ``Host``, so
+neither another local process (it cannot guess the path) nor a DNS-rebinding page (its requests
+carry its own host name) can read the report while it prints; everything else gets a 404, and a
+request of the right host for another path is reported (the page itself asked for it).
+Chromium runs with background networking off, in its own process group (killed on timeout),
+with its profile, temporary files and crash reports in one short-named folder that is removed
+afterwards, also on failure.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -137,21 +142,37 @@ def _run(args: list[str]) -> tuple[str, list[str]]:
 
 
 class _OnePage(ThreadingHTTPServer):
-    """Serves one page at ``/page.html``; every other path is 404 and remembered."""
+    """Serves one page at a random path, to requests for ``127.0.0.1:PORT`` only; every other
+    request is 404, and one of the right host for another path is remembered."""
 
     daemon_threads = True
 
     def __init__(self, page: bytes, policy: str) -> None:
         self.page, self.policy = page, policy
         self.stray: list[str] = []
+        self.path = f"/{secrets.token_urlsafe(16)}/page.html"
         super().__init__(("127.0.0.1", 0), _PageHandler)
+        self.host = f"127.0.0.1:{self.server_address[1]}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}{self.path}"
+
+
+def _raw(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
 
 
 class _PageHandler(BaseHTTPRequestHandler):
     server: _OnePage
 
     def do_GET(self) -> None:
-        if self.path != "/page.html":
+        if self.headers.get_all("Host") != [self.server.host]:
+            # not for this server by name (DNS rebinding, a proxy) and never the page's own
+            # request: refused without a word, so the page does not fail for what others do
+            self.send_error(404)
+            return
+        if not secrets.compare_digest(_raw(self.path), _raw(self.server.path)):
             if self.path != "/favicon.ico":  # asked for by the browser, not the page
                 self.server.stray.append(f"{self.command} {self.path}")
             self.send_error(404)
@@ -165,9 +186,16 @@ class _PageHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(self.server.page)
 
-    def do_POST(self) -> None:
-        self.server.stray.append(f"{self.command} {self.path}")
-        self.send_error(405)
+    def _refuse(self) -> None:
+        if self.headers.get_all("Host") == [self.server.host]:
+            self.server.stray.append(f"{self.command} {self.path}")
+        self.send_error(404)
+
+    def __getattr__(self, name: str):
+        # every method but GET (POST, HEAD, PUT, made-up ones) is a 404, not a 501
+        if name.startswith("do_"):
+            return self._refuse
+        raise AttributeError(name)
 
     def log_message(self, format, *args) -> None:
         pass  # nothing on the user's terminal
@@ -185,7 +213,7 @@ def _served(html_file: str | os.PathLike) -> Iterator[tuple[str, _OnePage]]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/page.html", server
+        yield server.url, server
     finally:
         server.shutdown()
         server.server_close()

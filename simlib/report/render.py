@@ -2,17 +2,21 @@
 
 The decision report is the template notebook (``templates/decision-report.ipynb``) executed with
 papermill for this scenario and exported by nbconvert (``--no-input``) as one self-contained
-HTML page; ``pdf=True`` also prints it with headless Chromium. Everything is made in a staging
-folder next to ``out`` and moved in only when all of it succeeded, each file by an atomic
-rename: a failure leaves ``out`` as it was.
+HTML page; ``pdf=True`` also prints it with headless Chromium. Everything is made in a private
+staging folder *inside* ``out`` (hidden, 0700, always removed: only ``out`` needs to be writable,
+not its parent) and moved in only when all of it succeeded, each file by an atomic rename: a
+failure leaves ``out`` as it was (and removes ``out`` again if it was made for this report).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +69,34 @@ def notebook_parameters(scenario: Scenario, preset: str | None, folder: Path) ->
     return {"scenario": str(path)}
 
 
+@contextmanager
+def _staging(out: Path) -> Iterator[Path]:
+    """A private (0700) hidden folder inside ``out``, removed always; ``out`` (and missing
+    parents) made if needed and removed again if the report fails.
+
+    Inside ``out``: the same file system (the files are renamed in) and the one place the user
+    asked us to write, so a read-only parent or one owned by someone else does not matter. The
+    path is absolute and real: the kernel runs there and writes the result files by this path.
+    """
+    from simlib._atomic import OutputBatch
+
+    folder = OutputBatch(out)  # makes missing folders, refuses ``out`` if it is a link
+    folder.open()
+    staging = None
+    try:
+        name = f".report-{secrets.token_hex(8)}"
+        os.mkdir(name, 0o700, dir_fd=folder.fd)
+        staging = Path(os.path.realpath(folder.path_of(name)))
+        yield staging
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        folder.abort()  # removes the folders made for this report (when empty)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    folder.keep()  # the report is in: the folders made for it stay
+
+
 def _move_into(staging: Path, out: Path) -> list[Path]:
     """The report's files into ``out`` by rename, every target checked first; ``out`` itself is
     never followed if it is a link, and subfolders of ``staging`` (a browser profile, say) are
@@ -97,12 +129,7 @@ def write_report(
     t = timings or Timings()
     now = time.perf_counter()
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # absolute: the kernel runs in the staging folder and writes the result files by this path.
-    # Next to ``out`` (same file system: the files are renamed in), private (0700), its name
-    # bounded whatever the length of ``out``'s.
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name[:40]}.report-", dir=out.parent)).resolve()
-    try:
+    with _staging(out) as staging:
         with tempfile.TemporaryDirectory(prefix="simlib-report-input-") as inputs:
             params = notebook_parameters(scenario, preset, Path(inputs))
             params["results_dir"] = str(staging)
@@ -125,5 +152,3 @@ def write_report(
                 )
             now = t.add("pdf", now)
         return _move_into(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)

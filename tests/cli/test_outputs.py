@@ -242,7 +242,7 @@ def _cases():
         for command in COMMANDS:
             says = file_says if command == "fleet-fit" else folder_says
             yield pytest.param(command, make, says, False, id=f"{command}-{kid}")
-            if command in ("run", "fleet-fit", "emit") and kid != "regular-file":
+            if command in ("run", "fleet-fit", "emit", "sweep") and kid != "regular-file":
                 # --force never makes simlib replace a FIFO, socket or link, or write through one
                 yield pytest.param(command, make, says, True, id=f"{command}-{kid}-force")
     yield pytest.param(

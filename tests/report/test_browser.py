@@ -150,3 +150,56 @@ def test_hanging_chromium_is_killed_with_its_children(tmp_path, monkeypatch, fol
         os.kill(child, signal.SIGKILL)
         pytest.fail("Chromium's child process outlived the timeout")
     assert folders and not any(os.path.lexists(f) for f in folders)
+
+
+def _ask(server, request: bytes) -> int:
+    """The status line's code for a raw HTTP ``request`` to the print server."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=5) as s:
+        s.sendall(request)
+        reply = b""
+        while b"\r\n" not in reply:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            reply += chunk
+    return int(reply.split(b" ", 2)[1])
+
+
+@pytest.mark.hostile
+def test_print_server_serves_its_random_path_to_its_own_host_only(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("<p>secret figures</p>", encoding="utf-8")
+    with browser._served(page) as (url, server), browser._served(page) as (other, _):
+        host = server.host
+        assert url == f"http://{host}{server.path}" and host.startswith("127.0.0.1:")
+        token = server.path.split("/")[1]
+        assert len(token) >= 22 and token not in other  # 128 bits, new for every print
+        path = server.path.encode()
+
+        def get(target: bytes, *headers: bytes) -> int:
+            lines = [b"GET " + target + b" HTTP/1.1", *headers, b"Connection: close"]
+            return _ask(server, b"\r\n".join(lines) + b"\r\n\r\n")
+
+        assert get(path, b"Host: " + host.encode()) == 200
+        # the page's path to any other name: a DNS-rebinding page, a proxy, a typo
+        for wrong in (
+            b"Host: localhost:" + host.split(":")[1].encode(),
+            b"Host: attacker.example:" + host.split(":")[1].encode(),
+            b"Host: 127.0.0.1",
+            b"Host: 127.0.0.1:1",
+            b"Host: " + host.encode() + b".attacker.example",
+        ):
+            assert get(path, wrong) == 404, wrong
+        assert get(path) == 404  # no Host at all
+        assert get(path, b"Host: " + host.encode(), b"Host: evil.example") == 404  # two
+        assert server.stray == []  # others' requests do not fail the page's print
+        # the right host but another path (a guess, or the page asking for more)
+        assert get(b"/page.html", b"Host: " + host.encode()) == 404
+        assert get(path + b"x", b"Host: " + host.encode()) == 404
+        for method in (b"POST", b"HEAD", b"PUT", b"BREW"):
+            request = method + b" " + path + b" HTTP/1.1\r\nHost: " + host.encode()
+            assert _ask(server, request + b"\r\nConnection: close\r\n\r\n") == 404, method
+        assert server.stray[:2] == ["GET /page.html", f"GET {server.path}x"]
+        assert len(server.stray) == 6  # HEAD, PUT and BREW included, not only GET and POST
