@@ -81,17 +81,21 @@ def run_sweep(
     executor: Any = None,
     batch_size: int | None = None,
     progress: bool = True,
+    force: bool = False,
 ) -> SweepReport:
     """Run the runs of ``plan`` not yet stored in ``out`` and record them there.
 
     Re-running skips finished runs and retries failed ones. ``executor``: None (in-process), a
     ``concurrent.futures`` executor, or a ``dask.distributed.Client``; it is not shut down here.
+    A folder holding a different sweep is refused unless ``force`` (``simlib sweep --force``),
+    which replaces that sweep; this sweep's own folder is resumed either way.
     """
     from tqdm.auto import tqdm
 
     t_start = time.perf_counter()
     store = SweepStore(out)
-    store.check(plan)
+    if store.check(plan, force=force):
+        store.replace(plan)
     runner = make_runner(executor)
     report = SweepReport(Path(out), plan.n_runs)
     with store.open(plan):
@@ -230,6 +234,7 @@ def sweep(
     server_draws: str | None = None,
     name: str | None = None,
     store_timeseries: bool = False,
+    force: bool = False,
 ) -> pd.DataFrame:
     """Run a parameter sweep and return its tidy results (see :func:`load_results`).
 
@@ -237,8 +242,9 @@ def sweep(
     values}`` (shorthand for ``axes={"grid": grid}``); ``axes`` may also hold ``random`` and
     ``latin_hypercube`` blocks as in a sweep file. ``executor``: None (in this process), any
     ``concurrent.futures`` executor, or a ``dask.distributed.Client``. With ``out`` the results
-    persist there and an interrupted call resumes when repeated; without, a temporary folder is
-    used and removed. Results do not depend on the executor or the batch size.
+    persist there and an interrupted call resumes when repeated (a different sweep stored there
+    is refused unless ``force``, which replaces it); without, a temporary folder is used and
+    removed. Results do not depend on the executor or the batch size.
     """
     all_axes: dict[str, Any] = {k: _plain(v) for k, v in (axes or {}).items()}
     if grid is not None:
@@ -271,7 +277,7 @@ def sweep(
             data[key] = value
     plan = sweep_from_dict(data, source="<sweep>", base_dir=Path.cwd())
     if out is not None:
-        report = run_sweep(plan, out, executor=executor, progress=progress)
+        report = run_sweep(plan, out, executor=executor, progress=progress, force=force)
         _warn_failures(report)
         return load_results(out)
     with tempfile.TemporaryDirectory(prefix="simlib-sweep-") as tmp:

@@ -94,3 +94,24 @@ def test_a_crash_half_way_leaves_the_old_sweep_resumable(tmp_path, monkeypatch):
         .reset_index(drop=True)
         .equals(complete.sort_values("run_id").reset_index(drop=True))
     )
+
+
+def test_the_python_sweep_call_takes_force(tmp_path) -> None:
+    """``simlib.sweep(out=...)`` refuses a different sweep's folder, and ``force=True`` replaces
+    it, as ``simlib sweep --force`` does."""
+    import pytest
+
+    import simlib
+    from simlib.errors import ScenarioError
+    from tests.conftest import make
+
+    base = make()
+    out = tmp_path / "s"
+    first = simlib.sweep(base, {"fleet.release_every_days": [14, 28]}, out=out, progress=False)
+    assert len(first["point"].unique()) == 2
+    with pytest.raises(ScenarioError, match="--force"):
+        simlib.sweep(base, {"fleet.release_every_days": [7]}, out=out, progress=False)
+    again = simlib.sweep(
+        base, {"fleet.release_every_days": [7]}, out=out, progress=False, force=True
+    )
+    assert len(again["point"].unique()) == 1

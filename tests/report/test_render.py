@@ -75,7 +75,9 @@ def test_html_report_is_self_contained_and_matches_simulate(tmp_path) -> None:
     )
     written = write_report(sc, tmp_path)
     assert {p.name for p in written} >= {"report.html", "report.ipynb", "report.md", "summary.csv"}
-    assert not [p for p in tmp_path.parent.iterdir() if ".report-" in p.name]  # staging removed
+    # the private staging folder (inside --out, .report-<random>) is always removed
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".report-")]
+    assert not [p for p in tmp_path.parent.iterdir() if ".report-" in p.name]
     text = (tmp_path / "report.html").read_text(encoding="utf-8")
     page = _Page()
     page.feed(text)
