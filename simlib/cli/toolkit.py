@@ -13,8 +13,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from simlib.cli.common import LazyChoices, load_input, tool_names, write_guarded
-from simlib.cli.forecast import cmd_fleet_fit, cmd_forecast
+from simlib.cli.common import load_input, write_guarded
+from simlib.cli.forecast import add_forecast_parsers
 from simlib.cli.hosts import (
     EMIT_STRATEGIES,
     add_host_options,
@@ -25,7 +25,6 @@ from simlib.cli.hosts import (
     iso_date,
     read_config,
     today_of,
-    user_count,
 )
 from simlib.errors import escape_controls
 from simlib.toolkit import formats
@@ -337,101 +336,4 @@ def add_parsers(sub) -> None:
     )
     em.set_defaults(func=cmd_emit)
 
-    fc = sub.add_parser("forecast", help="when shipped pin configs will lock users out")
-    fc.add_argument(
-        "configs",
-        nargs="+",
-        metavar="CONFIG",
-        help="the pin config of each shipped release (oldest first)",
-    )
-    add_host_options(fc, repeat=True)
-    fc.add_argument(
-        "--anchor",
-        action="append",
-        default=[],
-        metavar="PEM",
-        help="a trusted root the server does not send (lets root pins match)",
-    )
-    fc.add_argument(
-        "--release-date",
-        action="append",
-        type=iso_date,
-        metavar="DATE",
-        help="release date of each CONFIG, in order (repeat once per CONFIG)",
-    )
-    fc.add_argument(
-        "--fleet",
-        required=True,
-        metavar="YAML",
-        help="fleet block (users, release_every_days, adoption), e.g. from simlib fleet fit",
-    )
-    fc.add_argument(
-        "--tool",
-        choices=LazyChoices(tool_names),  # read on use: startup loads no world data
-        metavar="TOOL",
-        default="certbot",
-        help="the host's certificate tool (%(choices)s): its renewal and key-reuse defaults apply",
-    )
-    fc.add_argument(
-        "--horizon-days",
-        type=day_count,
-        default=730,
-        metavar="N",
-        help="days to forecast from today (default 730)",
-    )
-    fc.add_argument(
-        "--platform",
-        metavar="NAME",
-        help="whose rules apply where a file serves several (as for audit)",
-    )
-    fc.add_argument(
-        "--date",
-        type=iso_date,
-        metavar="DATE",
-        help="forecast from this date (default: today, UTC)",
-    )
-    fc.set_defaults(func=cmd_forecast)
-
-    fl = sub.add_parser("fleet", help="fleet tools: fit the adoption curve to your data")
-    fsub = fl.add_subparsers(
-        dest="fleet_command",
-        required=True,
-        metavar="COMMAND",
-        help="fit: fit the adoption curve to a version-share CSV",
-    )
-    ff = fsub.add_parser("fit", help="fit the adoption mixture to a version-share CSV")
-    ff.add_argument("csv", metavar="CSV", help="columns date, version, share[, release_date]")
-    ff.add_argument(
-        "--releases",
-        metavar="CSV",
-        help="each version's release date (columns version, release_date); without them "
-        "(or a release_date column) a release is the first date a version appears",
-    )
-    ff.add_argument(
-        "--percent",
-        action="store_true",
-        help="shares are percentages (0-100 per version, about 100 per date); "
-        "detected when unambiguous",
-    )
-    ff.add_argument(
-        "--out",
-        metavar="YAML",
-        help="write the fleet block to this new file (default: print); never a device, "
-        "FIFO, folder or symbolic link",
-    )
-    ff.add_argument("--force", action="store_true", help="replace --out if it is an existing file")
-    ff.add_argument(
-        "--users",
-        type=user_count,
-        default=100_000,
-        metavar="N",
-        help="users in the fleet block (default 100000)",
-    )
-    ff.add_argument(
-        "--max-components",
-        type=int,
-        choices=[1, 2, 3],
-        default=3,
-        help="most exponential components to try (default 3; chosen by error)",
-    )
-    ff.set_defaults(func=cmd_fleet_fit)
+    add_forecast_parsers(sub)
