@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from simlib.engine.prompts import fix_indices, prompt_days
-from simlib.engine.spell_sweep import clip_to, intervals, path_spells
+from simlib.engine.spell_sweep import clip_to, interval_sums, intervals, path_spells
 from simlib.engine.views import VerdictView
 from simlib.fleet.adoption import AdoptionCurve
 from simlib.fleet.cohorts import Cohorts
@@ -74,46 +74,6 @@ def spell_stats(
         "max_outage_days": float(length[w > 0].max()),
         "censored_spells": float(w[censored].sum()),
     }
-
-
-def interval_sums(w: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Σ w[lo..hi] (inclusive) for many intervals, as sums of O(log n) aligned blocks.
-
-    ``w`` is non-negative, so there is no cancellation: every sum has the relative rounding
-    error of an ordinary sum of its own terms, and it is > 0 exactly when a term is.
-    """
-    level = np.asarray(w, dtype=float)
-    if level.sum() < 2**53 and np.array_equal(level, np.floor(level)):
-        # sampled counts (Monte Carlo): integer prefix sums are exact, no blocks needed
-        prefix = np.concatenate([[0.0], np.cumsum(level)])
-        return prefix[np.asarray(hi, dtype=np.int64) + 1] - prefix[np.asarray(lo, dtype=np.int64)]
-    out = np.zeros(len(lo))
-    lo, hi = np.asarray(lo, dtype=np.int64), np.asarray(hi, dtype=np.int64)
-    one = lo == hi  # one term: the term itself (what the blocks would give), no block arrays
-    out[one] = level[lo[one]]
-    many = np.flatnonzero(~one)
-    if len(many) < len(lo):
-        out[many] = interval_sums(level, lo[many], hi[many]) if len(many) else 0.0
-        return out
-    left, right = lo.copy(), hi + 1
-    while True:
-        # every interval adds 0.0 where it has no block on this level (x + 0.0 is x, all sums
-        # are ≥ 0): the same sums in the same order as masked updates, at a third less cost
-        top = len(level) - 1
-        m = (left & 1).astype(bool) & (left < right)
-        out += np.where(m, level[np.minimum(left, top)], 0.0)
-        left += m
-        m = (right & 1).astype(bool) & (left < right)
-        right -= m
-        out += np.where(m, level[np.minimum(right, top)], 0.0)
-        left >>= 1
-        right >>= 1
-        if not (left < right).any():
-            break
-        if len(level) % 2:
-            level = np.append(level, 0.0)
-        level = level[0::2] + level[1::2]
-    return out
 
 
 @dataclass(frozen=True)

@@ -365,7 +365,7 @@ def test_interval_sums_add_the_same_blocks_in_the_same_order(w, pairs):
     within rounding of the exact sum."""
     import math
 
-    from simlib.engine.durations import interval_sums
+    from simlib.engine.spell_sweep import interval_sums
 
     w = np.array(w) + 0.5  # fractional: the block path, not the integer prefix sums
     lo = np.array([min(a, b) % len(w) for a, b in pairs])
