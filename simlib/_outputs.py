@@ -9,7 +9,7 @@ Output (every ``--out``; see ``docs/security.md``):
   refuses an existing non-folder and a symbolic link as the folder itself.
 * :func:`check_results_folder` — a folder of ``run``/``report`` results: the folder check, plus
   a folder holding another scenario's results (:data:`MARKER`) or files simlib did not write is
-  refused unless ``force``; :func:`simlib._atomic.claim_results_folder` writes the marker around
+  refused unless ``force``; :func:`simlib._claims.claim_results_folder` writes the marker around
   the writes. The marker also lists the files simlib wrote there (:func:`read_marker`), so a
   re-run removes the ones it no longer writes and never a file simlib did not write.
 

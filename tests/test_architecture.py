@@ -35,6 +35,7 @@ ALLOWED: dict[str, set[str]] = {
     "_hostnames": {"errors"},
     "_outputs": {"errors", "_files"},
     "_atomic": {"errors", "_files", "_outputs", "_version"},
+    "_claims": {"errors", "_files", "_outputs", "_atomic", "_version"},
     "pki": {"errors", "_files"},
     # base data: nothing but the leaves and pki (the one SPKI pin and key-type rule), so model
     # and server can read it
@@ -61,7 +62,8 @@ ALLOWED: dict[str, set[str]] = {
     # argument parsing and printing: no engine, server, clients or fleet of its own, and of
     # world only the names its options offer (cli.common.tool_names)
     "cli": _LEAVES
-    | {"_outputs", "_atomic", "pki", "world", "model", "results", "api", "batch", "analysis"}
+    | {"_outputs", "_atomic", "_claims", "pki", "world", "model", "results", "api", "batch"}
+    | {"analysis"}
     | {"toolkit", "report"},
     # the public names (simlib/__init__.py)
     "simlib": _LEAVES | {"model", "strategies", "results", "api", "batch"},

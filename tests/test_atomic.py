@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simlib._atomic import OutputBatch, claim_results_folder, move_files_into, write_files
+from simlib._atomic import OutputBatch, move_files_into, write_files
+from simlib._claims import claim_results_folder
 from simlib._outputs import MARKER, check_results_folder, read_marker
 from simlib.errors import OutputError
 

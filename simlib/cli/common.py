@@ -76,8 +76,8 @@ class LazyChoices(Sequence[str]):
 def write_guarded(out: Path, write, scenario_name: str | None = None):
     """Run ``write()``; an OS error (a full disk) becomes one :class:`OutputError` line. With
     ``scenario_name``, ``out`` is marked as that scenario's results (the mark is undone if the
-    writing fails: :func:`simlib._atomic.claim_results_folder`)."""
-    from simlib._atomic import claim_results_folder
+    writing fails: :func:`simlib._claims.claim_results_folder`)."""
+    from simlib._claims import claim_results_folder
 
     try:
         if scenario_name is None:
