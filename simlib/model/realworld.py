@@ -13,7 +13,10 @@ names a catalogue CA (``simlib.world.catalogue()``) not declared under ``cas``, 
   documented practice (:func:`simlib.world.extrapolation.extend`): generated stand-in
   intermediates named ``<ca> extrapolated RSA 2027a``, each an assumption (a
   :class:`~simlib.errors.ScenarioWarning` says so); a set that runs out inside the horizon
-  is an error here, not at ``run``;
+  is an error here, not at ``run``. An extrapolated root generation becomes its own ``cas``
+  entry, cross-signed by the previous one, and the hosts move to it with a ``ca_migration`` at
+  their next renewal (:mod:`simlib.model.rootgens`); a CA that creates no new intermediates
+  (``new_intermediates: none``) keeps its set, with a warning;
 * a catalogue CA named only by a strategy's backup (``ca:<name>``, ``intermediates:<name>``),
   neither declared nor served by a host, becomes a ``cas`` entry the same way (RSA, the CA's
   default profile; a CA issuing nothing on ``start`` gets its first root and the intermediates
@@ -97,8 +100,11 @@ def _ca_entry(
     end: dt.date,
     where: str,
     first_issue: dt.date | None = None,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], list[Any]]:
+    """The ``cas`` entry, its events, the entries of later root generations and the day each
+    starts issuing (``model/rootgens.py``)."""
     from simlib.errors import ScenarioError
+    from simlib.model.rootgens import generation_specs, split
     from simlib.world import cap_on, catalogue, schedules
     from simlib.world.caps import load_caps, profile_schedule
     from simlib.world.extrapolation import extend
@@ -111,6 +117,12 @@ def _ca_entry(
         sets = ext.schedule(key_type, profile, since, end)
     except ScenarioError as exc:
         raise ValueError(f"{where}: {ca}: {exc.message}") from None
+    if ext.exited and end > (ext.last_published or end):
+        _warn_exited(where, ext)
+    # a later root generation is its own cas entry (model/rootgens.py); this one keeps the first
+    runs = split(ext, sets)
+    later_names = [n for run in runs[1:] for _d, members in run for n in members]
+    sets = runs[0]
     names = list(dict.fromkeys(n for _day, members in sets for n in members))
     root = ext.certificate(ext.certificate(sets[0][1][0]).issuer)
     # intermediates published ahead of use (same root and key type) are pinnable before they issue
@@ -127,9 +139,9 @@ def _ca_entry(
         and (c.active_from is None or c.active_from > since)  # not retired before the start
         and (c.not_after is None or c.not_after.date() >= since)  # nor expired
     ]
-    assumed = [n for n in names if ext.certificate(n).assumed]
+    assumed = [n for n in dict.fromkeys([*names, *later_names]) if ext.certificate(n).assumed]
     if assumed:
-        _warn_extrapolated(where, ca, ext, assumed)
+        _warn_extrapolated(where, ca, ext, assumed, since)
     # Sets dated before start cannot be events (events lie in the horizon). Before its first
     # event the calendar reads each intermediate's own active_from/active_until, so the sets
     # before start become those, and the set in force on start the first event.
@@ -179,7 +191,10 @@ def _ca_entry(
         {"type": "intermediate_change", "date": day, "ca": name, "active": list(members)}
         for day, members in sets
     ]
-    return spec, events
+    later, later_events, gens = generation_specs(
+        name, ca, ext, runs[1:], spec, start, end, _algorithm
+    )
+    return spec, [*events, *later_events], later, gens
 
 
 def _windows(
@@ -209,7 +224,20 @@ def _warn_early_profile(where: str, ca: str, profile: str, first: dt.date, since
     )
 
 
-def _warn_extrapolated(where: str, ca: str, ext: Any, assumed: list[str]) -> None:
+def _warn_exited(where: str, ext: Any) -> None:
+    import warnings
+
+    from simlib.errors import ScenarioWarning
+
+    warnings.warn(
+        f"{where}: {ext.exited}: its last published set (from {ext.last_published}) is kept "
+        "as is over the whole horizon, nothing is extrapolated",
+        ScenarioWarning,
+        stacklevel=2,
+    )
+
+
+def _warn_extrapolated(where: str, ca: str, ext: Any, assumed: list[str], since: dt.date) -> None:
     import warnings
 
     from simlib.errors import ScenarioWarning
@@ -218,7 +246,7 @@ def _warn_extrapolated(where: str, ca: str, ext: Any, assumed: list[str]) -> Non
     warnings.warn(
         f"{where}: {ca} past its published roadmap (last set {ext.last_published}): "
         f"{len(assumed)} intermediate(s) extrapolated from its practice ({shown}), issuing from "
-        f"{ext.extrapolated_from}: assumptions",
+        f"{max(ext.extrapolated_from, since)}: assumptions",
         ScenarioWarning,
         stacklevel=2,
     )
@@ -258,6 +286,8 @@ def resolve_hosts(data: Mapping[str, Any]) -> Mapping[str, Any]:
         return data  # not the shorthand: let validation report what is wrong
     new_cas, new_events, new_hosts = list(cas), [], []
     made: dict[tuple[str, str, str], str] = {}
+    generations: dict[str, list[Any]] = {}  # per entry: (day, CA) of each later root generation
+    moved: dict[str, list[Any]] = {}  # per entry: the hosts on it
     for i, host in enumerate(hosts):
         if not _uses_shorthand(host, declared, known):
             new_hosts.append(host)
@@ -293,12 +323,14 @@ def resolve_hosts(data: Mapping[str, Any]) -> Mapping[str, Any]:
             name = made[(ca, key_type, profile)]
         else:
             name = f"{ca} {key_type} {profile}" if ca in made.values() else ca
-            spec, events = _ca_entry(
+            spec, events, later, gens = _ca_entry(
                 name, ca, key_type, profile, start, end, where, _first_issue(hosts, ca)
             )
             made[(ca, key_type, profile)] = name
-            new_cas.append(spec)
+            new_cas += [spec, *later]
             new_events.extend(events)
+            generations[name] = gens
+        moved.setdefault(name, []).append(host.get("name"))
         host["ca"] = name
         host.setdefault("key", _LEAF_KEY[key_type])
         if tool is not None:
@@ -312,6 +344,18 @@ def resolve_hosts(data: Mapping[str, Any]) -> Mapping[str, Any]:
                     "renew_at_fraction" if "renew_before_days" in hosts[i] else "renew_before_days"
                 )
         new_hosts.append(host)
+    # the hosts of an entry follow its root generations, each at its next renewal from then on
+    new_events += [
+        {
+            "type": "ca_migration",
+            "date": day,
+            "to": to,
+            "hosts": moved[name],
+            "when": "next_renewal",
+        }
+        for name, gens in generations.items()
+        for day, to in gens
+    ]
     events = data.get("events") or []
     return {
         **data,
@@ -350,8 +394,11 @@ def _pinned_ca_entry(
     from simlib.world import catalogue
     from simlib.world.caps import default_profile
 
-    try:
-        return _ca_entry(ca, ca, "rsa", default_profile(ca) or "default", start, end, where)
+    try:  # a backup pins the CA as it is at start: later root generations are not added
+        spec, events, _later, _gens = _ca_entry(
+            ca, ca, "rsa", default_profile(ca) or "default", start, end, where
+        )
+        return spec, [e for e in events if e["ca"] == ca]
     except ValueError:
         pass
     cat = catalogue()

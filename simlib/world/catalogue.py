@@ -3,9 +3,10 @@
 A certificate with a file is the real certificate: its dates, key type and SPKI pin come from
 the file. A certificate without one (``file: null``) is marked :attr:`CACertificate.stand_in`;
 the simulator generates it. Certificates that carry the same ``key`` (a cross-sign, X3 re-using
-Authority X1's key) share their SPKI pin. A CA's ``practice`` (cadence, pool size, validity, key
-types of its intermediates) is what :mod:`simlib.world.extrapolation` extends the published
-active sets with; certificates it invents have ``origin == "extrapolated"``.
+Authority X1's key) share their SPKI pin. A CA's ``practice`` (cadence or takeover rule, pool
+size, validity and key types of its intermediates, root succession) is what
+:mod:`simlib.world.extrapolation` extends the published active sets with; certificates it
+invents have ``origin == "extrapolated"``.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class PracticeFact:
 
 PRACTICE = (
     "batch_every_months",
+    "takeover_before_expiry_days",
     "intermediate_validity_years",
     "rsa_per_batch",
     "ecdsa_per_batch",
@@ -101,6 +103,10 @@ PRACTICE = (
     "ecdsa_key",
     "selection",
     "root_succession",
+    "root_validity_years",
+    "root_successor_before_expiry_years",
+    "cross_sign_years",
+    "new_intermediates",
     "validity_schedule",
     "horizon",
 )

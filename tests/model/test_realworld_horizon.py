@@ -5,9 +5,12 @@ warnings, the risk calendar and the report's inputs; the same seed gives the sam
 from __future__ import annotations
 
 import warnings
+from datetime import date, timedelta
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import simlib
 from simlib.analysis.risk_calendar import calendar
@@ -20,6 +23,8 @@ from tests.conftest import DATA
 
 LE = DATA / "scenarios" / "le-certbot-2026-2029.yaml"
 RSA_2027 = ("letsencrypt extrapolated RSA 2027a", "letsencrypt extrapolated RSA 2027b")
+AMAZON_POOL = tuple(f"Amazon RSA 2048 M0{i}" for i in (1, 2, 3, 4))
+AMAZON_2029 = tuple(f"amazon extrapolated RSA 2029{c}" for c in "abcd")
 
 
 def _load(path=LE):
@@ -108,26 +113,114 @@ def test_a_scenario_ending_2028_12_31_runs() -> None:
     assert all(assumption_label(i.name) for i in sc.cas[0].intermediates if "extrap" in i.name)
 
 
-def test_past_the_last_root_is_one_clear_error() -> None:
-    data = {
-        "name": "too-far",
-        "start": "2026-06-01",
-        "end": "2046-01-01",
+def _plan(ca: str, start: str, end: str, **host) -> dict:
+    return {
+        "name": "plan",
+        "start": start,
+        "end": end,
         "fleet": {
             "users": 1000,
             "release_every_days": 30,
             "adoption": {"components": [{"weight": 1, "mean_lag_days": 10}]},
         },
-        "hosts": [{"name": "api.example.com", "ca": "letsencrypt"}],
+        "hosts": [{"name": "api.example.com", "ca": ca, **host}],
         "strategies": [{"name": "root", "pin": "root_spki"}],
     }
-    with (
-        pytest.raises(ScenarioError, match="would outlive Root YR") as info,
-        warnings.catch_warnings(),
-    ):
-        warnings.simplefilter("ignore", ScenarioWarning)
-        scenario_from_dict(data)
+
+
+def _resolve(data: dict):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScenarioWarning)
+        sc = scenario_from_dict(data)
+    return sc, [str(w.message) for w in caught if issubclass(w.category, ScenarioWarning)]
+
+
+def test_a_ten_year_acm_plan_runs_past_m01_m04() -> None:
+    """M01-M04 expire 2030-08-23: from 2029-07-21 (398 days earlier) ACM issues from the
+    stand-in 2029 batch, under a stand-in root generation (2028) cross-signed by Amazon Root
+    CA 1; the host moves there at its first renewal from that day."""
+    sc, messages = _resolve(_plan("amazon", "2026-12-08", "2036-12-01"))
+    assert horizon_gaps(sc) == []
+    assert [c.name for c in sc.cas] == ["amazon", "amazon extrapolated root RSA 2028"]
+    old, new = sc.cas
+    assert old.root == "Amazon Root CA 1" and new.root == "amazon extrapolated root RSA 2028"
+    assert new.cross_signed_by is not None
+    assert (new.cross_signed_by.ca, new.cross_signed_by.until) == ("amazon", date(2035, 1, 17))
+    (move,) = [e for e in sc.events if e.type == "ca_migration"]
+    assert (move.date, move.to, move.when) == (date(2029, 7, 21), new.name, "next_renewal")
+    assert any("past its published roadmap" in m for m in messages)
+    res = simlib.simulate(sc)
+    issued = res.issuances.assign(day=pd.to_datetime(res.issuances["date"]).dt.date)
+    before = issued[issued["day"] < date(2029, 7, 21)]
+    assert set(before["intermediate"]) <= set(AMAZON_POOL) and set(before["ca"]) == {"amazon"}
+    # the first issuance under the stand-in root: the first renewal on or after 2029-07-21
+    first = issued[issued["ca"] == new.name].iloc[0]
+    renewal = issued[(issued["day"] >= date(2029, 7, 21))].iloc[0]
+    assert first["day"] == renewal["day"] and first["intermediate"] in AMAZON_2029
+    after = issued[issued["day"] > date(2030, 8, 23)]
+    assert not after.empty and set(after["ca"]) == {new.name}
+    assert not set(after["intermediate"]) & set(AMAZON_POOL)
+    frame = calendar(sc, today="2026-12-08", result=res)
+    stand_in = frame[frame["event"].str.contains("extrapolated root RSA 2028/Amazon Root CA 1")]
+    assert set(stand_in["kind"]) == {"ca_roadmap"} and stand_in["assumption"].all()
+
+
+def test_the_first_issuance_under_a_stand_in_root_serves_its_cross_sign() -> None:
+    """Let's Encrypt from 2035: the 2035 batch is the first under the stand-in root (2035-09-03)
+    and takes over on 2036-05-27; Root YR's cross-sign is served until 2042-09-02."""
+    sc, _ = _resolve(_plan("letsencrypt", "2035-06-01", "2043-06-01", key_type="ecdsa"))
+    names = [c.name for c in sc.cas]
+    assert names == ["letsencrypt", "letsencrypt extrapolated root ECDSA 2035"]
+    new = sc.cas[1]
+    assert new.cross_signed_by.ca == "letsencrypt"
+    assert new.cross_signed_by.until == date(2042, 9, 2)
+    assert new.intermediates[0].name == "letsencrypt extrapolated ECDSA 2035a"
+    res = simlib.simulate(sc)
+    issued = res.issuances
+    first = issued[issued["ca"] == new.name].iloc[0]
+    assert pd.Timestamp(first["date"]).date() >= date(2036, 5, 27)
+    assert first["intermediate"] in {
+        "letsencrypt extrapolated ECDSA 2035a",
+        "letsencrypt extrapolated ECDSA 2035b",
+    }
+    from simlib.clients.trust import TrustModel
+    from simlib.server.calendar import CertificateCalendar
+
+    trust = TrustModel(CertificateCalendar(sc))
+    assert new.name in trust._cross  # the cross-certificate is part of the served chain
+
+
+def test_entrust_says_it_creates_nothing_and_identrust_cannot_be_named() -> None:
+    sc, messages = _resolve(_plan("entrust", "2026-01-01", "2031-01-01"))
+    assert [i.name for i in sc.cas[0].intermediates] == ["Entrust Issuing CA (stand-in)"]
+    assert any("entrust creates no new intermediates" in m for m in messages)
+    with pytest.raises(ScenarioError, match="identrust creates no new intermediates") as info:
+        _resolve(_plan("identrust", "2026-01-01", "2031-01-01"))
     assert "\n" not in str(info.value) and "hosts[0]" in str(info.value)
+
+
+USABLE = ("letsencrypt", "amazon", "digicert", "google", "entrust")
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(USABLE),
+    start=st.dates(min_value=date(2015, 1, 1), max_value=date(2035, 12, 31)),
+    years=st.integers(min_value=1, max_value=40),
+)
+def test_every_usable_ca_runs_any_horizon(name: str, start: date, years: int) -> None:
+    """Any start in 2015-2035 (from the CA's first published set on), any horizon up to the
+    scenario maximum: resolves, validates and every issuance finds an active intermediate."""
+    from simlib.server.calendar import CertificateCalendar
+    from simlib.world import catalogue
+
+    start = max(start, min(s.start for s in catalogue().ca(name).active_sets))
+    end = min(start + timedelta(days=365 * years), start + timedelta(days=366 * 40 - 1))
+    sc, _ = _resolve(_plan(name, start.isoformat(), end.isoformat()))
+    assert horizon_gaps(sc) == []
+    cal = CertificateCalendar(sc)  # raises "no active intermediate on <day>" otherwise
+    assert cal.issuances and cal.issuances[-1].day <= sc.days
+    assert all(i.intermediate for i in cal.issuances)
 
 
 def test_without_a_practice_running_out_fails_at_validation(monkeypatch) -> None:

@@ -104,16 +104,129 @@ def test_same_horizon_same_extension() -> None:
     assert a == b
 
 
-def test_a_ca_without_cadence_keeps_its_last_set() -> None:
+def test_entrust_and_identrust_invent_nothing() -> None:
+    for name in ("entrust", "identrust"):
+        ext = extend(name, date(2060, 1, 1))
+        assert ext.certificates == () and ext.sets == ca(name).active_sets
+        assert ext.exited is not None and "no new intermediates" in ext.exited
+    with pytest.raises(ScenarioError, match="identrust creates no new intermediates"):
+        extend("identrust", date(2030, 1, 1)).schedule(
+            "rsa", "default", date(2026, 6, 1), date(2030, 1, 1)
+        )
+
+
+AMAZON_POOL = tuple(f"Amazon RSA 2048 M0{i}" for i in (1, 2, 3, 4))
+AMAZON_2029 = tuple(stand_in_name("amazon", "rsa", 2029, i) for i in range(4))
+
+
+def test_amazon_takes_over_398_days_before_m01_m04_expire() -> None:
+    """M01-M04 expire 2030-08-23; the practice: a successor of 4 RSA-2048 intermediates valid
+    8 years takes over 398 days before (2029-07-21), created 49 days earlier (2029-06-02)."""
     ext = extend("amazon", date(2040, 1, 1))
-    assert ext.certificates == () and ext.sets == ca("amazon").active_sets
-    pool = tuple(f"Amazon RSA 2048 M0{i}" for i in (1, 2, 3, 4))
-    assert ext.active(date(2030, 1, 1), "rsa") == pool
+    assert ext.active(date(2029, 7, 20), "rsa") == AMAZON_POOL
+    assert ext.active(date(2029, 7, 21), "rsa") == AMAZON_2029
+    assert ext.active(date(2030, 8, 24), "rsa") == AMAZON_2029
+    assert ext.extrapolated_from == date(2029, 7, 21)
+    first = ext.certificate(AMAZON_2029[0])
+    assert (first.not_before.date(), first.not_after.date()) == (date(2029, 6, 2), date(2037, 6, 1))
+    assert first.key_algorithm == "rsa-2048" and first.announced is None
+    assert first.active_from == date(2029, 7, 21) and first.active_until == date(
+        2036, 4, 28
+    )  # its last issuing day
+    # the next batch takes over 398 days before the 2029 batch expires (2037-06-01)
+    assert ext.active(date(2036, 4, 29), "rsa")[0] == "amazon extrapolated RSA 2036a"
+    assert ext.active(date(2030, 1, 1), "ecdsa") == ()
+    # Amazon Root CA 1 (to 2038-01-17) is succeeded 10 years ahead: the 2029 batch is under it
+    root = ext.certificate(first.issuer)
+    assert root.name == "amazon extrapolated root RSA 2028" and root.role == "root"
+    assert (root.not_before.date(), root.not_after.date()) == (date(2028, 1, 18), date(2048, 1, 17))
+    assert root.assumed and root.key_algorithm == "rsa-2048"  # Amazon Root CA 1's algorithm
+    assert assumption_label(root.name) is not None
 
 
-def test_no_root_generation_is_invented() -> None:
-    with pytest.raises(ScenarioError, match="outlive Root YR"):
-        extend("letsencrypt", date(2046, 1, 1))
+def test_root_succession_and_its_cross_sign() -> None:
+    """Root YR (to 2045-09-02) is succeeded 10 years ahead, on 2035-09-03, the day of the 2035
+    batch: the first batch under the new root. Root YR cross-signs it for 7 years."""
+    ext = extend("letsencrypt", date(2047, 1, 1))
+    new = ext.certificate("letsencrypt extrapolated root RSA 2035")
+    assert (new.not_before.date(), new.not_after.date()) == (date(2035, 9, 3), date(2055, 9, 2))
+    assert new.issuer == new.name and new.key_algorithm == "rsa-4096"
+    assert ext.certificate("letsencrypt extrapolated RSA 2033a").issuer == "Root YR"
+    first = ext.certificate("letsencrypt extrapolated RSA 2035a")
+    assert first.issuer == new.name and first.active_from == date(2036, 5, 27)
+    cross = ext.certificate("letsencrypt extrapolated root RSA 2035/Root YR")
+    assert (cross.role, cross.subject, cross.issuer) == ("cross", new.name, "Root YR")
+    assert cross.not_after.date() == date(2042, 9, 2) and cross.assumed
+    # the server sends the cross-sign while it is valid: clients trusting Root YR build a path
+    assert ext.chain(first.name, date(2036, 6, 1)) == (first.name, cross.name)
+    assert ext.chain(first.name, date(2042, 9, 3)) == (first.name,)
+    assert ext.chain("letsencrypt extrapolated RSA 2033a", date(2034, 1, 1)) == (
+        "letsencrypt extrapolated RSA 2033a",
+    )
+    assert ext.certificate("letsencrypt extrapolated root ECDSA 2035").key_algorithm == "ec-p384"
+
+
+def test_without_a_succession_rule_a_batch_outliving_its_root_fails(monkeypatch) -> None:
+    import dataclasses
+
+    import simlib.world.extrapolation as extrapolation
+
+    real = extrapolation.ca
+    le = real("letsencrypt")
+    facts = tuple(f for f in le.practice if f.name != "root_successor_before_expiry_years")
+    monkeypatch.setattr(extrapolation, "ca", lambda name: dataclasses.replace(le, practice=facts))
+    extrapolation.extend.cache_clear()
+    try:
+        with pytest.raises(ScenarioError, match="would outlive Root YR"):
+            extrapolation.extend("letsencrypt", date(2046, 1, 1))
+    finally:
+        extrapolation.extend.cache_clear()
+
+
+#: the CAs a host can name with ``ca:`` (identrust issues nothing)
+USABLE = ("letsencrypt", "amazon", "digicert", "google", "entrust")
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    name=st.sampled_from(USABLE),
+    start=st.dates(min_value=date(2015, 1, 1), max_value=date(2035, 12, 31)),
+    years=st.integers(min_value=1, max_value=40),
+    key_type=st.sampled_from(["rsa", "ecdsa"]),
+)
+def test_every_usable_ca_has_an_intermediate_for_40_years(
+    name: str, start: date, years: int, key_type: str
+) -> None:
+    cau = ca(name)
+    start = max(start, min(s.start for s in cau.active_sets))
+    if not any(getattr(s, key_type) for s in cau.active_sets if s.start <= start):
+        key_type = "rsa"  # ACM and DigiCert issue RSA only here
+    end = start + timedelta(days=365 * years)
+    ext = extend(name, end)
+    assert ext.schedule(key_type, "classic", start, end)
+    day = start
+    while day <= end:
+        names = ext.active(day, key_type)
+        assert names, day
+        expiries = [ext.certificate(n).not_after for n in names]
+        assert all(e is None or e.date() >= day for e in expiries), (day, names)
+        day += timedelta(days=97)
+
+
+@pytest.mark.parametrize("name", USABLE)
+def test_every_usable_ca_documents_its_practice(name: str) -> None:
+    facts = {f.name: f for f in ca(name).practice}
+    assert set(facts) <= set(PRACTICE) and facts
+    assert all(
+        f.source and f.confidence in ("primary", "secondary", "unconfirmed") for f in facts.values()
+    )
+    if name == "entrust":
+        assert facts["new_intermediates"].value == "none"
+        return
+    assert "intermediate_validity_years" in facts
+    assert {"batch_every_months", "takeover_before_expiry_days"} & set(facts)
+    for rule in ("root_successor_before_expiry_years", "root_validity_years", "cross_sign_years"):
+        assert facts[rule].confidence == "unconfirmed"  # no CA publishes its next root
 
 
 def test_events_are_dated_and_unconfirmed() -> None:
@@ -124,7 +237,17 @@ def test_events_are_dated_and_unconfirmed() -> None:
     assert (date(2030, 9, 2), "intermediate_expiry") in kinds
     assert all(e.confidence == "unconfirmed" and "assumption" in e.detail for e in found)
     assert extrapolated_events("letsencrypt", date(2026, 6, 1), date(2027, 1, 1)) == ()
-    assert extrapolated_events("amazon", date(2026, 6, 1), date(2031, 1, 1)) == ()
+    assert extrapolated_events("entrust", date(2026, 6, 1), date(2031, 1, 1)) == ()
+
+
+def test_root_generations_reach_the_roadmap() -> None:
+    found = extrapolated_events("amazon", date(2026, 6, 1), date(2036, 1, 1))
+    rows = {(e.date, e.kind) for e in found}
+    assert (date(2028, 1, 18), "root_creation") in rows
+    assert (date(2028, 1, 18), "cross_sign") in rows
+    assert (date(2035, 1, 17), "cross_sign_expiry") in rows
+    assert (date(2029, 7, 21), "intermediate_rotation") in rows
+    assert all(e.confidence == "unconfirmed" and "assumption" in e.detail for e in found)
 
 
 @pytest.mark.parametrize(
