@@ -140,8 +140,10 @@ def _scenario_events(sc: Scenario) -> list[DatedEvent]:
             continue
         fields = ev.model_dump(exclude={"type", "date"}, exclude_none=True, by_alias=True)
         detail = ", ".join(f"{k}={v}" for k, v in fields.items() if v not in ([], {}))
-        # an intermediate_change the host shorthand made from extrapolated sets is an assumption
-        assumed = next(filter(None, map(assumption_label, getattr(ev, "active", None) or [])), None)
+        # an intermediate_change the host shorthand made from extrapolated sets, or a migration
+        # to a stand-in root generation, is an assumption
+        named = [*(getattr(ev, "active", None) or []), getattr(ev, "to", None) or ""]
+        assumed = next(filter(None, map(assumption_label, named)), None)
         source, confidence = (
             ("scenario", "scenario") if assumed is None else (assumed, "unconfirmed")
         )

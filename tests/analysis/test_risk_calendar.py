@@ -124,3 +124,32 @@ def test_package_calendar_is_the_function_after_the_module_is_imported() -> None
     assert simlib.analysis.calendar is simlib.analysis.calendar
     with pytest.raises(AttributeError):
         simlib.analysis.no_such_name  # noqa: B018
+
+
+def test_a_migration_to_a_stand_in_root_generation_is_an_assumption() -> None:
+    """An ACM host past Amazon's published intermediates moves to a stand-in root generation:
+    the calendar marks that migration, as the stand-in intermediates, an assumption."""
+    import warnings
+
+    from simlib.model import scenario_from_dict
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sc = scenario_from_dict(
+            {
+                "name": "acm ten years",
+                "start": "2027-01-01",
+                "end": "2036-12-31",
+                "fleet": {
+                    "users": 100,
+                    "release_every_days": 30,
+                    "adoption": {"components": [{"weight": 1, "mean_lag_days": 5}]},
+                },
+                "hosts": [{"name": "api.test", "ca": "amazon", "tool": "acm"}],
+                "strategies": [{"name": "root", "pin": "root_spki"}],
+            }
+        )
+    cal = calendar(sc, "2027-01-01")
+    moves = cal[cal.event.str.startswith("ca_migration")]
+    assert len(moves) and moves["assumption"].all()
+    assert (moves["confidence"] == "unconfirmed").all()
