@@ -37,8 +37,6 @@ from simlib.report.style import styled
 
 __all__ = ["DecisionReport", "Fragment", "Picture"]
 
-#: Dated events the risk calendar lists at most (renewals that break nothing are left out).
-CALENDAR_ROWS = 25
 #: A platform split is drawn when platforms' locked shares differ by more than this.
 PLATFORM_GAP = 0.005
 
@@ -84,10 +82,15 @@ class DecisionReport:
     ----------
     result : an expected-mode :class:`~simlib.results.expected.SimulationResult`.
     inputs : cost inputs (default: the scenario's economics, else the labelled defaults).
+    notes : what loading the scenario assumed (its ScenarioWarnings as text, see
+        :func:`simlib.report.notebook.loaded`), shown by :meth:`scenario_notes`.
     """
 
-    def __init__(self, result, inputs: CostInputs | None = None) -> None:
+    def __init__(
+        self, result, inputs: CostInputs | None = None, notes: tuple[str, ...] = ()
+    ) -> None:
         self.result = result
+        self.notes = tuple(notes)
         self.scenario = result.scenario
         self.inputs = inputs or cost_inputs(self.scenario)
         self.table = ranked_table(result, self.inputs)
@@ -95,11 +98,12 @@ class DecisionReport:
         self.findings = findings(result)
 
     @classmethod
-    def of(cls, scenario) -> DecisionReport:
-        """Simulate ``scenario`` (expected mode) and build its report."""
+    def of(cls, scenario, notes: tuple[str, ...] = ()) -> DecisionReport:
+        """Simulate ``scenario`` (expected mode) and build its report, with the ``notes``
+        loading it gave."""
         from simlib.api import simulate
 
-        return cls(simulate(scenario))
+        return cls(simulate(scenario), notes=notes)
 
     def write_results(self, out) -> list:
         """The result files of this simulation (CSV, Parquet, resolved scenario) and the short
@@ -131,6 +135,18 @@ class DecisionReport:
             "strategy × app version × day).</p>"
         )
 
+    def scenario_notes(self) -> Fragment | None:
+        """What loading the scenario assumed (extrapolated intermediates, profiles assumed
+        early, a CA's exit) as a list, or ``None`` when it assumed nothing."""
+        if not self.notes:
+            return None
+        items = "".join(f"<li>{_e(n)}</li>" for n in self.notes)
+        return Fragment(
+            '<div class="simlib-notes" id="scenario-notes"><p><b>Notes on this scenario</b> '
+            "(what loading it assumed):</p>"
+            f'<ul class="simlib-note">{items}</ul></div>'
+        )
+
     def answer(self) -> Fragment:
         rec = self.recommended
         return Fragment(
@@ -140,9 +156,15 @@ class DecisionReport:
         )
 
     def ranked(self) -> Fragment:
+        from simlib.report.calendar_table import assumed_lockouts
+
         rule = str(self.table.attrs.get("rule", ""))
+        notes = "".join(  # a lockout resting on an assumed event says so under the table
+            f"<p class='simlib-note assumed-lockout'>{_e(t)}</p>"
+            for t in assumed_lockouts(self.result, self._calendar(), self.table)
+        )
         return Fragment(
-            f"<p>{_e(rule[:1].upper() + rule[1:])}.</p>" + ranked_table_html(self.table)
+            f"<p>{_e(rule[:1].upper() + rule[1:])}.</p>" + ranked_table_html(self.table) + notes
         )
 
     def findings_list(self) -> Fragment:
@@ -229,47 +251,31 @@ class DecisionReport:
         )
 
     # ------------------------------------------------------------------------- tables
-    def risk_calendar(self) -> Fragment:
-        """The dated events from the scenario start: which strategies each one breaks."""
+    def _calendar(self) -> pd.DataFrame:
         from simlib.analysis.risk_calendar import calendar
 
-        cal = calendar(self.scenario, today=self.scenario.start, result=self.result)
+        if getattr(self, "_cal", None) is None:  # ranked() and risk_calendar() both read it
+            self._cal = calendar(self.scenario, today=self.scenario.start, result=self.result)
+        return self._cal
+
+    def risk_calendar(self) -> Fragment:
+        """The dated events from the scenario start: which strategies each one breaks (every
+        breaking event shown, the recommended strategy's and the largest first)."""
+        from simlib.report.calendar_table import calendar_rows
+
+        cal = self._calendar()
         if cal.empty:
             return Fragment("<p>No dated event falls within the horizon.</p>")
-        best = self.recommended.strategy
-        rows = []
-        for (date, kind, event), g in cal.groupby(["date", "kind", "event"], sort=True):
-            broken = g[g["breaks"]]
-            if kind == "renewal" and broken.empty:
-                continue
-            mine = g[g["strategy"] == best].iloc[0]
-            effect = "does not break"
-            if bool(mine["breaks"]):
-                rec = mine["days_to_recover"]
-                if not pd.isna(rec):
-                    after = f"below 1 % after {int(rec)} days"
-                elif bool(mine["cut_by_next_break"]):
-                    after = "not below 1 % before its next break"
-                else:
-                    after = "not below 1 % within the horizon"
-                effect = f"breaks: peak {mine['peak_locked_share']:.1%}, {after}"
-            rows.append({
-                "date": str(date), "event": event, "kind": kind.replace("_", " "),
-                "source": g["source"].iloc[0] + (" (unconfirmed: assumption)" if g["assumption"].iloc[0] else ""),
-                "breaks": ", ".join(broken["strategy"]) or "none",
-                f"effect on {best}": effect,
-            })  # fmt: skip
-        if not rows:
+        frame, left_out = calendar_rows(cal, self.recommended.strategy)
+        if frame.empty:
             return Fragment("<p>No dated event breaks any strategy within the horizon.</p>")
-        frame = pd.DataFrame(rows)
-        more = len(frame) - CALENDAR_ROWS
         note = (
-            f"<p class='simlib-note'>{more} later event(s) not shown: <code>simlib calendar</code> "
-            "lists them all.</p>"
-            if more > 0
+            f"<p class='simlib-note'>{left_out} harmless event(s) (breaking no strategy) not "
+            "shown: <code>simlib calendar</code> lists them all.</p>"
+            if left_out
             else ""
         )
-        return Fragment(table_html(frame.head(CALENDAR_ROWS), table_id="calendar") + note)
+        return Fragment(table_html(frame, table_id="calendar") + note)
 
     def assumptions(self) -> Fragment:
         """Every input (given, derived or default) and the cost inputs, each with its source."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,35 @@ def scenario_from(
     from simlib.analysis.presets import scenario_from as choose
 
     return choose(scenario, preset)  # the one rule (simlib.analysis.presets)
+
+
+def loaded(load: Callable[[], Scenario]) -> tuple[Scenario, tuple[str, ...]]:
+    """The scenario ``load`` returns and the :class:`~simlib.errors.ScenarioWarning` s loading it
+    gave, as text (extrapolated intermediates, profiles assumed early, a CA's exit): a notebook
+    shows them as notes, never as stderr noise with a source line. Each note loses its leading
+    ``<scenario source>: `` (the page names the scenario; a path, often a temporary copy, helps
+    no reader); repeats are dropped. Other warnings are not ours to hide: they are re-issued."""
+    from simlib.errors import ScenarioWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScenarioWarning)
+        sc = load()
+    prefix = f"{sc.source}: "
+    notes = []
+    for w in caught:
+        if issubclass(w.category, ScenarioWarning):
+            text = str(w.message)
+            notes.append(text[len(prefix) :] if text.startswith(prefix) else text)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return sc, tuple(dict.fromkeys(notes))
+
+
+def scenario_with_notes(
+    scenario: str | os.PathLike | Scenario | None = None, preset: str | None = None
+) -> tuple[Scenario, tuple[str, ...]]:
+    """:func:`scenario_from` and the notes its loading gave (see :func:`loaded`)."""
+    return loaded(lambda: scenario_from(scenario, preset))
 
 
 def quiet_notebook() -> None:

@@ -51,19 +51,24 @@ def notebook_parameters(scenario: Scenario, preset: str | None, folder: Path) ->
     preset name or the scenario's own file when it is unchanged (so the inputs table can tell
     given from default), the embedded quickstart as ``None``; otherwise (built in Python, or
     changed since it was read) the resolved scenario written to ``folder``."""
-    from simlib.model import default_scenario, load_scenario
+    import warnings
+
+    from simlib.model import ScenarioWarning, default_scenario, load_scenario
 
     data = scenario.to_dict()
-    if preset:
-        from simlib.analysis.presets import load_preset
+    with warnings.catch_warnings():
+        # loaded again only to compare: the caller saw its warnings, the page shows them as notes
+        warnings.simplefilter("ignore", ScenarioWarning)
+        if preset:
+            from simlib.analysis.presets import load_preset
 
-        if load_preset(preset).to_dict() == data:
-            return {"preset": preset}
-    source = Path(scenario.source)
-    if source.is_file() and load_scenario(source).to_dict() == data:
-        return {"scenario": str(source.resolve())}
-    if scenario.source == EMBEDDED and default_scenario().to_dict() == data:
-        return {"scenario": None}
+            if load_preset(preset).to_dict() == data:
+                return {"preset": preset}
+        source = Path(scenario.source)
+        if source.is_file() and load_scenario(source).to_dict() == data:
+            return {"scenario": str(source.resolve())}
+        if scenario.source == EMBEDDED and default_scenario().to_dict() == data:
+            return {"scenario": None}
     path = folder / "scenario.yaml"
     path.write_text(RESOLVED_HEADER + scenario.to_yaml(), encoding="utf-8")
     return {"scenario": str(path)}

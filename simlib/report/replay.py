@@ -199,20 +199,11 @@ def replay_cases(scenario=None, preset: str | None = None) -> list[ReplayCase]:
 
 
 def _loaded(load: Callable[[], Scenario]) -> tuple[Scenario, tuple[str, ...]]:
-    """The scenario and its loading warnings as text (a notebook shows them with the case,
-    not as stderr noise)."""
-    import warnings
+    """The scenario and its loading warnings as text: the rule the decision report uses too
+    (:func:`simlib.report.notebook.loaded`)."""
+    from simlib.report.notebook import loaded
 
-    from simlib.errors import ScenarioWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ScenarioWarning)
-        sc = load()
-    notes = [str(w.message) for w in caught if issubclass(w.category, ScenarioWarning)]
-    for w in caught:  # anything else is not ours to hide
-        if not issubclass(w.category, ScenarioWarning):
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    return sc, tuple(dict.fromkeys(notes))
+    return loaded(load)
 
 
 def case(scenario: Scenario, question: str = "", name: str | None = None) -> ReplayCase:
