@@ -28,29 +28,42 @@ __all__ = ["AttackExposure", "exposure_by_start_day", "exposure_columns", "platf
 
 @dataclass(frozen=True)
 class AttackExposure:
-    """Exposure user-days of the attack instance started on each day (arrays of length T)."""
+    """Exposure user-days of the attack instance started on each day (arrays of length T).
+
+    The ``*_counting_locked`` pair counts locked users as exposed (E = A − P): only protection
+    lowers it, so a strategy's pins remove by protection X'(unpinned) − X'(strategy); the rest
+    of what its exposure falls is users locked out, which is no protection."""
 
     monitored: np.ndarray  # CT + monitoring
     ct_only: np.ndarray  # CT enforcement, nobody watching the logs
+    monitored_counting_locked: np.ndarray
+    ct_only_counting_locked: np.ndarray
 
 
 def platform_exposed(
-    scenario: Scenario, series: dict[str, np.ndarray], active: np.ndarray, label: str
+    scenario: Scenario,
+    series: dict[str, np.ndarray],
+    active: np.ndarray,
+    label: str,
+    count_locked: bool = False,
 ) -> dict[str, np.ndarray]:
     """Users working and exposed to attack ``label`` per platform and day: active − locked −
-    protected, never below 0. Series without a per-platform split (Monte Carlo panels of dynamic
-    strategies) are split by the fleet's platform shares — an approximation."""
+    protected, never below 0 (``count_locked``: active − protected, locked users counted as
+    exposed). Series without a per-platform split (Monte Carlo panels of dynamic strategies) are
+    split by the fleet's platform shares — an approximation."""
+    keep = 0.0 if count_locked else 1.0
     platforms = [k.removeprefix("active@") for k in series if k.startswith("active@")]
     if platforms:
         out = {}
         for p in platforms:
             act = series[f"active@{p}"]
-            e = act - series[f"locked:{p}"] - series[f"protected:{label}@{p}"]
+            e = act - keep * series[f"locked:{p}"] - series[f"protected:{label}@{p}"]
             # within rounding of 0 is 0, as aggregate.clean does for the counts themselves
             tol = ZERO_ULPS * np.finfo(np.float64).eps * np.maximum(act, 1.0)
             out[p] = np.where(e <= tol, 0.0, e)
         return out
-    total = np.clip(np.asarray(active) - series["locked"] - series[f"protected:{label}"], 0, None)
+    total = np.asarray(active) - keep * series["locked"] - series[f"protected:{label}"]
+    total = np.clip(total, 0, None)
     shares = {p: s.share for p, s in scenario.fleet.platforms.items() if s.share > 0}
     whole = sum(shares.values())
     return {p: total * s / whole for p, s in shares.items()}
@@ -113,13 +126,24 @@ def exposure_by_start_day(
     mon = scenario.monitoring
     if mon is None:
         raise ValueError("exposure under CT monitoring needs a scenario with a monitoring block")
-    ct = mon.ct
-    T = scenario.days
     spec = next(a for a in scenario.attacks if a.label == label)
     exposed = platform_exposed(scenario, series, active, label)
     if rules is None:
         ct_class = spec.name in CT_ATTACK_CLASSES
         rules = _DayRules.of(scenario, _platforms(exposed, series, active), ct_class)
+    monitored, ct_only = _user_days(scenario, exposed, rules)
+    counting_locked = platform_exposed(scenario, series, active, label, count_locked=True)
+    monitored_cl, ct_only_cl = _user_days(scenario, counting_locked, rules)
+    return AttackExposure(monitored, ct_only, monitored_cl, ct_only_cl)
+
+
+def _user_days(
+    scenario: Scenario, exposed: dict[str, np.ndarray], rules: _DayRules
+) -> tuple[np.ndarray, np.ndarray]:
+    """(CT + monitoring, CT only) exposure user-days per start day of the users ``exposed``."""
+    assert scenario.monitoring is not None
+    ct = scenario.monitoring.ct
+    T = scenario.days
     t0 = np.arange(T)
     end = rules.end
     stop = np.minimum(end, t0 + ct.window_days)
@@ -135,7 +159,7 @@ def exposure_by_start_day(
     lam = rules.logged
     monitored = lam * (whole - after_response) + (1.0 - lam) * unlogged
     ct_only = lam * whole + (1.0 - lam) * unlogged
-    return AttackExposure(monitored=monitored, ct_only=ct_only)
+    return monitored, ct_only
 
 
 def exposure_columns(

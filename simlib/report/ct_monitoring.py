@@ -2,9 +2,10 @@
 
 The numbers of the decision report's section "What pins add over CT + monitoring" and of the
 coverage notebook: per strategy and attack, the exposure user-days per attack instance under CT
-+ monitoring without pins (an unpinned strategy) and with the strategy's pins, the difference,
-and the attack instances over the horizon at which the exposure pins remove equals the locked
-user-days they cost (docs/model.md, "CT enforcement and monitoring").
++ monitoring without pins (an unpinned strategy) and with the strategy's pins, what pins add
+(the exposure their protected users no longer have; users locked out are shown apart, never
+credited) and the attack instances over the horizon at which it equals the locked user-days
+they cost (docs/model.md, "CT enforcement and monitoring").
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from simlib.errors import escape_controls
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PinsOverCT",
+    "attacks_count",
     "baseline_name",
     "pins_over_ct",
     "pins_over_ct_html",
@@ -92,6 +95,12 @@ def pins_over_ct(result) -> PinsOverCT:
         result = simulate(sc)
     summary = result.summary.set_index("strategy")
     kinds = {a.label: a.name for a in sc.attacks}
+    # exposure counting locked users as exposed: only protection lowers it (results.ct)
+    counting_locked = {
+        (name, label): exposure_by_start_day(result, name, label)
+        for name in summary.index
+        for label in kinds
+    }
     rows = []
     for name in summary.index:
         if name == base:
@@ -101,7 +110,9 @@ def pins_over_ct(result) -> PinsOverCT:
         for label, kind in kinds.items():
             without = float(ref[f"exposure_user_days_{label}"])
             with_pins = float(row[f"exposure_user_days_{label}"])
-            added_by_pins = without - with_pins
+            b, s = counting_locked[(base, label)], counting_locked[(name, label)]
+            protection = _removed(b.monitored_counting_locked, s.monitored_counting_locked)
+            protection_ct_only = _removed(b.ct_only_counting_locked, s.ct_only_counting_locked)
             rows.append(
                 {
                     "strategy": name,
@@ -112,18 +123,47 @@ def pins_over_ct(result) -> PinsOverCT:
                         ref[f"exposure_user_days_ct_only_{label}"]
                     ),
                     "exposure_with_pins": with_pins,
-                    "pins_add": added_by_pins,
-                    "share_removed": added_by_pins / without if without > 0 else math.nan,
-                    "pins_add_ct_only": float(ref[f"exposure_user_days_ct_only_{label}"])
-                    - float(row[f"exposure_user_days_ct_only_{label}"]),
+                    # protected users only: working and rejecting the attack's chain
+                    "pins_add": protection,
+                    "share_removed": protection / without if without > 0 else math.nan,
+                    "pins_add_ct_only": protection_ct_only,
+                    # the rest of the fall: users locked out anyway, not protection
+                    "removed_by_lockout": _noise_free(without - with_pins - protection, without),
                     "locked_user_days": locked,
-                    # attack instances over the horizon at which the exposure removed equals
-                    # the lockouts paid
-                    "break_even_attacks": locked / added_by_pins if added_by_pins > 0 else math.inf,
+                    # attack instances over the horizon at which the exposure protection
+                    # removes equals the lockouts paid
+                    "break_even_attacks": locked / protection if protection > 0 else math.inf,
                 }
             )
     assert sc.monitoring is not None
     return PinsOverCT(pd.DataFrame(rows), sc.monitoring.ct, base, assumed, added, result)
+
+
+def _removed(without: np.ndarray, with_pins: np.ndarray) -> float:
+    """Mean exposure user-days removed; within rounding of 0 is 0, so that a strategy whose
+    pins protect nobody gets no break-even from float noise."""
+    return _noise_free(float(without.mean() - with_pins.mean()), float(without.mean()))
+
+
+def _noise_free(v: float, scale: float) -> float:
+    return v if v > 1e-9 * max(1.0, scale) else 0.0
+
+
+def attacks_count(v: float) -> str:
+    """A break-even number of attacks as a reader needs it: ``0`` only when nothing is paid,
+    ``< 0.1``, ``0.2``, ``3.5``, ``12``, ``1,234``; infinite (pins protect nobody): ``pins add
+    nothing``."""
+    from simlib.report.wording import num
+
+    if math.isnan(v):
+        return "n/a"
+    if math.isinf(v):
+        return "pins add nothing"
+    if v == 0:
+        return "0"
+    if v < 0.1:
+        return "< 0.1"
+    return f"{v:.1f}" if v < 10 else num(v)
 
 
 def _e(text: object) -> str:
@@ -149,7 +189,7 @@ def pins_over_ct_html(got: PinsOverCT, recommended: str, days: int) -> str:
     strategy :func:`_pick` chooses, the attacks CT cannot see, and the whole table."""
     from simlib.report.html import table_html
     from simlib.report.plots import readable
-    from simlib.report.wording import human_count, num, pct
+    from simlib.report.wording import human_count, pct
 
     ct, frame = got.ct, got.frame
     response = ct.response.replace("_", " ")
@@ -180,21 +220,34 @@ def pins_over_ct_html(got: PinsOverCT, recommended: str, days: int) -> str:
     rows = frame[frame["ct_applies"] & (frame["strategy"] == pick)] if pick else frame.iloc[:0]
     for r in rows.itertuples(index=False):
         gain = (
-            f"what pins add over CT + monitoring: <i>{_e(pick)}</i> removes "
-            f"{human_count(r.pins_add)} of them ({pct(r.share_removed)}; over CT alone it would "
-            f"remove {human_count(r.pins_add_ct_only)}) at {human_count(r.locked_user_days)} "
+            f"what pins add over CT + monitoring: <i>{_e(pick)}</i>'s pins protect users "
+            f"for {human_count(r.pins_add)} of them ({pct(r.share_removed)}; over CT alone "
+            f"{human_count(r.pins_add_ct_only)}) at {human_count(r.locked_user_days)} "
             "locked user-days over the horizon"
         )
         if r.pins_add <= 0:
-            gain = f"<i>{_e(pick)}</i> removes none of them: its pins accept this attack's chain"
+            gain = (
+                f"<i>{_e(pick)}</i>'s pins add nothing against this attack: no working user's "
+                "pins reject its chain"
+            )
         elif r.locked_user_days > 0:
+            be = r.break_even_attacks
             gain += (
-                f": its pins are worth their lockouts only if more than "
-                f"{num(r.break_even_attacks)} such attack(s) are expected in the {days:,} days "
-                f"(one every {num(days / r.break_even_attacks)} days)"
+                f": its pins are worth their lockouts only if more than {attacks_count(be)} "
+                f"such attack(s) are expected in the {days:,} days "
+                + (
+                    f"(one every {attacks_count(days / be)} days)"
+                    if be >= 1
+                    else "(fewer than one: a single attack repays them)"
+                )
             )
         else:
             gain += ": no lockout to pay for it"
+        if r.removed_by_lockout > 0:
+            gain += (
+                f"; {human_count(r.removed_by_lockout)} fewer exposure user-days because users "
+                "are locked out — not protection"
+            )
         parts.append(
             f"<p><b>{_e(readable(r.attack))}</b>: without pins, CT + monitoring leaves "
             f"{human_count(r.exposure_without_pins)} exposure user-days per attack (CT alone, "
@@ -219,8 +272,9 @@ def pins_over_ct_html(got: PinsOverCT, recommended: str, days: int) -> str:
         "exposure_with_pins": human_count,
         "pins_add": human_count,
         "share_removed": pct,
+        "removed_by_lockout": human_count,
         "locked_user_days": human_count,
-        "break_even_attacks": num,
+        "break_even_attacks": attacks_count,
     }
     shown = frame[["strategy", "attack", *fmt]].copy()
     for col, f in fmt.items():

@@ -11,8 +11,9 @@ __all__ = ["AttackExposure", "exposure_by_start_day"]
 
 
 def exposure_by_start_day(result, strategy: str, label: str) -> AttackExposure:
-    """Under CT + monitoring and under CT alone, for the instance started on each day; the
-    result's scenario must have a ``monitoring`` block."""
+    """Under CT + monitoring and under CT alone, for the instance started on each day, as
+    exposed and counting locked users as exposed (what only protection lowers); the result's
+    scenario must have a ``monitoring`` block."""
     sc = result.scenario
     if sc.monitoring is None:
         raise ScenarioError(sc.source, "monitoring", "exposure per attack needs a monitoring block")

@@ -227,3 +227,28 @@ def test_monte_carlo_reports_the_same_columns_including_dynamic_panels() -> None
     got = mc[mc["metric"] == "exposure_user_days_rogue_ca"].set_index("strategy")["mean"]
     assert got["none"] == pytest.approx(1000 * 140 / 30)
     assert got["dyn"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_counting_locked_users_as_exposed_leaves_only_protection() -> None:
+    """Leaf-key pins, T = 71, W = 5: the renewal on day 60 locks all 1000 users to the end
+    (L(t) = 1000 for t ≥ 60), who were protected against a rogue CA on every day before. The
+    locked users' exposure X' − X is, per instance, Σ_t0 |[t0, min(t0 + 5, 71)) ∩ [60, 71)| = 55
+    user-days per user for a rogue CA and Σ_t0 |[t0, 71) ∩ [60, 71)| = 726 for a stolen key
+    (nobody protected, so X' is the unpinned figure, Σ_t0 (71 − t0) = 2556)."""
+    sc = scenario(
+        {"detection_days": 3, "response_days": 2},
+        platforms={"android": 0.5, "ios": 0.5},
+        end="2025-03-12",
+        strategies=[{"name": "leaf", "pin": "leaf_spki"}],
+    )
+    Tn = sc.days
+    series, active = _series(sc, "leaf")
+    assert Tn == 71 and list(series["locked"][55:]) == [0.0] * 5 + [1000.0] * 11
+    rogue = exposure_by_start_day(sc, series, active, "rogue_ca")
+    assert rogue.monitored.sum() == 0.0
+    assert rogue.monitored_counting_locked.sum() == pytest.approx(1000 * 55)
+    assert rogue.ct_only_counting_locked.sum() == pytest.approx(1000 * 726)
+    key = exposure_by_start_day(sc, series, active, "stolen_leaf_key")
+    assert key.monitored_counting_locked.sum() == pytest.approx(1000 * 2556)
+    assert (key.monitored_counting_locked - key.monitored).sum() == pytest.approx(1000 * 726)
+    assert np.array_equal(key.ct_only_counting_locked, key.monitored_counting_locked)
