@@ -15,6 +15,13 @@ lockout it added falls back to less than ``RECOVERED_SHARE`` above the day befor
 (users who never update stay locked by earlier breaks; they are not this event's doing) and how
 many days that took (``None``: not within the horizon, or — ``cut_by_next_break`` — not
 before the strategy's next break). Rows resting on an unconfirmed source say so in ``assumption``.
+
+What the host shorthand copied from the catalogue into the scenario is one row, not two: a CA's
+validity step equal to a world step of one of its profiles is that world row, and an
+``intermediate_change`` the roadmap lists on its day (same CA, its certificates) is left to the
+roadmap row; one no roadmap row lists (the set in force at the start) carries the source of the
+catalogue active set it names. A trust-store change of a browser's own store says that it reaches
+browsers only (the simulated fleet is an app on the platform's TLS stack).
 """
 
 from __future__ import annotations
@@ -60,21 +67,35 @@ class DatedEvent:
     confidence: str  # primary / secondary / unconfirmed, or "scenario" / "simulated"
 
 
-def _world_cap_events(schedule: str, name: str, suffix: str = "") -> list[DatedEvent]:
-    """One event per step of a world cap schedule, saying what the cap was before."""
+def _world_cap_steps(schedule: str, name: str, suffix: str = "") -> list[tuple[int, DatedEvent]]:
+    """(days, event) for each step of a world cap schedule, saying what the cap was before."""
     from simlib.world.caps import schedule_steps
 
     out, was = [], ""
     for step in schedule_steps(schedule):
         what = f"{name} {was}{step.max_days} days{suffix}"
         source = f"validity-caps.csv: {step.source}"
-        out.append(DatedEvent(step.effective_date, "validity_cap", what, source, step.confidence))
+        event = DatedEvent(step.effective_date, "validity_cap", what, source, step.confidence)
+        out.append((step.max_days, event))
         was = f"{step.max_days} → "
     return out
 
 
+def _world_cap_events(schedule: str, name: str, suffix: str = "") -> list[DatedEvent]:
+    return [e for _days, e in _world_cap_steps(schedule, name, suffix)]
+
+
+def _catalogue_ca(name: str) -> str | None:
+    """The catalogue CA a scenario CA is named after ("letsencrypt", or a later root generation
+    the host shorthand named "letsencrypt <generation>"), else None."""
+    from simlib.world.catalogue import catalogue
+
+    known = catalogue().cas
+    return next((c for c in known if name == c or name.startswith(f"{c} ")), None)
+
+
 def _cap_events(sc: Scenario) -> list[DatedEvent]:
-    from simlib.world.caps import profile_schedule
+    from simlib.world.caps import PROFILES, profile_schedule
 
     out: list[DatedEvent] = []
     if sc.validity_cap == "cabf":
@@ -91,7 +112,21 @@ def _cap_events(sc: Scenario) -> list[DatedEvent]:
                 )
             )
     for ca in sc.cas:
+        # a scenario CA named like a catalogue CA: its default profile's world schedule, and the
+        # world steps of any of its profiles its own schedule repeats (the host shorthand copies
+        # one): such a step is the world row, with its source, not a second "scenario" row
+        schedule = profile_schedule(ca.name)
+        default = [] if schedule is None else _world_cap_steps(schedule, schedule, " (world data)")
+        world = list(default)
+        others = PROFILES.get(_catalogue_ca(ca.name) or ca.name, {}).values()
+        for name in dict.fromkeys(others):
+            if name != schedule:
+                world += _world_cap_steps(name, name, " (world data)")
         for vs in ca.validity_schedule:
+            same = [e for days, e in world if e.date == vs.from_ and days == vs.days]
+            if same:
+                out.append(same[0])
+                continue
             out.append(
                 DatedEvent(
                     vs.from_,
@@ -101,11 +136,8 @@ def _cap_events(sc: Scenario) -> list[DatedEvent]:
                     "scenario",
                 )
             )
-        # a scenario CA named like a catalogue CA: its default profile's world schedule
-        schedule = profile_schedule(ca.name)
-        if schedule is not None:
-            out += _world_cap_events(schedule, schedule, " (world data)")
-    return out
+        out += [e for _days, e in default]
+    return list(dict.fromkeys(out))  # a world step both repeated and of the default schedule
 
 
 def _roadmap_events(sc: Scenario) -> list[DatedEvent]:
@@ -119,7 +151,7 @@ def _roadmap_events(sc: Scenario) -> list[DatedEvent]:
         if ca.name not in known:
             continue
         for e in events(ca.name, sc.start, sc.end):
-            what = f"{ca.name} {e.kind.replace('_', ' ')}: {e.detail}"
+            what = f"{ca.name} {e.kind.replace('_', ' ')}: {e.detail}{_scope(e)}"
             out.append(
                 DatedEvent(e.date, "ca_roadmap", what, f"ca-roadmap.csv: {e.source}", e.confidence)
             )
@@ -130,6 +162,51 @@ def _roadmap_events(sc: Scenario) -> list[DatedEvent]:
     return out
 
 
+#: Words of a roadmap detail naming a browser's own trust store or path building: such a change
+#: reaches browsers only. The simulated fleet is an app on the platform's TLS stack, which it
+#: does not touch (a browser app models it as its own scenario event, as the Brave preset does).
+BROWSER_ONLY = ("Chrome PKI Metadata", "Chromium", "Brave", "Firefox", "CRLite")
+
+
+def _scope(e) -> str:
+    if e.kind == "trust_store_change" and any(w in e.detail for w in BROWSER_ONLY):
+        return " [scope: browsers only — apps on the platform trust store are not affected]"
+    return ""
+
+
+def _catalogue_origin(sc: Scenario, ev) -> tuple[bool, tuple[str, str] | None]:
+    """For an ``intermediate_change`` of a catalogue CA: (repeats a world roadmap row — the
+    host shorthand made it from that row — , (source, confidence) of the catalogue active set
+    it names). Matched by date, CA and certificates: a scenario's own change of another set
+    stays the scenario's."""
+    from simlib.world.catalogue import catalogue
+    from simlib.world.extrapolation import extrapolated_events
+    from simlib.world.roadmap import events
+
+    ca = _catalogue_ca(str(getattr(ev, "ca", "") or ""))
+    if ev.type != "intermediate_change" or ca is None:
+        return False, None
+    members = set(ev.active)
+    rows = [*events(ca, ev.date, ev.date), *extrapolated_events(ca, sc.start, sc.end)]
+    if any(
+        r.date == ev.date and r.kind == "intermediate_rotation" and members <= set(r.certificates)
+        for r in rows
+    ):
+        return True, None
+    found = [
+        s
+        for s in catalogue().ca(ca).active_sets
+        if s.start <= ev.date and members <= {*s.rsa, *s.ecdsa}
+    ]
+    if not found:
+        return False, None
+    row = max(found, key=lambda s: s.start)
+    return False, (
+        f"ca-catalogue.yaml {ca} active set from {row.start}: {row.source}",
+        row.confidence,
+    )
+
+
 def _scenario_events(sc: Scenario) -> list[DatedEvent]:
     from simlib.world.extrapolation import assumption_label
 
@@ -138,6 +215,9 @@ def _scenario_events(sc: Scenario) -> list[DatedEvent]:
         day = getattr(ev, "date", None)
         if day is None:
             continue
+        repeats, origin = _catalogue_origin(sc, ev)
+        if repeats:  # the world roadmap row of that day lists it, with its source
+            continue
         fields = ev.model_dump(exclude={"type", "date"}, exclude_none=True, by_alias=True)
         detail = ", ".join(f"{k}={v}" for k, v in fields.items() if v not in ([], {}))
         # an intermediate_change the host shorthand made from extrapolated sets, or a migration
@@ -145,7 +225,7 @@ def _scenario_events(sc: Scenario) -> list[DatedEvent]:
         named = [*(getattr(ev, "active", None) or []), getattr(ev, "to", None) or ""]
         assumed = next(filter(None, map(assumption_label, named)), None)
         source, confidence = (
-            ("scenario", "scenario") if assumed is None else (assumed, "unconfirmed")
+            (origin or ("scenario", "scenario")) if assumed is None else (assumed, "unconfirmed")
         )
         out.append(
             DatedEvent(day, "scenario_event", f"{ev.type} {detail}".strip(), source, confidence)

@@ -153,3 +153,50 @@ def test_a_migration_to_a_stand_in_root_generation_is_an_assumption() -> None:
     moves = cal[cal.event.str.startswith("ca_migration")]
     assert len(moves) and moves["assumption"].all()
     assert (moves["confidence"] == "unconfirmed").all()
+
+
+def _bank():
+    import warnings
+
+    from simlib.model import load_scenario
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # past Let's Encrypt's roadmap: extrapolated, warned
+        return load_scenario("data/scenarios/bank.yaml")
+
+
+def test_shorthand_events_are_the_world_rows_they_came_from() -> None:
+    """The host shorthand copies the profile's validity steps and the catalogue's active sets
+    into the scenario: each is one row, with its catalogue or world source, not a second
+    "scenario" row next to the world one."""
+    cal = calendar(_bank(), "2026-01-01").drop_duplicates(["date", "kind", "event"])
+    for day in (dt.date(2027, 2, 10), dt.date(2028, 2, 16)):
+        caps = cal[(cal.date == day) & (cal.kind == "validity_cap")]
+        assert len(caps) == 1 and caps.source.iloc[0].startswith("validity-caps.csv: ")
+    # the classic profile's move to Gen Y: the roadmap row only
+    day = cal[cal.date == dt.date(2026, 5, 28)]
+    assert list(day.kind) == ["ca_roadmap"]
+    # the set in force at the start: no roadmap row that day, so labelled with its catalogue set
+    first = cal[(cal.kind == "scenario_event") & (cal.date == dt.date(2026, 1, 1))].iloc[0]
+    assert first.source.startswith("ca-catalogue.yaml letsencrypt active set from 2025-08-20")
+    assert "scenario" not in set(cal.source)
+
+
+def test_a_scenario_s_own_steps_and_sets_stay_the_scenario_s() -> None:
+    sc = _scenario(
+        end="2027-06-30",
+        cas=[{"name": "letsencrypt", "validity_schedule": [{"from": "2027-02-10", "days": 30}]}],
+        hosts=[{"name": "api.example.com", "ca": "letsencrypt", "key_policy": "rotate"}],
+    )
+    cal = calendar(sc, "2026-01-01").drop_duplicates(["date", "kind", "event"])
+    caps = cal[(cal.date == dt.date(2027, 2, 10)) & (cal.kind == "validity_cap")]
+    assert set(caps.source.str.split(":").str[0]) == {"scenario", "validity-caps.csv"}
+
+
+def test_a_browser_only_trust_store_change_says_its_scope() -> None:
+    cal = calendar(_bank(), "2026-01-01")
+    row = cal[(cal.date == dt.date(2026, 1, 16)) & (cal.kind == "ca_roadmap")]
+    assert len(row) and row.event.str.contains("browsers only").all()
+    assert not row.breaks.any()  # the app fleet is not touched
+    others = cal[(cal.date != dt.date(2026, 1, 16)) & (cal.kind == "ca_roadmap")]
+    assert len(others) and not others.event.str.contains("browsers only").any()

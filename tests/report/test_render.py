@@ -228,3 +228,37 @@ def test_page_and_result_files_come_from_the_same_changed_scenario(tmp_path) -> 
     ):
         assert cell == fmt("locked_user_days", csv[name])
     assert set(_cells(page.tables["assumptions"], "origin")) >= {"unknown"}
+
+
+def test_risk_calendar_keeps_the_breaking_assumption_and_says_so_under_the_ranking() -> None:
+    """le-certbot-2026-2029: all of "all intermediates"' lockout comes from the extrapolated
+    2028-05-27 intermediate switch, late in the horizon. The calendar shows every breaking row
+    before the harmless ones (that one included, marked), and the ranked table says where the
+    lockout comes from."""
+    import warnings
+
+    from simlib.report.document import DecisionReport
+    from simlib.report.wording import num
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # past the published roadmap: warned as extrapolated
+        report = DecisionReport(simlib.simulate(ROOT / "data/scenarios/le-certbot-2026-2029.yaml"))
+    page = _Page()
+    page.feed(report.risk_calendar().html)
+    rows = page.tables["calendar"]
+    breaks = _cells(rows, "breaks")
+    harmful = [b != "none" for b in breaks]
+    assert harmful == sorted(harmful, reverse=True)  # every breaking row before any harmless one
+    cal = report._calendar()
+    assert sum(harmful) == cal[cal.breaks].drop_duplicates(["date", "kind", "event"]).shape[0]
+    switch = [
+        e
+        for d, e, b in zip(_cells(rows, "date"), _cells(rows, "event"), breaks, strict=True)
+        if d == "2028-05-27" and "all intermediates" in b and "intermediate rotation" in e
+    ]
+    assert len(switch) == 1 and switch[0].startswith("[assumption] ")
+    assert re.search(r"\d+ harmless event\(s\)", report.risk_calendar().html)
+    locked = report.table.set_index("strategy").loc["all intermediates", "locked_user_days"]
+    note = re.sub("<[^>]+>", "", report.ranked().html)
+    assert f"all intermediates: its {num(locked)} locked user-days come from 2028-05-27" in note
+    assert "root:" not in note  # no lockout, no note
