@@ -59,6 +59,8 @@ def _host_lines(frame, host: str, today) -> list[str]:
         for s in h.policy_schedule
     )
     inters = ", ".join(i.name for i in ca.intermediates) or f"{ca.name} Int 1"
+    if frame.attrs.get("direct", {}).get(host):  # the modelled intermediate is not the chain's
+        inters = "no intermediate"
     iss = frame.attrs["issuances"]
     mine = iss[iss["host"] == name]
     upcoming = [d.date().isoformat() for d in pd.to_datetime(mine["date"]) if d.date() > today][:4]
@@ -69,6 +71,16 @@ def _host_lines(frame, host: str, today) -> list[str]:
         f"{ca.selection}) — {escape_controls(frame.attrs['notes'][host])}",
         f"    next renewals: {', '.join(upcoming) or 'none within the horizon'}",
     ]
+
+
+def clip_left(text: str, width: int) -> str:
+    """``text`` in ``width`` characters, cut from the left with "…" (at a "/" when the file
+    name still fits): the end of a path is what tells configs apart."""
+    if len(text) <= width:
+        return text
+    tail = text[len(text) - width + 1 :]
+    cut = tail.find("/")
+    return "…" + (tail[cut:] if cut > 0 else tail)
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
@@ -110,6 +122,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             raise
         # A bad fleet block: name the fleet file, and only for errors in the fleet block.
         raise ScenarioError(args.fleet, exc.where, exc.message) from None
+    for warning in frame.attrs["warnings"]:  # what audit would flag in a shipped config
+        print(f"warning: {escape_controls(warning)}", file=sys.stderr)
     end = frame.attrs["scenario"]["end"]
     print(f"forecast from {today} to {end} ({args.tool} defaults)")
     for host in hosts:
@@ -124,9 +138,9 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     for r in frame.itertuples():
         first = "-" if pd.isna(r.first_break) else pd.Timestamp(r.first_break).date().isoformat()
         rel = r.release_date.isoformat() if r.release_date else "-"
-        name = escape_controls(str(r.config))[-40:]  # escaped before padding keeps columns
+        name = clip_left(escape_controls(str(r.config)), 40)  # escaped before padding
         pins = r.levels or r.pin
-        at = escape_controls(f"{r.host} ({r.platform})")[-34:] if several else ""
+        at = clip_left(escape_controls(f"{r.host} ({r.platform})"), 34) if several else ""
         cols = f"  {name:<40} " + (f"{at:<34} " if several else "")
         print(f"{cols}{rel:<10} {pins:<20} {first:<11} {r.locked_share:>10.1%}")
     return 0

@@ -303,12 +303,14 @@ def config_snippet(res, strategy: str) -> Snippet | None:
     )
     # `simlib emit` finds the primary pin in the live chain; the rest are backups to pass.
     flags = [f"--backup {p.sha256}" for p in shipped.backup]
-    command = " ".join([f"simlib emit --strategy {spec.pin} --host {host}", *flags])
     leaf = [(p.sha256, p.label) for p in shipped.leaf]
     ca = [(p.sha256, p.label) for p in shipped.ca]
     both = leaf + ca
     # Every registered writer, as `simlib emit` dispatches (TrustKit refuses a single pin).
     files, refused = write_pin_lists(host, leaf, ca, expires=expires)
+    if refused:  # emit fails whole on a refusing format: the command names only those that work
+        flags.append(f"--for {','.join(files)}")
+    command = " ".join([f"simlib emit --strategy {spec.pin} --host {host}", *flags])
     simulated = [p.label for p in (*shipped.leaf, *shipped.ca) if not p.real]
     note = f"The pins a release built on {sc.start} ships for {host}. " + (
         "Every one is the pin of a real CA certificate."

@@ -74,6 +74,8 @@ def read_observations(
     source = str(path)
     given = _read_releases(releases) if releases is not None else {}
     text = read_text_file(path, "CSV file").removeprefix("\ufeff")  # spreadsheets write a BOM
+    if not text.strip():  # as audit says it: no header is not a missing column
+        raise ConfigError(source, "", "empty file")
     try:
         table = _parse(source, csv.DictReader(io.StringIO(text)), given, percent)
     except csv.Error as exc:
@@ -87,6 +89,8 @@ def _read_releases(path: str | Path) -> dict[str, date]:
 
     source = str(path)
     text = read_text_file(path, "CSV file").removeprefix("\ufeff")
+    if not text.strip():
+        raise ConfigError(source, "", "empty file")
     try:
         reader = csv.DictReader(io.StringIO(text))
         cols = [c.strip().lower() for c in reader.fieldnames or []]

@@ -28,7 +28,13 @@ from typing import TYPE_CHECKING, Any
 from simlib._hostnames import check_hostname
 from simlib.errors import clip, escape_controls
 from simlib.toolkit.chain import PathCert, check_observed, complete_path, stale_reason
-from simlib.toolkit.forecast_pins import HostRef, calendar_row, client_of, strategy_entry
+from simlib.toolkit.forecast_pins import (
+    HostRef,
+    audit_warnings,
+    calendar_row,
+    client_of,
+    strategy_entry,
+)
 from simlib.toolkit.observed import match_catalogue, resolve_observed
 from simlib.toolkit.policy import ConfigError, PinConfig
 from simlib.world.tooling import TOOLS
@@ -40,6 +46,7 @@ if TYPE_CHECKING:
 #: Longest horizon: a scenario covers at most 40 years (``model.checks``).
 MAX_HORIZON_DAYS = 366 * 40 - 1
 MAX_NAME = 200  # a strategy name's limit (simlib.model.base)
+DIRECT = "no intermediate (leaf issued by the root)"
 
 
 @dataclass(frozen=True)
@@ -197,7 +204,13 @@ def _observed_hosts(
                 generic[key] = "observed-ca" if not generic else f"observed-ca {len(generic) + 1}"
                 cas.append({"name": generic[key], "intermediates": [{"name": "Observed Int"}]})
             entry["ca"] = generic[key]
-            note = "issuer not in the CA catalogue: one generic intermediate"
+            if len(path) > 1 and path[1].role == "root":
+                # The scenario's CA still issues through its one intermediate (the model has no
+                # other way), but no config can pin it: the path has none, so pins are judged on
+                # the leaf and root alone (forecast_pins.level_of), as for the real chain.
+                note = f"issuer not in the CA catalogue; {DIRECT}"
+            else:
+                note = "issuer not in the CA catalogue: one generic intermediate"
             ref = HostRef(entry["name"], generic[key], False)
             served = None
         entries.append(entry)
@@ -332,7 +345,9 @@ def forecast(
     ``first_break`` (first day users are locked out, NaT if none within the horizon),
     ``locked_share`` (share of the platform's users locked out that day),
     ``peak_locked_share`` and ``peak_date``. ``attrs``: the scenarios, the first resolved one
-    (``resolved``), the certificate calendar (``issuances``) and per-host ``notes``.
+    (``resolved``), the certificate calendar (``issuances``), per-host ``notes`` and ``direct``
+    (the leaf is issued by the root), and ``warnings`` (audit's :data:`forecast_pins.WARN_RULES`
+    findings on the configs).
     """
     import pandas as pd
 
@@ -371,6 +386,8 @@ def forecast(
         if resolved is None:
             resolved, issuances = scenario, result.issuances
     rows = [calendar_row(stub, series, today) for stub in stubs]
+    configs = [item.config for item in items]
+    warnings = audit_warnings(configs, _pairs(chain, host), today, anchors, ca_file)
     frame = pd.DataFrame(rows)
     frame.attrs["scenarios"] = scenarios
     frame.attrs["scenario"] = next(iter(scenarios.values()))
@@ -378,4 +395,6 @@ def forecast(
     frame.attrs["issuances"] = issuances
     frame.attrs["hosts"] = {h.host: h.ref.name for h in observed}
     frame.attrs["notes"] = {h.host: h.note for h in observed}
+    frame.attrs["direct"] = {h.host: DIRECT in h.note for h in observed}
+    frame.attrs["warnings"] = warnings
     return frame

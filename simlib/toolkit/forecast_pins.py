@@ -23,11 +23,12 @@ changes, as on a device; under every other client any match accepts.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from simlib.toolkit.audit import verdict
+from simlib.toolkit.audit import audit, verdict
 from simlib.toolkit.chain import PathCert
 from simlib.toolkit.observed import level_of
 from simlib.toolkit.policy import ConfigError, PinConfig
@@ -35,12 +36,15 @@ from simlib.vocabulary import PIN_LEVEL_TABLE, SPKI_LEVELS
 
 if TYPE_CHECKING:
     import pandas as pd
+    from cryptography import x509
 
 #: chain position -> the SPKI pin level that pins it (simlib.vocabulary), least durable first
 LEVELS = {PIN_LEVEL_TABLE[n].position: n for n in SPKI_LEVELS}
 _RANK = {position: i for i, position in enumerate(LEVELS)}
 #: start-day statuses under which the config never locks anyone out
 OPEN = ("not-pinned", "bypassed", "expired", "report-only")
+#: Audit findings a forecast passes on: a dud backup or none at all changes what a break costs.
+WARN_RULES = ("placeholder-pin", "no-backup-pin")
 #: a lockout rate above this is users locked out (the engine's sums are exact to ~1e-12)
 EPSILON = 1e-9
 
@@ -175,3 +179,23 @@ def calendar_row(
         "peak_locked_share": float(peak["lockout_rate"]) if first is not None else 0.0,
         "peak_date": peak["date"] if first is not None else pd.NaT,
     }
+
+
+def audit_warnings(
+    configs: list[PinConfig],
+    pairs: list[tuple[str, list[x509.Certificate]]],
+    today: date,
+    anchors: tuple | list,
+    ca_file: str | os.PathLike[str] | None,
+) -> list[str]:
+    """``CONFIG: RULE: message [platforms]`` for each :data:`WARN_RULES` finding that
+    ``simlib audit`` reports on a shipped config for an observed host (once each)."""
+    out: list[str] = []
+    for config in configs:
+        for host, chain in pairs:
+            report = audit(config, chain, host=host, today=today, anchors=anchors, ca_file=ca_file)
+            for f in report.findings:
+                if f.rule in WARN_RULES:
+                    plats = f" [{', '.join(f.platforms)}]" if f.platforms else ""
+                    out.append(f"{config.source}: {f.rule}: {host}: {f.message}{plats}")
+    return list(dict.fromkeys(out))

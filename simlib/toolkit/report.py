@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -62,30 +63,75 @@ class Outcome:
     blocked: tuple[str, ...]
     counts: tuple[tuple[str, int], ...]  # (severity, findings) from error down, non-zero only
     chain_problems: tuple[str, ...] = ()  # OBSERVATION_RULES found: the chain itself is rejected
+    failing: tuple[tuple[str, int], ...] = ()  # (rule, findings) at or above fail_on
+    statuses: tuple[tuple[str, str], ...] = ()  # (platform, verdict status)
+    today: date | None = None
 
     @property
     def summary(self) -> str:
-        """``FAIL (exit 1: 1 error at or above --fail-on error; blocked on android)``."""
-        counted = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in self.counts)
-        if self.fail_on == "none":
-            why = "--fail-on none"
-        elif self.exit_code:
-            at = sum(n for s, n in self.counts if _RANK[s] >= _RANK[self.fail_on])
-            why = f"{at} finding{'s' if at != 1 else ''} at or above --fail-on {self.fail_on}"
+        """One sentence: the result, what decided it, what each platform does, e.g.
+        ``FAIL (exit 1): 2 error findings (malformed-pin ×2); host not pinned on android;
+        every platform connects``."""
+        return f"{self.result.upper()} (exit {self.exit_code}): {'; '.join(self._parts())}"
+
+    def _parts(self) -> list[str]:
+        rank = _RANK.get(self.fail_on, len(_RANK))
+        above = sum(n for s, n in self.counts if _RANK[s] >= rank)
+        below = ", ".join(_plural(n, s) for s, n in self.counts if _RANK[s] < rank)
+        if self.exit_code:
+            what = "error finding" if self.fail_on == "error" else "finding"
+            rules = ", ".join(f"{r} ×{n}" if n > 1 else r for r, n in self.failing)
+            why = f"{_plural(above, what)} ({rules})"
+            if self.fail_on != "error":
+                why += f" at or above --fail-on {self.fail_on}"
+            why += f", plus {below}" if below else ""
+        elif self.fail_on == "none":
+            counted = ", ".join(_plural(n, s) for s, n in self.counts)
+            why = "--fail-on none" + (f" ({counted})" if counted else "")
         else:
-            why = f"nothing at or above --fail-on {self.fail_on}"
-        parts = [why]
-        if counted:
-            parts.append(counted)
-        if self.blocked:
-            parts.append(f"blocked on {', '.join(self.blocked)}")
-        elif self.chain_problems:
-            parts.append(
-                f"no pin blocks, but clients reject the chain ({', '.join(self.chain_problems)})"
-            )
-        else:
+            why = f"no finding at or above --fail-on {self.fail_on}"
+            why += f" ({below} below it)" if below else ""
+        parts = [why, *_status_phrases(self.statuses, self.blocked)]
+        if self.chain_problems:
+            said = " and ".join(dict.fromkeys(_CHAIN_PROBLEM[r] for r in self.chain_problems))
+            on = f"on {self.today} " if self.today else ""
+            parts.append(f"note: {on}{said} — every client rejects the chain, pinned or not")
+        elif not self.blocked:
             parts.append("every platform connects")
-        return f"{self.result.upper()} (exit {self.exit_code}: {'; '.join(parts)})"
+        return parts
+
+
+#: How the header says each OBSERVATION_RULES problem of the chain.
+_CHAIN_PROBLEM = {
+    "leaf-expired": "the leaf has expired",
+    "leaf-not-yet-valid": "the leaf is not yet valid",
+    "host-not-in-leaf": "the leaf is not issued to the host",
+    "ca-expired": "a CA certificate has expired",
+}
+#: Verdict status → what the header says the platform does (``fail``/``invalid-config``: blocked).
+_STATUS_PHRASE = {
+    "pass": "pins match",
+    "not-pinned": "host not pinned",
+    "report-only": "pin mismatch only reported",
+    "expired": "pins expired (not enforced)",
+    "bypassed": "pins bypassed (overridePins)",
+}
+
+
+def _plural(n: int, what: str) -> str:
+    return f"{n} {what}{'s' if n != 1 else ''}"
+
+
+def _status_phrases(statuses: tuple[tuple[str, str], ...], blocked: tuple[str, ...]) -> list[str]:
+    """``pins match`` when every platform matches, else one phrase per status with its platforms."""
+    if not blocked and statuses and all(st == "pass" for _, st in statuses):
+        return ["pins match"]
+    groups: dict[str, list[str]] = {}
+    for platform, status in statuses:
+        if platform not in blocked:
+            groups.setdefault(_STATUS_PHRASE.get(status, status), []).append(platform)
+    out = [f"blocked on {', '.join(blocked)}"] if blocked else []
+    return out + [f"{phrase} on {', '.join(ps)}" for phrase, ps in groups.items()]
 
 
 @dataclass(frozen=True)
@@ -134,8 +180,23 @@ class AuditReport:
         problems = tuple(
             dict.fromkeys(f.rule for f in self.findings if f.rule in OBSERVATION_RULES)
         )
+        failed = tuple(
+            Counter(
+                f.rule
+                for f in self.findings
+                if fail_on != "none" and _RANK[f.severity] >= _RANK[fail_on]
+            ).items()
+        )
         return Outcome(
-            "fail" if failing else "pass", int(failing), fail_on, self.blocked, counts, problems
+            "fail" if failing else "pass",
+            int(failing),
+            fail_on,
+            self.blocked,
+            counts,
+            problems,
+            failed,
+            tuple((v.platform, v.status) for v in self.verdicts),
+            self.today,
         )
 
     def exit_code(self, fail_on: str = "error") -> int:

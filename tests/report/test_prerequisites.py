@@ -116,6 +116,32 @@ def test_snippet_says_which_format_refuses_a_single_pin():
     assert "android" in snippet.files
 
 
+@pytest.mark.parametrize("pin", ["leaf_spki", "root_spki"])
+def test_printed_emit_command_runs_and_writes_files(pin, tmp_path, capsys):
+    # The report's command, run as printed, with the day-one chain from a file instead of a
+    # live connection: a single pin must not make it fail on TrustKit.
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from simlib.cli.main import main
+    from simlib.toolkit.formats import writers
+
+    res = _res([{"name": "s", "pin": pin}])
+    snippet = config_snippet(res, "s")
+    real = RealPki.for_calendar(res.calendar)
+    chain = real.served_chain(res.calendar.serving("api.test", 0))
+    pem = tmp_path / "chain.pem"
+    pem.write_bytes(b"".join(c.public_bytes(Encoding.PEM) for c in chain))
+    root = tmp_path / "root.pem"
+    root.write_bytes(real.root_cert("ca1").public_bytes(Encoding.PEM))
+    argv = snippet.command.split()[1:]
+    out = tmp_path / "out"
+    extra = ["--chain", str(pem), "--anchor", str(root), "--date", str(snippet.day)]
+    assert main([*argv, *extra, "--out", str(out)]) == 0, capsys.readouterr().err
+    assert "--for android,ios,okhttp" in snippet.command
+    names = {writers()[f].file_name for f in ("android", "ios", "okhttp")}
+    assert {p.name for p in out.iterdir()} == names
+
+
 def test_ats_gets_leaf_and_ca_lists_for_a_mixed_strategy():
     res = _res([{"name": "s", "pin": "leaf_spki", "backup": ["ca:ca2"]}])
     ios = config_snippet(res, "s").files["ios"]

@@ -85,7 +85,8 @@ def test_cli_writes_a_usable_fleet_block(tmp_path, capsys):
             "date,version,share\n2025-01-01,v1,0.9\n2025-01-01,v2,0.9\n2025-01-02,v1,0.1\n2025-01-02,v2,0.9\n",
             "shares sum to 1.8000",
         ),
-        ("", "missing column(s) date, version, share"),
+        ("", "bad.csv: empty file"),  # as audit says it, not "missing column(s)"
+        ("\ufeff \n\n", "bad.csv: empty file"),
     ],
 )
 def test_malformed_csv_one_line(tmp_path, capsys, text, needle):
@@ -387,6 +388,7 @@ def test_cli_warns_and_takes_releases_and_percent(tmp_path, capsys):
             "version,release_date\nv1,2025-01-01\nv1,2025-01-02\n",
             "line 3: v1 has two release dates",
         ),
+        ("date,version,share\n2025-01-01,v1,1\n", "", "rel.csv: empty file"),
     ],
 )
 def test_bad_percent_or_release_files_are_one_line(tmp_path, capsys, shares, releases, needle):
