@@ -5,7 +5,8 @@ leaf value and compared with the file as written:
 
 * ``given`` — the value is in the scenario file (for a preset: see the preset's sources);
 * ``derived`` — expanded from a shorthand written in the file (a host's ``profile:``/``tool:``/
-  ``key_type:`` from ``data/world/``, or a list item given as a bare name). A catalogue CA the
+  ``key_type:`` from ``data/world/``, or a list item given as a bare name; a bare attack name
+  gives its class and label only, its ``key_age_days`` is a ``default``). A catalogue CA the
   host shorthand brings in (its root, intermediates and their dates, active-set events,
   validity schedule) is ``derived`` too, its source the catalogue row: a fact, not an assumption,
   unless that row is ``unconfirmed``;
@@ -26,6 +27,7 @@ A preset's own comment header (``Sources:``, ``Assumptions (unconfirmed):``) is 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +102,8 @@ def _origin(path: str, raw_leaves: dict[str, Any], raw_nodes: dict[str, Any]) ->
         return "given", ""
     for pre in reversed(_prefixes(path)):
         if pre in raw_leaves:
+            if pre.startswith("attacks[") and path.rpartition(".")[2] not in ("name", "label"):
+                break  # a bare attack name sets its class and label; the rest are defaults
             return "derived", f"from {pre}: {raw_leaves[pre]}"
         node = raw_nodes.get(pre)
         if isinstance(node, dict) and any(k in node for k in _SHORTHANDS):
@@ -237,6 +241,31 @@ def _shifted(path: str, added: int) -> str:
     return f"events[{int(index) - added}]{rest}" if int(index) >= added else path
 
 
+_NEVER_EXPIRES = re.compile(r"cas\[\d+\]\.root_not_after")
+
+
+def _fallback_steps(resolved: dict[str, Any], raw: dict[str, Any]) -> dict[str, str]:
+    """Path -> assumption label of each ``policy_schedule`` renewal rule the host shorthand set
+    in place of a tool's rule that no longer fits the lifetime (model/tooldefaults.py)."""
+    from simlib.model.tooldefaults import is_fallback
+
+    raw_hosts = raw.get("hosts") if isinstance(raw.get("hosts"), list) else []
+    out = {}
+    for i, (host, given) in enumerate(zip(resolved.get("hosts") or [], raw_hosts, strict=False)):
+        tool = given.get("tool") if isinstance(given, dict) else None
+        if not isinstance(tool, str) or "policy_schedule" in given:
+            continue
+        for k, step in enumerate(host.get("policy_schedule") or []):
+            if is_fallback(tool, step):
+                label = (
+                    f"{tool}'s renew_before_days leaves less than a third of the lifetime: "
+                    "simlib renews at 2/3 instead — an assumption"
+                )
+                for key in ("from", "renew_at_fraction"):
+                    out[f"hosts[{i}].policy_schedule[{k}].{key}"] = label
+    return out
+
+
 def is_assumption(origin: str, source: str) -> bool:
     """The one rule for what the report counts as an assumption: a simlib default, or a row
     whose source says so (an unconfirmed world row, an extrapolated intermediate)."""
@@ -270,9 +299,13 @@ def scenario_inputs(scenario: Scenario) -> pd.DataFrame:
     raw_nodes = _nodes(raw) if raw is not None else {}
     assumed = _extrapolated(data)
     world, added = _world_sources(data, raw) if raw is not None else ({}, 0)
+    fallbacks = _fallback_steps(data, raw) if raw is not None else {}
     rows = []
     for path, value in resolved.items():
-        if value is None:
+        never = value is None and _NEVER_EXPIRES.fullmatch(path) is not None
+        if never:
+            value = "unset (never expires)"  # how the simulator reads a missing root expiry
+        elif value is None:
             continue  # an optional input left unset: nothing is assumed
         cited = world.get(path) or next(
             (world[p] for p in reversed(_prefixes(path)) if p in world), None
@@ -287,13 +320,19 @@ def scenario_inputs(scenario: Scenario) -> pd.DataFrame:
                 source = file_label
             elif origin == "default" and value in ("", "[]", "{}"):
                 continue  # an empty default (no events, no backups): nothing is assumed
-        label = assumed.get(path) or next(
-            (assumed[p] for p in reversed(_prefixes(path)) if p in assumed), None
+        label = (
+            assumed.get(path)
+            or fallbacks.get(path)
+            or next((assumed[p] for p in reversed(_prefixes(path)) if p in assumed), None)
         )
         if label is not None and origin == "default":  # made by the shorthand, not a default
             origin, source = "derived", label
         elif label is not None:
             source = f"{source}; {label}"
+        if never and origin == "default":
+            source = "simlib default (docs/scenario.md): the root never expires — an assumption"
+        elif never:
+            source = f"{source}; the root never expires — an assumption"
         section = path.split(".", 1)[0].split("[", 1)[0]
         rows.append((section, path, _text(value), origin, source))
     return pd.DataFrame(rows, columns=COLUMNS)

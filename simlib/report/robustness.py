@@ -12,7 +12,9 @@ of :func:`~simlib.report.decision.ranked_table`) changes: a coarse grid outward 
 current value on each side, then bisection to :attr:`Assumption.tolerance`. Cost inputs
 (``economics.*``) change no simulation: they re-rank the same result. At most
 ``max_simulations`` simulations are run; grids go first, so the cap widens intervals before it
-hides a change, and the result says so. Every variant keeps the scenario's seed.
+hides a change, and the result says so. Every variant keeps the scenario's seed. A value
+validation refuses cuts the range: the table says so in plain words, with the bound and how far
+the search reached ("values of 1 and above are not valid: searched to 0.8334").
 
 The Monte Carlo band on the ranked table is :mod:`simlib.report.mc_band`.
 """
@@ -20,6 +22,7 @@ The Monte Carlo band on the ranked table is :mod:`simlib.report.mc_band`.
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Collection
 from dataclasses import dataclass, replace
@@ -68,6 +71,8 @@ class Sensitivity:
     higher: Change | None
     refused: tuple[float, ...]
     searched: bool
+    #: How refused values cut the range, in words ("values of 1 and above are not valid, …").
+    limits: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ class OneWay:
         out = []
         for r in self.rows:
             a = r.assumption
-            row = {"input": a.path, "origin": a.origin, "current": number(a.value)}
+            row = {"input": a.name, "origin": a.origin, "current": number(a.value)}
             row["range"] = a.range_label
             changes = [
                 (side, c) for side, c in (("lower", r.lower), ("higher", r.higher)) if c is not None
@@ -110,8 +115,8 @@ class OneWay:
                 row["changes at"] = "; ".join(_change_text(side, c) for side, c in changes)
                 row["changes at"] += "" if r.searched else "; the cap cut the other side"
                 row["new recommendation"] = "; ".join(_label(c.answer) for _, c in changes)
-            if r.refused:
-                row["range"] += f"; refused by validation: {', '.join(map(number, r.refused))}"
+            if r.limits:
+                row["range"] += "; " + "; ".join(r.limits)
             out.append(row)
         cols = ["input", "origin", "current", "range", "changes at", "new recommendation"]
         return pd.DataFrame(out, columns=cols)
@@ -138,6 +143,7 @@ class _Search:
     def __init__(self, result, inputs: CostInputs, cap: int) -> None:
         self.result, self.inputs, self.cap = result, inputs, cap
         self.simulations = 0
+        self.refusals: dict[tuple[str, float], str] = {}  # why validation refused a value
         self._seen: dict[tuple[str, float], tuple[str, ...] | None] = {}
 
     def can(self, a: Assumption) -> bool:
@@ -157,7 +163,8 @@ class _Search:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ScenarioWarning)
                 variant = apply_overrides(self.result.scenario, a.overrides(x))
-        except ScenarioError:
+        except ScenarioError as exc:
+            self.refusals[(a.path, x)] = exc.message
             return None
         self.simulations += 1
         return _top(ranked_table(simulate(variant), self.inputs))
@@ -173,6 +180,41 @@ class _Search:
             loss = {k: (x if not label or k == label else v) for k, v in i.loss.items()}
             i = replace(i, loss=loss)
         return _top(ranked_table(self.result, i))
+
+
+_BOUND = re.compile(r"must be (<=|>=|<|>|≤|≥) (-?[\d.]+)")
+_BEYOND = {
+    "<": "values of {} and above are not valid",
+    "<=": "values above {} are not valid",
+    "≤": "values above {} are not valid",
+    ">": "values of {} and below are not valid",
+    ">=": "values below {} are not valid",
+    "≥": "values below {} are not valid",
+}
+
+
+def _limits(s: _Search, a: Assumption, refused: list[float]) -> tuple[str, ...]:
+    """Per side of the current value, how validation cut the range: the bound in plain words
+    (from the refusal), and how far the search reached."""
+    out = []
+    for side in ("lower", "higher"):
+        cut = [x for x in refused if (x < a.value) == (side == "lower")]
+        if not cut:
+            continue
+        x = min(cut, key=lambda v: abs(v - a.value))
+        why = s.refusals.get((a.path, x), "")
+        m = _BOUND.search(why)
+        words = (
+            _BEYOND[m[1]].format(number(float(m[2])))
+            if m
+            else f"{number(x)} is not valid ({why.rstrip('.')})"
+        )
+        reached = [
+            v for v in _grid(a, side) if v not in cut and s._seen.get((a.path, v)) is not None
+        ]
+        far = max(reached, key=lambda v: abs(v - a.value), default=a.value)
+        out.append(f"{words}: searched to {number(far)}")
+    return tuple(out)
 
 
 def _grid(a: Assumption, side: str) -> list[float]:
@@ -264,7 +306,8 @@ def one_way(
         for side in ("lower", "higher"):
             hit = first[(a.path, side)]
             sides.append(None if hit is None else _bisect(s, a, *hit))
+        cut = refused.get(a.path, [])
         rows.append(
-            Sensitivity(a, sides[0], sides[1], tuple(refused.get(a.path, ())), searched[a.path])
+            Sensitivity(a, sides[0], sides[1], tuple(cut), searched[a.path], _limits(s, a, cut))
         )
     return OneWay(base, tuple(rows), skipped, s.simulations, max_simulations, inputs.from_scenario)

@@ -3,6 +3,10 @@
 Every numeric input whose origin in :func:`~simlib.report.inputs.scenario_inputs` is ``default``
 (or whose source says "assumption"), and the world's behaviour of :data:`BEHAVIOUR` whatever its
 origin; never the identities, the horizon, the run's options or the strategies (choices).
+Inputs that cannot affect the simulation are skipped with the reason ("Not varied"): every input
+of a CA nothing names, and a CA's validity when no host issues from it (a backup pin uses only
+its root) or every host that may sets its own ``validity_days``. Each list item in a path is
+named by what it is (:func:`describe`), for the table.
 """
 
 from __future__ import annotations
@@ -51,6 +55,13 @@ class Assumption:
     integer: bool
     origin: str
     coupled: tuple[tuple[str, float], ...] = ()
+    #: What a list item in the path is, from the scenario (:func:`describe`); "" for none.
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        """The path as the table shows it, its list items named."""
+        return f"{self.path} ({self.label})" if self.label else self.path
 
     @property
     def cost(self) -> bool:
@@ -104,6 +115,101 @@ def _siblings(data: dict, path: str) -> tuple[tuple[str, float], ...] | None:
     return tuple(p for j, p in enumerate(paths) if j != i)
 
 
+#: What a varied field means, for the table's label of a list item.
+_GLOSS = {
+    "share": "share of devices",
+    "rate_per_year": "occurrences a year",
+    "within_days": "days to act",
+    "renew_at_fraction": "share of the lifetime before renewal",
+    "validity_days": "certificate lifetime, days",
+    "weight": "share of users",
+    "mean_lag_days": "mean days to update",
+    "key_age_days": "age of the stolen key, days",
+}
+
+
+def _item(section: str, i: int, entry: Any, count: int) -> str:
+    """One list item by what it is: an event by type and date, a CA, host or attack by name."""
+    if not isinstance(entry, dict):
+        return f"{section}[{i}]"
+    if section == "events":
+        rate = entry.get("rate_per_year")
+        when = f"on {entry['date']}" if entry.get("date") else f"{number(rate or 0)} a year"
+        what = [f"{entry.get('type')} {when}"]
+        for key in ("remove", "add"):
+            if entry.get(key):
+                what.append(f"{key}s {', '.join(map(str, entry[key]))}")
+        what += [f"{k} {entry[k]}" for k in ("ca", "host", "to", "replacement") if entry.get(k)]
+        return ", ".join(what)
+    if section == "validity_schedule":
+        return f"validity step from {entry.get('from')}"
+    if section == "components":
+        return f"adoption component {i + 1} of {count}"
+    kind = {"cas": "CA", "hosts": "host", "attacks": "attack"}.get(section, section)
+    name = entry.get("label") or entry.get("name")
+    return f"{kind} {name}" if name is not None else f"{section}[{i}]"
+
+
+def describe(data: dict, path: str) -> str:
+    """What the list items of ``path`` are (``events[0].share`` → "trust_store_change on
+    2025-06-01, removes letsencrypt-gen-y: share of devices"); "" when it has none."""
+    items = re.findall(r"(\w+)\[(\d+)\]", path)
+    if not items:
+        return ""
+    parts, node = [], data
+    for part in parse_path(path):
+        if isinstance(part, int) and isinstance(node, list):
+            section = items[len(parts)][0] if len(parts) < len(items) else "item"
+            parts.append(_item(section, part, node[part], len(node)))
+        node = node[part]
+    gloss = _GLOSS.get(path.rpartition(".")[2])
+    return "; ".join(parts) + (f": {gloss}" if gloss else "")
+
+
+_KEY_AGE = re.compile(r"attacks\[(\d+)\]\.key_age_days")
+_STOLEN_KEY = "stolen_leaf_key"
+_VALIDITY = re.compile(r"cas\[(\d+)\]\.(validity_days|validity_schedule\[\d+\]\.days)")
+
+
+def _mentions(data: dict, name: str, own: str) -> bool:
+    """Whether anything outside the CA's own entry ``own`` names CA ``name`` (a host's ``ca``,
+    an event, an attack, a pin such as ``ca:<name>`` or ``<name>/<intermediate>``)."""
+    from simlib.report.inputs import _flatten
+
+    word = re.compile(rf"(^|[:/]){re.escape(name)}($|[:/])")
+    return any(
+        isinstance(v, str) and bool(word.search(v))
+        for p, v in _flatten(data).items()
+        if p != own and not p.startswith((f"{own}.", f"{own}["))
+    )
+
+
+def _idle(scenario: Scenario, data: dict, path: str) -> str | None:
+    """Why an input of a CA cannot affect the simulation, or ``None``: a CA nothing names, or
+    its validity when no host issues from it or every host that may sets its own."""
+    m = re.match(r"cas\[(\d+)\]", path)
+    if m is None:
+        return None
+    ca = scenario.cas[int(m.group(1))].name
+    if not _mentions(data, ca, m.group(0)):
+        return f"no host, event, attack or strategy names CA {ca}"
+    if not _VALIDITY.fullmatch(path):
+        return None
+    targets = {
+        r.name
+        for ev in scenario.events
+        for r in ev.references()
+        if r.kind == "ca" and r.path in ("to", "replacement")
+    }
+    # a CA some event moves hosts to may issue to any host (conservative)
+    hosts = scenario.hosts if ca in targets else [h for h in scenario.hosts if h.ca == ca]
+    if not hosts:
+        return f"CA {ca} issues no certificate: no host is on it or moves to it"
+    if all(h.validity_days is not None for h in hosts):
+        return f"CA {ca}: every host it issues to sets its own validity_days"
+    return None
+
+
 def _span(value: float, share: bool, integer: bool) -> tuple[float, float] | str:
     """The range an input varies over, or why it cannot vary."""
     if share:
@@ -155,6 +261,12 @@ def assumptions(scenario: Scenario) -> tuple[list[Assumption], dict[str, str]]:
         value = _get(data, path)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
+        if (m := _KEY_AGE.fullmatch(path)) and scenario.attacks[int(m[1])].name != _STOLEN_KEY:
+            continue  # only a stolen key has an age: the field means nothing to other attacks
+        idle = _idle(scenario, data, path)
+        if idle is not None:
+            skipped[path] = idle
+            continue
         coupled = _siblings(data, path)
         if coupled is None:
             skipped[path] = "the only member of a group that sums to 1"
@@ -170,5 +282,6 @@ def assumptions(scenario: Scenario) -> tuple[list[Assumption], dict[str, str]]:
         if isinstance(span, str):
             skipped[path] = span
             continue
-        out.append(Assumption(path, value, *span, share, integer, origin, coupled))
+        label = describe(data, path)
+        out.append(Assumption(path, value, *span, share, integer, origin, coupled, label))
     return out, skipped

@@ -14,16 +14,30 @@ def _missing(v: Any) -> bool:
     return v is None or not np.isfinite(v)
 
 
+#: Significant figures of a share in a sentence: 12.5 %, not 12 % (a 4 % misstatement).
+PCT_FIGURES = 3
+#: Below this a share reads as ``< 0.001 %`` (3 significant figures of a count no one needs).
+PCT_FLOOR = 1e-5
+
+
 def pct(v: float) -> str:
-    """A share in a sentence, as precise as it needs to be: ``0 %``, ``< 0.1 %``, ``4.2 %``,
-    ``37 %``."""
+    """A share in a sentence to :data:`PCT_FIGURES` significant figures, trailing zeros
+    dropped: ``0 %``, ``< 0.001 %``, ``4.23 %``, ``12.5 %``, ``37 %``, ``100 %``. Rounding never
+    reaches ``100 %`` (or ``0 %``) unless the share is exactly that: ``99.96 %``."""
     if _missing(v):
         return "n/a"
     if v == 0:
         return "0 %"
-    if abs(v) < 0.001:
-        return "< 0.1 %"
-    return f"{v:.1%}".replace("%", " %") if abs(v) < 0.1 else f"{v:.0%}".replace("%", " %")
+    if abs(v) < PCT_FLOOR:
+        return f"{'> -' if v < 0 else '< '}{PCT_FLOOR:.3%}".replace("%", " %")
+    figures = PCT_FIGURES
+    text = f"{v * 100:.{figures}g}"
+    while abs(v) < 1 and abs(float(text)) >= 100 and figures < 17:  # 99.96 % is not all
+        figures += 1
+        text = f"{v * 100:.{figures}g}"
+    if "e" in text:  # 1000 % and more: whole percent, no exponent
+        text = f"{v * 100:,.0f}"
+    return f"{text} %"
 
 
 def share(v: float, digits: int = 1, *, sign: bool = False) -> str:

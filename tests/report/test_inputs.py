@@ -100,3 +100,59 @@ def test_the_report_headline_counts_only_assumptions(tmp_path):
     assert shown == assumption_count(rows) + cost_defaults
     facts = rows[(rows["origin"] == "derived") & ~rows["source"].str.contains("assumption")]
     assert facts["source"].str.contains("ca-catalogue.yaml Amazon RSA 2048 M0").any()
+
+
+def test_a_bare_attack_name_derives_its_class_not_its_defaults(tmp_path):
+    """``attacks: [stolen_leaf_key]`` gives the class (and label); ``key_age_days 0`` is
+    simlib's default, an assumption the headline counts."""
+    from simlib.report.inputs import is_assumption
+
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: s\nstart: 2025-01-01\nend: 2025-06-30\n"
+        "fleet: {users: 1000, release_every_days: 14, adoption: {components: [{weight: 1, mean_lag_days: 5}]}}\n"
+        "cas: [{name: ca1}]\nhosts: [{name: api.test, ca: ca1, validity_days: 90}]\n"
+        "strategies: [{name: leaf, pin: leaf_spki}]\n"
+        "attacks: [stolen_leaf_key, {name: stolen_leaf_key, label: old, key_age_days: 30}]\n"
+    )
+    t = scenario_inputs(simlib.load_scenario(path))
+    row = {i: (o, s) for i, o, s in zip(t["input"], t["origin"], t["source"], strict=True)}
+    assert row["attacks[0].name"][0] == row["attacks[0].label"][0] == "derived"
+    assert row["attacks[0].key_age_days"][0] == "default"
+    assert is_assumption(*row["attacks[0].key_age_days"])
+    assert row["attacks[1].key_age_days"][0] == "given"
+
+
+def test_a_root_without_expiry_and_a_fallback_renewal_are_assumptions(tmp_path):
+    """A declared CA's unset ``root_not_after`` reads "never expires" (an assumption); the
+    2/3 rule the shorthand puts in place of ACM's 45 days before expiry, once certificates are
+    capped at 47 days (2029-03-15), is an assumption; ACM's own dated rule is not."""
+    import warnings
+
+    from simlib.errors import ScenarioWarning
+    from simlib.report.inputs import is_assumption
+
+    fleet = "fleet: {users: 1000, release_every_days: 14, adoption: {components: [{weight: 1, mean_lag_days: 5}]}}\n"
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        f"name: s\nstart: 2026-01-01\nend: 2031-12-31\n{fleet}"
+        "cas: [{name: ca1, root_not_after: 2040-01-01}, {name: ca2}]\n"
+        "hosts: [{name: api.test, ca: ca1, validity_days: 90},"
+        " {name: acm.test, ca: amazon, tool: acm}]\n"
+        "strategies: [{name: leaf, pin: leaf_spki}]\n"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScenarioWarning)
+        t = scenario_inputs(simlib.load_scenario(path))
+    columns = (t[c] for c in ("input", "value", "origin", "source"))
+    row = {i: (v, o, s) for i, v, o, s in zip(*columns, strict=True)}
+    value, origin, source = row["cas[1].root_not_after"]
+    assert (value, origin) == ("unset (never expires)", "default") and "never expires" in source
+    assert is_assumption(origin, source) and not is_assumption(*row["cas[0].root_not_after"][1:])
+    step = "hosts[1].policy_schedule[1]"
+    assert row[f"{step}.from"][0] == "2029-03-15"
+    assert row[f"{step}.renew_at_fraction"][0] == "0.666667"
+    assert is_assumption(*row[f"{step}.renew_at_fraction"][1:])
+    assert is_assumption(*row[f"{step}.from"][1:])
+    assert "less than a third" in row[f"{step}.renew_at_fraction"][2]
+    assert not is_assumption(*row["hosts[1].policy_schedule[0].renew_before_days"][1:])

@@ -229,3 +229,75 @@ def test_section_renders_inert_and_escaped(crossing) -> None:
     assert "<img" not in html and "\u202e" not in html and "&lt;img src=x" in html
     used = re.search(r"(\d+) simulation\(s\) of the 6 allowed", html)
     assert used and int(used.group(1)) <= 6
+
+
+def _scenario_file(tmp_path, body: str):
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: s\nstart: 2025-01-01\nend: 2025-06-30\n"
+        "fleet: {users: 1000, release_every_days: 14, adoption: {components: [{weight: 1, mean_lag_days: 5}]}}\n"
+        "strategies: [{name: none, pin: none}, {name: root, pin: root_spki}]\n" + body
+    )
+    return simlib.load_scenario(path)
+
+
+def test_list_items_are_named_by_what_they_are() -> None:
+    """le-2025's deciding row says which event it is (Root YR removed on day one), not only
+    ``events[0].share``."""
+    from tests.conftest import DATA
+
+    res = simlib.simulate(simlib.load_scenario(DATA / "presets/le-2025-intermediate-rotation.yaml"))
+    ow = rb.one_way(res, only=["events[0].share", "hosts[0].renew_at_fraction"])
+    names = list(ow.frame()["input"])
+    assert names[0] == (
+        "hosts[0].renew_at_fraction (host api.example.com: share of the lifetime before renewal)"
+    )
+    assert names[1] == (
+        "events[0].share (trust_store_change on 2025-06-01, removes letsencrypt-gen-y: "
+        "share of devices)"
+    )
+
+
+def test_refused_values_are_said_only_where_they_cut_the_range() -> None:
+    """renew_at_fraction must be < 1: its range's top (1) is refused, in plain words with how
+    far the search reached; a range validation never cut says nothing."""
+    from tests.conftest import DATA
+
+    res = simlib.simulate(simlib.load_scenario(DATA / "presets/le-2025-intermediate-rotation.yaml"))
+    ow = rb.one_way(res, only=["hosts[0].renew_at_fraction", "fleet.build_lead_days"])
+    ranges = {r.assumption.path: r for r in ow.rows}
+    frame = ow.frame().set_index("input")["range"]
+    fraction = frame[ranges["hosts[0].renew_at_fraction"].assumption.name]
+    lead = frame["fleet.build_lead_days"]
+    assert "refused" not in fraction and "valid" not in lead
+    assert fraction.endswith("; values of 1 and above are not valid: searched to 0.8334")
+    row = next(r for r in ow.rows if r.assumption.path == "hosts[0].renew_at_fraction")
+    assert row.refused == (1.0,)
+
+
+def test_inputs_that_cannot_affect_the_simulation_are_not_varied(tmp_path) -> None:
+    """A CA's validity when every host on it sets its own, a CA that issues nothing (a backup
+    pin only: its validity is never used) and a CA nothing names are skipped with the reason;
+    a CA a host takes its validity from is varied."""
+    from simlib.model.loading import default_scenario
+
+    found, skipped = rb.assumptions(default_scenario())  # the quickstart
+    assert skipped["cas[0].validity_days"] == (
+        "CA public-ca: every host it issues to sets its own validity_days"
+    )
+    assert skipped["cas[1].validity_days"] == (
+        "CA other-ca issues no certificate: no host is on it or moves to it"
+    )
+    assert not any(a.path.startswith("cas[") for a in found)
+
+    sc = _scenario_file(
+        tmp_path,
+        "cas: [{name: ca1}, {name: ca2}, {name: ca3}]\n"
+        "hosts: [{name: a.test, ca: ca1}, {name: b.test, ca: ca2, validity_days: 30}]\n"
+        "events: [{type: ca_migration, date: 2025-03-01, to: ca2, hosts: [a.test]}]\n",
+    )
+    found, skipped = rb.assumptions(sc)
+    varied = {a.path for a in found}
+    # ca1 and ca2 (which a.test, without its own validity, moves to) set lifetimes
+    assert {"cas[0].validity_days", "cas[1].validity_days"} <= varied
+    assert skipped["cas[2].validity_days"] == "no host, event, attack or strategy names CA ca3"
