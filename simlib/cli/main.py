@@ -146,10 +146,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         written = _write(out, lambda: res.write(out, formats), scenario.name)
         if not args.quiet:
-            s = res.summary
-            show = s[s["metric"].isin(["locked_user_days", "peak_lockout_rate", "p95_outage_days"])]
-            show = show.assign(strategy=show["strategy"].astype(str).map(escape_controls))
-            print(show.pivot(index="strategy", columns="metric", values="mean").to_string())
+            from simlib.cli.terminal import mc_table
+
+            print(f"{escape_controls(scenario.name)}: {reps:,} replications, means")
+            print(mc_table(res.summary))
     if not args.quiet:
         print(f"wrote {len(written)} files to {escape_controls(str(out))}/")
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from simlib.errors import escape_controls
@@ -46,3 +47,34 @@ class _EscapingDumper(yaml.SafeDumper):
 def escaped_yaml(data: Any) -> str:
     """``data`` as block YAML (keys in order) whose strings print safely on a terminal."""
     return yaml.dump(data, Dumper=_EscapingDumper, sort_keys=False, allow_unicode=True)
+
+
+#: Monte Carlo metrics ``simlib run`` prints, as (summary metric, column, format of the mean);
+#: the formats are the exact-mode table's (:func:`simlib.results.metrics.display_summary`).
+MC_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("mean_lockout_rate", "mean locked", "{:.1%}"),
+    ("peak_lockout_rate", "peak locked", "{:.1%}"),
+    ("locked_user_days", "locked user-days", "{:,.0f}"),
+    ("p95_outage_days", "p95 outage (d)", "{:,.1f}"),
+)
+
+
+def mc_table(summary: pd.DataFrame) -> str:
+    """A long Monte Carlo summary (strategy, metric, mean, p5, p95) as the exact-mode table:
+    one row per strategy in scenario order, means formatted alike, and the 90 % range of
+    locked user-days, so a reader sees how far replications spread."""
+    strategies = list(dict.fromkeys(summary["strategy"].astype(str)))
+    rows = summary.assign(strategy=summary["strategy"].astype(str)).set_index(
+        ["strategy", "metric"]
+    )
+    table = pd.DataFrame({"strategy": [escape_controls(s) for s in strategies]})
+    for metric, column, fmt in MC_COLUMNS:
+        if metric in rows.index.get_level_values("metric"):
+            table[column] = [fmt.format(float(rows.loc[(s, metric), "mean"])) for s in strategies]
+    if "locked_user_days" in rows.index.get_level_values("metric"):
+        table["locked user-days p5–p95"] = [
+            "{:,.0f}–{:,.0f}".format(*rows.loc[(s, "locked_user_days"), ["p5", "p95"]])
+            for s in strategies
+        ]
+    with pd.option_context("display.width", 250, "display.max_columns", 40):
+        return table.to_string(index=False)

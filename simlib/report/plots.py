@@ -14,6 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from simlib.errors import escape_controls
+from simlib.report.point_labels import LabelPlacer
 from simlib.report.style import MUTED, PALETTE
 from simlib.report.wording import human_count
 from simlib.results.io import atomic_write
@@ -37,16 +38,26 @@ def text_label(text: object, limit: int | None = None) -> str:
 def plot_lockout(
     timeseries: pd.DataFrame, ax: Axes | None = None, *, title: str | None = None
 ) -> Axes:
-    """Lockout rate over time, one line per strategy (strategies that never lock are listed)."""
+    """Lockout rate over time, one line per strategy (strategies that never lock are listed).
+
+    Strategies with identical series share one line labelled ``a = b``, and each line has its
+    own dash pattern, so a line lying on another (nearly equal series) still shows."""
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 5), layout="constrained")
     never = []
-    for name, g in timeseries.groupby("strategy", sort=False):
-        if g["lockout_rate"].max() <= 0:
-            never.append(str(name))
-            continue
-        label = text_label(name, PANEL_TITLE_CHARS)  # the legend sits beside the axes: bounded
-        ax.plot(pd.to_datetime(g["date"]), g["lockout_rate"], label=label, linewidth=1.2)
+    for i, (names, g) in enumerate(_identical_series(timeseries, never)):
+        # the legend sits beside the axes: each name bounded, one name a line when long
+        shown = [text_label(n, PANEL_TITLE_CHARS) for n in names]
+        joined = " = ".join(shown)
+        label = joined if len(joined) <= PANEL_TITLE_CHARS else " =\n".join(shown)
+        dashes = LINE_DASHES[i % len(LINE_DASHES)]
+        ax.plot(
+            pd.to_datetime(g["date"]),
+            g["lockout_rate"],
+            label=label,
+            linestyle=(0, dashes) if dashes else "-",
+            linewidth=1.2,
+        )
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylabel("users locked out")
     ax.set_ylim(0, 1.02)
@@ -61,6 +72,37 @@ def plot_lockout(
     # Outside the axes: every strategy's curve reaches 100 % somewhere, a legend inside hides it.
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     return ax
+
+
+#: Dash patterns (on, off, ... in points) of the lockout lines in turn, solid first: where
+#: two nearly equal series overlap, the one drawn later leaves gaps the other shows through.
+LINE_DASHES: tuple[tuple[float, ...], ...] = (
+    (),
+    (6.0, 2.5),
+    (2.0, 2.0),
+    (8.0, 2.0, 2.0, 2.0),
+    (4.0, 1.5, 1.0, 1.5, 1.0, 1.5),
+    (1.0, 3.0),
+)
+
+
+def _identical_series(
+    timeseries: pd.DataFrame, never: list[str]
+) -> list[tuple[list[str], pd.DataFrame]]:
+    """Strategies that lock someone out, in order, those with equal (date, rate) series in one
+    group; the names of those that never lock are appended to ``never``."""
+    groups: list[tuple[list[str], pd.DataFrame]] = []
+    for name, g in timeseries.groupby("strategy", sort=False):
+        if g["lockout_rate"].max() <= 0:
+            never.append(str(name))
+            continue
+        key = g[["date", "lockout_rate"]].reset_index(drop=True)
+        same = next((grp for grp in groups if grp[1].equals(key)), None)
+        if same is None:
+            groups.append(([str(name)], key))
+        else:
+            same[0].append(str(name))
+    return groups
 
 
 def figure_png(fig) -> bytes:
@@ -214,6 +256,7 @@ def plot_pareto(front: pd.DataFrame, attack: str, ax: Axes | None = None) -> Axe
         color=MARKS["frontier"],
         label="Pareto frontier",
     )
+    labels = []
     for (x, y, dominated), names in _label_groups(f).items():
         label = ax.annotate(
             " · ".join(text_label(n, PANEL_TITLE_CHARS) for n in names),
@@ -222,8 +265,12 @@ def plot_pareto(front: pd.DataFrame, attack: str, ax: Axes | None = None) -> Axe
             color=MARKS["dominated"] if dominated else "black",
             xytext=(4, 4),
             textcoords="offset points",
+            # a leader line, shown only for labels pushed away from their point
+            arrowprops={"arrowstyle": "-", "color": MUTED, "linewidth": 0.6, "shrinkB": 3},
         )
-        label.set_in_layout(False)  # a long name may run past the axes, never squeeze them
+        label.set_in_layout(False)  # placed inside the axes at draw time, never squeezes them
+        labels.append(label)
+    ax.add_artist(LabelPlacer(labels))
     ax.xaxis.set_major_formatter(FuncFormatter(human_count))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylim(-0.02, 1.08)

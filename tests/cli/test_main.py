@@ -102,6 +102,49 @@ def test_monte_carlo_run(tmp_path):
     assert {"p5", "p50", "p95"} <= set(pd.read_csv(tmp_path / "summary.csv").columns)
 
 
+def test_monte_carlo_prints_like_the_exact_table(tmp_path):
+    """Strategies in scenario order (not sorted) and numbers as the exact-mode table shows them:
+    thousands separators and percentages, never ``1.777820e+08``."""
+    args = ("run", QUICKSTART, "--out")
+    exact = run(*args, str(tmp_path / "e"))
+    mc = run(*args, str(tmp_path / "m"), "--mode", "monte-carlo", "--replications", "3")
+    assert exact.returncode == 0 and mc.returncode == 0, mc.stderr
+
+    def rows(stdout: str) -> list[str]:
+        lines = stdout.splitlines()
+        head = next(i for i, line in enumerate(lines) if line.lstrip().startswith("strategy"))
+        return lines[head + 1 : -1]  # up to "wrote N files"
+
+    order = pd.read_csv(tmp_path / "e" / "summary.csv")["strategy"].tolist()
+    assert order != sorted(order)  # else the order would not tell the two apart
+    for stdout in (exact.stdout, mc.stdout):
+        # the longest name a row starts with ("leaf key + next key", not "leaf key")
+        names = [max((n for n in order if r.strip().startswith(n)), key=len) for r in rows(stdout)]
+        assert names == order
+    assert "e+0" not in mc.stdout and "e+1" not in mc.stdout
+    means = pd.read_csv(tmp_path / "m" / "summary.csv").set_index(["strategy", "metric"])
+    days = means.loc[("intermediate", "locked_user_days"), "mean"]
+    assert f"{days:,.0f}" in mc.stdout and "100.0%" in mc.stdout
+    assert "locked user-days p5–p95" in mc.stdout
+
+
+def test_mc_table_formats_means_in_order():
+    from simlib.cli.terminal import mc_table
+
+    long = pd.DataFrame(
+        [
+            (s, m, v, v * 0.9, v * 1.1)
+            for s, big in (("zeta", 177_782_000.0), ("alpha", 1.0))
+            for m, v in (("locked_user_days", big), ("peak_lockout_rate", 0.5))
+        ],
+        columns=["strategy", "metric", "mean", "p5", "p95"],
+    )
+    lines = mc_table(long).splitlines()
+    assert lines[1].split()[:3] == ["zeta", "50.0%", "177,782,000"]
+    assert lines[2].split()[:3] == ["alpha", "50.0%", "1"]
+    assert "160,003,800–195,560,200" in lines[1]
+
+
 def test_pins_match_known_vectors():
     proc = run(
         "pins",
