@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 
 from simlib._dates import add_years
@@ -14,8 +15,9 @@ from simlib.model.budget import budget_problem
 from simlib.model.effects import AnchorChange, Reference
 from simlib.model.horizon import horizon_gaps
 from simlib.model.scenario import Scenario
-from simlib.model.server import CASpec
+from simlib.model.server import CASpec, HostSpec
 from simlib.model.strategies import CAIntermediates, CARoot, NextKey, StrategySpec
+from simlib.model.tooldefaults import too_short
 
 
 def _semantic_checks(sc: Scenario) -> None:
@@ -158,6 +160,71 @@ def _semantic_checks(sc: Scenario) -> None:
     problem = budget_problem(sc)
     if problem is not None:
         fail(*problem)
+    _warn_short_renewal(sc, cas)
+    _warn_never_expiring(sc)
+
+
+#: horizons longer than this see real roots expire: ISRG Root X1 is self-signed for 20 years
+#: (2015-06-04 to 2035-06-04) and Chrome's root term limit is about 15 years from key
+#: generation (shared reference ca-events.md, root events and open question 4)
+ROOT_LIFETIME_YEARS = 20
+
+
+def _warn(message: str) -> None:
+    import warnings
+
+    from simlib.errors import ScenarioWarning, one_line
+
+    warnings.warn(one_line(message), ScenarioWarning, stacklevel=3)
+
+
+def _lifetime(sc: Scenario, h: HostSpec, ca: CASpec, day: dt.date) -> int:
+    """As ``simlib.server.lifetimes.lifetime_days``: the host's or CA's validity, capped."""
+    days = h.validity_days
+    if days is None:
+        days = ca.validity_days
+        for step in ca.validity_schedule:
+            if day >= step.from_:
+                days = step.days
+    cap = sc.validity_cap_days(day)
+    return min(days, cap) if cap is not None else days
+
+
+def _warn_short_renewal(sc: Scenario, cas: Mapping[str, CASpec]) -> None:
+    """One warning per host whose ``renew_before_days`` leaves less than a third of a lifetime
+    in force: the user's rule is kept (a tool's is replaced at resolve: model/tooldefaults.py)."""
+    for i, h in enumerate(sc.hosts):
+        ca = cas[h.ca]
+        since = min(sc.start, h.first_issued) if h.first_issued is not None else sc.start
+        changes = [s.from_ for s in ca.validity_schedule] + [d for d, _ in sc.validity_cap_steps()]
+        changes += [s.from_ for s in h.policy_schedule]
+        for day in sorted({since} | {d for d in changes if since < d <= sc.end}):
+            before, life = h.policy_on(day)[1], _lifetime(sc, h, ca, day)
+            if before is not None and too_short(before, life):
+                _warn(
+                    f"hosts[{i}] ({clip(h.name)}): renew_before_days {before} renews the "
+                    f"{life}-day certificates issued from {day} every {max(1, life - before)} "
+                    "day(s), less than a third of their lifetime (kept as written)"
+                )
+                break
+
+
+def _warn_never_expiring(sc: Scenario) -> None:
+    """A warning per CA whose root or intermediates never expire over a horizon longer than
+    real roots live (:data:`ROOT_LIFETIME_YEARS`): root pins would never break on expiry."""
+    if sc.end <= add_years(sc.start, ROOT_LIFETIME_YEARS):
+        return
+    for i, ca in enumerate(sc.cas):
+        unset = ["root"] if ca.root_not_after is None else []
+        n = sum(x.not_after is None for x in ca.intermediates)
+        unset += [f"{n} intermediate(s)"] if n else []
+        if unset:
+            _warn(
+                f"cas[{i}] ({clip(ca.name)}): {' and '.join(unset)} without not_after never "
+                f"expire over this {round(sc.days / 365.25)}-year horizon, though real roots "
+                f"last about 15-{ROOT_LIFETIME_YEARS} years (Chrome's root term limit; ISRG Root "
+                "X1 2015-2035): set root_not_after / not_after, or read its pins as an assumption"
+            )
 
 
 def _first_duplicate(values: list[str | None]) -> int | None:

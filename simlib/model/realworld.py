@@ -37,7 +37,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from simlib.model.catalogue_ca import LEAF_KEY, OTHER_VALIDITY_DAYS, algorithm_of, ca_entry
-from simlib.model.tooldefaults import tool_fields
+from simlib.model.tooldefaults import fit_to_lifetimes, tool_fields
 
 __all__ = ["SHORTHAND", "resolve_hosts", "resolve_pinned_cas"]
 
@@ -84,6 +84,53 @@ def _first_issue(hosts: list[Any], ca: str) -> dt.date | None:
         if d is not None
     ]
     return min(days, default=None)
+
+
+def _cap_steps(data: Mapping[str, Any]) -> list[tuple[dt.date, int]]:
+    """The scenario's validity cap as (from, max days) steps (``Scenario.validity_cap_steps``,
+    read from the unvalidated mapping: an unreadable step is left to validation)."""
+    cap = data.get("validity_cap", "cabf")
+    if cap == "cabf":
+        from simlib.world.caps import schedule_steps
+
+        return [(s.effective_date, s.max_days) for s in schedule_steps("cabf")]
+    steps = []
+    for step in cap if isinstance(cap, list) else []:
+        day = _date(step.get("from")) if isinstance(step, Mapping) else None
+        days = step.get("max_days") if isinstance(step, Mapping) else None
+        if day is not None and isinstance(days, int):
+            steps.append((day, days))
+    return sorted(steps)
+
+
+def _lifetimes(
+    data: Mapping[str, Any],
+    ca: Mapping[str, Any],
+    host: Mapping[str, Any],
+    since: dt.date,
+    end: dt.date,
+) -> list[tuple[dt.date, int]]:
+    """(day, lifetime) at ``since`` and at each later change up to ``end``: the host's or CA's
+    validity schedule capped by the validity cap (``simlib.server.lifetimes.lifetime_days``)."""
+    own = host.get("validity_days")
+    validity = [(since, own if isinstance(own, int) else ca.get("validity_days", 90))]
+    if not isinstance(own, int):
+        validity += sorted(
+            (d, s["days"])
+            for s in ca.get("validity_schedule") or []
+            if isinstance(s, Mapping) and (d := _date(s.get("from"))) is not None
+            and isinstance(s.get("days"), int)
+        )  # fmt: skip
+    caps = _cap_steps(data)
+    days = sorted({since} | {d for d, _ in validity + caps if since < d <= end})
+    out: list[tuple[dt.date, int]] = []
+    for day in days:
+        life = next(n for d, n in reversed(validity) if d <= day)
+        cap = next((n for d, n in reversed(caps) if d <= day), None)
+        life = min(life, cap) if cap is not None else life
+        if not out or out[-1][1] != life:
+            out.append((day, life))
+    return out
 
 
 def resolve_hosts(data: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -165,6 +212,11 @@ def resolve_hosts(data: Mapping[str, Any]) -> Mapping[str, Any]:
                 host.pop(
                     "renew_at_fraction" if "renew_before_days" in hosts[i] else "renew_before_days"
                 )
+            if "policy_schedule" not in hosts[i]:  # the user's own schedule is theirs
+                entry = next(c for c in new_cas if isinstance(c, Mapping) and c.get("name") == name)
+                own = "renew_before_days" in hosts[i] or "renew_at_fraction" in hosts[i]
+                lifetimes = _lifetimes(data, entry, host, since, end)
+                fit_to_lifetimes(host, lifetimes, tool, where, own)
         new_hosts.append(host)
     # the hosts of an entry follow its root generations, each at its next renewal from then on
     new_events += [

@@ -125,3 +125,48 @@ def test_trust_change_limit_counts_what_splits_devices():
     assert bad(events=[*changes, changes[0]]) == (
         "events[8]: at most 8 trust_store_change events per platform (android)"
     )
+
+
+def _warnings_of(**top) -> list[str]:
+    import warnings
+
+    from simlib.errors import ScenarioWarning
+
+    data = copy.deepcopy(BASE)
+    data.update(copy.deepcopy(top))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ScenarioWarning)
+        scenario_from_dict(data, source="s.yaml")
+    return [str(w.message) for w in caught]
+
+
+def test_a_horizon_longer_than_a_root_lives_warns_about_certificates_that_never_expire():
+    """A 40-year run whose CAs have no expiry: root pins never break on expiry (20 years: the
+    ISRG Root X1 self-signed term; Chrome's limit is about 15)."""
+    long = _warnings_of(end="2064-12-31")
+    assert [m.split(":")[0] for m in long if "never expire" in m] == [
+        "cas[0] (ca1)",
+        "cas[1] (ca2)",
+    ]
+    assert "root and 1 intermediate(s) without not_after never expire over this 40-year" in long[0]
+    dated = {
+        "root_not_after": "2070-01-01",
+        "intermediates": [{"name": "I1", "not_after": "2066-01-01"}],
+    }
+    cas = [{"name": "ca1", **dated}, {"name": "ca2", **dated}]
+    assert not [m for m in _warnings_of(end="2064-12-31", cas=cas) if "never expire" in m]
+    assert not [m for m in _warnings_of(end="2044-12-31") if "never expire" in m]  # 20 years
+
+
+def test_an_explicit_renew_before_days_leaving_under_a_third_warns_once():
+    """90-day certificates capped at 47 days from 2029-03-15 (cabf): 30 days ahead leaves 17 ≥
+    15.7 days (no warning), 35 days ahead 12 (one warning; the rule is kept)."""
+    hosts = copy.deepcopy(BASE["hosts"])
+    span = {"start": "2029-01-01", "end": "2030-12-31", "validity_cap": "cabf"}
+    assert not [m for m in _warnings_of(**span, hosts=hosts) if "less than a third" in m]
+    hosts[0]["renew_before_days"] = 35
+    (msg,) = [m for m in _warnings_of(**span, hosts=hosts) if "less than a third" in m]
+    assert msg == (
+        "hosts[0] (api.test): renew_before_days 35 renews the 47-day certificates issued from "
+        "2029-03-15 every 12 day(s), less than a third of their lifetime (kept as written)"
+    )
