@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 
 from simlib._dates import add_years
@@ -15,7 +14,7 @@ from simlib.model.budget import budget_problem
 from simlib.model.effects import AnchorChange, Reference
 from simlib.model.horizon import horizon_gaps
 from simlib.model.scenario import Scenario
-from simlib.model.server import CASpec, HostSpec
+from simlib.model.server import CASpec
 from simlib.model.strategies import CAIntermediates, CARoot, NextKey, StrategySpec
 from simlib.model.tooldefaults import too_short
 
@@ -178,18 +177,6 @@ def _warn(message: str) -> None:
     warnings.warn(one_line(message), ScenarioWarning, stacklevel=3)
 
 
-def _lifetime(sc: Scenario, h: HostSpec, ca: CASpec, day: dt.date) -> int:
-    """As ``simlib.server.lifetimes.lifetime_days``: the host's or CA's validity, capped."""
-    days = h.validity_days
-    if days is None:
-        days = ca.validity_days
-        for step in ca.validity_schedule:
-            if day >= step.from_:
-                days = step.days
-    cap = sc.validity_cap_days(day)
-    return min(days, cap) if cap is not None else days
-
-
 def _warn_short_renewal(sc: Scenario, cas: Mapping[str, CASpec]) -> None:
     """One warning per host whose ``renew_before_days`` leaves less than a third of a lifetime
     in force: the user's rule is kept (a tool's is replaced at resolve: model/tooldefaults.py)."""
@@ -199,7 +186,7 @@ def _warn_short_renewal(sc: Scenario, cas: Mapping[str, CASpec]) -> None:
         changes = [s.from_ for s in ca.validity_schedule] + [d for d, _ in sc.validity_cap_steps()]
         changes += [s.from_ for s in h.policy_schedule]
         for day in sorted({since} | {d for d in changes if since < d <= sc.end}):
-            before, life = h.policy_on(day)[1], _lifetime(sc, h, ca, day)
+            before, life = h.policy_on(day)[1], sc.lifetime_days(h, ca, day)
             if before is not None and too_short(before, life):
                 _warn(
                     f"hosts[{i}] ({clip(h.name)}): renew_before_days {before} renews the "

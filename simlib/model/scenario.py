@@ -175,6 +175,19 @@ class Scenario(_Model):
             return tuple((s.effective_date, s.max_days) for s in schedule_steps("cabf"))
         return tuple((s.from_, s.max_days) for s in self.validity_cap)
 
+    def lifetime_days(self, host: HostSpec, ca: CASpec, date: dt.date) -> int:
+        """The one lifetime rule: a certificate issued on ``date`` for ``host`` by ``ca`` lives
+        the host's ``validity_days``, else the CA's (its ``validity_schedule`` step in force),
+        capped by the validity cap in force on ``date``."""
+        days = host.validity_days
+        if days is None:
+            days = ca.validity_days
+            for step in ca.validity_schedule:
+                if date >= step.from_:
+                    days = step.days
+        cap = self.validity_cap_days(date)
+        return min(days, cap) if cap is not None else days
+
     def validity_cap_days(self, date: dt.date) -> int | None:
         """Longest lifetime of a certificate issued on ``date`` (None: no cap in force)."""
         from simlib.world.caps import step_on

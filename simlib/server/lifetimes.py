@@ -19,16 +19,9 @@ DEFAULT_RENEW_FRACTION = 2 / 3
 
 
 def lifetime_days(scenario: Scenario, host: HostSpec, ca: CASpec, day: int) -> int:
-    """Validity in days of a certificate issued for ``host`` by ``ca`` on ``day``."""
-    date = scenario.date(day)
-    days = host.validity_days
-    if days is None:
-        days = ca.validity_days
-        for step in ca.validity_schedule:
-            if date >= step.from_:
-                days = step.days
-    cap = scenario.validity_cap_days(date)
-    return min(days, cap) if cap is not None else days
+    """Validity in days of a certificate issued for ``host`` by ``ca`` on ``day``
+    (:meth:`simlib.model.Scenario.lifetime_days`, the one rule)."""
+    return scenario.lifetime_days(host, ca, scenario.date(day))
 
 
 def renew_offset(lifetime: int, before: int | None, fraction: float | None) -> int:
