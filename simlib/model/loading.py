@@ -38,9 +38,13 @@ def scenario_from_dict(
         where, message = describe_validation_error(pick_validation_error(exc.errors()))
         raise ScenarioError(source, where, message) from None
     try:
-        _semantic_checks(sc)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ScenarioWarning)
+            _semantic_checks(sc)
     except _SemanticError as exc:
         raise ScenarioError(source, exc.where, exc.message) from None
+    for w in caught:  # the checks' warnings name the file too, as validation's do
+        warnings.warn(one_line(f"{source}: {w.message}"), ScenarioWarning, stacklevel=2)
     sc._source = source
     return sc
 

@@ -144,10 +144,12 @@ def test_a_horizon_longer_than_a_root_lives_warns_about_certificates_that_never_
     """A 40-year run whose CAs have no expiry: root pins never break on expiry (20 years: the
     ISRG Root X1 self-signed term; Chrome's limit is about 15)."""
     long = _warnings_of(end="2064-12-31")
-    assert [m.split(":")[0] for m in long if "never expire" in m] == [
+    # one line each, naming the file (as validation's warnings do) and the CA
+    assert [m.split(": ")[1] for m in long if "never expire" in m] == [
         "cas[0] (ca1)",
         "cas[1] (ca2)",
     ]
+    assert all(m.startswith("s.yaml: ") for m in long if "never expire" in m)
     assert "root and 1 intermediate(s) without not_after never expire over this 40-year" in long[0]
     dated = {
         "root_not_after": "2070-01-01",
@@ -167,6 +169,6 @@ def test_an_explicit_renew_before_days_leaving_under_a_third_warns_once():
     hosts[0]["renew_before_days"] = 35
     (msg,) = [m for m in _warnings_of(**span, hosts=hosts) if "less than a third" in m]
     assert msg == (
-        "hosts[0] (api.test): renew_before_days 35 renews the 47-day certificates issued from "
+        "s.yaml: hosts[0] (api.test): renew_before_days 35 renews the 47-day certificates issued from "
         "2029-03-15 every 12 day(s), less than a third of their lifetime (kept as written)"
     )

@@ -85,7 +85,9 @@ def test_an_explicit_rule_is_kept_with_one_warning():
     (host,) = sc.hosts
     assert (host.renew_before_days, host.renew_at_fraction, host.policy_schedule) == (35, None, [])
     (msg,) = [m for m in messages if "less than a third" in m]
-    assert msg.startswith("hosts[0] (api.example.com): renew_before_days 35 renews the 45-day")
+    assert msg.startswith(
+        "s.yaml: hosts[0] (api.example.com): renew_before_days 35 renews the 45-day"
+    )
     assert "every 10 day(s)" in msg and "kept as written" in msg
 
 
