@@ -10,7 +10,6 @@ they cost (docs/model.md, "CT enforcement and monitoring").
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from simlib.errors import escape_controls
 from simlib.model import Scenario, apply_overrides
 from simlib.model.monitoring import CT_ATTACK_CLASSES, CTMonitoring
+from simlib.report.html import esc
 from simlib.results.ct import exposure_by_start_day
 
 if TYPE_CHECKING:
@@ -166,10 +165,6 @@ def attacks_count(v: float) -> str:
     return f"{v:.1f}" if v < 10 else num(v)
 
 
-def _e(text: object) -> str:
-    return html.escape(escape_controls(str(text)))
-
-
 def _pick(got: PinsOverCT, recommended: str) -> str | None:
     """The strategy the text speaks of: the recommended one when it pins, else the pinned
     strategy that removes some exposure to a CA-issued attack at the fewest locked user-days."""
@@ -199,7 +194,7 @@ def pins_over_ct_html(got: PinsOverCT, recommended: str, days: int) -> str:
         "platforms reject a certificate issued after 2018-10-15 that is not logged "
         "(support.apple.com/103214); an Android app only with the Network Security Config "
         "opt-in (Android 16+). Monitoring the logs detects a logged rogue certificate "
-        f"{ct.detection_days} day(s) after issuance and the response ({_e(response)}, reaching "
+        f"{ct.detection_days} day(s) after issuance and the response ({esc(response)}, reaching "
         f"{reach}) is in force {ct.response_days} day(s) later: a detected attack runs "
         f"{ct.window_days} day(s). <b>Exposure user-days</b> per attack = users exposed × days "
         "the attack runs, averaged over the day it starts.</p>"
@@ -207,27 +202,27 @@ def pins_over_ct_html(got: PinsOverCT, recommended: str, days: int) -> str:
     if got.assumed:
         parts.append(
             "<p class='simlib-note'>The scenario has no <code>monitoring</code> block: these "
-            f"figures assume detection in {ct.detection_days} day(s) and a {_e(response)} "
+            f"figures assume detection in {ct.detection_days} day(s) and a {esc(response)} "
             f"{ct.response_days} day(s) later — an assumption; give your monitor's real delays "
             "in the scenario.</p>"
         )
     if got.added_baseline:
         parts.append(
             "<p class='simlib-note'>Without pins is a strategy added for this comparison "
-            f"(<i>{_e(got.baseline)}</i>).</p>"
+            f"(<i>{esc(got.baseline)}</i>).</p>"
         )
     pick = _pick(got, recommended)
     rows = frame[frame["ct_applies"] & (frame["strategy"] == pick)] if pick else frame.iloc[:0]
     for r in rows.itertuples(index=False):
         gain = (
-            f"what pins add over CT + monitoring: <i>{_e(pick)}</i>'s pins protect users "
+            f"what pins add over CT + monitoring: <i>{esc(pick)}</i>'s pins protect users "
             f"for {human_count(r.pins_add)} of them ({pct(r.share_removed)}; over CT alone "
             f"{human_count(r.pins_add_ct_only)}) at {human_count(r.locked_user_days)} "
             "locked user-days over the horizon"
         )
         if r.pins_add <= 0:
             gain = (
-                f"<i>{_e(pick)}</i>'s pins add nothing against this attack: no working user's "
+                f"<i>{esc(pick)}</i>'s pins add nothing against this attack: no working user's "
                 "pins reject its chain"
             )
         elif r.locked_user_days > 0:
@@ -249,7 +244,7 @@ def pins_over_ct_html(got: PinsOverCT, recommended: str, days: int) -> str:
                 "are locked out — not protection"
             )
         parts.append(
-            f"<p><b>{_e(readable(r.attack))}</b>: without pins, CT + monitoring leaves "
+            f"<p><b>{esc(readable(r.attack))}</b>: without pins, CT + monitoring leaves "
             f"{human_count(r.exposure_without_pins)} exposure user-days per attack (CT alone, "
             f"nobody watching the logs: {human_count(r.exposure_without_pins_ct_only)}); "
             f"{gain}.</p>"
@@ -258,7 +253,7 @@ def pins_over_ct_html(got: PinsOverCT, recommended: str, days: int) -> str:
     if blind:
         kinds = {a.label: a.name for a in got.result.scenario.attacks} if got.result else {}
         why = [
-            f"{_e(readable(a))} ({_BLIND.get(kinds.get(a, ''), 'not CA-issued')})" for a in blind
+            f"{esc(readable(a))} ({_BLIND.get(kinds.get(a, ''), 'not CA-issued')})" for a in blind
         ]
         parts.append(
             "<p>CT and monitoring do not see "

@@ -2,20 +2,15 @@
 
 The report notebook (``simlib/report/templates/decision-report.ipynb``, copied as
 ``notebooks/05-decision-report.ipynb``) only calls these methods and displays what they return:
-HTML fragments (:class:`Fragment`) and figures (:class:`Picture`, PNG bytes). nbconvert turns the
+HTML fragments and figures (:mod:`simlib.report.fragments`). nbconvert turns the
 executed notebook into one HTML page (:mod:`simlib.report.render`). All text is built from the
 numbers it states; nothing here is canned per scenario.
 """
 
 from __future__ import annotations
 
-import html
-from dataclasses import dataclass
-
 import pandas as pd
-from matplotlib.figure import Figure
 
-from simlib.errors import escape_controls
 from simlib.report.decision import (
     CostInputs,
     cost_inputs,
@@ -24,55 +19,20 @@ from simlib.report.decision import (
     recommendation,
 )
 from simlib.report.findings import findings, platform_lockout
-from simlib.report.html import ranked_table_html, table_html
+from simlib.report.fragments import Fragment, Picture, picture
+from simlib.report.html import esc, ranked_table_html, table_html
 from simlib.report.plots import (
-    figure_png,
     plot_coverage_readable,
     plot_lockout_panels,
     plot_pareto,
     plot_platform_split,
     readable,
 )
-from simlib.report.style import styled
 
-__all__ = ["DecisionReport", "Fragment", "Picture"]
+__all__ = ["DecisionReport"]
 
 #: A platform split is drawn when platforms' locked shares differ by more than this.
 PLATFORM_GAP = 0.005
-
-
-@dataclass(frozen=True)
-class Fragment:
-    """A piece of HTML (Jupyter displays it; nbconvert keeps it)."""
-
-    html: str
-
-    def _repr_html_(self) -> str:
-        return self.html
-
-
-@dataclass(frozen=True)
-class Picture:
-    """A rendered figure: PNG bytes and a description (Jupyter shows the PNG)."""
-
-    png: bytes
-    alt: str
-
-    def _repr_png_(self) -> tuple[bytes, dict[str, str]]:
-        return self.png, {"alt": self.alt}  # the report template writes it as alt text
-
-
-def _picture(build, alt: str, size: tuple[float, float]) -> Picture:
-    with styled():
-        fig = Figure(figsize=size, layout="constrained")
-        build(fig)
-        return Picture(figure_png(fig), escape_controls(alt))  # alt text names strategies
-
-
-def _e(text: object) -> str:
-    # bidi and control characters made visible first: html.escape leaves U+202E free to
-    # reverse the text after a name
-    return html.escape(escape_controls(str(text)))
 
 
 class DecisionReport:
@@ -123,12 +83,12 @@ class DecisionReport:
     def title(self) -> Fragment:
         sc = self.scenario
         desc = (
-            f"<p class='simlib-note'>{_e(sc.description.strip())}</p>"
+            f"<p class='simlib-note'>{esc(sc.description.strip())}</p>"
             if sc.description.strip()
             else ""
         )
         return Fragment(
-            f"<h1>{_e(sc.name)}: should we pin certificates, and how?</h1>{desc}"
+            f"<h1>{esc(sc.name)}: should we pin certificates, and how?</h1>{desc}"
             f"<p>{sc.start} → {sc.end} ({sc.days:,} days), {sc.fleet.users:,} users, "
             f"{len(sc.hosts)} host(s), releases every {sc.fleet.release_every_days} days; "
             f"{len(self.table)} strategies compared (expected values: exact arithmetic over "
@@ -140,7 +100,7 @@ class DecisionReport:
         early, a CA's exit) as a list, or ``None`` when it assumed nothing."""
         if not self.notes:
             return None
-        items = "".join(f"<li>{_e(n)}</li>" for n in self.notes)
+        items = "".join(f"<li>{esc(n)}</li>" for n in self.notes)
         return Fragment(
             '<div class="simlib-notes" id="scenario-notes"><p><b>Notes on this scenario</b> '
             "(what loading it assumed):</p>"
@@ -151,8 +111,8 @@ class DecisionReport:
         rec = self.recommended
         return Fragment(
             '<div class="simlib-answer" id="recommendation"><p><b>Recommendation: '
-            f'<span id="recommended">{_e(rec.label)}</span></b>.</p>'
-            f"<p>{_e(rec.why)}</p></div>"
+            f'<span id="recommended">{esc(rec.label)}</span></b>.</p>'
+            f"<p>{esc(rec.why)}</p></div>"
         )
 
     def ranked(self) -> Fragment:
@@ -160,11 +120,11 @@ class DecisionReport:
 
         rule = str(self.table.attrs.get("rule", ""))
         notes = "".join(  # a lockout resting on an assumed event says so under the table
-            f"<p class='simlib-note assumed-lockout'>{_e(t)}</p>"
+            f"<p class='simlib-note assumed-lockout'>{esc(t)}</p>"
             for t in assumed_lockouts(self.result, self._calendar(), self.table)
         )
         return Fragment(
-            f"<p>{_e(rule[:1].upper() + rule[1:])}.</p>" + ranked_table_html(self.table) + notes
+            f"<p>{esc(rule[:1].upper() + rule[1:])}.</p>" + ranked_table_html(self.table) + notes
         )
 
     def findings_list(self) -> Fragment:
@@ -174,7 +134,7 @@ class DecisionReport:
                 "detected in this scenario.</p>"
             )
         items = "".join(
-            f"<li><b>{_e(f.kind.replace('_', ' '))}</b>: {_e(f.text)}</li>" for f in self.findings
+            f"<li><b>{esc(f.kind.replace('_', ' '))}</b>: {esc(f.text)}</li>" for f in self.findings
         )
         return Fragment(f"<ul id='findings'>{items}</ul>")
 
@@ -182,7 +142,7 @@ class DecisionReport:
     def lockout_figure(self) -> Picture:
         res = self.result
         rows = -(-len(self.table) // 3)
-        return _picture(
+        return picture(
             lambda fig: plot_lockout_panels(res.timeseries, res.issuances, res.releases, fig=fig),
             "lockout over time, one panel per strategy",
             (12, 2.4 * max(1, rows) + 0.9),
@@ -199,7 +159,7 @@ class DecisionReport:
         shares = {p: s.share for p, s in self.scenario.fleet.platforms.items()}
         ts = self.result.timeseries
         return [
-            _picture(
+            picture(
                 lambda fig, n=name: plot_platform_split(ts, n, shares, fig.subplots()),
                 f"{name} by platform",
                 (9, 3.2),
@@ -211,9 +171,9 @@ class DecisionReport:
     def no_platform_difference(self) -> Fragment:
         platforms = [p for p, s in self.scenario.fleet.platforms.items() if s.share > 0]
         if len(platforms) < 2:
-            return Fragment(f"<p>The fleet has one platform ({_e(', '.join(platforms))}).</p>")
+            return Fragment(f"<p>The fleet has one platform ({esc(', '.join(platforms))}).</p>")
         return Fragment(
-            f"<p>{_e(' and '.join(platforms))} users are locked out in the same proportion (within "
+            f"<p>{esc(' and '.join(platforms))} users are locked out in the same proportion (within "
             f"{PLATFORM_GAP:.1%} of user-days) under every strategy.</p>"
         )
 
@@ -224,7 +184,7 @@ class DecisionReport:
         attacks = list(dict.fromkeys(front["attack"]))
         stopped = [a for a in attacks if front.loc[front["attack"] == a, "protected"].max() > 0]
         out: list[Picture | Fragment] = [
-            _picture(
+            picture(
                 lambda fig, a=a: plot_pareto(front, a, fig.subplots()),
                 f"Pareto frontier, {readable(a)}",
                 (9, 4.3),
@@ -235,7 +195,7 @@ class DecisionReport:
         if nobody:
             out.append(
                 Fragment(
-                    f"<p>No strategy in this scenario protects against {_e(', '.join(nobody))}, so "
+                    f"<p>No strategy in this scenario protects against {esc(', '.join(nobody))}, so "
                     "there is no trade-off to chart.</p>"
                 )
             )
@@ -244,7 +204,7 @@ class DecisionReport:
     def coverage_figure(self) -> Picture | None:
         if not any(c.startswith("mean_protected_") for c in self.result.summary):
             return None
-        return _picture(
+        return picture(
             lambda fig: plot_coverage_readable(self.result.summary, fig.subplots()),
             "coverage by attack class",
             (10, 4.3),
@@ -312,7 +272,7 @@ class DecisionReport:
             + "</p>"
         )
         notes = "".join(
-            f"<p><b>{_e(k)}</b>: {_e(v)}</p>" for k, v in stated_notes(self.scenario).items()
+            f"<p><b>{esc(k)}</b>: {esc(v)}</p>" for k, v in stated_notes(self.scenario).items()
         )
         return Fragment(head + notes + table_html(frame, table_id="assumptions"))
 
@@ -332,7 +292,7 @@ class DecisionReport:
         now = ", ".join(ow.answer) + (" (tied)" if len(ow.answer) > 1 else "")
         parts = [
             f"<p>{len(ow.rows)} assumption(s) varied one at a time, every other input at its "
-            f"value, over the range shown; the recommendation now: <b>{_e(now)}</b>. Where it "
+            f"value, over the range shown; the recommendation now: <b>{esc(now)}</b>. Where it "
             "changes, a grid of two values on each side finds it and bisection narrows it to 1 % "
             "of the current value (shares: 0.005; whole numbers: adjacent values); a change that "
             f"reverts between two grid values is not seen. {ow.simulations} simulation(s) of the "
@@ -346,14 +306,14 @@ class DecisionReport:
                 "the recommendation.</p>"
             )
         if ow.skipped:
-            why = "; ".join(f"{_e(p)} ({_e(r)})" for p, r in ow.skipped.items())
+            why = "; ".join(f"{esc(p)} ({esc(r)})" for p, r in ow.skipped.items())
             parts.append(f"<p class='simlib-note'>Not varied: {why}.</p>")
         parts.append(
             table_html(ow.frame(), table_id="sensitivity")
             if ow.rows
             else "<p>No numeric assumption to vary.</p>"
         )
-        parts.append(f"<p>{_e(mcb.band_text(band, ow.answer))}</p>")
+        parts.append(f"<p>{esc(mcb.band_text(band, ow.answer))}</p>")
         parts.append(table_html(mcb.band_frame(band), table_id="mc-band"))
         return Fragment("".join(parts))
 
@@ -371,7 +331,7 @@ class DecisionReport:
             )
             tied = " (tied)" if len(self.recommended.tied) > 1 else ""
             table_id = "prerequisites" if k == 0 else f"prerequisites-{k + 1}"
-            parts += [f"<p>For <b>{_e(best)}</b>{tied}:</p>", table_html(pre, table_id=table_id)]
+            parts += [f"<p>For <b>{esc(best)}</b>{tied}:</p>", table_html(pre, table_id=table_id)]
             parts += self._snippet(best)
         return Fragment("".join(parts))
 
@@ -391,13 +351,15 @@ class DecisionReport:
         snippet = config_snippet(self.result, best)
         if snippet is not None and snippet.command:
             parts.append(
-                f"<p>{_e(snippet.note)}</p><pre class='simlib-snippet'>{_e(snippet.command)}</pre>"
+                f"<p>{esc(snippet.note)}</p><pre class='simlib-snippet'>{esc(snippet.command)}</pre>"
             )
         if snippet is not None:
             for fmt_name, text in snippet.files.items():
                 parts.append(
-                    f"<p><b>{_e(fmt_name)}</b></p><pre class='simlib-snippet'>{_e(text)}</pre>"
+                    f"<p><b>{esc(fmt_name)}</b></p><pre class='simlib-snippet'>{esc(text)}</pre>"
                 )
             for fmt_name, why in snippet.refused.items():
-                parts.append(f"<p><b>{_e(fmt_name)}</b>: not written — {_e(why.rstrip('.'))}.</p>")
+                parts.append(
+                    f"<p><b>{esc(fmt_name)}</b>: not written — {esc(why.rstrip('.'))}.</p>"
+                )
         return parts

@@ -3,7 +3,7 @@ the executed report notebook, :mod:`simlib.report.render`), the page's Content-S
 and the check that a finished page holds no active content.
 
 Names come from scenario files, which are untrusted: every value is escaped where it enters
-HTML (:func:`table_html`, ``document._e``, the template's alt text), the page allows no script
+HTML (:func:`table_html`, ``esc``, the template's alt text), the page allows no script
 (:data:`PAGE_POLICY`), and :func:`active_content` refuses a page in which anything slipped through.
 """
 
@@ -130,15 +130,21 @@ def fmt(column: str, value: object) -> str:
     return f"{v:,.0f}"
 
 
+def esc(text: object) -> str:
+    """A name or value as HTML text, the one rule: bidi and control characters made visible
+    first (``html.escape`` leaves U+202E free to reverse the text after a name), then escaped."""
+    return html.escape(escape_controls(str(text)))
+
+
 def table_html(
     frame: pd.DataFrame, header: list[str] | None = None, *, table_id: str | None = None
 ) -> str:
     """``frame`` as an HTML table, every cell escaped; ``header`` is already-escaped HTML."""
-    header = header or [html.escape(escape_controls(str(c))) for c in frame.columns]
+    header = header or [esc(c) for c in frame.columns]
     head = "".join(f"<th>{h}</th>" for h in header)
     rows = []
     for row in frame.itertuples(index=False):
-        cells = [html.escape(escape_controls(str(v))) for v in row]
+        cells = [esc(v) for v in row]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     ident = f' id="{html.escape(table_id)}"' if table_id else ""
     return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

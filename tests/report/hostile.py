@@ -292,7 +292,7 @@ def write_alt_page(path: str | Path) -> None:
     from matplotlib.figure import Figure
 
     from simlib.report import plots
-    from simlib.report.document import Picture
+    from simlib.report.fragments import Picture
     from simlib.report.notebook import to_html
 
     png = plots.figure_png(Figure(figsize=(0.2, 0.2)))

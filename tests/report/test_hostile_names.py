@@ -23,7 +23,8 @@ from matplotlib.text import Text as MplText
 from simlib.errors import escape_controls
 from simlib.report import browser, comparison_plots, plots, timelines
 from simlib.report.decision import pareto
-from simlib.report.document import DecisionReport, Fragment
+from simlib.report.document import DecisionReport
+from simlib.report.fragments import Fragment
 from simlib.report.html import PAGE_POLICY, ReportError, active_content, check_page
 from simlib.report.markdown import md_text
 from simlib.report.style import styled
