@@ -321,8 +321,10 @@ def load_catalogue(directory: Path | None = None, certs: Path | None = None) -> 
     return _load(path, (certs or certs_dir()).resolve())
 
 
+@functools.cache
 def catalogue() -> Catalogue:
-    """The project's catalogue (cached per process)."""
+    """The project's catalogue (cached per process: resolving its folder is the cost of a
+    lookup, and the host shorthand asks for it once per certificate)."""
     return load_catalogue()
 
 
