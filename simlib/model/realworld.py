@@ -112,8 +112,11 @@ def _lifetimes(
 ) -> list[tuple[dt.date, int]]:
     """(day, lifetime) at ``since`` and at each later change up to ``end``: the host's or CA's
     validity schedule capped by the validity cap (``simlib.server.lifetimes.lifetime_days``)."""
+    from simlib.model.server import CASpec  # the schema's default, not a copy of it
+
     own = host.get("validity_days")
-    validity = [(since, own if isinstance(own, int) else ca.get("validity_days", 90))]
+    default = CASpec.model_fields["validity_days"].default
+    validity = [(since, own if isinstance(own, int) else ca.get("validity_days", default))]
     if not isinstance(own, int):
         validity += sorted(
             (d, s["days"])
